@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Writes a demo environment.yaml pointing at a running Proxmox simulator (from its sim.json).
+// Usage: node scripts/write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST]
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+const [simJsonPath, outPath, dataDir, port, host = '127.0.0.1'] = process.argv.slice(2);
+if (!simJsonPath || !outPath || !dataDir || !port) {
+	console.error('usage: write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST]');
+	process.exit(2);
+}
+const sim = JSON.parse(fs.readFileSync(simJsonPath, 'utf8'));
+const secretFile = path.join(dataDir, 'proxmox-token');
+fs.writeFileSync(secretFile, sim.tokenSecret + '\n', { mode: 0o600 });
+const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+const config = {
+	server: { host, port: Number(port), public_url: `http://${shownHost}:${port}`, data_dir: dataDir },
+	database: { path: path.join(dataDir, 'spyre.db') },
+	proxmox: {
+		url: sim.url,
+		node: sim.node,
+		token_id: sim.tokenId,
+		token_secret_file: secretFile,
+		tls: { fingerprint: sim.fingerprint },
+		storage: 'local-lvm',
+		template_storage: 'local',
+		bridge: 'vmbr0',
+		network: { mode: 'dhcp' },
+		defaults: { template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory_mb: 512, disk_gb: 4 },
+		ip_timeout_ms: 30000
+	},
+	ssh: {
+		private_key_path: path.join(dataDir, 'ssh', 'id_ed25519'),
+		public_key_path: path.join(dataDir, 'ssh', 'id_ed25519.pub'),
+		user: 'root',
+		port: sim.sshPort
+	},
+	proxmox_host_ssh: sim.host
+		? { host: sim.host.address, port: sim.host.port, user: sim.host.user ?? 'root', private_key_path: sim.host.privateKeyPath }
+		: undefined,
+	claude: { cli_path: 'claude', config_dir: path.join(dataDir, 'claude') }
+};
+if (!config.proxmox_host_ssh) delete config.proxmox_host_ssh;
+const header = '# Demo configuration written by ./setup.sh demo: Spyre against the bundled Proxmox simulator.\n';
+const tmp = outPath + '.tmp';
+fs.writeFileSync(tmp, header + stringify(config), { mode: 0o600 });
+fs.renameSync(tmp, outPath);

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Spyre's one entry point for installing, demoing and testing.
+#
+#   ./setup.sh          production install on Debian/Ubuntu (systemd service, environment.yaml, SSH key)
+#   ./setup.sh demo     run Spyre locally against the bundled Proxmox simulator (foreground; Ctrl-C stops)
+#   ./setup.sh test     install everything the tests need and run the whole suite
+#
+# Idempotent: every step checks before it acts. Works as root or through sudo.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+NODE_MIN_MAJOR=20
+NODE_MIN_MINOR=19
+NODE_MAX_MAJOR=24
+
+say() { printf '\033[1;36m==>\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || die "run as root, or install sudo"
+	SUDO="sudo"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# Shared steps
+
+check_node() {
+	command -v node >/dev/null 2>&1 || die "Node.js is not installed. Install Node ${NODE_MIN_MAJOR}.${NODE_MIN_MINOR}+ (22 or 24 LTS work too), then re-run."
+	local v major minor
+	v="$(node -p 'process.versions.node')"
+	major="${v%%.*}"; minor="$(echo "$v" | cut -d. -f2)"
+	if [ "$major" -lt "$NODE_MIN_MAJOR" ] || { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -lt "$NODE_MIN_MINOR" ]; }; then
+		die "Node $v is too old: Spyre needs >= ${NODE_MIN_MAJOR}.${NODE_MIN_MINOR}."
+	fi
+	[ "$major" -le "$NODE_MAX_MAJOR" ] || warn "Node $v is newer than tested (up to ${NODE_MAX_MAJOR}.x)."
+	command -v npm >/dev/null 2>&1 || die "npm is missing (it ships with Node.js)."
+}
+
+# apt_install PKG... — installs only the Debian packages that are missing.
+apt_install() {
+	local missing=()
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${missing[*]} with your package manager, then re-run."
+	say "Installing system packages: ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+npm_install() {
+	local stamp="node_modules/.package-lock.json"
+	if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+		say "Installing npm dependencies (npm ci; native modules build from source, about a minute)"
+		npm ci --no-audit --no-fund --loglevel=error
+	fi
+}
+
+build_app() {
+	local newest
+	newest="$(find src static svelte.config.js vite.config.ts package-lock.json -newer build/handler.js -print -quit 2>/dev/null || true)"
+	if [ ! -f build/handler.js ] || [ -n "$newest" ]; then
+		say "Building Spyre"
+		npx svelte-kit sync >/dev/null
+		npx vite build --logLevel warn
+	fi
+}
+
+# ensure_ssh_key DIR — Spyre's own key pair, injected into every container it creates.
+ensure_ssh_key() {
+	local dir="$1"
+	mkdir -p "$dir"
+	chmod 700 "$dir"
+	if [ ! -f "$dir/id_ed25519" ]; then
+		say "Creating Spyre's SSH key pair in $dir"
+		ssh-keygen -q -t ed25519 -N '' -C "spyre@$(hostname)" -f "$dir/id_ed25519"
+	fi
+}
+
+ensure_sshd_runtime() {
+	# sshd refuses to start without its privilege-separation directory.
+	[ -d /run/sshd ] || $SUDO mkdir -p -m 0755 /run/sshd
+}
+
+# ---------------------------------------------------------------------------------------------------
+# ./setup.sh demo
+
+SIM_PID=""
+SPYRE_PID=""
+stop_demo() {
+	trap - INT TERM EXIT
+	[ -n "$SPYRE_PID" ] && kill -TERM "$SPYRE_PID" 2>/dev/null && wait "$SPYRE_PID" 2>/dev/null || true
+	[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
+	say "Demo stopped. Containers are kept; the next ./setup.sh demo finds them again."
+}
+
+cmd_demo() {
+	check_node
+	apt_install openssh-server openssh-client tmux openssl
+	ensure_sshd_runtime
+	npm_install
+	build_app
+
+	local demo="$ROOT/.demo"
+	local data="$demo/data" simstate="$demo/sim"
+	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}"
+	mkdir -p "$data" "$simstate"
+	chmod 700 "$demo"
+	ensure_ssh_key "$data/ssh"
+
+	say "Starting the Proxmox VE simulator (state in .demo/sim)"
+	rm -f "$simstate/sim.json"
+	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" &
+	SIM_PID=$!
+	trap stop_demo INT TERM EXIT
+	for _ in $(seq 1 100); do
+		[ -f "$simstate/sim.json" ] && break
+		kill -0 "$SIM_PID" 2>/dev/null || die "the simulator exited; see the lines above (is port $simport free? set SIM_PORT=...)"
+		sleep 0.2
+	done
+	[ -f "$simstate/sim.json" ] || die "the simulator did not start within 20 s"
+
+	node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host"
+	say "Spyre demo: open http://$([ "$host" = 0.0.0.0 ] && echo localhost || echo "$host"):$port (first visit asks you to create an account)"
+	SPYRE_CONFIG="$demo/environment.yaml" PORT="$port" HOST="$host" node server.js &
+	SPYRE_PID=$!
+	wait "$SPYRE_PID" || true
+	SPYRE_PID=""
+}
+
+# ---------------------------------------------------------------------------------------------------
+# ./setup.sh test
+
+cmd_test() {
+	check_node
+	apt_install openssh-server openssh-client tmux openssl caddy chromium fonts-dejavu-core
+	ensure_sshd_runtime
+	npm_install
+	say "Type-checking (svelte-check)"
+	npm run -s check
+	build_app
+	local results="$ROOT/test-results"
+	mkdir -p "$results"
+	local status=0
+	say "Unit tests"
+	npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
+	say "Integration tests (real simulator, sshd, tmux, SQLite)"
+	npx vitest run --project integration --reporter=default --reporter=json --outputFile="$results/integration.json" || status=1
+	say "End-to-end tests (Playwright in Debian's Chromium)"
+	PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json || status=1
+	node scripts/test-summary.js "$results/unit.json" "$results/integration.json" "$results/e2e.json" || status=1
+	return "$status"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# ./setup.sh (production install)
+
+usage_install() {
+	cat <<'TXT'
+Production install. Values come from flags, then environment variables, then prompts:
+  --public-url URL        SPYRE_PUBLIC_URL        the URL users open (https://spyre.example.com)
+  --proxmox-url URL       SPYRE_PROXMOX_URL       https://pve.example.com:8006
+  --node NAME             SPYRE_PROXMOX_NODE      default node (pve)
+  --token-id ID           SPYRE_PROXMOX_TOKEN_ID  user@realm!tokenname
+  --token-secret SECRET   SPYRE_PROXMOX_TOKEN_SECRET  (stored in /etc/spyre/proxmox-token, mode 0640)
+  --fingerprint FP        SPYRE_PROXMOX_FINGERPRINT   SHA-256 of the Proxmox certificate (or --ca-file)
+  --ca-file PATH          SPYRE_PROXMOX_CA_FILE
+  --data-dir DIR          SPYRE_DATA_DIR          default /var/lib/spyre
+  --port N                SPYRE_PORT              default 3000
+  --yes                   overwrite an existing environment.yaml without asking
+TXT
+}
+
+prompt_value() {
+	# prompt_value VAR "question" [default]
+	local var="$1" question="$2" default="${3:-}" answer=""
+	if [ -n "${!var:-}" ]; then return 0; fi
+	if [ -t 0 ]; then
+		read -r -p "$question${default:+ [$default]}: " answer
+	fi
+	answer="${answer:-$default}"
+	[ -n "$answer" ] || die "$question is required (flag or environment variable; see ./setup.sh --help)"
+	printf -v "$var" '%s' "$answer"
+}
+
+cmd_install() {
+	local public_url="${SPYRE_PUBLIC_URL:-}" pve_url="${SPYRE_PROXMOX_URL:-}" node="${SPYRE_PROXMOX_NODE:-}"
+	local token_id="${SPYRE_PROXMOX_TOKEN_ID:-}" token_secret="${SPYRE_PROXMOX_TOKEN_SECRET:-}"
+	local fingerprint="${SPYRE_PROXMOX_FINGERPRINT:-}" ca_file="${SPYRE_PROXMOX_CA_FILE:-}"
+	local data_dir="${SPYRE_DATA_DIR:-/var/lib/spyre}" port="${SPYRE_PORT:-3000}" yes=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+			--public-url) public_url="$2"; shift 2 ;;
+			--proxmox-url) pve_url="$2"; shift 2 ;;
+			--node) node="$2"; shift 2 ;;
+			--token-id) token_id="$2"; shift 2 ;;
+			--token-secret) token_secret="$2"; shift 2 ;;
+			--fingerprint) fingerprint="$2"; shift 2 ;;
+			--ca-file) ca_file="$2"; shift 2 ;;
+			--data-dir) data_dir="$2"; shift 2 ;;
+			--port) port="$2"; shift 2 ;;
+			--yes|-y) yes=1; shift ;;
+			-h|--help) usage_install; exit 0 ;;
+			*) die "unknown option $1 (see ./setup.sh --help)" ;;
+		esac
+	done
+
+	command -v systemctl >/dev/null 2>&1 || die "systemd is required for the production install (try ./setup.sh demo instead)"
+	check_node
+	apt_install openssh-client tmux openssl python3 make g++
+	npm_install
+	build_app
+
+	if ! id spyre >/dev/null 2>&1; then
+		say "Creating system user spyre"
+		$SUDO useradd --system --home-dir "$data_dir" --shell /usr/sbin/nologin spyre
+	fi
+	$SUDO mkdir -p "$data_dir" /etc/spyre
+	$SUDO chown spyre:spyre "$data_dir"
+	$SUDO chmod 750 "$data_dir"
+	if [ ! -f "$data_dir/ssh/id_ed25519" ]; then
+		say "Creating Spyre's SSH key pair in $data_dir/ssh"
+		$SUDO -u spyre mkdir -p -m 700 "$data_dir/ssh" 2>/dev/null || { $SUDO mkdir -p "$data_dir/ssh"; $SUDO chown spyre:spyre "$data_dir/ssh"; $SUDO chmod 700 "$data_dir/ssh"; }
+		$SUDO ssh-keygen -q -t ed25519 -N '' -C "spyre@$(hostname)" -f "$data_dir/ssh/id_ed25519"
+		$SUDO chown spyre:spyre "$data_dir/ssh/id_ed25519" "$data_dir/ssh/id_ed25519.pub"
+	fi
+
+	local cfg="$ROOT/environment.yaml" write=1
+	if [ -f "$cfg" ] && [ "$yes" -ne 1 ]; then
+		if [ -t 0 ]; then
+			read -r -p "$cfg exists. Overwrite it? [y/N] " reply
+			[[ "$reply" =~ ^[Yy]$ ]] || write=0
+		else
+			write=0
+		fi
+		[ "$write" -eq 1 ] || say "Keeping the existing $cfg"
+	fi
+	if [ "$write" -eq 1 ]; then
+		prompt_value public_url "Public URL of Spyre" "https://$(hostname -f 2>/dev/null || hostname)"
+		prompt_value pve_url "Proxmox API URL" "https://$(hostname -f 2>/dev/null || hostname):8006"
+		prompt_value node "Default Proxmox node" "pve"
+		prompt_value token_id "Proxmox API token id (user@realm!name)" "root@pam!spyre"
+		prompt_value token_secret "Proxmox API token secret"
+		if [ -z "$fingerprint" ] && [ -z "$ca_file" ]; then
+			prompt_value fingerprint "Proxmox certificate SHA-256 fingerprint (Node > System > Certificates)"
+		fi
+		printf '%s\n' "$token_secret" | $SUDO tee /etc/spyre/proxmox-token >/dev/null
+		$SUDO chown root:spyre /etc/spyre/proxmox-token
+		$SUDO chmod 640 /etc/spyre/proxmox-token
+		local tls_line
+		if [ -n "$ca_file" ]; then tls_line="ca_file: \"$ca_file\""; else tls_line="fingerprint: \"$fingerprint\""; fi
+		$SUDO tee "$cfg" >/dev/null <<YAML
+# Written by ./setup.sh on $(date -u +%Y-%m-%d). Every key is documented in environment.example.yaml.
+server:
+  host: 127.0.0.1
+  port: $port
+  public_url: "$public_url"
+  data_dir: "$data_dir"
+proxmox:
+  url: "$pve_url"
+  node: "$node"
+  token_id: "$token_id"
+  token_secret_file: /etc/spyre/proxmox-token
+  tls:
+    $tls_line
+ssh:
+  private_key_path: "$data_dir/ssh/id_ed25519"
+  public_key_path: "$data_dir/ssh/id_ed25519.pub"
+YAML
+		$SUDO chown root:spyre "$cfg"
+		$SUDO chmod 640 "$cfg"
+		say "Wrote $cfg"
+	fi
+
+	say "Installing the systemd unit"
+	sed -e "s#@ROOT@#$ROOT#g" -e "s#@DATA_DIR@#$data_dir#g" -e "s#@PORT@#$port#g" deploy/spyre.service | $SUDO tee /etc/systemd/system/spyre.service >/dev/null
+	$SUDO systemctl daemon-reload
+	$SUDO systemctl enable --now spyre.service
+	$SUDO systemctl restart spyre.service
+	say "Spyre is running on 127.0.0.1:$port. Put deploy/Caddyfile in front of it for TLS; then open ${public_url:-your public URL}."
+	say "Spyre injects this public key into every container it creates:"
+	$SUDO cat "$data_dir/ssh/id_ed25519.pub"
+}
+
+case "${1:-install}" in
+	demo) shift; cmd_demo "$@" ;;
+	test) shift; cmd_test "$@" ;;
+	install) cmd_install ;;
+	-h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; echo; usage_install ;;
+	--*) cmd_install "$@" ;;
+	*) die "unknown command '$1'. Use: ./setup.sh [demo|test] (or --help)" ;;
+esac

@@ -1,0 +1,174 @@
+// Wiring: builds the state store, tasks, CT runtime, host sshd, control endpoint and the HTTPS API, writes
+// DIR/sim.json, and tears everything down again. `startSimulator` is the programmatic entry; main.ts
+// is the CLI around it.
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { checkNode, routes } from './api';
+import { applyFaults, defaultFaults, FaultError, startControl } from './control';
+import { startHost, type HostInfo, type RunningHost } from './host';
+import { createApiHandler, type AuthResult } from './http';
+import { Lxc } from './lxc';
+import type { Privileges } from './privileges';
+import { StateStore } from './state';
+import { Tasks } from './tasks';
+import { loadOrCreateTls } from './tls';
+
+export interface SimOptions {
+	stateDir: string;
+	port?: number;
+	host?: string;
+	nodes?: string[];
+	sshPort?: number;
+	authDelayMs?: number;
+	controlPort?: number;
+	privileges: Privileges;
+	log?: (msg: string) => void;
+}
+
+export interface SimJson {
+	url: string;
+	node: string;
+	nodes: string[];
+	tokenId: string;
+	tokenSecret: string;
+	fingerprint: string;
+	sshPort: number;
+	host: HostInfo;
+	control: { url: string };
+	certPath: string;
+	stateDir: string;
+	pid: number;
+}
+
+export interface RunningSimulator {
+	url: string;
+	simJson: SimJson;
+	stop(): Promise<void>;
+}
+
+export const TOKEN_USER = 'root@pam!spyre';
+
+export function authenticate(header: string | undefined, tokenUser: string, secret: string): AuthResult {
+	if (!header) return 'missing';
+	const m = /^PVEAPIToken[=\s]+(\S+)$/.exec(header.trim());
+	if (!m) return 'missing';
+	return m[1] === `${tokenUser}=${secret}` ? 'ok' : 'wrong';
+}
+
+export async function startSimulator(opts: SimOptions): Promise<RunningSimulator> {
+	const log = opts.log ?? ((m: string) => console.error(m));
+	const stateDir = resolve(opts.stateDir);
+	// CTs and the host mount a fresh tmpfs on /run before they bind the state dir, so it cannot live there.
+	if (stateDir === '/run' || stateDir.startsWith('/run/') || stateDir.startsWith('/var/run/'))
+		throw new Error(`--state must not be under /run (got ${stateDir})`);
+	const nodes = opts.nodes && opts.nodes.length > 0 ? opts.nodes : ['pve'];
+	const listenHost = opts.host ?? '127.0.0.1';
+	if (!/^127\./.test(listenHost) && listenHost !== 'localhost') throw new Error(`--host must be a loopback address, got ${listenHost}`);
+	const sshPort = opts.sshPort ?? opts.privileges.defaultSshPort;
+	const store = new StateStore(stateDir, nodes[0]);
+	for (const c of Object.values(store.state.cts))
+		if (!nodes.includes(c.node)) log(`pve-sim: CT ${c.vmid} belongs to node '${c.node}', which is not in --nodes; it stays invisible`);
+	const tls = loadOrCreateTls(stateDir, nodes[0]);
+	const tasks = new Tasks(store, TOKEN_USER);
+	const faults = defaultFaults();
+	const runtime = { stateDir, sshPort, userns: opts.privileges.userns };
+	const lxc = new Lxc(store, tasks, faults, runtime);
+	const startedAt = Date.now();
+
+	const cleanups: (() => Promise<void>)[] = [];
+	const stopAll = async () => {
+		for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`pve-sim: cleanup: ${String(e)}`));
+		cleanups.length = 0;
+	};
+	try {
+		const host: RunningHost = await startHost({ stateDir, node: nodes[0], sshPort, userns: opts.privileges.userns });
+		cleanups.push(() => host.stop());
+		cleanups.push(() => lxc.stopAll());
+		await lxc.resume(log);
+
+		const deps = { store, lxc, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
+		const handler = createApiHandler({
+			routes: routes(deps),
+			authenticate: (h) => authenticate(h, TOKEN_USER, store.state.tokenSecret),
+			authDelayMs: opts.authDelayMs ?? 3000,
+			beforeAll: async () => {
+				if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+			},
+			beforeRoute: (p) => checkNode(deps, p)
+		});
+		const server: Server = createServer({ cert: tls.cert, key: tls.key }, handler);
+		server.keepAliveTimeout = 5000;
+		await new Promise<void>((res, rej) => {
+			server.once('error', rej);
+			server.listen({ host: listenHost, port: opts.port ?? 8006 }, () => res());
+		});
+		cleanups.push(() => closeServer(server));
+		const apiPort = (server.address() as AddressInfo).port;
+
+		const control: HttpServer = await startControl(
+			faults,
+			{
+				lock: (vmid, l) => wrap(() => lxc.setLock(vmid, l)),
+				unlock: (vmid) => wrap(() => lxc.setLock(vmid, undefined)),
+				killSshd: (vmid) => wrap(() => lxc.killSshd(vmid)),
+				nodes: () => nodes,
+				state: () => ({ ...store.state, runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) })
+			},
+			opts.controlPort ?? 0
+		);
+		cleanups.push(() => closeServer(control));
+		const controlPort = (control.address() as AddressInfo).port;
+
+		const url = `https://${listenHost === 'localhost' ? '127.0.0.1' : listenHost}:${apiPort}`;
+		const simJson: SimJson = {
+			url,
+			node: nodes[0],
+			nodes,
+			tokenId: TOKEN_USER,
+			tokenSecret: store.state.tokenSecret,
+			fingerprint: tls.fingerprint,
+			sshPort,
+			host: host.info,
+			control: { url: `http://127.0.0.1:${controlPort}` },
+			certPath: tls.certPath,
+			stateDir,
+			pid: process.pid
+		};
+		const simJsonPath = join(stateDir, 'sim.json');
+		writeFileSync(`${simJsonPath}.tmp`, `${JSON.stringify(simJson, null, 2)}\n`, { mode: 0o600 });
+		rmSync(simJsonPath, { force: true });
+		writeFileSync(simJsonPath, `${JSON.stringify(simJson, null, 2)}\n`, { mode: 0o600 });
+		rmSync(`${simJsonPath}.tmp`, { force: true });
+		return {
+			url,
+			simJson,
+			stop: async () => {
+				await stopAll();
+				store.save();
+			}
+		};
+	} catch (err) {
+		await stopAll();
+		throw err;
+	}
+}
+
+function wrap<T>(fn: () => T): T {
+	try {
+		return fn();
+	} catch (err) {
+		throw new FaultError(err instanceof Error ? err.message : String(err));
+	}
+}
+
+function closeServer(s: { close(cb: () => void): void; closeAllConnections?: () => void }): Promise<void> {
+	return new Promise((res) => {
+		s.close(() => res());
+		s.closeAllConnections?.();
+	});
+}
+
+export { applyFaults };

@@ -1,0 +1,72 @@
+// One typed place for Spyre's URLs and JSON calls from the browser. Errors come back as ApiError with
+// the server's message and per-field problems, never as a raw exception text.
+
+export class ApiError extends Error {
+	readonly status: number;
+	readonly code: string;
+	readonly fields: Record<string, string>;
+	constructor(status: number, code: string, message: string, fields: Record<string, string> = {}) {
+		super(message);
+		this.status = status;
+		this.code = code;
+		this.fields = fields;
+	}
+}
+
+export const routes = {
+	environments: () => '/api/environments',
+	environment: (id: string) => `/api/environments/${encodeURIComponent(id)}`,
+	start: (id: string) => `/api/environments/${encodeURIComponent(id)}/start`,
+	stop: (id: string) => `/api/environments/${encodeURIComponent(id)}/stop`,
+	run: (id: string) => `/api/environments/${encodeURIComponent(id)}/run`,
+	trustHostKey: (id: string) => `/api/environments/${encodeURIComponent(id)}/trust-host-key`,
+	adopt: () => '/api/environments/adopt',
+	templates: (node: string) => `/api/templates?node=${encodeURIComponent(node)}`,
+	page: (id: string) => `/environments/${encodeURIComponent(id)}`
+};
+
+export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+	let res: Response;
+	try {
+		res = await fetch(url, {
+			method,
+			headers: body === undefined ? {} : { 'content-type': 'application/json' },
+			body: body === undefined ? undefined : JSON.stringify(body)
+		});
+	} catch {
+		throw new ApiError(0, 'network', 'Spyre did not answer. Check your connection and try again.');
+	}
+	let data: unknown = null;
+	try {
+		data = await res.json();
+	} catch {
+		// Non-JSON answers are handled below by status.
+	}
+	if (!res.ok) {
+		const d = (data ?? {}) as { error?: string; code?: string; fields?: Record<string, string> };
+		if (res.status === 401) location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+		throw new ApiError(res.status, d.code ?? 'error', d.error ?? `Request failed (${res.status}).`, d.fields ?? {});
+	}
+	return data as T;
+}
+
+export function formatBytes(n: number | null | undefined): string {
+	if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+	let i = 0;
+	while (n >= 1024 && i < units.length - 1) {
+		n /= 1024;
+		i++;
+	}
+	return `${n >= 10 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+export function formatUptime(s: number | null | undefined): string {
+	if (!s) return '—';
+	const d = Math.floor(s / 86400);
+	const h = Math.floor((s % 86400) / 3600);
+	const m = Math.floor((s % 3600) / 60);
+	if (d > 0) return `${d}d ${h}h`;
+	if (h > 0) return `${h}h ${m}m`;
+	return `${m}m ${Math.floor(s % 60)}s`;
+}

@@ -1,0 +1,133 @@
+// The environments list: Spyre's rows merged with Proxmox's live state from ONE /cluster/resources call.
+// Managed CTs, unmanaged CTs (adoptable), rows whose CT vanished (missing), and VMs (read-only). Node
+// status and capacity come from a /nodes snapshot refreshed at most every 30 s and shared by everyone.
+
+import { getProxmox } from '../proxmox';
+import { getConfig } from '../env-config';
+import { messageOf } from '../errors';
+import { singleton } from '../singleton';
+import { listEnvironments, type EnvironmentRow } from './repo';
+import { BUSY_STATUSES, type EnvironmentView, type GuestView, type InventoryView, type NodeView } from '$lib/types/environments';
+import type { ClusterResource } from '$lib/types/proxmox';
+
+const NODES_TTL_MS = 30_000;
+
+const nodeCache = singleton('inventory.nodes', () => ({ nodes: [] as NodeView[], at: 0, inflight: null as Promise<NodeView[]> | null }));
+
+/** Cluster nodes with status and capacity; cached for 30 s. On failure returns the last known list. */
+export async function getNodes(force = false): Promise<NodeView[]> {
+	if (!force && Date.now() - nodeCache.at < NODES_TTL_MS) return nodeCache.nodes;
+	nodeCache.inflight ??= getProxmox()
+		.listNodes()
+		.then((nodes) => {
+			nodeCache.nodes = nodes
+				.map((n) => ({ node: n.node, status: n.status, maxcpu: n.maxcpu, maxmem: n.maxmem, maxdisk: n.maxdisk }))
+				.sort((a, b) => a.node.localeCompare(b.node));
+			nodeCache.at = Date.now();
+			return nodeCache.nodes;
+		})
+		.finally(() => {
+			nodeCache.inflight = null;
+		});
+	return nodeCache.inflight;
+}
+
+export function cachedNodes(): NodeView[] {
+	return nodeCache.nodes;
+}
+
+export function toView(row: EnvironmentRow, live: ClusterResource | undefined, proxmoxKnown: boolean): EnvironmentView {
+	let status: EnvironmentView['status'] = row.status;
+	const busy = BUSY_STATUSES.includes(row.status);
+	if (!busy && row.status !== 'error') {
+		if (live) status = live.status === 'running' ? 'running' : live.status === 'stopped' ? 'stopped' : 'unknown';
+		else if (proxmoxKnown && row.vmid !== null) status = 'missing';
+		else if (!proxmoxKnown) status = 'unknown';
+	}
+	if (row.status === 'error' && proxmoxKnown && row.vmid !== null && !live) status = 'error';
+	return {
+		id: row.id,
+		hostname: row.hostname,
+		node: live?.node ?? row.node,
+		vmid: row.vmid,
+		origin: row.origin,
+		status,
+		liveStatus: live ? live.status : null,
+		ip: row.ip,
+		template: row.template,
+		cores: live?.maxcpu ?? row.cores,
+		memoryMb: live ? Math.round(live.maxmem / 1024 / 1024) : row.memory_mb,
+		diskGb: live ? Math.round(live.maxdisk / 1024 ** 3) : row.disk_gb,
+		cpu: live?.cpu ?? null,
+		memUsed: live?.mem ?? null,
+		uptime: live?.uptime ?? null,
+		lock: live?.lock ?? null,
+		error: row.error,
+		errorStep: row.error_step,
+		hostKeyPinned: row.host_key_fingerprint !== null,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at
+	};
+}
+
+function guestView(r: ClusterResource): GuestView {
+	return {
+		type: r.type,
+		vmid: r.vmid,
+		node: r.node,
+		name: r.name ?? null,
+		status: r.status,
+		maxcpu: r.maxcpu,
+		maxmem: r.maxmem,
+		maxdisk: r.maxdisk,
+		uptime: r.uptime,
+		lock: r.lock ?? null,
+		template: r.template
+	};
+}
+
+/** Merge rows with resources. Pure, so the rules are testable without a cluster. */
+export function mergeInventory(rows: EnvironmentRow[], resources: ClusterResource[] | null, nodes: NodeView[], proxmoxError: string | null): InventoryView {
+	const byVmid = new Map<number, ClusterResource>();
+	for (const r of resources ?? []) byVmid.set(r.vmid, r);
+	const managed = new Set<number>();
+	const environments = rows.map((row) => {
+		const live = row.vmid !== null ? byVmid.get(row.vmid) : undefined;
+		if (live && live.type === 'lxc') managed.add(live.vmid);
+		return toView(row, live?.type === 'lxc' ? live : undefined, resources !== null);
+	});
+	const unmanaged: GuestView[] = [];
+	const vms: GuestView[] = [];
+	for (const r of resources ?? []) {
+		if (r.type === 'qemu') vms.push(guestView(r));
+		else if (!managed.has(r.vmid) && !r.template) unmanaged.push(guestView(r));
+	}
+	unmanaged.sort((a, b) => a.vmid - b.vmid);
+	vms.sort((a, b) => a.vmid - b.vmid);
+	return { environments, unmanaged, vms, nodes, proxmoxError, fetchedAt: Date.now() };
+}
+
+/** The full list for the page and GET /api/environments: one /cluster/resources call. */
+export async function loadInventory(): Promise<InventoryView> {
+	const rows = listEnvironments();
+	let resources: ClusterResource[] | null = null;
+	let proxmoxError: string | null = null;
+	const [res, nodes] = await Promise.allSettled([getProxmox().clusterResources(), getNodes()]);
+	if (res.status === 'fulfilled') resources = res.value;
+	else proxmoxError = messageOf(res.reason);
+	const nodeList = nodes.status === 'fulfilled' ? nodes.value : cachedNodes();
+	if (nodeList.length === 0 && proxmoxError === null && nodes.status === 'rejected') proxmoxError = messageOf(nodes.reason);
+	const view = mergeInventory(rows, resources, nodeList.length ? nodeList : [{ node: getConfig().proxmox.node, status: 'unknown', maxcpu: 0, maxmem: 0, maxdisk: 0 }], proxmoxError);
+	return view;
+}
+
+/** One environment merged with live state, from one /cluster/resources call. */
+export async function loadEnvironmentView(row: EnvironmentRow): Promise<EnvironmentView> {
+	try {
+		const resources = await getProxmox().clusterResources();
+		const live = resources.find((r) => r.vmid === row.vmid && r.type === 'lxc');
+		return toView(row, live, true);
+	} catch {
+		return toView(row, undefined, false);
+	}
+}

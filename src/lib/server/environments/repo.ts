@@ -1,0 +1,99 @@
+// Rows of the environments table: Spyre's metadata about each container. SQL only with bound parameters.
+
+import crypto from 'node:crypto';
+import { getDb, type Db } from '../db';
+import type { EnvironmentStatus } from '$lib/types/environments';
+
+export interface EnvironmentRow {
+	id: string;
+	hostname: string;
+	node: string;
+	vmid: number | null;
+	origin: 'created' | 'adopted';
+	status: Exclude<EnvironmentStatus, 'unknown'>;
+	template: string | null;
+	cores: number | null;
+	memory_mb: number | null;
+	disk_gb: number | null;
+	ip: string | null;
+	config_name: string | null;
+	host_key_fingerprint: string | null;
+	current_task: string | null;
+	error: string | null;
+	error_step: string | null;
+	created_by: number | null;
+	created_at: number;
+	updated_at: number;
+}
+
+export function newEnvironmentId(): string {
+	// 10 chars of base32: short enough for URLs, random enough to not be guessed or collide.
+	const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+	const bytes = crypto.randomBytes(10);
+	return 'env-' + [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export function getEnvironment(id: string, db: Db = getDb()): EnvironmentRow | undefined {
+	return db.prepare('SELECT * FROM environments WHERE id = ?').get(id) as EnvironmentRow | undefined;
+}
+
+export function findByHostname(hostname: string, db: Db = getDb()): EnvironmentRow | undefined {
+	return db.prepare('SELECT * FROM environments WHERE hostname = ? COLLATE NOCASE').get(hostname) as EnvironmentRow | undefined;
+}
+
+export function findByVmid(vmid: number, db: Db = getDb()): EnvironmentRow | undefined {
+	return db.prepare('SELECT * FROM environments WHERE vmid = ?').get(vmid) as EnvironmentRow | undefined;
+}
+
+export function listEnvironments(db: Db = getDb()): EnvironmentRow[] {
+	return db.prepare('SELECT * FROM environments ORDER BY created_at, id').all() as EnvironmentRow[];
+}
+
+export function insertEnvironment(
+	row: Pick<EnvironmentRow, 'id' | 'hostname' | 'node' | 'status'> & Partial<EnvironmentRow>,
+	db: Db = getDb()
+): EnvironmentRow {
+	const now = Date.now();
+	db.prepare(
+		`INSERT INTO environments (id, hostname, node, vmid, origin, status, template, cores, memory_mb, disk_gb, ip,
+			config_name, created_by, created_at, updated_at)
+		 VALUES (@id, @hostname, @node, @vmid, @origin, @status, @template, @cores, @memory_mb, @disk_gb, @ip,
+			@config_name, @created_by, @now, @now)`
+	).run({
+		vmid: null,
+		origin: 'created',
+		template: null,
+		cores: null,
+		memory_mb: null,
+		disk_gb: null,
+		ip: null,
+		config_name: null,
+		created_by: null,
+		...row,
+		now
+	});
+	return getEnvironment(row.id, db)!;
+}
+
+type Updatable = Partial<
+	Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb'>
+>;
+
+const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb']);
+
+export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb()): EnvironmentRow | undefined {
+	const keys = Object.keys(changes).filter((k) => UPDATABLE.has(k));
+	if (keys.length > 0) {
+		const sets = keys.map((k) => `${k} = @${k}`).join(', ');
+		db.prepare(`UPDATE environments SET ${sets}, updated_at = @updated_at WHERE id = @id`).run({
+			...changes,
+			updated_at: Date.now(),
+			id
+		});
+	}
+	return getEnvironment(id, db);
+}
+
+export function deleteEnvironment(id: string, db: Db = getDb()): void {
+	db.prepare('DELETE FROM environments WHERE id = ?').run(id);
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { safeNext, readJsonBody } from './http';
+
+describe('safeNext', () => {
+	it.each([
+		[null, '/'],
+		['/environments', '/environments'],
+		['//evil.com', '/'],
+		['/\\evil.com', '/'],
+		['https://evil.com', '/'],
+		['environments', '/']
+	])('%j -> %j', (input, out) => expect(safeNext(input)).toBe(out));
+});
+
+describe('readJsonBody', () => {
+	const req = (body: string, headers: Record<string, string> = {}) =>
+		new Request('http://x/', { method: 'POST', body, headers });
+	it('parses an object', async () => {
+		expect(await readJsonBody(req('{"a":1}'))).toEqual({ a: 1 });
+	});
+	it('refuses malformed JSON, arrays and oversized bodies', async () => {
+		await expect(readJsonBody(req('{'))).rejects.toThrow(/not valid JSON/);
+		await expect(readJsonBody(req('[1]'))).rejects.toThrow(/JSON object/);
+		await expect(readJsonBody(req('"' + 'x'.repeat(100) + '"'), 10)).rejects.toThrow(/larger than/);
+	});
+});

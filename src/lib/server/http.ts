@@ -1,0 +1,91 @@
+// Helpers that keep routes thin: map SpyreError to JSON `{error, code}` with the right status, read a
+// bounded JSON body, and require a signed-in user. Unexpected errors become a 500 with an error id.
+
+import { json, type RequestEvent } from '@sveltejs/kit';
+import crypto from 'node:crypto';
+import { SpyreError, httpStatusFor, isSpyreError } from './errors';
+import type { SessionUser } from './auth';
+import type { AuditActor } from './audit';
+
+export function errorResponse(err: unknown): Response {
+	if (isSpyreError(err)) {
+		const body: Record<string, unknown> = { error: err.message, code: err.code };
+		if (err.fields) body.fields = err.fields;
+		return json(body, { status: httpStatusFor(err.code) });
+	}
+	const errorId = crypto.randomUUID().slice(0, 8);
+	console.error(`[spyre] error ${errorId}:`, err instanceof Error ? err.stack ?? err.message : err);
+	return json({ error: `Something went wrong on the server (error id ${errorId}).`, code: 'internal' }, { status: 500 });
+}
+
+/** Run a JSON API handler, turning thrown errors into `{error, code}` responses. */
+export async function api(fn: () => Promise<Response> | Response): Promise<Response> {
+	try {
+		return await fn();
+	} catch (err) {
+		return errorResponse(err);
+	}
+}
+
+export function requireUser(event: Pick<RequestEvent, 'locals'>): SessionUser {
+	const user = event.locals.user;
+	if (!user) throw new SpyreError('unauthenticated', 'Sign in first.');
+	return user;
+}
+
+export function actorOf(event: Pick<RequestEvent, 'locals' | 'getClientAddress'>): AuditActor {
+	return {
+		userId: event.locals.user?.id ?? null,
+		username: event.locals.user?.username ?? null,
+		ip: safeClientAddress(event)
+	};
+}
+
+export function safeClientAddress(event: Pick<RequestEvent, 'getClientAddress'>): string {
+	try {
+		return event.getClientAddress();
+	} catch {
+		return 'unknown';
+	}
+}
+
+/** Read a JSON object body of at most `maxBytes`. Malformed or oversized bodies are a clear 4xx. */
+export async function readJsonBody(request: Request, maxBytes = 64 * 1024): Promise<Record<string, unknown>> {
+	const declared = Number(request.headers.get('content-length') ?? '0');
+	if (declared > maxBytes) throw new SpyreError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+	const text = await request.text();
+	if (Buffer.byteLength(text) > maxBytes) throw new SpyreError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		throw new SpyreError('bad_request', 'The request body is not valid JSON.');
+	}
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw new SpyreError('bad_request', 'The request body must be a JSON object.');
+	}
+	return value as Record<string, unknown>;
+}
+
+/** Read a small form post; malformed or oversized posts become SpyreErrors instead of stack traces. */
+export async function readForm(request: Request, maxBytes = 16 * 1024): Promise<FormData> {
+	const declared = Number(request.headers.get('content-length') ?? '0');
+	if (declared > maxBytes) throw new SpyreError('payload_too_large', 'The form is too large.');
+	try {
+		return await request.formData();
+	} catch {
+		throw new SpyreError('bad_request', 'The form could not be read. Reload the page and try again.');
+	}
+}
+
+export function formString(form: FormData, name: string, maxLength = 1024): string {
+	const value = form.get(name);
+	if (typeof value !== 'string') return '';
+	return value.slice(0, maxLength);
+}
+
+/** A post-login redirect target: only same-site relative paths. */
+export function safeNext(next: string | null): string {
+	if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+	return next;
+}

@@ -1,0 +1,78 @@
+// Process start-up and shutdown. `start()` runs once from hooks.server.ts `init` (and lazily from the
+// dev WebSocket path): it loads the config, opens the DB, registers the upgrade handler and the shutdown
+// hook on globalThis for server.js, and starts background work. `shutdown()` closes sockets with 1001,
+// drains pools and closes the DB.
+
+import { getConfig } from './env-config';
+import { closeDb, getDb } from './db';
+import { purgeExpiredSessions } from './auth';
+import { closeAllSockets, handleUpgrade } from './ws/upgrade';
+import { singleton } from './singleton';
+import { reconcileAfterRestart } from './environments/lifecycle';
+import { startPoller, stopPoller } from './status-poller';
+import { closeSshPool } from './ssh-pool';
+import { messageOf } from './errors';
+
+export const UPGRADE_KEY = Symbol.for('spyre.upgrade');
+export const SHUTDOWN_KEY = Symbol.for('spyre.shutdown');
+export const LISTEN_KEY = Symbol.for('spyre.listen');
+
+type Hook = () => Promise<void> | void;
+
+const lifecycle = singleton('runtime', () => ({
+	started: false,
+	stopping: null as Promise<void> | null,
+	timers: [] as NodeJS.Timeout[],
+	onStart: [] as Hook[],
+	onShutdown: [] as Hook[]
+}));
+
+/** Background services register here; they run after the DB is open, in registration order. */
+export function onStart(hook: Hook): void {
+	lifecycle.onStart.push(hook);
+	if (lifecycle.started) void Promise.resolve(hook()).catch(logHookError('start'));
+}
+
+export function onShutdown(hook: Hook): void {
+	lifecycle.onShutdown.push(hook);
+}
+
+function logHookError(phase: string) {
+	return (err: unknown) => console.error(`[spyre] ${phase} hook failed:`, (err as Error).message);
+}
+
+export function start(): void {
+	if (lifecycle.started) return;
+	const config = getConfig();
+	getDb();
+	lifecycle.started = true;
+	const g = globalThis as Record<symbol, unknown>;
+	g[UPGRADE_KEY] = handleUpgrade;
+	g[SHUTDOWN_KEY] = shutdown;
+	g[LISTEN_KEY] = { host: config.server.host, port: config.server.port, publicUrl: config.server.publicUrl };
+	purgeExpiredSessions();
+	const sweep = setInterval(() => purgeExpiredSessions(), 60 * 60 * 1000);
+	sweep.unref();
+	lifecycle.timers.push(sweep);
+	void reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)));
+	if (process.env.SPYRE_POLL_MS !== '0') startPoller(Number(process.env.SPYRE_POLL_MS) || undefined);
+	for (const hook of lifecycle.onStart) void Promise.resolve(hook()).catch(logHookError('start'));
+}
+
+export function shutdown(): Promise<void> {
+	lifecycle.stopping ??= (async () => {
+		for (const t of lifecycle.timers) clearInterval(t);
+		stopPoller();
+		await closeAllSockets();
+		await closeSshPool().catch(logHookError('shutdown'));
+		for (const hook of [...lifecycle.onShutdown].reverse()) {
+			try {
+				await hook();
+			} catch (err) {
+				logHookError('shutdown')(err);
+			}
+		}
+		closeDb();
+	})();
+	return lifecycle.stopping;
+}

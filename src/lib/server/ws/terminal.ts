@@ -1,0 +1,1 @@
+export async function handleTerminal(ws: import('ws').WebSocket, _ctx: unknown) { ws.close(4404); }

@@ -1,0 +1,4 @@
+import * as audit from '$lib/server/audit';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = () => ({ activity: audit.recent(10) });

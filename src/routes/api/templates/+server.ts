@@ -1,0 +1,22 @@
+import { json } from '@sveltejs/kit';
+import { getConfig } from '$lib/server/env-config';
+import { SpyreError } from '$lib/server/errors';
+import { api, requireUser } from '$lib/server/http';
+import { getProxmox } from '$lib/server/proxmox';
+import type { RequestHandler } from './$types';
+
+/** Container templates on a node (?node=, default the configured node) in the template storage. */
+export const GET: RequestHandler = (event) =>
+	api(async () => {
+		requireUser(event);
+		const cfg = getConfig().proxmox;
+		const node = event.url.searchParams.get('node') || cfg.node;
+		if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(node)) throw new SpyreError('bad_request', 'node must be a Proxmox node name.');
+		const templates = await getProxmox().listTemplates(node, cfg.templateStorage);
+		return json({
+			node,
+			storage: cfg.templateStorage,
+			default: cfg.defaults.template ?? null,
+			templates: templates.map((t) => ({ volid: t.volid, name: t.name, size: t.size }))
+		});
+	});

@@ -1,0 +1,44 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { SESSION_COOKIE, cookieOptions, createSession, verifyLogin } from '$lib/server/auth';
+import * as audit from '$lib/server/audit';
+import { getConfig } from '$lib/server/env-config';
+import { isSpyreError } from '$lib/server/errors';
+import { formString, readForm, safeClientAddress, safeNext } from '$lib/server/http';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals, url }) => {
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	return {};
+};
+
+export const actions: Actions = {
+	default: async (event) => {
+		const { request, cookies, url } = event;
+		let form: FormData;
+		try {
+			form = await readForm(request);
+		} catch (err) {
+			return fail(isSpyreError(err) ? err.status : 400, { username: '', error: isSpyreError(err) ? err.message : 'Bad request.' });
+		}
+		const username = formString(form, 'username', 64).trim();
+		const password = formString(form, 'password', 1024);
+		const ip = safeClientAddress(event);
+		if (!username || !password) {
+			return fail(400, { username, error: 'Enter your username and password.' });
+		}
+		const result = await verifyLogin(username, password, ip);
+		if (!result.ok) {
+			audit.record({ username, ip }, 'auth.login', username, result.reason === 'rate_limited' ? 'denied' : 'failure',
+				result.reason === 'rate_limited' ? 'rate limited' : 'wrong username or password');
+			if (result.reason === 'rate_limited') {
+				const minutes = Math.ceil(result.retryAfterMs / 60000);
+				return fail(429, { username, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` });
+			}
+			return fail(400, { username, error: 'Wrong username or password.' });
+		}
+		const session = createSession(result.user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
+		cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
+		audit.record({ userId: result.user.id, username: result.user.username, ip }, 'auth.login', result.user.username, 'success');
+		redirect(303, safeNext(url.searchParams.get('next')));
+	}
+};

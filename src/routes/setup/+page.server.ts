@@ -1,0 +1,37 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, validateNewAccount } from '$lib/server/auth';
+import * as audit from '$lib/server/audit';
+import { getConfig } from '$lib/server/env-config';
+import { isSpyreError } from '$lib/server/errors';
+import { formString, readForm, safeClientAddress } from '$lib/server/http';
+import type { Actions } from './$types';
+
+// Reachable only while no user exists; hooks.server.ts answers 404 afterwards.
+export const actions: Actions = {
+	default: async (event) => {
+		const { request, cookies } = event;
+		const ip = safeClientAddress(event);
+		let form: FormData;
+		try {
+			form = await readForm(request);
+		} catch (err) {
+			return fail(isSpyreError(err) ? err.status : 400, { username: '', errors: {} as Record<string, string>, error: isSpyreError(err) ? err.message : 'Bad request.' });
+		}
+		const username = formString(form, 'username', 200).trim();
+		const password = formString(form, 'password', 1024);
+		const confirm = formString(form, 'confirm', 1024);
+		const errors = validateNewAccount(username, password, confirm);
+		if (Object.keys(errors).length > 0) return fail(400, { username, errors, error: null });
+		try {
+			const user = await createFirstAdmin(username, password);
+			const session = createSession(user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
+			cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
+			audit.record({ userId: user.id, username: user.username, ip }, 'auth.setup', user.username, 'success', 'created the admin account');
+		} catch (err) {
+			audit.record({ username, ip }, 'auth.setup', username, 'failure', isSpyreError(err) ? err.message : 'error');
+			if (isSpyreError(err)) return fail(err.status, { username, errors: {} as Record<string, string>, error: err.message });
+			throw err;
+		}
+		redirect(303, '/');
+	}
+};
