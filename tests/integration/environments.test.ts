@@ -189,8 +189,12 @@ describe('environment lifecycle against the simulator', () => {
 		expect(failed.status).toBe('error');
 		expect(failed.error).toMatch(/storage local-lvm is full/);
 		expect(failed.error_step).toBe('create');
+		// Proxmox removed the CT of the failed create, so Spyre forgets the VMID too.
+		const created = runs.latestRun(row.id)!.events.find((e) => e.step === 'create' && e.kind === 'step')!;
+		const vmid = Number(/CT (\d+)/.exec(created.message)![1]);
+		expect(failed.vmid).toBeNull();
 		const res = await pveRequest(sim.simJson, 'GET', '/cluster/resources?type=vm');
-		expect((res.body.data as Array<{ vmid: number }>).some((r) => r.vmid === failed.vmid)).toBe(false);
+		expect((res.body.data as Array<{ vmid: number }>).some((r) => r.vmid === vmid)).toBe(false);
 		const view = await inventory.loadInventory();
 		expect(view.environments.find((e) => e.id === row.id)!.status).toBe('error');
 		// Removable: destroy of a row whose CT is gone just removes the record.

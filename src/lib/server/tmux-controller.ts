@@ -265,8 +265,10 @@ export async function attachToWindow(target: SshTarget, index: number, opts: Att
 		command(
 			'tmux', '-u', '-L', SOCKET,
 			'new-session', '-t', `=${session}`, '-s', clientSession, ';',
-			'set-option', '-t', `=${clientSession}`, 'destroy-unattached', 'on', ';',
-			'select-window', '-t', windowTarget(clientSession, w)
+			// No -t: while the attach is still being set up, tmux cannot resolve the new session by name
+			// ("No such session"), but it is the current session of the commands that follow.
+			'set-option', 'destroy-unattached', 'on', ';',
+			'select-window', '-t', `:${w}`
 		);
 	const pty = await pool.openPty(target, cmd, { cols: opts.cols, rows: opts.rows, term: 'xterm-256color' });
 	let detached = false;

@@ -119,9 +119,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 	});
 }
 
+type FailureChanges = { status: EnvironmentRow['status']; vmid?: null };
+
 interface JobFailurePolicy {
-	/** Status to record when the job fails; by default 'error'. */
-	onFailure?: (row: EnvironmentRow) => Promise<EnvironmentRow['status']> | EnvironmentRow['status'];
+	/** What to record when the job fails; by default status 'error'. */
+	onFailure?: (row: EnvironmentRow) => Promise<FailureChanges> | FailureChanges;
 }
 
 function runJob(
@@ -150,8 +152,8 @@ function runJob(
 				run.finish('failed', message);
 				const current = getEnvironment(row.id);
 				if (current) {
-					const status = policy.onFailure ? await policy.onFailure(current) : 'error';
-					set(row.id, { status, error: message, error_step: currentStepOf(run) ?? step, current_task: null });
+					const changes = policy.onFailure ? await policy.onFailure(current) : { status: 'error' as const };
+					set(row.id, { ...changes, error: message, error_step: currentStepOf(run) ?? step, current_task: null });
 				}
 			} catch (recordErr) {
 				console.error('[spyre] could not record a failed job:', messageOf(recordErr));
@@ -244,13 +246,24 @@ async function bringUp(run: Run, row: EnvironmentRow, staticIp: string | null, s
 	step(run, 'done', `${row.hostname} is running at ${ip}`);
 }
 
-async function liveStatusOr(row: EnvironmentRow, fallback: EnvironmentRow['status']): Promise<EnvironmentRow['status']> {
-	if (row.vmid === null) return fallback;
+async function liveStatusOr(row: EnvironmentRow, fallback: EnvironmentRow['status']): Promise<FailureChanges> {
+	if (row.vmid === null) return { status: fallback };
 	try {
 		const s = await getProxmox().getLxcStatus(row.node, row.vmid);
-		return s.status === 'running' ? 'running' : s.status === 'stopped' ? 'stopped' : fallback;
+		return { status: s.status === 'running' ? 'running' : s.status === 'stopped' ? 'stopped' : fallback };
 	} catch {
-		return fallback;
+		return { status: fallback };
+	}
+}
+
+/** After a failed create: forget the VMID when Proxmox has already removed the CT (a failed vzcreate does). */
+async function afterFailedCreate(row: EnvironmentRow): Promise<FailureChanges> {
+	if (row.vmid === null) return { status: 'error' };
+	try {
+		await getProxmox().getLxcStatus(row.node, row.vmid);
+		return { status: 'error' };
+	} catch (err) {
+		return isProxmoxError(err) && err.kind === 'not_found' ? { status: 'error', vmid: null } : { status: 'error' };
 	}
 }
 
@@ -360,7 +373,7 @@ export async function createEnvironment(input: Record<string, unknown>, actor: A
 		row = set(row.id, { status: 'starting' });
 		await confirmRunning(run, row, signal);
 		await bringUp(run, row, staticIp, signal);
-	});
+	}, { onFailure: afterFailedCreate });
 	// On failure the row stays as an error the user can see and remove (a failed create task has already
 	// removed the CT on Proxmox; a later failure leaves the CT, which destroy then removes).
 	return row;

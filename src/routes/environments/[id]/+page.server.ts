@@ -1,0 +1,14 @@
+import { error } from '@sveltejs/kit';
+import * as environments from '$lib/server/environments';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ params, depends }) => {
+	depends('app:environment');
+	const row = environments.getEnvironment(params.id);
+	if (!row) error(404, `Environment ${params.id} does not exist.`);
+	return {
+		environment: await environments.loadEnvironmentView(row),
+		hostKey: row.host_key_fingerprint,
+		run: environments.latestRun(row.id)
+	};
+};

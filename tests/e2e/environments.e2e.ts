@@ -1,0 +1,100 @@
+// A person managing environments in Chromium: create from the form, watch it come up with an IP, stop,
+// start, destroy; and a failing create (simulator fault switch) shown with Proxmox's message.
+import { expect, test, type Page } from '@playwright/test';
+import { control, startSim, type RunningSim } from '../helpers/sim';
+import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+
+let sim: RunningSim;
+let spyre: RunningSpyre;
+const USER = 'ada';
+const PASS = 'correct-horse-battery';
+
+test.beforeAll(async () => {
+	sim = await startSim({ nodes: ['pve', 'pve2'] });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
+	await setupAdmin(spyre.url, USER, PASS);
+});
+
+test.afterAll(async () => {
+	await spyre?.stop();
+	await sim?.stop();
+});
+
+async function signIn(page: Page) {
+	await page.goto(`${spyre.url}/login?next=/environments`);
+	await page.getByLabel('Username').fill(USER);
+	await page.getByLabel('Password').fill(PASS);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page.getByRole('heading', { name: 'Environments', level: 1 })).toBeVisible();
+}
+
+function card(page: Page, hostname: string) {
+	return page.getByRole('article', { name: hostname });
+}
+
+test('create from the form, reach running with an IP, stop, start, destroy', async ({ page }) => {
+	await signIn(page);
+	await expect(page.getByRole('heading', { name: 'Virtual machines' })).toBeVisible();
+	await page.getByRole('button', { name: 'New environment' }).first().click();
+
+	// Inline validation before anything is sent.
+	await page.getByLabel('Hostname').fill('Bad Name!');
+	await page.getByLabel('Hostname').blur();
+	await expect(page.getByText(/lowercase letters, digits and hyphens/)).toBeVisible();
+
+	await page.getByLabel('Hostname').fill('e2e-box');
+	await expect(page.getByLabel('Template')).toHaveValue(/debian-12-standard/);
+	await page.getByLabel('Cores').fill('1');
+	await page.getByLabel('Memory (MiB)').fill('512');
+	await page.getByLabel('Disk (GiB)').fill('4');
+	await page.getByRole('button', { name: 'Create environment' }).click();
+
+	const box = card(page, 'e2e-box');
+	await expect(box).toBeVisible();
+	// Live progress: Proxmox's task log lines appear while it is created.
+	await expect(box).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+	await expect(box.getByText(/127\.\d+\.\d+\.\d+/)).toBeVisible();
+	await page.screenshot({ path: 'test-results/screens/environments-running.png', fullPage: true });
+
+	await box.getByRole('button', { name: 'Stop' }).click();
+	await expect(box).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
+	await box.getByRole('button', { name: 'Start' }).click();
+	await expect(box).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+
+	// The state is the truth after a reload too.
+	await page.reload();
+	await expect(card(page, 'e2e-box')).toHaveAttribute('data-status', 'running');
+
+	await card(page, 'e2e-box').getByRole('button', { name: 'Destroy' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Destroy e2e-box?' });
+	await expect(dialog.getByRole('button', { name: 'Destroy e2e-box' })).toBeDisabled();
+	await dialog.getByLabel(/Type e2e-box to confirm/).fill('e2e-box');
+	await dialog.getByRole('button', { name: 'Destroy e2e-box' }).click();
+	await expect(card(page, 'e2e-box')).toHaveCount(0, { timeout: 30_000 });
+});
+
+test('a failing create shows the Proxmox message and can be removed', async ({ page }) => {
+	await signIn(page);
+	await control(sim.simJson, { failNext: { type: 'vzcreate', message: 'storage local-lvm is full' } });
+	await page.getByRole('button', { name: 'New environment' }).first().click();
+	await page.getByLabel('Hostname').fill('e2e-doomed');
+	await expect(page.getByLabel('Template')).toHaveValue(/debian-12-standard/);
+	await page.getByRole('button', { name: 'Create environment' }).click();
+	const box = card(page, 'e2e-doomed');
+	await expect(box).toHaveAttribute('data-status', 'error', { timeout: 30_000 });
+	await expect(box.getByRole('alert')).toContainText('storage local-lvm is full');
+	await page.screenshot({ path: 'test-results/screens/environments-failed.png', fullPage: true });
+
+	// A duplicate hostname is refused inline by the server.
+	await page.getByRole('button', { name: 'New environment' }).first().click();
+	await page.getByLabel('Hostname').fill('e2e-doomed');
+	await page.getByRole('button', { name: 'Create environment' }).click();
+	await expect(page.getByText('An environment named e2e-doomed already exists.')).toBeVisible();
+	await page.getByRole('button', { name: 'Cancel' }).click();
+
+	await box.getByRole('button', { name: 'Remove' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Destroy e2e-doomed?' });
+	await dialog.getByLabel(/Type e2e-doomed to confirm/).fill('e2e-doomed');
+	await dialog.getByRole('button', { name: 'Destroy e2e-doomed' }).click();
+	await expect(card(page, 'e2e-doomed')).toHaveCount(0, { timeout: 30_000 });
+});
