@@ -1,7 +1,7 @@
 // Start-up (`init`), the authentication gate (`handle`) and the one place unexpected errors are logged
 // (`handleError`). Routes behind the gate can rely on `locals.user`.
 
-import { error, isHttpError, isRedirect, json, redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { isHttpError, isRedirect, json, redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
 import { SESSION_COOKIE, cookieOptions, userCount, validateSession } from '$lib/server/auth';
@@ -39,8 +39,8 @@ const gate: Handle = async ({ event, resolve }) => {
 		if (isApi) return json({ error: 'Spyre is not set up yet. Open /setup in a browser.', code: 'unauthenticated' }, { status: 401 });
 		redirect(303, '/setup');
 	}
-	if (path === '/setup') error(404, 'Not found');
-	if (PUBLIC_PATHS.has(path)) return resolve(event);
+	// After the first user, /setup answers 404 from its own load (so the styled error page shows).
+	if (PUBLIC_PATHS.has(path) || path === '/setup') return resolve(event);
 	if (!event.locals.user) {
 		if (isApi) return json({ error: 'Sign in first.', code: 'unauthenticated' }, { status: 401 });
 		const next = path === '/' ? '' : `?next=${encodeURIComponent(path + event.url.search)}`;

@@ -8,7 +8,8 @@ import {
 	parseClientControl,
 	parseConnectParams,
 	parseServerControl,
-	terminalUrl
+	terminalUrl,
+	type ServerControl
 } from './terminal-protocol';
 
 describe('parseClientControl', () => {
@@ -83,12 +84,12 @@ describe('close codes', () => {
 
 describe('server control', () => {
 	it('round-trips every message kind', () => {
-		const msgs = [
+		const msgs: ServerControl[] = [
 			{ type: 'ready', window: 1, windows: [{ index: 1, name: 'a', active: true, id: '@3' }] },
 			{ type: 'status', state: 'disconnected', message: 'lost' },
 			{ type: 'exit', code: 0 },
 			{ type: 'error', code: 'not_found', message: 'no such window' }
-		] as const;
+		];
 		for (const m of msgs) expect(parseServerControl(encodeControl(m))).toEqual({ ok: true, value: m });
 	});
 

@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SESSION_COOKIE = 'spyre_session';
 
-/** The sim.json that a running Proxmox simulator writes (only the fields Spyre's config needs). */
+/** The sim.json that a running Proxmox simulator writes (sim/pve/server.ts); only what the config needs. */
 export interface SimJson {
 	url: string;
 	node: string;
@@ -24,8 +24,8 @@ export interface SimJson {
 	tokenSecret: string;
 	fingerprint: string;
 	sshPort: number;
-	host?: { host: string; port: number; user?: string };
-	[key: string]: unknown;
+	/** The simulated Proxmox host's sshd (for helper scripts via pct exec) and the key it accepts. */
+	host?: { address: string; port: number; user?: string; privateKeyPath?: string };
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -152,8 +152,9 @@ export async function makeDataDir(
 					request_timeout_ms: 5000
 				}
 			: {
-					// Port 9 (discard) on loopback: nothing listens, so any Proxmox call fails fast.
-					url: 'https://127.0.0.1:9',
+					// A free loopback port that nothing listens on: any Proxmox call fails fast with "connection
+					// refused". (Not port 9: fetch refuses it outright as a "bad port".)
+					url: `https://127.0.0.1:${await freePort()}`,
 					node: 'pve',
 					token_id: 'root@pam!spyre-test',
 					token_secret: '00000000-0000-0000-0000-000000000000',
@@ -168,10 +169,10 @@ export async function makeDataDir(
 		...(sim?.host
 			? {
 					proxmox_host_ssh: {
-						host: sim.host.host,
+						host: sim.host.address,
 						port: sim.host.port,
 						user: sim.host.user ?? 'root',
-						private_key_path: privateKey
+						private_key_path: sim.host.privateKeyPath ?? privateKey
 					}
 				}
 			: {}),

@@ -20,6 +20,8 @@ export interface TestSshd {
 	stop(): Promise<void>;
 	/** Start again on the same address; `newHostKey` simulates a rebuilt container. */
 	restart(opts?: { newHostKey?: boolean }): Promise<void>;
+	/** Whether sshd is currently running. */
+	readonly running: boolean;
 	/** A second, unauthorised client key (for auth-failure tests). */
 	makeStrangerKey(): string;
 	/** The directory mounted over /root inside the sshd's sessions. */
@@ -170,7 +172,9 @@ export async function startSshd(): Promise<TestSshd> {
 		if (!p?.pid || p.exitCode !== null) return;
 		const pids = [p.pid, ...descendants(p.pid)];
 		const exited = new Promise<void>((r) => p.once('exit', () => r()));
-		for (const pid of pids.reverse()) {
+		// Top-down, so the connection processes die before the session's programs can exit cleanly:
+		// clients see a dropped link, as when a container's network goes away.
+		for (const pid of pids) {
 			try {
 				process.kill(pid, 'SIGKILL');
 			} catch {
@@ -192,6 +196,9 @@ export async function startSshd(): Promise<TestSshd> {
 		hostKeyFingerprint: fingerprintOf(`${hostKey}.pub`),
 		get pid() {
 			return proc?.pid ?? -1;
+		},
+		get running() {
+			return proc !== null && proc.exitCode === null;
 		},
 		stop,
 		async restart(opts = {}) {
@@ -216,4 +223,29 @@ export async function startSshd(): Promise<TestSshd> {
 	};
 	await start();
 	return sshd;
+}
+
+/**
+ * Last-resort cleanup: the test sshd runs on this machine, so its sessions' tmux server (`tmux -L spyre`)
+ * is reachable directly. Kills every session whose name starts with `prefix` (the test's unique name).
+ */
+export function killLocalTmuxSessions(prefix: string): void {
+	let names: string[] = [];
+	try {
+		names = execFileSync('tmux', ['-L', 'spyre', 'list-sessions', '-F', '#{session_name}'], {
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'ignore']
+		})
+			.split('\n')
+			.filter((n) => n.startsWith(prefix));
+	} catch {
+		return; // no server running
+	}
+	for (const name of names) {
+		try {
+			execFileSync('tmux', ['-L', 'spyre', 'kill-session', '-t', `=${name}`], { stdio: 'ignore' });
+		} catch {
+			// Already gone (killing a group member can take others with it).
+		}
+	}
 }

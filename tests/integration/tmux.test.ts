@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshPool, memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh-pool';
 import * as tmux from '../../src/lib/server/tmux-controller';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { killLocalTmuxSessions, startSshd, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;
 let pool: SshPool;
@@ -51,7 +51,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	try {
-		if (pool) await tmux.killSession(target, opts());
+		if (sshd && !sshd.running) await sshd.restart();
+		if (pool) await tmux.killSession(target, opts()).catch(() => {});
+		killLocalTmuxSessions(session);
 	} finally {
 		await pool?.closeAll();
 		await sshd?.destroy();
@@ -81,7 +83,7 @@ describe('tmux-controller', () => {
 		const marker = `/tmp/spyre-tmux-pwned-${process.pid}`;
 		fs.rmSync(marker, { force: true });
 		const hostile = [`$(touch ${marker})`, "a'b;c", '`touch ' + marker + '`', 'x"; touch ' + marker + '; "', 'naïve — 日本 🚀', '-t evil'];
-		const created = [];
+		const created: tmux.TmuxWindow[] = [];
 		for (const name of hostile) created.push(await tmux.createWindow(target, name, opts()));
 		const windows = await tmux.listWindows(target, opts());
 		expect(windows.map((w) => w.name).slice(1)).toEqual(hostile);

@@ -21,6 +21,8 @@ class LiveEvents {
 
 	start(): void {
 		if (this.#ws || typeof window === 'undefined') return;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
 		this.#stopped = false;
 		this.#connect();
 	}

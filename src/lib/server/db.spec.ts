@@ -121,13 +121,12 @@ describe('migrations on an existing database', () => {
 
 	it('migrate() applies only what is newer and returns the new version', () => {
 		const db = track(new Database(path.join(dir, 'plain.db')));
-		const ran: number[] = [];
 		const ms: Migration[] = [1, 2, 3].map((v) => ({ version: v, name: `m${v}`, sql: `CREATE TABLE t${v} (x);` }));
 		db.pragma('user_version = 1');
 		db.exec('CREATE TABLE t1 (x);');
+		// Migration 1 is not re-run (it would fail: t1 exists); 2 and 3 are applied.
 		expect(migrate(db, ms)).toBe(3);
-		for (const t of ['t1', 't2', 't3']) ran.push(tables(db).includes(t) ? 1 : 0);
-		expect(ran).toEqual([1, 1, 1]);
+		expect(tables(db).sort()).toEqual(['t1', 't2', 't3']);
 		expect(migrate(db, ms)).toBe(3); // idempotent
 	});
 

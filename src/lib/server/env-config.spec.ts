@@ -142,8 +142,8 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['relative data_dir', (c) => (c.server.data_dir = 'data'), 'server.data_dir: must be an absolute path'],
 		['empty node', (c) => (c.proxmox.node = '  '), 'proxmox.node: must not be empty'],
 		['bad token id', (c) => (c.proxmox.token_id = 'root-spyre'), 'proxmox.token_id: must look like user@realm!tokenname'],
-		['section as list', (c) => (c.ssh = ['a']), 'ssh: must be a mapping, got a list'],
-		['null section', (c) => (c.proxmox = null), 'proxmox: must be a mapping, got nothing (null)'],
+		['section as list', (c) => ((c as Raw).ssh = ['a']), 'ssh: must be a mapping, got a list'],
+		['null section', (c) => ((c as Raw).proxmox = null), 'proxmox: must be a mapping, got nothing (null)'],
 		['relative key path', (c) => (c.ssh.private_key_path = 'id_ed25519'), 'ssh.private_key_path: must be an absolute path'],
 		['keepalive as text', (c) => (c.ssh.keepalive_count_max = '5'), 'ssh.keepalive_count_max: must be a number, got a string'],
 		['memory too small', (c) => (c.proxmox.defaults = { memory_mb: 8 }), 'proxmox.defaults.memory_mb:'],
@@ -528,5 +528,32 @@ describe('secrets never appear in errors', () => {
 			})
 		);
 		expect(err.message).not.toContain(SECRET);
+	});
+});
+
+describe('cross-field and network checks', () => {
+	const base = `
+server: { public_url: "http://x", data_dir: /tmp }
+ssh: { private_key_path: /nonexistent/a, public_key_path: /nonexistent/b }
+`;
+	it('lists cross-field problems together with the others', () => {
+		try {
+			parseConfig(base + 'proxmox: { url: "http://x", node: pve, token_id: "a@pam!t" }\n', '/x.yaml');
+			throw new Error('expected a ConfigError');
+		} catch (err) {
+			const problems = (err as ConfigError).problems;
+			expect(problems).toContain('proxmox.url: must be an https URL');
+			expect(problems).toContain('proxmox.token_secret: is required (or set proxmox.token_secret_file)');
+		}
+	});
+	it.each([
+		['range_start: 999.1.1.1', /range_start: must be an IPv4 address/],
+		['range_start: 10.0.0.20, range_end: 10.0.0.10', /range_end: must not come before range_start/],
+		['gateway: 192.168.1.1', /gateway: must be in the same \/24 network/]
+	])('static network %s', (patch, re) => {
+		const fields = Object.fromEntries(patch.split(', ').map((kv) => kv.split(': ')));
+		const net = { mode: 'static', range_start: '10.0.0.10', range_end: '10.0.0.20', prefix: 24, gateway: '10.0.0.1', ...fields };
+		const yaml = base + `proxmox: { url: "https://x", node: pve, token_id: "a@pam!t", token_secret: s, network: ${JSON.stringify(net)} }\n`;
+		expect(() => parseConfig(yaml, '/x.yaml')).toThrow(re);
 	});
 });

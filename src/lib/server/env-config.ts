@@ -40,7 +40,12 @@ const httpUrl = z
 const ipv4Cidr = z
 	.string()
 	.regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 address with prefix, e.g. 10.0.0.50/24');
-const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address');
+const isIpv4 = (v: string) => {
+	const parts = v.split('.');
+	return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+};
+const ipv4 = z.string().refine(isIpv4, 'must be an IPv4 address');
+const ipv4Int = (v: string) => v.split('.').reduce((n, p) => n * 256 + Number(p), 0);
 const dnsName = z
 	.string()
 	.regex(
@@ -89,6 +94,16 @@ const schema = z
 								nameserver: ipv4.optional()
 							})
 							.strict()
+							.superRefine((n, ctx) => {
+								if (ipv4Int(n.range_start) > ipv4Int(n.range_end)) {
+									ctx.addIssue({ code: 'custom', path: ['range_end'], message: 'must not come before range_start' });
+								}
+								const mask = n.prefix === 0 ? 0 : (0xffffffff << (32 - n.prefix)) >>> 0;
+								const net = (ip: string) => (ipv4Int(ip) & mask) >>> 0;
+								if (net(n.gateway) !== net(n.range_start) || net(n.range_end) !== net(n.range_start)) {
+									ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be in the same /${n.prefix} network as the address range` });
+								}
+							})
 					])
 					.default({ mode: 'dhcp' }),
 				defaults: z
@@ -142,31 +157,29 @@ const schema = z
 			.strict()
 			.optional()
 	})
-	.strict()
-	.superRefine((cfg, ctx) => {
-		const p = cfg.proxmox;
-		if (!p.token_secret && !p.token_secret_file) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['proxmox', 'token_secret'],
-				message: 'is required (or set proxmox.token_secret_file)'
-			});
-		}
-		if (p.token_secret && p.token_secret_file) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['proxmox', 'token_secret_file'],
-				message: 'set either token_secret or token_secret_file, not both'
-			});
-		}
-		if (p.tls.ca_file && p.tls.fingerprint) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['proxmox', 'tls'],
-				message: 'set either ca_file or fingerprint, not both'
-			});
-		}
-	});
+	.strict();
+
+/**
+ * Checks that span several keys. They run on the raw document even when other keys are wrong, so the
+ * first start-up lists every problem at once.
+ */
+function crossFieldProblems(raw: Record<string, unknown>): string[] {
+	const problems: string[] = [];
+	const pve = raw.proxmox;
+	if (typeof pve !== 'object' || pve === null || Array.isArray(pve)) return problems;
+	const p = pve as Record<string, unknown>;
+	if (p.token_secret === undefined && p.token_secret_file === undefined) {
+		problems.push('proxmox.token_secret: is required (or set proxmox.token_secret_file)');
+	}
+	if (p.token_secret !== undefined && p.token_secret_file !== undefined) {
+		problems.push('proxmox.token_secret_file: set either token_secret or token_secret_file, not both');
+	}
+	const tls = p.tls as Record<string, unknown> | undefined;
+	if (tls && typeof tls === 'object' && tls.ca_file !== undefined && tls.fingerprint !== undefined) {
+		problems.push('proxmox.tls: set either ca_file or fingerprint, not both');
+	}
+	return problems;
+}
 
 type RawConfig = z.infer<typeof schema>;
 
@@ -223,6 +236,11 @@ export interface SpyreConfig {
 	readonly warnings: readonly string[];
 }
 
+function invalid(configPath: string, problems: string[]): ConfigError {
+	const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+	return new ConfigError(`${configPath} has ${count}:\n  - ${problems.join('\n  - ')}`, problems);
+}
+
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
 	return p.map(String).join('.') || '(root)';
 }
@@ -263,25 +281,30 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 
 	// Unknown keys warn rather than fail, so an older Spyre can start with a newer file.
 	const warnings: string[] = [];
+	const crossProblems = crossFieldProblems(raw as Record<string, unknown>);
 	const lenient = schema.safeParse(raw, { error: friendlyIssue });
 	let cfg: RawConfig;
+	if (lenient.success && crossProblems.length > 0) {
+		throw invalid(configPath, crossProblems);
+	}
 	if (lenient.success) {
 		cfg = lenient.data;
 	} else {
 		const unknown = lenient.error.issues.filter((i) => i.code === 'unrecognized_keys');
-		const problems = lenient.error.issues
-			.filter((i) => i.code !== 'unrecognized_keys')
-			.map((i) => `${formatPath(i.path)}: ${i.message}`);
+		const problems = [
+			...lenient.error.issues.filter((i) => i.code !== 'unrecognized_keys').map((i) => `${formatPath(i.path)}: ${i.message}`),
+			...crossProblems
+		];
 		for (const issue of unknown) {
 			for (const key of (issue as { keys: string[] }).keys) {
 				warnings.push(`${formatPath([...issue.path, key])}: unknown key (ignored)`);
 			}
 		}
 		if (problems.length > 0) {
-			throw new ConfigError(
-				`${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  - ${problems.join('\n  - ')}`,
-				problems
-			);
+			throw invalid(configPath, problems);
+		}
+		if (crossProblems.length > 0) {
+			throw invalid(configPath, crossProblems);
 		}
 		cfg = stripUnknown(raw, unknown.map((i) => [...i.path, ...(i as { keys: string[] }).keys]));
 	}
@@ -300,10 +323,7 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 		checkReadable(cfg.proxmox_host_ssh.private_key_path, 'proxmox_host_ssh.private_key_path', problems);
 	}
 	if (problems.length > 0) {
-		throw new ConfigError(
-			`${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  - ${problems.join('\n  - ')}`,
-			problems
-		);
+		throw invalid(configPath, problems);
 	}
 
 	const net = cfg.proxmox.network;

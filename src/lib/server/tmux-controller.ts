@@ -166,7 +166,8 @@ export function ensureSession(target: SshTarget, opts: TmuxOptions = {}): Promis
 		`cat > ${CONF_PATH}`,
 		// -f only matters when this starts the server; source-file refreshes a server started by an older Spyre.
 		`if ! ${has} 2>/dev/null; then ${'LANG=C.UTF-8 ' + command('tmux', '-u', '-L', SOCKET)} -f ${CONF_PATH} ${command('new-session', '-d', '-s', session, '-x', 120, '-y', 40)} || ${has}; fi`,
-		`${tmuxCmd('source-file')} ${CONF_PATH}`
+		// Best effort: a server started elsewhere (another mount namespace) may not see this path.
+		`{ ${tmuxCmd('source-file')} ${CONF_PATH} 2>/dev/null || true; }`
 	].join(' && ');
 	const p = run(target, `set -e; umask 077; ${script}`, opts, TMUX_CONF)
 		.then(() => undefined)

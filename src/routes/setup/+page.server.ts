@@ -1,14 +1,24 @@
-import { fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, validateNewAccount } from '$lib/server/auth';
+import { error, fail, redirect } from '@sveltejs/kit';
+import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, userCount, validateNewAccount } from '$lib/server/auth';
 import * as audit from '$lib/server/audit';
 import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
-import type { Actions } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
-// Reachable only while no user exists; hooks.server.ts answers 404 afterwards.
+// Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.
+function goneAfterFirstUser(): void {
+	if (userCount() > 0) error(404, 'Not found');
+}
+
+export const load: PageServerLoad = () => {
+	goneAfterFirstUser();
+	return {};
+};
+
 export const actions: Actions = {
 	default: async (event) => {
+		goneAfterFirstUser();
 		const { request, cookies } = event;
 		const ip = safeClientAddress(event);
 		let form: FormData;
