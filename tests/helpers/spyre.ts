@@ -40,6 +40,8 @@ export interface StartOptions {
 	env?: Record<string, string>;
 	/** How long to wait for /healthz (default 20 s built, 60 s dev). */
 	readyTimeoutMs?: number;
+	/** Restart on the data dir (config, keys, database, port) of an instance stopped with `keepData`. */
+	reuse?: Pick<RunningSpyre, 'dataDir' | 'configPath' | 'dbPath' | 'port'>;
 }
 
 export interface StopResult {
@@ -64,7 +66,7 @@ export interface RunningSpyre {
 	 * SIGTERM by PID, wait (SIGKILL after 8 s), remove the temp dir. Idempotent. `beforeCleanup` runs
 	 * after the exit and before the data dir is removed (to inspect the DB).
 	 */
-	stop(opts?: { beforeCleanup?: (dataDir: string) => void | Promise<void> }): Promise<StopResult>;
+	stop(opts?: { beforeCleanup?: (dataDir: string) => void | Promise<void>; keepData?: boolean }): Promise<StopResult>;
 }
 
 const live = new Set<ChildProcess>();
@@ -321,7 +323,15 @@ async function waitForHealthy(url: string, s: Spawned, timeoutMs: number): Promi
 export async function startSpyre(opts: StartOptions = {}): Promise<RunningSpyre> {
 	const mode = opts.mode ?? 'built';
 	if (mode === 'built') assertBuilt();
-	const data = await makeDataDir({ config: opts.config, simJson: opts.simJson });
+	const data = opts.reuse
+		? {
+				...opts.reuse,
+				remove() {
+					fs.rmSync(opts.reuse!.dataDir, { recursive: true, force: true });
+					tempDirs.delete(opts.reuse!.dataDir);
+				}
+			}
+		: await makeDataDir({ config: opts.config, simJson: opts.simJson });
 	const url = `http://127.0.0.1:${data.port}`;
 	let s: Spawned;
 	try {
@@ -346,7 +356,7 @@ export async function startSpyre(opts: StartOptions = {}): Promise<RunningSpyre>
 				await stopOpts.beforeCleanup?.(data.dataDir);
 				return result;
 			} finally {
-				data.remove();
+				if (!stopOpts.keepData) data.remove();
 			}
 		})();
 		return stopped;

@@ -209,12 +209,15 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	const stream = att.pty.stream;
 	// Keys typed before tmux has drawn are held (see 'message'); release them on its first output.
 	stream.once('data', () => {
-		ptyStarted = true;
-		const queued = pendingInput;
-		pendingInput = [];
-		pendingBytes = 0;
-		// Give tmux a moment to switch the PTY to raw mode before the held keys arrive.
-		setTimeout(() => queued.forEach(writeInput), 50);
+		// Give tmux a moment to switch the PTY to raw mode before the held keys arrive; keys typed in
+		// that moment keep queueing behind them, so the order is kept.
+		setTimeout(() => {
+			ptyStarted = true;
+			const queued = pendingInput;
+			pendingInput = [];
+			pendingBytes = 0;
+			queued.forEach(writeInput);
+		}, 50);
 	});
 	// History first (pushed fully into the browser's scrollback with rows-1 line feeds, because tmux
 	// clears the screen when it attaches), then live bytes.
