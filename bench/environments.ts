@@ -31,7 +31,7 @@ async function createCts(sim: RunningSim): Promise<Array<{ vmid: number; node: s
 					form: { vmid: String(vmid), ostemplate: TEMPLATE, hostname: name, memory: '512', rootfs: 'local-lvm:4' }
 				}).then((res) => {
 					if (res.status !== 200) throw new Error(`create ${vmid}: ${res.status} ${res.statusText}`);
-					return waitTask(sim.simJson, res.body.data, 120_000);
+					return waitTask(sim.simJson, res.body!.data, 120_000);
 				})
 			);
 		}

@@ -106,7 +106,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(run.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual(['allocate', 'create', 'start', 'network', 'ssh', 'done']);
 
 		const cfg = await pveRequest<{ hostname: string; features: string; unprivileged: number }>(sim.simJson, 'GET', `/nodes/pve/lxc/${done.vmid}/config`);
-		expect(cfg.body.data).toMatchObject({ hostname: 'life-1', features: 'nesting=1', unprivileged: 1 });
+		expect(cfg.body!.data).toMatchObject({ hostname: 'life-1', features: 'nesting=1', unprivileged: 1 });
 
 		const audit = db.prepare("SELECT outcome FROM audit_log WHERE action = 'environment.create'").all() as Array<{ outcome: string }>;
 		expect(audit.map((a) => a.outcome)).toContain('success');
@@ -126,7 +126,7 @@ describe('environment lifecycle against the simulator', () => {
 	});
 
 	it('refuses bad input with per-field messages and records nothing on Proxmox', async () => {
-		const before = (await pveRequest<unknown[]>(sim.simJson, 'GET', '/cluster/resources?type=vm')).body.data.length;
+		const before = (await pveRequest<unknown[]>(sim.simJson, 'GET', '/cluster/resources?type=vm')).body!.data.length;
 		for (const hostname of ['$(reboot)', 'a;b', 'x/../y', 'a?b=1', 'UPPER', '']) {
 			const err = await lifecycle.createEnvironment({ hostname, template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor).catch((e) => e);
 			expect(fieldsOf(err).hostname, hostname).toBeTruthy();
@@ -137,7 +137,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(fieldsOf(err).template).toMatch(/not available/);
 		err = await lifecycle.createEnvironment({ hostname: 'ok-name', template: TEMPLATE, cores: 999, memory: 10, disk: 0 }, actor).catch((e) => e);
 		expect(Object.keys(fieldsOf(err)).sort()).toEqual(['cores', 'disk', 'memory']);
-		const after = (await pveRequest<unknown[]>(sim.simJson, 'GET', '/cluster/resources?type=vm')).body.data.length;
+		const after = (await pveRequest<unknown[]>(sim.simJson, 'GET', '/cluster/resources?type=vm')).body!.data.length;
 		expect(after).toBe(before);
 		expect(repo.findByHostname('ok-name')).toBeUndefined();
 	});
@@ -148,7 +148,7 @@ describe('environment lifecycle against the simulator', () => {
 		await lifecycle.settled(envId);
 		expect(repo.getEnvironment(envId)!.status).toBe('stopped');
 		const st = await pveRequest<{ status: string }>(sim.simJson, 'GET', `/nodes/pve/lxc/${repo.getEnvironment(envId)!.vmid}/status/current`);
-		expect(st.body.data.status).toBe('stopped');
+		expect(st.body!.data.status).toBe('stopped');
 
 		lifecycle.startEnvironment(envId, actor);
 		await lifecycle.settled(envId);
@@ -194,7 +194,7 @@ describe('environment lifecycle against the simulator', () => {
 		const vmid = Number(/CT (\d+)/.exec(created.message)![1]);
 		expect(failed.vmid).toBeNull();
 		const res = await pveRequest(sim.simJson, 'GET', '/cluster/resources?type=vm');
-		expect((res.body.data as Array<{ vmid: number }>).some((r) => r.vmid === vmid)).toBe(false);
+		expect((res.body!.data as Array<{ vmid: number }>).some((r) => r.vmid === vmid)).toBe(false);
 		const view = await inventory.loadInventory();
 		expect(view.environments.find((e) => e.id === row.id)!.status).toBe('error');
 		// Removable: destroy of a row whose CT is gone just removes the record.
@@ -217,7 +217,7 @@ describe('environment lifecycle against the simulator', () => {
 		await lifecycle.settled(row.id);
 		expect(repo.getEnvironment(row.id)).toBeUndefined();
 		const res = await pveRequest(sim.simJson, 'GET', '/cluster/resources?type=vm');
-		expect((res.body.data as Array<{ vmid: number }>).some((r) => r.vmid === failed.vmid)).toBe(false);
+		expect((res.body!.data as Array<{ vmid: number }>).some((r) => r.vmid === failed.vmid)).toBe(false);
 	});
 
 	it('creates on a second node and refuses an offline node', async () => {
@@ -238,11 +238,11 @@ describe('environment lifecycle against the simulator', () => {
 	});
 
 	it('shows unmanaged CTs, adopts one, and marks a CT destroyed behind Spyre\'s back as missing', async () => {
-		const vmid = Number((await pveRequest<string>(sim.simJson, 'GET', '/cluster/nextid')).body.data);
+		const vmid = Number((await pveRequest<string>(sim.simJson, 'GET', '/cluster/nextid')).body!.data);
 		const created = await pveRequest<string>(sim.simJson, 'POST', '/nodes/pve/lxc', {
 			form: { vmid: String(vmid), ostemplate: TEMPLATE, hostname: 'outsider', memory: '256', rootfs: 'local-lvm:2' }
 		});
-		await waitTask(sim.simJson, created.body.data);
+		await waitTask(sim.simJson, created.body!.data);
 		let view = await inventory.loadInventory();
 		expect(view.unmanaged.map((g) => g.vmid)).toContain(vmid);
 
@@ -253,7 +253,7 @@ describe('environment lifecycle against the simulator', () => {
 		await expect(lifecycle.adoptContainer(vmid, actor)).rejects.toThrow(/already managed/);
 
 		const del = await pveRequest<string>(sim.simJson, 'DELETE', `/nodes/pve/lxc/${vmid}?purge=1`);
-		await waitTask(sim.simJson, del.body.data);
+		await waitTask(sim.simJson, del.body!.data);
 		await poller.pollOnce();
 		expect(repo.getEnvironment(adopted.id)!.status).toBe('missing');
 		view = await inventory.loadInventory();
@@ -268,7 +268,7 @@ describe('environment lifecycle against the simulator', () => {
 		lifecycle.startEnvironment(envId, actor);
 		await lifecycle.settled(envId);
 		const stop = await pveRequest<string>(sim.simJson, 'POST', `/nodes/pve/lxc/${vmid}/status/stop`);
-		await waitTask(sim.simJson, stop.body.data);
+		await waitTask(sim.simJson, stop.body!.data);
 		await poller.pollOnce();
 		expect(repo.getEnvironment(envId)!.status).toBe('stopped');
 	});
@@ -277,7 +277,7 @@ describe('environment lifecycle against the simulator', () => {
 		const vmid = repo.getEnvironment(envId)!.vmid!;
 		// A crash while starting: the CT is actually running on Proxmox.
 		const start = await pveRequest<string>(sim.simJson, 'POST', `/nodes/pve/lxc/${vmid}/status/start`);
-		await waitTask(sim.simJson, start.body.data);
+		await waitTask(sim.simJson, start.body!.data);
 		repo.updateEnvironment(envId, { status: 'starting' });
 		db.prepare("INSERT INTO provision_runs (environment_id, kind, status, started_at) VALUES (?, 'start', 'running', ?)").run(envId, Date.now());
 		// A crash while creating, before Proxmox had the CT.
@@ -331,7 +331,7 @@ describe('environment lifecycle against the simulator', () => {
 		await lifecycle.settled(envId);
 		expect(repo.getEnvironment(envId)).toBeUndefined();
 		const res = await pveRequest(sim.simJson, 'GET', '/cluster/resources?type=vm');
-		expect((res.body.data as Array<{ vmid: number }>).some((r) => r.vmid === row.vmid)).toBe(false);
+		expect((res.body!.data as Array<{ vmid: number }>).some((r) => r.vmid === row.vmid)).toBe(false);
 		const audit = db.prepare("SELECT outcome FROM audit_log WHERE action = 'environment.destroy' AND target LIKE 'life-1%'").all() as Array<{ outcome: string }>;
 		expect(audit.map((a) => a.outcome)).toEqual(['success']);
 	});
