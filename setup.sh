@@ -106,14 +106,14 @@ cmd_demo() {
 	npm_install
 	build_app
 
-	local demo="$ROOT/.demo"
+	local demo="${SPYRE_DEMO_DIR:-$ROOT/.demo}"
 	local data="$demo/data" simstate="$demo/sim"
 	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}"
 	mkdir -p "$data" "$simstate"
 	chmod 700 "$demo"
 	ensure_ssh_key "$data/ssh"
 
-	say "Starting the Proxmox VE simulator (state in .demo/sim)"
+	say "Starting the Proxmox VE simulator (state in $simstate)"
 	rm -f "$simstate/sim.json"
 	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" &
 	SIM_PID=$!

@@ -1,0 +1,97 @@
+// `./setup.sh demo` as a newcomer runs it: the simulator and Spyre come up, a page can be signed into,
+// Ctrl-C stops both, and the next run finds the same containers again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pveRequest, waitTask, type SimJson } from '../helpers/sim';
+import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
+
+const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
+let child: ChildProcess | undefined;
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null> }> {
+	let out = '';
+	// Its own process group, so a Ctrl-C (SIGINT to the group) reaches the script and its children, as in a terminal.
+	child = spawn('bash', [path.join(REPO_ROOT, 'setup.sh'), 'demo'], {
+		cwd: REPO_ROOT,
+		detached: true,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), SPYRE_DEMO_DIR: demoDir }
+	});
+	child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+	child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+	const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+	const deadline = Date.now() + 120_000;
+	while (!out.includes('spyre: listening on')) {
+		if (child.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
+		if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	return { out: () => out, exited };
+}
+
+function ctrlC(): void {
+	if (child?.pid) process.kill(-child.pid, 'SIGINT');
+}
+
+afterAll(async () => {
+	if (child?.pid && child.exitCode === null) {
+		process.kill(-child.pid, 'SIGTERM');
+		await new Promise((r) => setTimeout(r, 2000));
+	}
+	fs.rmSync(demoDir, { recursive: true, force: true });
+});
+
+describe('./setup.sh demo', () => {
+	it('serves a page you can sign into, stops both on Ctrl-C, and finds the same containers next time', async () => {
+		const port = await freePort();
+		const simPort = await freePort();
+		const first = await startDemo(port, simPort);
+		expect(first.out()).toContain(`http://127.0.0.1:${port}`);
+		const sim = JSON.parse(fs.readFileSync(path.join(demoDir, 'sim', 'sim.json'), 'utf8')) as SimJson;
+		const url = `http://127.0.0.1:${port}`;
+		const cookie = await setupAdmin(url, 'demo', 'correct-horse-battery');
+		expect((await fetch(`${url}/environments`, { headers: { cookie } })).status).toBe(200);
+
+		const created = await pveRequest<string>(sim, 'POST', `/nodes/${sim.node}/lxc`, {
+			form: { vmid: '4242', ostemplate: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
+		});
+		await waitTask(sim, created.body!.data);
+		const simPid = sim.pid;
+		expect(alive(simPid)).toBe(true);
+
+		ctrlC();
+		expect(await first.exited).toBe(0);
+		expect(alive(simPid)).toBe(false);
+		await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+		expect(first.out()).toMatch(/Demo stopped/);
+
+		const second = await startDemo(port, simPort);
+		const sim2 = JSON.parse(fs.readFileSync(path.join(demoDir, 'sim', 'sim.json'), 'utf8')) as SimJson;
+		const status = await pveRequest<{ status: string; name: string }>(sim2, 'GET', `/nodes/${sim2.node}/lxc/4242/status/current`);
+		expect([status.status, status.statusText]).toEqual([200, "OK"]);
+		expect(status.body!.data).toMatchObject({ status: 'running', name: 'kept' });
+		// Spyre's own data (the admin account) is kept too.
+		const login = await fetch(`${url}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: { origin: url, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'username=demo&password=correct-horse-battery'
+		});
+		expect(login.status).toBe(303);
+		ctrlC();
+		expect(await second.exited).toBe(0);
+		expect(alive(sim2.pid)).toBe(false);
+	});
+});
