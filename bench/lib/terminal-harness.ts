@@ -246,7 +246,7 @@ export async function waitQuiet(subscribe: (cb: () => void) => () => void, quiet
 /** A byte-pattern watcher over a stream of chunks (the pattern may span chunks). */
 export function watchFor(pattern: string): { feed(chunk: Buffer): boolean } {
 	const pat = Buffer.from(pattern, 'utf8');
-	let tail = Buffer.alloc(0);
+	let tail: Buffer = Buffer.alloc(0);
 	return {
 		feed(chunk) {
 			const joined = tail.length ? Buffer.concat([tail, chunk]) : chunk;

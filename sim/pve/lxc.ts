@@ -81,7 +81,7 @@ export class Lxc {
 			maxdisk: diskBytes(rec.conf),
 			disk: running ? Math.min(diskBytes(rec.conf), 812 * MiB + rec.vmid * 4096) : 0,
 			uptime,
-			cpu: running ? 0.0011 + (rec.vmid % 7) / 1000 : 0,
+			cpu: running ? Math.round((0.0011 + (rec.vmid % 7) / 1000) * 10_000) / 10_000 : 0,
 			netin: running ? uptime * 211 : 0,
 			netout: running ? uptime * 97 : 0,
 			diskread: running ? 31_457_280 : 0,

@@ -217,6 +217,29 @@ describe('ssh-pool', () => {
 		await pool.closeAll();
 	});
 
+	it('opens more connections when channels exceed what one connection carries (sshd MaxSessions)', async () => {
+		// Configured limit: 3 channels per connection -> 7 PTYs need 3 connections.
+		const pool = makePool({ channelsPerConnection: 3 });
+		const target = { envId: 'env-b', host: sshd.host };
+		const ptys = await Promise.all(Array.from({ length: 7 }, () => pool.openPty(target, 'sleep 4', { cols: 80, rows: 24 })));
+		expect(pool.stats().connections.filter((c) => c.envId === 'env-b').length).toBe(3);
+		// Drain the streams: a paused Readable never emits 'close'.
+		for (const p of ptys) (p.stream.resume(), p.close());
+		await Promise.all(ptys.map((p) => p.closed));
+
+		// Learned limit: the test sshd allows 20 sessions; a pool that assumes 100 finds out on the 21st.
+		const greedy = makePool({ channelsPerConnection: 100 });
+		const many = [];
+		for (let i = 0; i < 25; i++) many.push(await greedy.openPty(target, 'sleep 6', { cols: 80, rows: 24 }));
+		const conns = greedy.stats().connections.filter((c) => c.envId === 'env-b');
+		expect(conns.length).toBe(2);
+		expect(conns.map((c) => c.channels).sort((a, b) => a - b)).toEqual([5, 20]);
+		// Commands still run while the terminals are open.
+		expect((await greedy.exec(target, 'echo still-ok')).stdout.trim()).toBe('still-ok');
+		for (const p of many) (p.stream.resume(), p.close());
+		await Promise.all(many.map((p) => p.closed));
+	});
+
 	it('closeAll drains every connection', async () => {
 		const pool = makePool();
 		await pool.exec(targetForEnvironment('env-a', db), 'true');

@@ -73,6 +73,13 @@ export interface SshPoolOptions {
 	hostKeys: HostKeyStore;
 	/** Reconnect backoff after a lost link or a failed connect: exponential from baseMs, capped, jittered. */
 	backoff?: { baseMs: number; maxMs: number };
+	/**
+	 * Channels per SSH connection before the pool opens another connection to the same environment.
+	 * OpenSSH's MaxSessions defaults to 10; a refused channel open also lowers the limit it learns.
+	 */
+	channelsPerConnection?: number;
+	/** Connections per environment at most (so 8 × 10 channels by default). */
+	maxConnectionsPerEnv?: number;
 }
 
 export interface ExecOptions {
@@ -126,7 +133,13 @@ export interface PoolStats {
 type EntryState = 'connecting' | 'ready' | 'closed';
 
 interface Entry {
+	/** The pool's map key: the envId for the first connection, `envId#N` for the extra ones. */
+	key: string;
 	envId: string;
+	/** Channels this connection may carry (learned down when the server refuses one). */
+	capacity: number;
+	/** Channel opens in flight, counted against capacity. */
+	opening: number;
 	host: string;
 	port: number;
 	state: EntryState;
@@ -197,7 +210,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		entry.idleTimer = null;
 		if (entry.state !== 'ready' || entry.channels.size > 0) return;
 		entry.idleTimer = setTimeout(() => {
-			if (entry.channels.size === 0 && entry.state === 'ready' && entries.get(entry.envId) === entry) {
+			if (entry.channels.size === 0 && entry.state === 'ready' && entries.get(entry.key) === entry) {
 				counters.idleCloses++;
 				endEntry(entry);
 			}
@@ -209,7 +222,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		entry.closing = true;
 		if (entry.idleTimer) clearTimeout(entry.idleTimer);
 		entry.idleTimer = null;
-		if (entries.get(entry.envId) === entry) entries.delete(entry.envId);
+		if (entries.get(entry.key) === entry) entries.delete(entry.key);
 		entry.state = 'closed';
 		entry.client?.end();
 	}
@@ -291,7 +304,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		if (entry.idleTimer) clearTimeout(entry.idleTimer);
 		entry.idleTimer = null;
 		entry.state = 'closed';
-		if (entries.get(entry.envId) === entry) entries.delete(entry.envId);
+		if (entries.get(entry.key) === entry) entries.delete(entry.key);
 		if (wasExpected) return;
 		counters.lostConnections++;
 		noteFailure(entry.envId);
@@ -312,8 +325,14 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		emitter.emit('disconnect', entry.envId, err);
 	}
 
-	async function getEntry(target: SshTarget): Promise<Entry> {
-		const existing = entries.get(target.envId);
+	const channelsPerConnection = options.channelsPerConnection ?? 10;
+	const maxConnectionsPerEnv = options.maxConnectionsPerEnv ?? 8;
+	const slotKey = (envId: string, slot: number) => (slot === 0 ? envId : `${envId}#${slot}`);
+	const entriesOf = (envId: string) => [...entries.values()].filter((e) => e.envId === envId);
+
+	async function getEntry(target: SshTarget, slot = 0): Promise<Entry> {
+		const key = slotKey(target.envId, slot);
+		const existing = entries.get(key);
 		if (existing && existing.host === target.host && existing.port === portOf(target)) {
 			if (existing.state === 'ready') return existing;
 			if (existing.connecting) {
@@ -325,7 +344,10 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 			endEntry(existing);
 		}
 		const entry: Entry = {
+			key,
 			envId: target.envId,
+			capacity: channelsPerConnection,
+			opening: 0,
 			host: target.host,
 			port: portOf(target),
 			state: 'connecting',
@@ -337,7 +359,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 			connectedAt: null,
 			closing: false
 		};
-		entries.set(target.envId, entry);
+		entries.set(key, entry);
 		entry.connecting = (async () => {
 			const wait = backoffWait(target.envId);
 			if (wait > 0) await sleep(wait);
@@ -352,13 +374,16 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 				}
 				entry.state = 'ready';
 				entry.connectedAt = Date.now();
+				// Keystrokes are tiny packets: send them at once instead of batching (Nagle). ssh2 keeps its
+				// socket private; reaching for it is the only way short of supplying our own socket.
+				(client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(true);
 				backoffs.delete(target.envId);
 				armIdle(entry);
 				emitter.emit('connect', target.envId);
 				return client;
 			} catch (err) {
 				counters.connectFailures++;
-				if (entries.get(entry.envId) === entry) entries.delete(entry.envId);
+				if (entries.get(entry.key) === entry) entries.delete(entry.key);
 				entry.state = 'closed';
 				// A refused key or a changed host key will not fix itself by retrying faster.
 				if (!(err instanceof SpyreError && (err.code === 'ssh_auth' || err.code === 'ssh_host_key'))) {
@@ -412,6 +437,39 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		});
 	}
 
+	function isSessionLimit(err: unknown): boolean {
+		const text = `${messageOf(err)} ${err instanceof Error && err.cause ? messageOf(err.cause) : ''}`;
+		return /open failed|Channel open failure|administratively prohibited/i.test(text);
+	}
+
+	/**
+	 * Open a channel on the first connection of the environment with room for it, opening another
+	 * connection when the ones there are full (sshd's MaxSessions). A refused open teaches the pool that
+	 * connection's real limit.
+	 */
+	async function onFreeConnection<T>(target: SshTarget, open: (entry: Entry) => Promise<T>): Promise<T> {
+		let lastErr: unknown = null;
+		for (let slot = 0; slot < maxConnectionsPerEnv; slot++) {
+			const entry = await getEntry(target, slot);
+			if (entry.channels.size + entry.opening >= entry.capacity) continue;
+			entry.opening++;
+			try {
+				return await open(entry);
+			} catch (err) {
+				if (!isSessionLimit(err)) throw err;
+				lastErr = err;
+				entry.capacity = Math.max(1, entry.channels.size);
+			} finally {
+				entry.opening--;
+			}
+		}
+		throw new SpyreError(
+			'ssh',
+			`Environment ${target.envId} has too many open terminals and commands (${maxConnectionsPerEnv} SSH connections are full). Close some tabs and try again.`,
+			{ cause: lastErr }
+		);
+	}
+
 	function ptyHandle(entry: Entry, channel: ClientChannel): PtyHandle {
 		const listeners = new Set<(err: SpyreError) => void>();
 		const relay = (err: SpyreError) => {
@@ -455,6 +513,79 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		};
 	}
 
+	async function execOn(entry: Entry, cmd: string, opts: ExecOptions): Promise<ExecResult> {
+		const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
+		let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void };
+		const result = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
+		await openChannel(
+			entry,
+			(cb) => entry.client!.exec(cmd, cb),
+			(channel) => {
+				const out: Buffer[] = [];
+				const errOut: Buffer[] = [];
+				let size = 0;
+				let code: number | null = null;
+				let signal: string | undefined;
+				let done = false;
+				const finish = (err: SpyreError | null) => {
+					if (done) return;
+					done = true;
+					if (timer) clearTimeout(timer);
+					entry.lostListeners.delete(lost);
+					if (err) settle.reject(err);
+					else
+						settle.resolve({
+							code,
+							signal,
+							stdout: Buffer.concat(out).toString('utf8'),
+							stderr: Buffer.concat(errOut).toString('utf8')
+						});
+				};
+				const abort = (err: SpyreError) => {
+					// OpenSSH keeps the channel until the command exits: signal it, then close our side.
+					try {
+						channel.signal('KILL');
+					} catch {
+						// Not supported or already closed.
+					}
+					try {
+						channel.close();
+					} catch {
+						// Already closed.
+					}
+					finish(err);
+				};
+				const timer = opts.timeoutMs
+					? setTimeout(
+							() => abort(new SpyreError('timeout', `Command on environment ${entry.envId} timed out after ${opts.timeoutMs} ms.`)),
+							opts.timeoutMs
+						)
+					: null;
+				const onData = (into: Buffer[]) => (chunk: Buffer) => {
+					size += chunk.length;
+					if (size > max) {
+						abort(new SpyreError('ssh', `Command output from environment ${entry.envId} exceeded ${max} bytes.`));
+						return;
+					}
+					into.push(chunk);
+				};
+				const lost = (err: SpyreError) => finish(err);
+				entry.lostListeners.add(lost);
+				channel.on('data', onData(out));
+				channel.stderr.on('data', onData(errOut));
+				channel.on('exit', (c: number | null, sig?: string) => {
+					code = c;
+					signal = sig ?? undefined;
+				});
+				// The lost-connection listener runs on the client's 'close', after ssh2 closed the channels.
+				channel.on('close', () => setImmediate(() => finish(null)));
+				if (opts.stdin !== undefined) channel.end(opts.stdin);
+				else channel.end();
+			}
+		);
+		return result;
+	}
+
 	const pool = Object.assign(emitter, {
 		async getConnection(target: SshTarget): Promise<Client> {
 			const entry = await getEntry(target);
@@ -462,89 +593,21 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		},
 
 		async exec(target: SshTarget, cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
-			const entry = await getEntry(target);
-			const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
-			let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void };
-			const result = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
-			await openChannel(
-				entry,
-				(cb) => entry.client!.exec(cmd, cb),
-				(channel) => {
-					const out: Buffer[] = [];
-					const errOut: Buffer[] = [];
-					let size = 0;
-					let code: number | null = null;
-					let signal: string | undefined;
-					let done = false;
-					const finish = (err: SpyreError | null) => {
-						if (done) return;
-						done = true;
-						if (timer) clearTimeout(timer);
-						entry.lostListeners.delete(lost);
-						if (err) settle.reject(err);
-						else
-							settle.resolve({
-								code,
-								signal,
-								stdout: Buffer.concat(out).toString('utf8'),
-								stderr: Buffer.concat(errOut).toString('utf8')
-							});
-					};
-					const abort = (err: SpyreError) => {
-						// OpenSSH keeps the channel until the command exits: signal it, then close our side.
-						try {
-							channel.signal('KILL');
-						} catch {
-							// Not supported or already closed.
-						}
-						try {
-							channel.close();
-						} catch {
-							// Already closed.
-						}
-						finish(err);
-					};
-					const timer = opts.timeoutMs
-						? setTimeout(
-								() => abort(new SpyreError('timeout', `Command on environment ${entry.envId} timed out after ${opts.timeoutMs} ms.`)),
-								opts.timeoutMs
-							)
-						: null;
-					const onData = (into: Buffer[]) => (chunk: Buffer) => {
-						size += chunk.length;
-						if (size > max) {
-							abort(new SpyreError('ssh', `Command output from environment ${entry.envId} exceeded ${max} bytes.`));
-							return;
-						}
-						into.push(chunk);
-					};
-					const lost = (err: SpyreError) => finish(err);
-					entry.lostListeners.add(lost);
-					channel.on('data', onData(out));
-					channel.stderr.on('data', onData(errOut));
-					channel.on('exit', (c: number | null, sig?: string) => {
-						code = c;
-						signal = sig ?? undefined;
-					});
-					// The lost-connection listener runs on the client's 'close', after ssh2 closed the channels.
-					channel.on('close', () => setImmediate(() => finish(null)));
-					if (opts.stdin !== undefined) channel.end(opts.stdin);
-					else channel.end();
-				}
-			);
-			return result;
+			return onFreeConnection(target, (entry) => execOn(entry, cmd, opts));
 		},
 
 		async openPty(target: SshTarget, cmd: string, opts: PtyOptions): Promise<PtyHandle> {
-			const entry = await getEntry(target);
 			const pty = { cols: opts.cols, rows: opts.rows, term: opts.term ?? 'xterm-256color', width: 0, height: 0 };
-			return openChannel(entry, (cb) => entry.client!.exec(cmd, { pty, env: opts.env }, cb), (ch) => ptyHandle(entry, ch));
+			return onFreeConnection(target, (entry) =>
+				openChannel(entry, (cb) => entry.client!.exec(cmd, { pty, env: opts.env }, cb), (ch) => ptyHandle(entry, ch))
+			);
 		},
 
 		async openShell(target: SshTarget, opts: PtyOptions): Promise<PtyHandle> {
-			const entry = await getEntry(target);
 			const pty = { cols: opts.cols, rows: opts.rows, term: opts.term ?? 'xterm-256color', width: 0, height: 0 };
-			return openChannel(entry, (cb) => entry.client!.shell(pty, { env: opts.env }, cb), (ch) => ptyHandle(entry, ch));
+			return onFreeConnection(target, (entry) =>
+				openChannel(entry, (cb) => entry.client!.shell(pty, { env: opts.env }, cb), (ch) => ptyHandle(entry, ch))
+			);
 		},
 
 		async verifySsh(target: SshTarget): Promise<{ fingerprint: string }> {
@@ -562,13 +625,11 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 		trustHostKey(envId: string): void {
 			options.hostKeys.clear(envId);
 			backoffs.delete(envId);
-			const entry = entries.get(envId);
-			if (entry) endEntry(entry);
+			for (const entry of entriesOf(envId)) endEntry(entry);
 		},
 
 		async close(envId: string): Promise<void> {
-			const entry = entries.get(envId);
-			if (entry) await closeEntry(entry);
+			await Promise.all(entriesOf(envId).map(closeEntry));
 		},
 
 		async closeAll(): Promise<void> {
