@@ -33,6 +33,8 @@ export interface ControlActions {
 	unlock(vmid: number): void;
 	killSshd(vmid: number): number;
 	nodes(): string[];
+	/** API calls served so far, per `METHOD /route/{template}`. */
+	requests(): Record<string, number>;
 	state(): unknown;
 }
 
@@ -145,6 +147,7 @@ export function startControl(f: Faults, actions: ControlActions, port: number): 
 			const path = (req.url ?? '/').split('?')[0];
 			if (req.method === 'GET' && path === '/faults') return send(200, f);
 			if (req.method === 'GET' && path === '/state') return send(200, actions.state());
+			if (req.method === 'GET' && path === '/requests') return send(200, actions.requests());
 			if (req.method === 'POST' && path === '/faults') {
 				const chunks: Buffer[] = [];
 				for await (const c of req) chunks.push(c as Buffer);

@@ -47,6 +47,8 @@ export interface ApiOptions {
 	beforeAll?: () => Promise<void>;
 	/** Runs after routing with the path parameters (node offline / unknown node checks). */
 	beforeRoute?: (pathParams: Record<string, string>) => void;
+	/** Told every authenticated request, as `METHOD /route/{template}` (benchmarks count calls with it). */
+	onRequest?: (endpoint: string) => void;
 }
 
 const PREFIX = '/api2/json';
@@ -156,6 +158,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
 				if ((method === 'GET' || method === 'DELETE') && bodyText.length > 0)
 					throw new ApiError(501, `Unexpected content for method '${method}'`);
 				const found = matchRoute(opts.routes, method, path);
+				opts.onRequest?.(found ? `${method} ${found.route.path}` : `${method} (unknown path)`);
 				if (!found) throw new ApiError(501, `Method '${method} ${path}' not implemented`);
 				opts.beforeRoute?.(found.params);
 				const raw: Raw = { ...decodeForm(url.search.slice(1)), ...decodeBody(req.headers['content-type'], bodyText), ...found.params };

@@ -181,7 +181,8 @@ export class Lxc {
 				if (injected) {
 					await delay(300);
 					onInjectedFailure?.();
-					throw new Error(injected);
+					// Real vzcreate errors read `unable to create CT N - reason` (PROXMOX-API.md quirk 6).
+					throw new Error(type === 'vzcreate' ? `unable to create CT ${vmid} - ${injected}` : injected);
 				}
 				await work(t);
 			} finally {

@@ -89,6 +89,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		cleanups.push(() => lxc.stopAll());
 		await lxc.resume(log);
 
+		const requestCounts = new Map<string, number>();
 		const deps = { store, lxc, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
 		const handler = createApiHandler({
 			routes: routes(deps),
@@ -97,7 +98,8 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 			beforeAll: async () => {
 				if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
 			},
-			beforeRoute: (p) => checkNode(deps, p)
+			beforeRoute: (p) => checkNode(deps, p),
+			onRequest: (endpoint) => requestCounts.set(endpoint, (requestCounts.get(endpoint) ?? 0) + 1)
 		});
 		const server: Server = createServer({ cert: tls.cert, key: tls.key }, handler);
 		server.keepAliveTimeout = 5000;
@@ -115,6 +117,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 				unlock: (vmid) => wrap(() => lxc.setLock(vmid, undefined)),
 				killSshd: (vmid) => wrap(() => lxc.killSshd(vmid)),
 				nodes: () => nodes,
+				requests: () => Object.fromEntries(requestCounts),
 				state: () => ({ ...store.state, runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) })
 			},
 			opts.controlPort ?? 0

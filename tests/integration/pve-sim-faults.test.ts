@@ -53,8 +53,19 @@ describe('fault switches', () => {
 		expect((await api('GET', '/version')).ms).toBeLessThan(250);
 	});
 
+	it('counts API calls per endpoint template on GET /requests', async () => {
+		const read = async () => (await (await fetch(`${sim.control.url}/requests`)).json()) as Record<string, number>;
+		const before = await read();
+		await api('GET', '/cluster/resources?type=vm');
+		await api('GET', '/cluster/resources?type=vm');
+		await api('GET', '/nodes/pve/lxc');
+		const after = await read();
+		expect(after['GET /cluster/resources'] - (before['GET /cluster/resources'] ?? 0)).toBe(2);
+		expect(after['GET /nodes/{node}/lxc'] - (before['GET /nodes/{node}/lxc'] ?? 0)).toBe(1);
+	});
+
 	it('failNext vzcreate fails the create with the message and removes the CT', async () => {
-		await control(sim, { failNext: { type: 'vzcreate', message: 'unable to create CT 131 - no space left on device' } });
+		await control(sim, { failNext: { type: 'vzcreate', message: 'no space left on device' } });
 		const t = await waitTask(sim, await createCt('pve', 131));
 		expect(t.exitstatus).toBe('unable to create CT 131 - no space left on device');
 		expect((await api('GET', '/nodes/pve/lxc/131/status/current')).status).toBe(500);
