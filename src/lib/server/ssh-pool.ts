@@ -374,9 +374,6 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 				}
 				entry.state = 'ready';
 				entry.connectedAt = Date.now();
-				// Keystrokes are tiny packets: send them at once instead of batching (Nagle). ssh2 keeps its
-				// socket private; reaching for it is the only way short of supplying our own socket.
-				(client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(true);
 				backoffs.delete(target.envId);
 				armIdle(entry);
 				emitter.emit('connect', target.envId);
