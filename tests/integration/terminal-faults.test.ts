@@ -103,6 +103,40 @@ afterAll(async () => {
 	await sim?.stop();
 });
 
+describe('terminal tabs API', () => {
+	it('lists, creates (hostile names stay literal), renames and kills windows, auditing each', async () => {
+		const base = `/api/environments/${envId}/windows`;
+		const list = (await (await api('GET', base)).json()) as { windows: Array<{ index: number; name: string }> };
+		expect(list.windows.length).toBeGreaterThan(0);
+		const hostile = "$(touch /tmp/pwned) a'b;c";
+		const created = await api('POST', base, { name: hostile });
+		expect(created.status).toBe(201);
+		const { window } = (await created.json()) as { window: { index: number; name: string } };
+		expect(window.name).toBe(hostile);
+		const renamed = await api('PATCH', `${base}/${window.index}`, { name: 'logs `id`' });
+		expect(await renamed.json()).toEqual({ index: window.index, name: 'logs `id`' });
+		const names = ((await (await api('GET', base)).json()) as { windows: Array<{ name: string }> }).windows.map((w) => w.name);
+		expect(names).toContain('logs `id`');
+		expect((await api('DELETE', `${base}/${window.index}`)).status).toBe(204);
+		const after = ((await (await api('GET', base)).json()) as { windows: Array<{ index: number }> }).windows.map((w) => w.index);
+		expect(after).not.toContain(window.index);
+		const audit = await (await api('GET', '/settings')).text();
+		for (const action of ['terminal.window.create', 'terminal.window.rename', 'terminal.window.kill']) expect(audit).toContain(action);
+		// Bad input is a clear 4xx, not a stack.
+		for (const [method, path, body] of [
+			['PATCH', `${base}/abc`, { name: 'x' }],
+			['PATCH', `${base}/${list.windows[0].index}`, { name: 'bad\u0007name' }],
+			['DELETE', `${base}/-1`, undefined],
+			['GET', '/api/environments/env-nope/windows', undefined]
+		] as const) {
+			const res = await api(method, path, body);
+			expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+			expect(res.status, `${method} ${path}`).toBeLessThan(500);
+			expect(((await res.json()) as { error: string }).error).toBeTruthy();
+		}
+	});
+});
+
 describe('terminal faults', () => {
 	it('keeps tmux work across a Spyre restart: the client sees 1001, reconnects, and finds its output', async () => {
 		const win = await firstWindow();

@@ -55,3 +55,21 @@ export function recent(limit = 100, db: Db = getDb()): AuditEntry[] {
 		)
 		.all(Math.min(Math.max(limit, 1), 1000)) as AuditEntry[];
 }
+
+/** Run `work` and record its outcome: success (with `detail` of the result) or failure (the error's message). */
+export async function audited<T>(
+	actor: AuditActor,
+	action: string,
+	target: string | null,
+	work: () => Promise<T>,
+	detail?: (result: T) => string
+): Promise<T> {
+	try {
+		const result = await work();
+		record(actor, action, target, 'success', detail?.(result));
+		return result;
+	} catch (err) {
+		record(actor, action, target, 'failure', err instanceof Error ? err.message : String(err));
+		throw err;
+	}
+}

@@ -2,9 +2,8 @@
 // if needed), POST creates one. Thin: authenticate, call tmux-controller, map errors to {error, code}.
 
 import { json } from '@sveltejs/kit';
-import { record } from '$lib/server/audit';
+import { audited } from '$lib/server/audit';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { messageOf } from '$lib/server/errors';
 import { targetForEnvironment } from '$lib/server/ssh-pool';
 import * as tmux from '$lib/server/tmux-controller';
 import type { RequestHandler } from './$types';
@@ -21,17 +20,18 @@ export const POST: RequestHandler = (event) =>
 	api(async () => {
 		requireUser(event);
 		const envId = event.params.id;
-		const actor = actorOf(event);
-		try {
-			const body = await readJsonBody(event.request, 4096);
-			const name = body.name === undefined || body.name === null || body.name === '' ? undefined : tmux.validateWindowName(body.name);
-			const target = targetForEnvironment(envId);
-			await tmux.ensureSession(target);
-			const window = await tmux.createWindow(target, name);
-			record(actor, 'terminal.window.create', envId, 'success', `window ${window.index} ${JSON.stringify(window.name)}`);
-			return json({ window }, { status: 201 });
-		} catch (err) {
-			record(actor, 'terminal.window.create', envId, 'failure', messageOf(err));
-			throw err;
-		}
+		const window = await audited(
+			actorOf(event),
+			'terminal.window.create',
+			envId,
+			async () => {
+				const body = await readJsonBody(event.request, 4096);
+				const name = body.name === undefined || body.name === null || body.name === '' ? undefined : tmux.validateWindowName(body.name);
+				const target = targetForEnvironment(envId);
+				await tmux.ensureSession(target);
+				return tmux.createWindow(target, name);
+			},
+			(w) => `window ${w.index} ${JSON.stringify(w.name)}`
+		);
+		return json({ window }, { status: 201 });
 	});
