@@ -56,8 +56,11 @@ apt_install() {
 npm_install() {
 	local stamp="node_modules/.package-lock.json"
 	if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-		say "Installing npm dependencies (npm ci; native modules build from source, about a minute)"
-		npm ci --no-audit --no-fund --loglevel=error
+		say "Installing npm dependencies (native modules build from source, about a minute)"
+		# `npm install`, not `npm ci`: npm 11 writes lock files without other platforms' optional packages
+		# (rollup's native builds) and its own `npm ci` then rejects them as out of sync. `npm install`
+		# still installs exactly the versions package-lock.json pins.
+		npm install --no-audit --no-fund --loglevel=error
 	fi
 }
 
