@@ -44,6 +44,17 @@ async function main(): Promise<void> {
 		console.error(privileges.error);
 		process.exit(1);
 	}
+	if (privileges.userns) {
+		// Known limit, stated up front rather than discovered as a failed login.
+		console.error(
+			[
+				'pve-sim: running without root in a user namespace that maps only your own uid.',
+				'  The API, tasks and CT sshd processes work, but SSH logins into CTs fail: sshd calls setgroups(),',
+				'  which needs a full uid/gid map (newuidmap/newgidmap from the uidmap package plus /etc/subuid and',
+				'  /etc/subgid ranges for your user). Run the simulator as root for working logins.'
+			].join('\n')
+		);
+	}
 	const sim = await startSimulator({
 		stateDir: values.state,
 		port: intArg('port', values.port),
