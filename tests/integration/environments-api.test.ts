@@ -90,6 +90,14 @@ describe('environments API', () => {
 			expect(json.error.length).toBeGreaterThan(5);
 			expect(json.error).not.toMatch(/\bat .+:\d+:\d+/);
 		}
+		// A body that is not declared as JSON (what a cross-site form could send) is refused.
+		const plain = await fetch(`${spyre.url}/api/environments`, {
+			method: 'POST',
+			headers: { cookie, 'content-type': 'text/plain', origin: spyre.url },
+			body: JSON.stringify({ hostname: 'sneaky', template: TEMPLATE, cores: 1, memory: 512, disk: 4 })
+		});
+		expect(plain.status).toBe(400);
+		expect(await plain.json()).toMatchObject({ code: 'bad_request' });
 		const unauth = await api('GET', '/api/environments', undefined, false);
 		expect(unauth.status).toBe(401);
 		expect(await unauth.json()).toMatchObject({ code: 'unauthenticated' });

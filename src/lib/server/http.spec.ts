@@ -13,7 +13,7 @@ describe('safeNext', () => {
 });
 
 describe('readJsonBody', () => {
-	const req = (body: string, headers: Record<string, string> = {}) =>
+	const req = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
 		new Request('http://x/', { method: 'POST', body, headers });
 	it('parses an object', async () => {
 		expect(await readJsonBody(req('{"a":1}'))).toEqual({ a: 1 });
@@ -22,5 +22,6 @@ describe('readJsonBody', () => {
 		await expect(readJsonBody(req('{'))).rejects.toThrow(/not valid JSON/);
 		await expect(readJsonBody(req('[1]'))).rejects.toThrow(/JSON object/);
 		await expect(readJsonBody(req('"' + 'x'.repeat(100) + '"'), 10)).rejects.toThrow(/larger than/);
+		await expect(readJsonBody(req('{"a":1}', { 'content-type': 'text/plain' }))).rejects.toThrow(/as JSON/);
 	});
 });

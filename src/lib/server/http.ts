@@ -51,6 +51,9 @@ export function safeClientAddress(event: Pick<RequestEvent, 'getClientAddress'>)
 
 /** Read a JSON object body of at most `maxBytes`. Malformed or oversized bodies are a clear 4xx. */
 export async function readJsonBody(request: Request, maxBytes = 64 * 1024): Promise<Record<string, unknown>> {
+	// Only JSON bodies: a cross-site HTML form cannot send this content type without a CORS preflight.
+	const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+	if (type !== 'application/json') throw new SpyreError('bad_request', 'Send the request body as JSON (Content-Type: application/json).');
 	const declared = Number(request.headers.get('content-length') ?? '0');
 	if (declared > maxBytes) throw new SpyreError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
 	const text = await request.text();
