@@ -4,7 +4,7 @@
 import { isHttpError, isRedirect, json, redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
-import { SESSION_COOKIE, cookieOptions, userCount, validateSession } from '$lib/server/auth';
+import { SESSION_COOKIE, cookieOptions, isSetUp, validateSession } from '$lib/server/auth';
 import { getConfig } from '$lib/server/env-config';
 import { start } from '$lib/server/runtime';
 
@@ -31,7 +31,7 @@ const authenticate: Handle = async ({ event, resolve }) => {
 const gate: Handle = async ({ event, resolve }) => {
 	const path = event.url.pathname;
 	const isApi = path.startsWith('/api/');
-	const firstBoot = userCount() === 0;
+	const firstBoot = !isSetUp();
 
 	if (path === '/healthz' || path.startsWith('/_app/') || path === '/favicon.svg') return resolve(event);
 	if (firstBoot) {

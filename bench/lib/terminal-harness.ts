@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { ssh as simSsh, startSim, type ExecResult, type RunningSim } from '../../tests/helpers/sim';
+import { ssh as simSsh, sshArgs as simSshArgs, startSim, type ExecResult, type RunningSim } from '../../tests/helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../../tests/helpers/spyre';
 
 export const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -91,18 +91,7 @@ export async function startHarness(): Promise<Harness> {
 			}
 			return { status: res.status, json };
 		};
-		const sshArgs = (env: Env, command: string[], tty: boolean) => [
-			...(tty ? ['-tt'] : []),
-			'-i', key,
-			'-o', 'StrictHostKeyChecking=no',
-			'-o', 'UserKnownHostsFile=/dev/null',
-			'-o', 'BatchMode=yes',
-			'-o', 'LogLevel=ERROR',
-			'-o', 'ConnectTimeout=5',
-			'-p', String(sshPort),
-			`root@${env.ip}`,
-			...command
-		];
+		const sshArgs = (env: Env, command: string[], tty: boolean) => simSshArgs(key, env.ip, sshPort, command, tty);
 		const h: Harness = {
 			sim,
 			spyre,

@@ -196,9 +196,10 @@ export interface ExecResult {
 	stderr: string;
 }
 
-/** Run the system ssh client non-interactively (no host-key checks: the simulator's keys are throwaway). */
-export function ssh(key: string, address: string, port: number, command: string, timeoutMs = 20_000): Promise<ExecResult> {
-	const args = [
+/** Arguments for the system ssh client as root@address, non-interactive, no host-key checks. */
+export function sshArgs(key: string, address: string, port: number, command: string[], tty = false): string[] {
+	return [
+		...(tty ? ['-tt'] : []),
 		'-i', key,
 		'-o', 'StrictHostKeyChecking=no',
 		'-o', 'UserKnownHostsFile=/dev/null',
@@ -207,8 +208,13 @@ export function ssh(key: string, address: string, port: number, command: string,
 		'-o', 'ConnectTimeout=5',
 		'-p', String(port),
 		`root@${address}`,
-		command
+		...command
 	];
+}
+
+/** Run the system ssh client non-interactively (no host-key checks: the simulator's keys are throwaway). */
+export function ssh(key: string, address: string, port: number, command: string, timeoutMs = 20_000): Promise<ExecResult> {
+	const args = sshArgs(key, address, port, [command]);
 	return new Promise((resolve) => {
 		execFile('ssh', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
 			const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 255) : 0;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createSshPool, type SshPool, type SshPoolOptions } from '../../src/lib/server/ssh-pool';
 
 export interface TestSshd {
 	host: string;
@@ -95,7 +96,8 @@ function descendants(pid: number): number[] {
 	return out;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0). */
+export function isAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
@@ -248,4 +250,18 @@ export function killLocalTmuxSessions(prefix: string): void {
 			// Already gone (killing a group member can take others with it).
 		}
 	}
+}
+
+/** An SSH pool pointed at a test sshd, with quick test timings; `hostKeys` says where pins go. */
+export function testPool(sshd: Pick<TestSshd, 'privateKeyPath' | 'port'>, over: Partial<SshPoolOptions> & Pick<SshPoolOptions, 'hostKeys'>): SshPool {
+	return createSshPool({
+		privateKey: fs.readFileSync(sshd.privateKeyPath),
+		user: 'root',
+		port: sshd.port,
+		connectTimeoutMs: 5000,
+		keepaliveIntervalMs: 30_000,
+		keepaliveCountMax: 5,
+		idleCloseMs: 60_000,
+		...over
+	});
 }

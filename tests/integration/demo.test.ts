@@ -7,18 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pveRequest, waitTask, type SimJson } from '../helpers/sim';
 import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
+import { isAlive } from '../helpers/sshd';
 
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
-
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch {
-		return false;
-	}
-}
 
 async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null> }> {
 	let out = '';
@@ -69,11 +61,11 @@ describe('./setup.sh demo', () => {
 		});
 		await waitTask(sim, created.body!.data);
 		const simPid = sim.pid;
-		expect(alive(simPid)).toBe(true);
+		expect(isAlive(simPid)).toBe(true);
 
 		ctrlC();
 		expect(await first.exited).toBe(0);
-		expect(alive(simPid)).toBe(false);
+		expect(isAlive(simPid)).toBe(false);
 		await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 		expect(first.out()).toMatch(/Demo stopped/);
 
@@ -92,6 +84,6 @@ describe('./setup.sh demo', () => {
 		expect(login.status).toBe(303);
 		ctrlC();
 		expect(await second.exited).toBe(0);
-		expect(alive(sim2.pid)).toBe(false);
+		expect(isAlive(sim2.pid)).toBe(false);
 	});
 });

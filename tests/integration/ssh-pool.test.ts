@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { SpyreError } from '../../src/lib/server/errors';
 import {
-	createSshPool,
 	dbHostKeyStore,
 	targetForEnvironment,
 	type SshPool,
 	type SshPoolOptions,
 	type SshTarget
 } from '../../src/lib/server/ssh-pool';
-import { startSshd, type TestSshd } from '../helpers/sshd';
+import { startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;
 let db: Db;
@@ -31,18 +30,7 @@ function pinned(id: string): string | null {
 }
 
 function makePool(over: Partial<SshPoolOptions> = {}): SshPool {
-	const pool = createSshPool({
-		privateKey: fs.readFileSync(sshd.privateKeyPath),
-		user: 'root',
-		port: sshd.port,
-		connectTimeoutMs: 5000,
-		keepaliveIntervalMs: 30_000,
-		keepaliveCountMax: 5,
-		idleCloseMs: 60_000,
-		hostKeys: dbHostKeyStore(db),
-		backoff: { baseMs: 50, maxMs: 400 },
-		...over
-	});
+	const pool = testPool(sshd, { hostKeys: dbHostKeyStore(db), backoff: { baseMs: 50, maxMs: 400 }, ...over });
 	pools.push(pool);
 	return pool;
 }

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
-import { createSshPool, dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh-pool';
+import { dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh-pool';
 import * as tmux from '../../src/lib/server/tmux-controller';
 import { createOutputPump, handleTerminal, terminalStats, type TerminalDeps } from '../../src/lib/server/ws/terminal';
 import { CLOSE, isRetryableClose } from '../../src/lib/terminal-protocol';
-import { killLocalTmuxSessions, startSshd, type TestSshd } from '../helpers/sshd';
+import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;
 let db: Db;
@@ -62,17 +62,7 @@ beforeAll(async () => {
 	ins.run('env1', 'env1', 'running', sshd.host, now, now);
 	ins.run('stopped1', 'stopped1', 'stopped', sshd.host, now, now);
 	ins.run('noip', 'noip', 'creating', null, now, now);
-	pool = createSshPool({
-		privateKey: fs.readFileSync(sshd.privateKeyPath),
-		user: 'root',
-		port: sshd.port,
-		connectTimeoutMs: 5000,
-		keepaliveIntervalMs: 30_000,
-		keepaliveCountMax: 5,
-		idleCloseMs: 60_000,
-		hostKeys: dbHostKeyStore(db),
-		backoff: { baseMs: 50, maxMs: 400 }
-	});
+	pool = testPool(sshd, { hostKeys: dbHostKeyStore(db), backoff: { baseMs: 50, maxMs: 400 } });
 	deps = { pool, db, session, highWaterMark: 256 * 1024, lowWaterMark: 64 * 1024 };
 	wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1024 * 1024 });
 	wss.on('connection', (ws, req) => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSshPool, memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh-pool';
+import { memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh-pool';
 import * as tmux from '../../src/lib/server/tmux-controller';
-import { killLocalTmuxSessions, startSshd, type TestSshd } from '../helpers/sshd';
+import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;
 let pool: SshPool;
@@ -36,16 +36,7 @@ async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
 
 beforeAll(async () => {
 	sshd = await startSshd();
-	pool = createSshPool({
-		privateKey: fs.readFileSync(sshd.privateKeyPath),
-		user: 'root',
-		port: sshd.port,
-		connectTimeoutMs: 5000,
-		keepaliveIntervalMs: 30_000,
-		keepaliveCountMax: 5,
-		idleCloseMs: 60_000,
-		hostKeys: memoryHostKeyStore()
-	});
+	pool = testPool(sshd, { hostKeys: memoryHostKeyStore() });
 	target = { envId: 'tmux-test', host: sshd.host };
 });
 

@@ -37,6 +37,16 @@ export function userCount(db: Db = getDb()): number {
 	return (db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
 }
 
+// Once an account exists it never stops existing (there is no user deletion), so the gate that runs on
+// every request remembers that instead of counting users each time.
+const setupState = singleton('auth.setup', () => ({ done: false }));
+
+/** Whether the first admin exists (first boot is over). */
+export function isSetUp(db: Db = getDb()): boolean {
+	if (!setupState.done && userCount(db) > 0) setupState.done = true;
+	return setupState.done;
+}
+
 /** Field-level validation shared by /setup; returns field -> message. */
 export function validateNewAccount(username: string, password: string, confirm: string): Record<string, string> {
 	const errors: Record<string, string> = {};

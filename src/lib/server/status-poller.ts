@@ -50,7 +50,6 @@ export async function pollOnce(): Promise<void> {
 		if (!live) next = row.status === 'error' ? 'error' : 'missing';
 		else if (live.status === 'running' && row.status !== 'error') next = 'running';
 		else if (live.status === 'stopped' && row.status !== 'error') next = 'stopped';
-		else if (row.status === 'missing') next = live.status === 'running' ? 'running' : 'stopped';
 		if (next !== row.status || (live && live.node !== row.node)) {
 			const updated = updateEnvironment(row.id, { status: next, node: live?.node ?? row.node });
 			if (updated) events.publish('env.updated', { environment: rowView(updated) });

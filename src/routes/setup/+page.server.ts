@@ -1,5 +1,5 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, userCount, validateNewAccount } from '$lib/server/auth';
+import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, isSetUp, validateNewAccount } from '$lib/server/auth';
 import * as audit from '$lib/server/audit';
 import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
@@ -8,7 +8,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 // Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.
 function goneAfterFirstUser(): void {
-	if (userCount() > 0) error(404, 'Not found');
+	if (isSetUp()) error(404, 'Not found');
 }
 
 export const load: PageServerLoad = () => {

@@ -44,7 +44,6 @@ export function toView(row: EnvironmentRow, live: ClusterResource | undefined, p
 		else if (proxmoxKnown && row.vmid !== null) status = 'missing';
 		else if (!proxmoxKnown) status = 'unknown';
 	}
-	if (row.status === 'error' && proxmoxKnown && row.vmid !== null && !live) status = 'error';
 	return {
 		id: row.id,
 		hostname: row.hostname,
@@ -117,8 +116,9 @@ export async function loadInventory(): Promise<InventoryView> {
 	else proxmoxError = messageOf(res.reason);
 	const nodeList = nodes.status === 'fulfilled' ? nodes.value : cachedNodes();
 	if (nodeList.length === 0 && proxmoxError === null && nodes.status === 'rejected') proxmoxError = messageOf(nodes.reason);
-	const view = mergeInventory(rows, resources, nodeList.length ? nodeList : [{ node: getConfig().proxmox.node, status: 'unknown', maxcpu: 0, maxmem: 0, maxdisk: 0 }], proxmoxError);
-	return view;
+	// With no node list at all, still offer the configured node (as unknown) so the page can render.
+	const fallback: NodeView[] = [{ node: getConfig().proxmox.node, status: 'unknown', maxcpu: 0, maxmem: 0, maxdisk: 0 }];
+	return mergeInventory(rows, resources, nodeList.length ? nodeList : fallback, proxmoxError);
 }
 
 /** One environment merged with live state, from one /cluster/resources call. */

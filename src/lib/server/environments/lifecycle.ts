@@ -9,7 +9,7 @@ import type { AuditActor } from '../audit';
 import { getConfig } from '../env-config';
 import { SpyreError, messageOf } from '../errors';
 import * as events from '../events';
-import { getProxmox, isProxmoxError } from '../proxmox';
+import { getProxmox, interfacesToIp, isProxmoxError } from '../proxmox';
 import { singleton } from '../singleton';
 import * as ssh from '../ssh-pool';
 import type { CreateLxcParams } from '$lib/types/proxmox';
@@ -20,6 +20,7 @@ import { nextFreeAddress } from './ip-pool';
 import {
 	deleteEnvironment,
 	findByHostname,
+	findByVmid,
 	getEnvironment,
 	insertEnvironment,
 	listEnvironments,
@@ -146,14 +147,13 @@ function runJob(
 			audit.record(actor, action, `${row.hostname} (${row.id})`, 'success');
 		} catch (err) {
 			const message = messageOf(err);
-			const step = run.kind;
 			try {
 				run.event('error', message);
 				run.finish('failed', message);
 				const current = getEnvironment(row.id);
 				if (current) {
 					const changes = policy.onFailure ? await policy.onFailure(current) : { status: 'error' as const };
-					set(row.id, { ...changes, error: message, error_step: currentStepOf(run) ?? step, current_task: null });
+					set(row.id, { ...changes, error: message, error_step: run.currentStep ?? run.kind, current_task: null });
 				}
 			} catch (recordErr) {
 				console.error('[spyre] could not record a failed job:', messageOf(recordErr));
@@ -166,14 +166,6 @@ function runJob(
 	jobs.set(row.id, { kind, abort, done });
 }
 
-const stepOf = new WeakMap<Run, string>();
-function step(run: Run, name: string, message: string): void {
-	stepOf.set(run, name);
-	run.step(name, message);
-}
-function currentStepOf(run: Run): string | undefined {
-	return stepOf.get(run);
-}
 
 async function followTask(run: Run, node: string, upid: string, signal: AbortSignal, row: EnvironmentRow): Promise<void> {
 	set(row.id, { current_task: upid });
@@ -236,14 +228,14 @@ async function verifySsh(run: Run, row: EnvironmentRow, ip: string, signal: Abor
 }
 
 async function bringUp(run: Run, row: EnvironmentRow, staticIp: string | null, signal: AbortSignal): Promise<void> {
-	step(run, 'network', 'Waiting for the container\'s network address');
+	run.step('network', 'Waiting for the container\'s network address');
 	row = set(row.id, { status: 'waiting_network' });
 	const ip = await discoverIp(run, row, staticIp, signal);
 	row = set(row.id, { ip, status: 'verifying_ssh' });
-	step(run, 'ssh', `Checking SSH to ${ip}`);
+	run.step('ssh', `Checking SSH to ${ip}`);
 	await verifySsh(run, row, ip, signal);
 	set(row.id, { status: 'running', error: null, error_step: null });
-	step(run, 'done', `${row.hostname} is running at ${ip}`);
+	run.step('done', `${row.hostname} is running at ${ip}`);
 }
 
 async function liveStatusOr(row: EnvironmentRow, fallback: EnvironmentRow['status']): Promise<FailureChanges> {
@@ -334,7 +326,7 @@ export async function createEnvironment(input: Record<string, unknown>, actor: A
 	events.publish('env.updated', { environment: rowView(row) });
 
 	runJob(row, 'create', actor, 'environment.create', async (run, signal) => {
-		step(run, 'allocate', `Creating ${row.hostname} on node ${row.node}`);
+		run.step('allocate', `Creating ${row.hostname} on node ${row.node}`);
 		let upid: string | null = null;
 		for (let attempt = 0; attempt < 5 && upid === null; attempt++) {
 			const vmid = await pve.getNextVmid(undefined, { signal });
@@ -367,9 +359,9 @@ export async function createEnvironment(input: Record<string, unknown>, actor: A
 		}
 		if (upid === null) throw new SpyreError('conflict', 'Could not get a free VMID after 5 tries.');
 		run.event('status', `Proxmox task ${upid}`);
-		step(run, 'create', `Proxmox is creating CT ${row.vmid}`);
+		run.step('create', `Proxmox is creating CT ${row.vmid}`);
 		await followTask(run, row.node, upid, signal, row);
-		step(run, 'start', `Starting CT ${row.vmid}`);
+		run.step('start', `Starting CT ${row.vmid}`);
 		row = set(row.id, { status: 'starting' });
 		await confirmRunning(run, row, signal);
 		await bringUp(run, row, staticIp, signal);
@@ -398,7 +390,7 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 	requireVmid(row);
 	runJob(row, 'start', actor, 'environment.start', async (run, signal) => {
 		let current = set(row.id, { status: 'starting', error: null, error_step: null });
-		step(run, 'start', `Starting CT ${row.vmid}`);
+		run.step('start', `Starting CT ${row.vmid}`);
 		const status = await getProxmox().getLxcStatus(row.node, row.vmid!, { signal });
 		if (status.status !== 'running') {
 			const upid = await getProxmox().startLxc(row.node, row.vmid!, { signal });
@@ -419,7 +411,7 @@ export function stopEnvironment(id: string, actor: AuditActor): EnvironmentRow {
 		set(row.id, { status: 'stopping', error: null, error_step: null });
 		await stopCt(run, row, signal);
 		set(row.id, { status: 'stopped', current_task: null });
-		step(run, 'done', `${row.hostname} is stopped`);
+		run.step('done', `${row.hostname} is stopped`);
 	}, { onFailure: (r) => liveStatusOr(r, 'error') });
 	return getEnvironment(id)!;
 }
@@ -433,14 +425,14 @@ async function stopCt(run: Run, row: EnvironmentRow, signal: AbortSignal): Promi
 		return;
 	}
 	void ssh.getSshPool().close(row.id).catch(() => {});
-	step(run, 'shutdown', `Shutting down CT ${row.vmid} (up to ${timings.shutdownTimeoutS} s)`);
+	run.step('shutdown', `Shutting down CT ${row.vmid} (up to ${timings.shutdownTimeoutS} s)`);
 	try {
 		const upid = await pve.shutdownLxc(row.node, row.vmid!, { timeout: timings.shutdownTimeoutS, signal });
 		await followTask(run, row.node, upid, signal, row);
 	} catch (err) {
 		if (signal.aborted) throw err;
 		run.event('warning', `Graceful shutdown failed (${messageOf(err)}); stopping it hard.`);
-		step(run, 'stop', `Stopping CT ${row.vmid}`);
+		run.step('stop', `Stopping CT ${row.vmid}`);
 		const upid = await pve.stopLxc(row.node, row.vmid!, { signal });
 		await followTask(run, row.node, upid, signal, row);
 	}
@@ -456,7 +448,7 @@ export function destroyEnvironment(id: string, actor: AuditActor): EnvironmentRo
 			const live = resources.find((r) => r.vmid === row.vmid && r.type === 'lxc');
 			if (live) {
 				if (live.status === 'running') await stopCt(run, { ...row, node: live.node }, signal);
-				step(run, 'destroy', `Destroying CT ${row.vmid}`);
+				run.step('destroy', `Destroying CT ${row.vmid}`);
 				const upid = await pve.destroyLxc(live.node, row.vmid, { signal });
 				await followTask(run, live.node, upid, signal, row);
 			} else {
@@ -464,7 +456,7 @@ export function destroyEnvironment(id: string, actor: AuditActor): EnvironmentRo
 			}
 		}
 		void ssh.getSshPool().close(row.id).catch(() => {});
-		step(run, 'done', `${row.hostname} is destroyed`);
+		run.step('done', `${row.hostname} is destroyed`);
 		removed(row);
 	});
 	return getEnvironment(id)!;
@@ -479,13 +471,12 @@ export async function adoptContainer(vmid: number, actor: AuditActor): Promise<E
 	const live = resources.find((r) => r.vmid === vmid);
 	if (!live) throw new SpyreError('not_found', `CT ${vmid} does not exist on the cluster.`);
 	if (live.type !== 'lxc') throw new SpyreError('bad_request', `${vmid} is a VM; Spyre manages containers only.`);
-	if (getEnvironmentByVmid(vmid)) throw new SpyreError('conflict', `CT ${vmid} is already managed by Spyre.`);
+	if (findByVmid(vmid)) throw new SpyreError('conflict', `CT ${vmid} is already managed by Spyre.`);
 	const hostname = (live.name ?? `ct${vmid}`).toLowerCase();
 	if (findByHostname(hostname)) throw new SpyreError('conflict', `An environment named ${hostname} already exists.`);
 	let ip: string | null = null;
 	if (live.status === 'running') {
 		try {
-			const { interfacesToIp } = await import('../proxmox');
 			ip = interfacesToIp(await getProxmox().getLxcInterfaces(live.node, vmid));
 		} catch {
 			ip = null;
@@ -509,9 +500,6 @@ export async function adoptContainer(vmid: number, actor: AuditActor): Promise<E
 	return row;
 }
 
-function getEnvironmentByVmid(vmid: number): EnvironmentRow | undefined {
-	return listEnvironments().find((r) => r.vmid === vmid);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Start-up reconciliation

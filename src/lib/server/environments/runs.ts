@@ -13,6 +13,8 @@ export interface Run {
 	id: number;
 	environmentId: string;
 	kind: RunKind;
+	/** The step the run is in (set by `step`), for recording where a failure happened. */
+	readonly currentStep: string | null;
 	/** Append one event to the run and push it to browsers. */
 	event(kind: RunEventView['kind'], message: string, step?: string | null): void;
 	step(step: string, message: string): void;
@@ -38,6 +40,9 @@ export function startRun(environmentId: string, kind: RunKind, userId: number | 
 		id,
 		environmentId,
 		kind,
+		get currentStep() {
+			return currentStep;
+		},
 		event(kind, message, step = currentStep) {
 			const text = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + '…' : message;
 			const ts = Date.now();
