@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createSshPool, type SshPool, type SshPoolOptions } from '../../src/lib/server/ssh-pool';
+import { createSshPool, type SshPool, type SshPoolOptions } from '../../src/lib/server/ssh';
 
 export interface TestSshd {
 	host: string;
@@ -133,6 +133,8 @@ export async function startSshd(): Promise<TestSshd> {
 			'PermitRootLogin prohibit-password',
 			'AcceptEnv LANG LC_*',
 			'MaxSessions 20',
+			// As in the simulator's CTs and a stock Debian sshd: file writes go over SFTP.
+			'Subsystem sftp internal-sftp',
 			'LogLevel ERROR',
 			''
 		].join('\n')

@@ -12,7 +12,8 @@ let cookie: string;
 function api(method: string, path: string, body?: unknown, withCookie = true) {
 	return fetch(`${spyre.url}${path}`, {
 		method,
-		headers: { ...(withCookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+		// Origin as a browser sends it: Spyre refuses mutating requests without one.
+		headers: { origin: spyre.url, ...(withCookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
 		body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
 	});
 }

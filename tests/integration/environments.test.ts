@@ -14,7 +14,7 @@ type Inventory = typeof import('../../src/lib/server/environments/inventory');
 let lifecycle: Lifecycle;
 let inventory: Inventory;
 let repo: typeof import('../../src/lib/server/environments/repo');
-let runs: typeof import('../../src/lib/server/environments/runs');
+let runs: typeof import('../../src/lib/server/jobs');
 let poller: typeof import('../../src/lib/server/status-poller');
 let db: import('better-sqlite3').Database;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
@@ -68,7 +68,7 @@ beforeAll(async () => {
 	lifecycle = await import('../../src/lib/server/environments/lifecycle');
 	inventory = await import('../../src/lib/server/environments/inventory');
 	repo = await import('../../src/lib/server/environments/repo');
-	runs = await import('../../src/lib/server/environments/runs');
+	runs = await import('../../src/lib/server/jobs');
 	poller = await import('../../src/lib/server/status-poller');
 	db = (await import('../../src/lib/server/db')).getDb();
 	lifecycle.timings.shutdownTimeoutS = 3;
@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await lifecycle?.settleAll();
-	const ssh = await import('../../src/lib/server/ssh-pool');
+	const ssh = await import('../../src/lib/server/ssh');
 	await ssh.closeSshPool();
 	(await import('../../src/lib/server/db')).closeDb();
 	await sim?.stop();
@@ -104,6 +104,8 @@ describe('environment lifecycle against the simulator', () => {
 		const messages = run.events.map((e) => e.message);
 		expect(messages).toContain('TASK OK');
 		expect(run.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual(['allocate', 'create', 'start', 'network', 'ssh', 'done']);
+		expect(run.events.filter((e) => e.kind === 'step').map((e) => [e.index, e.total])).toEqual([[1, 6], [2, 6], [3, 6], [4, 6], [5, 6], [6, 6]]);
+		expect(run.percent).toBe(100);
 
 		const cfg = await pveRequest<{ hostname: string; features: string; unprivileged: number }>(sim.simJson, 'GET', `/nodes/pve/lxc/${done.vmid}/config`);
 		expect(cfg.body!.data).toMatchObject({ hostname: 'life-1', features: 'nesting=1', unprivileged: 1 });
@@ -218,6 +220,22 @@ describe('environment lifecycle against the simulator', () => {
 		expect(repo.getEnvironment(row.id)).toBeUndefined();
 		const res = await pveRequest(sim.simJson, 'GET', '/cluster/resources?type=vm');
 		expect((res.body!.data as Array<{ vmid: number }>).some((r) => r.vmid === failed.vmid)).toBe(false);
+	});
+
+	it('cancels a create while it waits for an address: the run ends cancelled, the row says where, destroy cleans up', async () => {
+		await control(sim.simJson, { interfacesEmptyFor: { seconds: 30 } });
+		const row = await lifecycle.createEnvironment({ hostname: 'cancel-me', template: TEMPLATE, cores: 1, memory: 256, disk: 2 }, actor);
+		await waitFor(() => repo.getEnvironment(row.id)!.status, (s) => s === 'waiting_network', 15_000);
+		expect(runs.cancel(row.id, 'Cancelled by tester.')).toBe(true);
+		await lifecycle.settled(row.id);
+		await control(sim.simJson, { reset: true });
+		expect(runs.latestRun(row.id)).toMatchObject({ kind: 'create', status: 'cancelled', error: 'Cancelled by tester.' });
+		const cancelled = repo.getEnvironment(row.id)!;
+		expect(cancelled).toMatchObject({ status: 'error', error_step: 'network', error: 'Cancelled by tester.' });
+		expect(cancelled.vmid).not.toBeNull();
+		lifecycle.destroyEnvironment(row.id, actor);
+		await lifecycle.settled(row.id);
+		expect(repo.getEnvironment(row.id)).toBeUndefined();
 	});
 
 	it('creates on a second node and refuses an offline node', async () => {

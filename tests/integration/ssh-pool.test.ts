@@ -4,13 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { SpyreError } from '../../src/lib/server/errors';
-import {
-	dbHostKeyStore,
-	targetForEnvironment,
-	type SshPool,
-	type SshPoolOptions,
-	type SshTarget
-} from '../../src/lib/server/ssh-pool';
+import { targetForEnvironment } from '../../src/lib/server/environments/repo';
+import { HostKeyChangedError, dbHostKeyStore, type SshPool, type SshPoolOptions, type SshTarget } from '../../src/lib/server/ssh';
 import { startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;
@@ -197,11 +192,40 @@ describe('ssh-pool', () => {
 		expect(err.message).toMatch(/re-trust/);
 		expect(pinned('env-a')).toBe(before); // the pin is not overwritten
 		await expectSpyreError(pool.exec(target, 'true'), 'ssh_host_key'); // still refused
-		pool.trustHostKey('env-a');
+		pool.forgetHostKey('env-a');
 		expect(pinned('env-a')).toBeNull();
 		const { fingerprint } = await pool.verifySsh(target);
 		expect(fingerprint).toBe(sshd.hostKeyFingerprint);
 		expect(pinned('env-a')).toBe(sshd.hostKeyFingerprint);
+		await pool.closeAll();
+	});
+
+	it('re-trusts a changed host key only by the fingerprint the container presents', async () => {
+		const pool = makePool();
+		const target = targetForEnvironment('env-a', db);
+		await pool.verifySsh(target);
+		const before = pinned('env-a')!;
+		await sshd.restart({ newHostKey: true });
+		const now = sshd.hostKeyFingerprint;
+		expect(now).not.toBe(before);
+		// The refusal carries the new fingerprint, for the page that offers "trust this key".
+		const err = await expectSpyreError(pool.exec(target, 'true'), 'ssh_host_key');
+		expect(err).toBeInstanceOf(HostKeyChangedError);
+		expect(err.fields).toEqual({ fingerprint: now });
+		expect(await pool.presentedHostKey(target)).toBe(now);
+		// A fingerprint that is not what the container presents: refused, nothing changes.
+		const wrong = await expectSpyreError(pool.trustHostKey(target, before), 'conflict');
+		expect(wrong.message).toContain(now);
+		expect(pinned('env-a')).toBe(before);
+		await expectSpyreError(pool.trustHostKey(target, 'SHA256:nope'), 'validation');
+		await expectSpyreError(pool.exec(target, 'true'), 'ssh_host_key');
+		// The right one: pinned exactly, and connections work again.
+		expect(await pool.trustHostKey(target, ` ${now} `)).toEqual({ fingerprint: now, previous: before });
+		expect(pinned('env-a')).toBe(now);
+		expect((await pool.exec(target, 'echo trusted')).stdout).toBe('trusted\n');
+		expect(pinned('env-a')).toBe(now);
+		// The probe never logs in: an unreachable port is a clear error, not a hang.
+		await expectSpyreError(pool.presentedHostKey({ envId: 'x', host: sshd.host, port: 1 }), 'ssh');
 		await pool.closeAll();
 	});
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
-import { dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh-pool';
+import { dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh';
 import * as tmux from '../../src/lib/server/tmux-controller';
 import { createOutputPump, handleTerminal, terminalStats, type TerminalDeps } from '../../src/lib/server/ws/terminal';
 import { CLOSE, isRetryableClose } from '../../src/lib/terminal-protocol';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh-pool';
+import { memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh';
 import * as tmux from '../../src/lib/server/tmux-controller';
 import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 

@@ -8,9 +8,9 @@ import { closeDb, getDb } from './db';
 import { purgeExpiredSessions } from './auth';
 import { closeAllSockets, handleUpgrade } from './ws/upgrade';
 import { singleton } from './singleton';
-import { reconcileAfterRestart } from './environments/lifecycle';
+import { reconcileAfterRestart } from './environments';
 import { startPoller, stopPoller } from './status-poller';
-import { closeSshPool } from './ssh-pool';
+import { closeSshPool } from './ssh';
 import { messageOf } from './errors';
 
 export const UPGRADE_KEY = Symbol.for('spyre.upgrade');

@@ -92,12 +92,41 @@ export interface NodeView {
 	maxdisk: number;
 }
 
+export type RunKind = 'create' | 'provision' | 'start' | 'stop' | 'destroy';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+export type RunPhase = 'create' | 'helper' | 'provision';
+
 export interface RunEventView {
 	seq: number;
 	ts: number;
 	kind: 'step' | 'log' | 'output' | 'warning' | 'error' | 'status';
 	step: string | null;
 	message: string;
+	/** The phase the run was in (provisioning); absent when the run has no phases. */
+	phase?: RunPhase;
+	/** On step events that carry progress: step i of n within the phase, and the run's overall percent. */
+	index?: number;
+	total?: number;
+	percent?: number;
+}
+
+/** One recorded run (create, provision, start, stop, destroy) with its newest events, oldest first. */
+export interface RunView {
+	id: number;
+	environmentId: string;
+	kind: RunKind;
+	status: RunStatus;
+	phase: RunPhase | null;
+	step: string | null;
+	/** 0-100 when the run reports progress, else null. */
+	percent: number | null;
+	error: string | null;
+	/** The config the run was built from (provision runs), as its name and the YAML used. */
+	configName: string | null;
+	configSnapshot: string | null;
+	startedAt: number;
+	finishedAt: number | null;
+	events: RunEventView[];
 }
 
 export interface InventoryView {

@@ -1,5 +1,19 @@
 // The environments feature as one namespace for routes: `import * as environments from '$lib/server/environments'`.
-export { createEnvironment, startEnvironment, stopEnvironment, destroyEnvironment, adoptContainer, rowView, isBusy, settled, settleAll } from './lifecycle';
+// Lifecycle by verb (create, power, destroy, adopt, reconcile), shared steps, inventory and the one view.
+export { createEnvironment, prepareCreate, createContainer, createParamsFor, createProgress, CREATE_STEPS } from './create';
+export type { CreateParams, CreateOptions, PreparedCreate } from './create';
+export type { CreatePlatform } from './validate';
+export { startEnvironment, stopEnvironment } from './power';
+export { destroyEnvironment } from './destroy';
+export { adoptContainer } from './adopt';
+export { reconcileAfterRestart } from './reconcile';
+export { timings, followTask, confirmRunning, discoverIp, verifySsh, bringUp, stopCt } from './steps';
+export type { ProgressOf } from './steps';
+export { markFailed, liveStatusOr, afterFailedCreate } from './failure';
+export type { FailureChanges, FailurePolicy } from './failure';
+export { set as changeEnvironment, requireRow } from './state';
+export { toView, rowView } from './view';
 export { loadInventory, loadEnvironmentView, getNodes } from './inventory';
 export { getEnvironment, listEnvironments } from './repo';
-export { latestRun } from './runs';
+export type { EnvironmentRow } from './repo';
+export { isBusy, busyKind, cancel, settled, settleAll, latestRun, getRun } from '../jobs';

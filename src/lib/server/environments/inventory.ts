@@ -7,7 +7,8 @@ import { getConfig } from '../env-config';
 import { messageOf } from '../errors';
 import { singleton } from '../singleton';
 import { listEnvironments, type EnvironmentRow } from './repo';
-import { BUSY_STATUSES, type EnvironmentView, type GuestView, type InventoryView, type NodeView } from '$lib/types/environments';
+import { toView } from './view';
+import type { EnvironmentView, GuestView, InventoryView, NodeView } from '$lib/types/environments';
 import type { ClusterResource } from '$lib/types/proxmox';
 
 const NODES_TTL_MS = 30_000;
@@ -34,39 +35,6 @@ export async function getNodes(force = false): Promise<NodeView[]> {
 
 export function cachedNodes(): NodeView[] {
 	return nodeCache.nodes;
-}
-
-export function toView(row: EnvironmentRow, live: ClusterResource | undefined, proxmoxKnown: boolean): EnvironmentView {
-	let status: EnvironmentView['status'] = row.status;
-	const busy = BUSY_STATUSES.includes(row.status);
-	if (!busy && row.status !== 'error') {
-		if (live) status = live.status === 'running' ? 'running' : live.status === 'stopped' ? 'stopped' : 'unknown';
-		else if (proxmoxKnown && row.vmid !== null) status = 'missing';
-		else if (!proxmoxKnown) status = 'unknown';
-	}
-	return {
-		id: row.id,
-		hostname: row.hostname,
-		node: live?.node ?? row.node,
-		vmid: row.vmid,
-		origin: row.origin,
-		status,
-		liveStatus: live ? live.status : null,
-		ip: row.ip,
-		template: row.template,
-		cores: live?.maxcpu ?? row.cores,
-		memoryMb: live ? Math.round(live.maxmem / 1024 / 1024) : row.memory_mb,
-		diskGb: live ? Math.round(live.maxdisk / 1024 ** 3) : row.disk_gb,
-		cpu: live?.cpu ?? null,
-		memUsed: live?.mem ?? null,
-		uptime: live?.uptime ?? null,
-		lock: live?.lock ?? null,
-		error: row.error,
-		errorStep: row.error_step,
-		hostKeyPinned: row.host_key_fingerprint !== null,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at
-	};
 }
 
 function guestView(r: ClusterResource): GuestView {

@@ -2,6 +2,8 @@
 
 import crypto from 'node:crypto';
 import { getDb, type Db } from '../db';
+import { SpyreError } from '../errors';
+import type { SshTarget } from '../ssh/types';
 import type { EnvironmentStatus } from '$lib/types/environments';
 
 export interface EnvironmentRow {
@@ -96,4 +98,35 @@ export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb
 
 export function deleteEnvironment(id: string, db: Db = getDb()): void {
 	db.prepare('DELETE FROM environments WHERE id = ?').run(id);
+}
+
+// SSH facts of a row, read and written by the SSH module's host-key store and by `reachable.ts`.
+
+export function getHostKeyFingerprint(id: string, db: Db = getDb()): string | null {
+	const row = db.prepare('SELECT host_key_fingerprint AS fp FROM environments WHERE id = ?').get(id) as { fp: string | null } | undefined;
+	return row?.fp ?? null;
+}
+
+/** Pin only if nothing is pinned yet: a concurrent first connect must not overwrite a pin. */
+export function pinHostKeyIfUnset(id: string, fingerprint: string, db: Db = getDb()): void {
+	db.prepare('UPDATE environments SET host_key_fingerprint = ?, updated_at = ? WHERE id = ? AND host_key_fingerprint IS NULL').run(
+		fingerprint,
+		Date.now(),
+		id
+	);
+}
+
+/** Replace (or with null, forget) the pinned host key. */
+export function setHostKeyFingerprint(id: string, fingerprint: string | null, db: Db = getDb()): void {
+	db.prepare('UPDATE environments SET host_key_fingerprint = ?, updated_at = ? WHERE id = ?').run(fingerprint, Date.now(), id);
+}
+
+/** The SSH target for an environment row (its IP, the configured port), whatever its status. */
+export function targetForEnvironment(id: string, db: Db = getDb()): SshTarget {
+	const row = db.prepare('SELECT id, ip, status FROM environments WHERE id = ?').get(id) as
+		| { id: string; ip: string | null; status: string }
+		| undefined;
+	if (!row) throw new SpyreError('not_found', `Environment ${id} does not exist.`);
+	if (!row.ip) throw new SpyreError('conflict', `Environment ${id} has no IP address yet (status: ${row.status}).`);
+	return { envId: row.id, host: row.ip };
 }

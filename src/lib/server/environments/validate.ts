@@ -85,3 +85,62 @@ export function validateCreate(input: Record<string, unknown>, facts: ClusterFac
 	}
 	return { hostname, template, cores, memory, disk, node };
 }
+
+/**
+ * Platform settings a config may give beyond the quick form's fields (hostname, template, cores, memory,
+ * disk, node). Anything left out falls back to environment.yaml, as for the quick form.
+ */
+export interface CreatePlatform {
+	/** MiB */
+	swap?: number;
+	storage?: string;
+	bridge?: string;
+	/** Overrides environment.yaml's network: DHCP, or a fixed IPv4 address with its prefix. */
+	network?: 'dhcp' | { cidr: string; gw?: string };
+	nameserver?: string;
+	nesting?: boolean;
+	onboot?: boolean;
+	tags?: string[];
+}
+
+/** A Proxmox storage or bridge id: what PVE accepts, and nothing a form parameter could smuggle. */
+const PVE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
+const IPV4 = String.raw`(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
+const IPV4_RE = new RegExp(`^${IPV4}$`);
+const CIDR_RE = new RegExp(`^${IPV4}/(?:[1-9]|[12]\\d|3[0-2])$`);
+
+/** Check platform settings (already parsed by the caller, e.g. a config); throws SpyreError('validation'). */
+export function validatePlatform(p: CreatePlatform): CreatePlatform {
+	const fields: Record<string, string> = {};
+	if (p.swap !== undefined && (!Number.isInteger(p.swap) || p.swap < 0 || p.swap > LIMITS.memory.max)) {
+		fields['platform.swap'] = `Swap must be a whole number of MiB between 0 and ${LIMITS.memory.max}.`;
+	}
+	for (const key of ['storage', 'bridge'] as const) {
+		const v = p[key];
+		if (v !== undefined && (typeof v !== 'string' || !PVE_ID_RE.test(v))) fields[`platform.${key}`] = `${key} must be a Proxmox ${key} name (letters, digits, . _ -).`;
+	}
+	const net = p.network;
+	if (net !== undefined && net !== 'dhcp') {
+		if (typeof net !== 'object' || net === null || typeof net.cidr !== 'string' || !CIDR_RE.test(net.cidr)) {
+			fields['platform.network'] = 'network must be dhcp or an IPv4 address with its prefix, e.g. 10.0.0.5/24.';
+		} else if (net.gw !== undefined && (typeof net.gw !== 'string' || !IPV4_RE.test(net.gw))) {
+			fields['platform.network.gw'] = 'The gateway must be an IPv4 address.';
+		}
+	}
+	if (p.nameserver !== undefined && (typeof p.nameserver !== 'string' || !IPV4_RE.test(p.nameserver))) {
+		fields['platform.nameserver'] = 'The nameserver must be an IPv4 address.';
+	}
+	for (const key of ['nesting', 'onboot'] as const) {
+		if (p[key] !== undefined && typeof p[key] !== 'boolean') fields[`platform.${key}`] = `${key} must be true or false.`;
+	}
+	if (p.tags !== undefined) {
+		if (!Array.isArray(p.tags) || p.tags.length > 20) fields['platform.tags'] = 'tags must be a list of at most 20 tags.';
+		else {
+			const bad = p.tags.find((t) => typeof t !== 'string' || !TAG_RE.test(t));
+			if (bad !== undefined) fields['platform.tags'] = `Tag ${JSON.stringify(String(bad)).slice(0, 70)} may use letters, digits and _ . + - only.`;
+		}
+	}
+	if (Object.keys(fields).length > 0) throw new SpyreError('validation', Object.values(fields)[0], { fields });
+	return p;
+}

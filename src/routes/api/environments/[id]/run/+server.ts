@@ -4,10 +4,19 @@ import { SpyreError } from '$lib/server/errors';
 import { api, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 
-/** The newest create/start/stop/destroy run of an environment, with its recorded steps and log lines. */
+/**
+ * The newest run of an environment (create, provision, start, stop, destroy), or the one named by
+ * `?run=ID`, with its recorded steps, progress and log lines.
+ */
 export const GET: RequestHandler = (event) =>
 	api(async () => {
 		requireUser(event);
-		if (!environments.getEnvironment(event.params.id)) throw new SpyreError('not_found', `Environment ${event.params.id} does not exist.`);
-		return json({ run: environments.latestRun(event.params.id) });
+		const id = event.params.id;
+		if (!environments.getEnvironment(id)) throw new SpyreError('not_found', `Environment ${id} does not exist.`);
+		const wanted = event.url.searchParams.get('run');
+		if (wanted === null) return json({ run: environments.latestRun(id) });
+		const run = /^\d{1,15}$/.test(wanted) ? environments.getRun(Number(wanted)) : null;
+		// A run of another environment is as absent as one that never existed.
+		if (!run || run.environmentId !== id) throw new SpyreError('not_found', `Run ${wanted.slice(0, 20)} of ${id} does not exist.`);
+		return json({ run });
 	});

@@ -4,14 +4,14 @@
 import { json } from '@sveltejs/kit';
 import { audited } from '$lib/server/audit';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { targetForEnvironment } from '$lib/server/ssh-pool';
+import { requireReachable } from '$lib/server/environments/reachable';
 import * as tmux from '$lib/server/tmux-controller';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = (event) =>
 	api(async () => {
 		requireUser(event);
-		const target = targetForEnvironment(event.params.id);
+		const target = requireReachable(event.params.id);
 		await tmux.ensureSession(target);
 		return json({ windows: await tmux.listWindows(target) });
 	});
@@ -27,7 +27,7 @@ export const POST: RequestHandler = (event) =>
 			async () => {
 				const body = await readJsonBody(event.request, 4096);
 				const name = body.name === undefined || body.name === null || body.name === '' ? undefined : tmux.validateWindowName(body.name);
-				const target = targetForEnvironment(envId);
+				const target = requireReachable(envId);
 				await tmux.ensureSession(target);
 				return tmux.createWindow(target, name);
 			},

@@ -4,7 +4,7 @@
 import { json } from '@sveltejs/kit';
 import { audited } from '$lib/server/audit';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { targetForEnvironment } from '$lib/server/ssh-pool';
+import { requireReachable } from '$lib/server/environments/reachable';
 import * as tmux from '$lib/server/tmux-controller';
 import type { RequestHandler } from './$types';
 
@@ -19,7 +19,7 @@ export const PATCH: RequestHandler = (event) =>
 			async () => {
 				const index = tmux.validateWindowIndex(event.params.index);
 				const name = tmux.validateWindowName((await readJsonBody(event.request, 4096)).name);
-				await tmux.renameWindow(targetForEnvironment(envId), index, name);
+				await tmux.renameWindow(requireReachable(envId), index, name);
 				return { index, name };
 			},
 			(r) => `window ${r.index} -> ${JSON.stringify(r.name)}`
@@ -37,7 +37,7 @@ export const DELETE: RequestHandler = (event) =>
 			envId,
 			async () => {
 				const index = tmux.validateWindowIndex(event.params.index);
-				await tmux.killWindow(targetForEnvironment(envId), index);
+				await tmux.killWindow(requireReachable(envId), index);
 				return index;
 			},
 			(index) => `window ${index}`

@@ -1,0 +1,232 @@
+// The record of one job: a provision_runs row per run and a numbered provision_events row per step or
+// output line, each event also pushed live over /api/events as `env.log`. Progress (phase, step i of n,
+// percent) rides on step events and on the run row, so a page loaded mid-run can draw it without replay.
+// This module records; it never decides what a run does or when it ends (the registry does).
+
+import { getDb, type Db } from '../db';
+import * as events from '../events';
+import type { RunEventView, RunKind, RunPhase, RunStatus, RunView } from '$lib/types/environments';
+
+export interface StepProgress {
+	phase?: RunPhase;
+	/** Step i of n within the phase (1-based). */
+	index?: number;
+	total?: number;
+	/** The run's overall progress, 0-100. */
+	percent?: number;
+}
+
+export type EventKind = Exclude<RunEventView['kind'], 'step'>;
+export type FinalStatus = Exclude<RunStatus, 'running'>;
+
+export interface Run {
+	id: number;
+	environmentId: string;
+	kind: RunKind;
+	/** The step the run is in (set by `step`), for recording where a failure happened. */
+	readonly currentStep: string | null;
+	readonly currentPhase: RunPhase | null;
+	/** Append one event to the run and push it to browsers. */
+	event(kind: EventKind, message: string, step?: string | null): void;
+	/** Enter a step: recorded on the run row and as a 'step' event carrying the progress. */
+	step(step: string, message: string, progress?: StepProgress): void;
+	setPhase(phase: RunPhase): void;
+	/** End the run. Only the first call counts; a run already ended (or interrupted) stays as it is. */
+	finish(status: FinalStatus, error?: string | null): void;
+}
+
+export interface NewRun {
+	environmentId: string;
+	kind: RunKind;
+	userId: number | null;
+	configName?: string | null;
+	configSnapshot?: string | null;
+}
+
+const MAX_MESSAGE = 4000;
+
+function clampPercent(p: number | undefined): number | undefined {
+	if (p === undefined || !Number.isFinite(p)) return undefined;
+	return Math.max(0, Math.min(100, Math.round(p)));
+}
+
+function positive(n: number | undefined): number | undefined {
+	return n !== undefined && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/** Insert the run row and return the handle that records its events. */
+export function createRun(spec: NewRun, db: Db = getDb()): Run {
+	// A create starts in the create phase, as before phases existed; other kinds set theirs explicitly.
+	const phase: RunPhase | null = spec.kind === 'create' ? 'create' : null;
+	const info = db
+		.prepare(
+			`INSERT INTO provision_runs (environment_id, kind, config_name, config_snapshot, status, phase, started_by, started_at)
+			 VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`
+		)
+		.run(spec.environmentId, spec.kind, spec.configName ?? null, spec.configSnapshot ?? null, phase, spec.userId, Date.now());
+	return new RecordedRun(Number(info.lastInsertRowid), spec.environmentId, spec.kind, phase, db);
+}
+
+/** A run's recorder: holds the event counter and where the run is (step, phase), which is real state. */
+class RecordedRun implements Run {
+	#seq = 0;
+	#step: string | null = null;
+	#phase: RunPhase | null;
+	#insert;
+
+	constructor(
+		readonly id: number,
+		readonly environmentId: string,
+		readonly kind: RunKind,
+		phase: RunPhase | null,
+		private readonly db: Db
+	) {
+		this.#phase = phase;
+		this.#insert = db.prepare(
+			`INSERT INTO provision_events (run_id, seq, ts, kind, step, message, phase, step_index, step_total, percent)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		);
+	}
+
+	get currentStep(): string | null {
+		return this.#step;
+	}
+
+	get currentPhase(): RunPhase | null {
+		return this.#phase;
+	}
+
+	event(kind: EventKind, message: string, step: string | null = this.#step): void {
+		this.#append(kind, message, step);
+	}
+
+	step(step: string, message: string, progress: StepProgress = {}): void {
+		if (progress.phase && progress.phase !== this.#phase) this.setPhase(progress.phase);
+		this.#step = step;
+		const clean = { index: positive(progress.index), total: positive(progress.total), percent: clampPercent(progress.percent) };
+		if (clean.percent !== undefined) {
+			this.db.prepare('UPDATE provision_runs SET step = ?, percent = ? WHERE id = ?').run(step, clean.percent, this.id);
+		} else {
+			this.db.prepare('UPDATE provision_runs SET step = ? WHERE id = ?').run(step, this.id);
+		}
+		this.#append('step', message, step, clean);
+	}
+
+	setPhase(phase: RunPhase): void {
+		this.#phase = phase;
+		this.db.prepare('UPDATE provision_runs SET phase = ? WHERE id = ?').run(phase, this.id);
+	}
+
+	finish(status: FinalStatus, error: string | null = null): void {
+		// A run that succeeded is complete even if its steps never said so.
+		const info = this.db
+			.prepare(
+				`UPDATE provision_runs SET status = ?, error = ?, finished_at = ?,
+				   percent = CASE WHEN ? = 'succeeded' THEN 100 ELSE percent END
+				 WHERE id = ? AND status = 'running'`
+			)
+			.run(status, error, Date.now(), status, this.id);
+		// Tells a progress view the run is over (to offer Retry) without waiting for the row's next push.
+		if (info.changes > 0) {
+			events.publish('env.run', { id: this.environmentId, runId: this.id, runKind: this.kind, status, error }, this.db);
+		}
+	}
+
+	#append(kind: RunEventView['kind'], message: string, step: string | null, progress: StepProgress = {}): void {
+		const text = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + '…' : message;
+		const ts = Date.now();
+		const seq = ++this.#seq;
+		const { index, total, percent } = progress;
+		this.#insert.run(this.id, seq, ts, kind, step, text, this.#phase, index ?? null, total ?? null, percent ?? null);
+		const view: RunEventView = { seq, ts, kind, step, message: text };
+		if (this.#phase) view.phase = this.#phase;
+		if (index !== undefined) view.index = index;
+		if (total !== undefined) view.total = total;
+		if (percent !== undefined) view.percent = percent;
+		events.publish('env.log', { id: this.environmentId, runId: this.id, runKind: this.kind, ...view }, this.db);
+	}
+}
+
+interface RunRow {
+	id: number;
+	environmentId: string;
+	kind: RunKind;
+	status: RunStatus;
+	phase: RunPhase | null;
+	step: string | null;
+	percent: number | null;
+	error: string | null;
+	configName: string | null;
+	configSnapshot: string | null;
+	startedAt: number;
+	finishedAt: number | null;
+}
+
+interface EventRow {
+	seq: number;
+	ts: number;
+	kind: RunEventView['kind'];
+	step: string | null;
+	message: string;
+	phase: RunPhase | null;
+	stepIndex: number | null;
+	stepTotal: number | null;
+	percent: number | null;
+}
+
+const RUN_COLUMNS = `id, environment_id AS environmentId, kind, status, phase, step, percent, error,
+	config_name AS configName, config_snapshot AS configSnapshot, started_at AS startedAt, finished_at AS finishedAt`;
+
+/** How many of a run's newest events a view carries (a provision can print far more). */
+const VIEW_EVENTS = 500;
+
+function withEvents(run: RunRow | undefined, db: Db): RunView | null {
+	if (!run) return null;
+	const rows = db
+		.prepare(
+			`SELECT seq, ts, kind, step, message, phase, step_index AS stepIndex, step_total AS stepTotal, percent
+			 FROM provision_events WHERE run_id = ? ORDER BY seq DESC LIMIT ?`
+		)
+		.all(run.id, VIEW_EVENTS) as EventRow[];
+	return { ...run, events: rows.reverse().map(eventView) };
+}
+
+function eventView(r: EventRow): RunEventView {
+	const view: RunEventView = { seq: r.seq, ts: r.ts, kind: r.kind, step: r.step, message: r.message };
+	if (r.phase !== null) view.phase = r.phase;
+	if (r.stepIndex !== null) view.index = r.stepIndex;
+	if (r.stepTotal !== null) view.total = r.stepTotal;
+	if (r.percent !== null) view.percent = r.percent;
+	return view;
+}
+
+/** The newest run of an environment and its events, for the progress view after a page reload. */
+export function latestRun(environmentId: string, db: Db = getDb()): RunView | null {
+	const run = db
+		.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? ORDER BY id DESC LIMIT 1`)
+		.get(environmentId) as RunRow | undefined;
+	return withEvents(run, db);
+}
+
+export function getRun(runId: number, db: Db = getDb()): RunView | null {
+	const run = db.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE id = ?`).get(runId) as RunRow | undefined;
+	return withEvents(run, db);
+}
+
+/**
+ * Mark every run left 'running' by a previous process as interrupted (runs of jobs alive in this process,
+ * listed in `alive`, are left alone). Returns the affected environment ids.
+ */
+export function interruptStaleRuns(alive: ReadonlySet<number> = new Set(), db: Db = getDb()): string[] {
+	const rows = (
+		db.prepare("SELECT id, environment_id AS envId FROM provision_runs WHERE status = 'running'").all() as Array<{ id: number; envId: string }>
+	).filter((r) => !alive.has(r.id));
+	const now = Date.now();
+	const mark = db.prepare(
+		"UPDATE provision_runs SET status = 'interrupted', error = 'Spyre stopped while this was running', finished_at = ? WHERE id = ? AND status = 'running'"
+	);
+	db.transaction(() => {
+		for (const r of rows) mark.run(now, r.id);
+	})();
+	return [...new Set(rows.map((r) => r.envId))];
+}
