@@ -480,6 +480,13 @@ describe('parseConfig: defaults and derived values', () => {
 		expect(cfg.database.path).toBe('/srv/spyre/x.db');
 	});
 
+	it('configs.dir defaults to <data_dir>/configs, may be set, and must be absolute', () => {
+		expect(parse(base()).configs.dir).toBe(path.join(dir, 'configs'));
+		expect(parse(withSet((c) => (c.configs = { dir: '/srv/team-configs' }))).configs.dir).toBe('/srv/team-configs');
+		const err = problemsOf(withSet((c) => (c.configs = { dir: 'relative/configs' })));
+		expect(err.problems).toContain('configs.dir: must be an absolute path');
+	});
+
 	it('the result is deeply frozen', () => {
 		const cfg = parse(
 			withSet((c) => {

@@ -64,6 +64,7 @@ const schema = z
 			})
 			.strict(),
 		database: z.object({ path: absPath.optional() }).strict().default({}),
+		configs: z.object({ dir: absPath.optional() }).strict().default({}),
 		proxmox: z
 			.object({
 				url: httpsUrl,
@@ -201,6 +202,8 @@ export interface SpyreConfig {
 	readonly configPath: string;
 	readonly server: { host: string; port: number; publicUrl: string; dataDir: string; secureCookies: boolean };
 	readonly database: { path: string };
+	/** Where user environment configs live (may be a git checkout); default <data_dir>/configs. */
+	readonly configs: { dir: string };
 	readonly proxmox: {
 		url: string;
 		node: string;
@@ -337,6 +340,7 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 			secureCookies: new URL(cfg.server.public_url).protocol === 'https:'
 		},
 		database: { path: cfg.database.path ?? path.join(cfg.server.data_dir, 'spyre.db') },
+		configs: { dir: cfg.configs.dir ?? path.join(cfg.server.data_dir, 'configs') },
 		proxmox: {
 			url: cfg.proxmox.url.replace(/\/+$/, ''),
 			node: cfg.proxmox.node,

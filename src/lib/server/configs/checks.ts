@@ -1,0 +1,77 @@
+// Rules that span several keys or need the merged result (a base may supply one half): one helper-script
+// source and a pin for remote ones, a template from somewhere, a gateway that fits the address, no two
+// files/users/scripts/services with the same identity.
+
+import type { EnvironmentConfig } from '$lib/types/configs';
+import { cidrNetwork, ipToInt } from './rules';
+
+export interface Finding {
+	path: (string | number)[];
+	message: string;
+	severity: 'error' | 'warning';
+}
+
+function duplicates<T>(items: readonly T[], key: (item: T) => string | number, path: (string | number)[], what: string): Finding[] {
+	const seen = new Map<string | number, number>();
+	const out: Finding[] = [];
+	items.forEach((item, i) => {
+		const k = key(item);
+		const first = seen.get(k);
+		if (first === undefined) seen.set(k, i);
+		else out.push({ path: [...path, i], message: `${what} ${k} is already declared at item ${first + 1}`, severity: 'error' });
+	});
+	return out;
+}
+
+export function crossChecks(cfg: EnvironmentConfig, fileName: string | null, metadataName: string | undefined): Finding[] {
+	const out: Finding[] = [];
+	const { platform, helper_script: hs, provision, services } = cfg.spec;
+
+	if (!platform.template) {
+		out.push({
+			path: ['spec', 'platform', 'template'],
+			message: 'is required: set it here, in a base, or as proxmox.defaults.template in environment.yaml',
+			severity: 'error'
+		});
+	}
+
+	const net = platform.network;
+	if (net.gw && (net.ip === null || net.ip === 'dhcp')) {
+		out.push({ path: ['spec', 'platform', 'network', 'gw'], message: 'only applies with a static ip (a CIDR such as 10.0.0.50/24)', severity: 'error' });
+	}
+	if (net.ip && net.ip !== 'dhcp') {
+		const { net: network, prefix } = cidrNetwork(net.ip);
+		if (!net.gw) {
+			out.push({ path: ['spec', 'platform', 'network', 'ip'], message: 'a static ip without gw: the container will have no default route', severity: 'warning' });
+		} else if (prefix > 0 && ((ipToInt(net.gw) & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0) !== network) {
+			out.push({ path: ['spec', 'platform', 'network', 'gw'], message: `must be in the same /${prefix} network as ip ${net.ip}`, severity: 'error' });
+		}
+	}
+
+	if (hs) {
+		if (hs.url && hs.file) out.push({ path: ['spec', 'helper_script'], message: 'set either url or file, not both', severity: 'error' });
+		if (!hs.url && !hs.file) out.push({ path: ['spec', 'helper_script'], message: 'needs a url or a file', severity: 'error' });
+		if (hs.url && !hs.sha256) {
+			out.push({
+				path: ['spec', 'helper_script', 'url'],
+				message: 'unpinned remote scripts are refused: add sha256 (the SHA-256 of the script, e.g. from sha256sum)',
+				severity: 'error'
+			});
+		}
+	}
+
+	provision.files.forEach((f, i) => {
+		if (f.content !== null && f.source !== null) out.push({ path: ['spec', 'provision', 'files', i], message: 'set either content or source, not both', severity: 'error' });
+		if (f.content === null && f.source === null) out.push({ path: ['spec', 'provision', 'files', i], message: 'needs content or source', severity: 'error' });
+	});
+	out.push(...duplicates(provision.files, (f) => f.path, ['spec', 'provision', 'files'], 'path'));
+	out.push(...duplicates(provision.users, (u) => u.name, ['spec', 'provision', 'users'], 'user'));
+	out.push(...duplicates(provision.scripts, (s) => s.name, ['spec', 'provision', 'scripts'], 'script'));
+	out.push(...duplicates(services, (s) => s.name, ['spec', 'services'], 'service'));
+	out.push(...duplicates(services, (s) => s.port, ['spec', 'services'], 'port'));
+
+	if (fileName && metadataName && metadataName !== fileName) {
+		out.push({ path: ['metadata', 'name'], message: `differs from the config's name '${fileName}'; the config's name is used`, severity: 'warning' });
+	}
+	return out;
+}

@@ -1,0 +1,106 @@
+// Fills a merged config with defaults (environment.yaml's proxmox section, then Spyre's own) and returns
+// the typed EnvironmentConfig. Pure: the caller passes the defaults, so the resolver never reads files.
+
+import type { EnvironmentConfig } from '$lib/types/configs';
+import type { SpyreConfig } from '../env-config';
+import type { ConfigLayer } from './schema';
+import { parseMode } from './rules';
+
+export interface PlatformDefaults {
+	node: string;
+	/** Unset in environment.yaml: then every config must name its template. */
+	template: string | null;
+	cores: number;
+	memory: number;
+	swap: number;
+	disk: number;
+	storage: string;
+	bridge: string;
+}
+
+/** Spyre's own defaults where environment.yaml has no key for them. */
+export const BUILTIN_DEFAULTS = { swap: 512, nesting: true, onboot: false, helperTimeout: 900, scriptTimeout: 600 } as const;
+
+export function platformDefaultsFrom(cfg: SpyreConfig): PlatformDefaults {
+	return {
+		node: cfg.proxmox.node,
+		template: cfg.proxmox.defaults.template ?? null,
+		cores: cfg.proxmox.defaults.cores,
+		memory: cfg.proxmox.defaults.memoryMb,
+		swap: BUILTIN_DEFAULTS.swap,
+		disk: cfg.proxmox.defaults.diskGb,
+		storage: cfg.proxmox.storage,
+		bridge: cfg.proxmox.bridge
+	};
+}
+
+/** Apply defaults to a merged (already schema-checked) config. `template` may come out '' when unset anywhere. */
+export function applyDefaults(merged: ConfigLayer, name: string, defaults: PlatformDefaults): EnvironmentConfig {
+	const spec = merged.spec ?? {};
+	const p = spec.platform ?? {};
+	const prov = spec.provision ?? {};
+	const hs = spec.helper_script;
+	return {
+		apiVersion: 'spyre/v1',
+		kind: 'Environment',
+		metadata: { name, description: merged.metadata?.description || null },
+		extends: merged.extends ?? null,
+		spec: {
+			platform: {
+				node: p.node ?? defaults.node,
+				template: p.template ?? defaults.template ?? '',
+				cores: p.cores ?? defaults.cores,
+				memory: p.memory ?? defaults.memory,
+				swap: p.swap ?? defaults.swap,
+				disk: p.disk ?? defaults.disk,
+				storage: p.storage ?? defaults.storage,
+				network: { bridge: p.network?.bridge ?? defaults.bridge, ip: p.network?.ip ?? null, gw: p.network?.gw ?? null },
+				features: { nesting: p.features?.nesting ?? BUILTIN_DEFAULTS.nesting },
+				onboot: p.onboot ?? BUILTIN_DEFAULTS.onboot,
+				tags: [...new Set(p.tags ?? [])]
+			},
+			helper_script: hs
+				? {
+						url: hs.url ?? null,
+						file: hs.file ?? null,
+						sha256: hs.sha256?.toLowerCase() ?? null,
+						vars: { ...(hs.vars ?? {}) },
+						timeout: hs.timeout ?? BUILTIN_DEFAULTS.helperTimeout
+					}
+				: null,
+			provision: {
+				packages: [...new Set(prov.packages ?? [])],
+				files: (prov.files ?? []).map((f) => ({
+					path: f.path,
+					content: f.content ?? null,
+					source: f.source ?? null,
+					mode: f.mode === undefined ? null : parseMode(f.mode),
+					owner: f.owner ?? null
+				})),
+				users: (prov.users ?? []).map((u) => ({
+					name: u.name,
+					groups: [...new Set(u.groups ?? [])],
+					shell: u.shell ?? null,
+					ssh_keys: u.ssh_keys ?? []
+				})),
+				scripts: (prov.scripts ?? []).map((s) => ({
+					name: s.name,
+					run: s.run,
+					user: s.user ?? null,
+					workdir: s.workdir ?? null,
+					env: { ...(s.env ?? {}) },
+					timeout: s.timeout ?? BUILTIN_DEFAULTS.scriptTimeout
+				}))
+			},
+			services: (spec.services ?? []).map((s) => ({ name: s.name, port: s.port, protocol: s.protocol ?? 'http' })),
+			claude: spec.claude
+				? {
+						workdir: spec.claude.workdir ?? null,
+						model: spec.claude.model ?? null,
+						permission_mode: spec.claude.permission_mode ?? 'default',
+						allowed_tools: spec.claude.allowed_tools ?? []
+					}
+				: null
+		}
+	};
+}

@@ -1,0 +1,131 @@
+// The value rules of the config format, one per kind of string a shell, a package manager or Proxmox will
+// see. Each is a regex (exported, so the provisioner can re-check what it is about to run) wrapped in a zod
+// schema with a message that says what is allowed. The rules are deliberately narrow: a value that passes
+// carries no shell metacharacter where none belongs. The provisioner still quotes every one of them.
+
+import { z } from 'zod';
+
+/** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const NO_NEWLINE_CONTROL = /[\u0000-\u001f\u007f]/;
+
+export const RE = {
+	slug: /^[a-z0-9][a-z0-9-]{0,62}$/,
+	/** Debian/RPM/APK names, optionally `:arch` and `=version`. Starts alphanumeric, so never an option. */
+	packageName: /^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}(:[a-z0-9]+)?(=[A-Za-z0-9.+~:_-]{1,128})?$/,
+	/** POSIX portable user/group name (useradd's default NAME_REGEX). */
+	posixName: /^[a-z_][a-z0-9_-]{0,31}$/,
+	owner: /^[a-z_][a-z0-9_-]{0,31}(:[a-z_][a-z0-9_-]{0,31})?$/,
+	envName: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+	helperVar: /^var_[a-z0-9_]{1,64}$/,
+	sha256: /^[0-9a-fA-F]{64}$/,
+	/** One DNS label, as Proxmox accepts for a CT hostname. */
+	hostname: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+	node: /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+	storage: /^[A-Za-z][A-Za-z0-9._-]{0,63}$/,
+	template: /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/,
+	bridge: /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/,
+	tag: /^[a-z0-9_][a-z0-9_+.-]{0,63}$/,
+	ipv4: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
+	ipv4Cidr: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/,
+	/** Octal file mode: 3 or 4 octal digits, optional leading 0. */
+	mode: /^0?[0-7]{3,4}$/,
+	model: /^[A-Za-z0-9][A-Za-z0-9._:[\]-]{0,127}$/,
+	/** A Claude Code tool rule: `Read`, `Bash(git log:*)`, `mcp__server__tool`. */
+	tool: /^[A-Za-z][A-Za-z0-9_-]{0,127}(\([^\u0000-\u001f\u007f]{1,512}\))?$/,
+	sshKey: /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\u0000-\u001f\u007f]{0,256})?$/
+} as const;
+
+/** An absolute path with no `..` or `.` segment, no NUL or control character, no trailing slash. */
+export function absolutePathProblem(p: string): string | null {
+	if (!p.startsWith('/')) return 'must be an absolute path (start with /)';
+	if (CONTROL.test(p) || p.includes('\n')) return 'must not contain control characters';
+	if (p.length > 1024) return 'must be at most 1024 characters';
+	const segments = p.split('/').slice(1);
+	if (p !== '/' && p.endsWith('/')) return 'must not end with /';
+	if (segments.some((s) => s === '..' || s === '.')) return 'must not contain . or .. segments';
+	if (p.includes('//')) return 'must not contain //';
+	return null;
+}
+
+/** A path relative to the configs directory (helper scripts, file sources): no escape upwards. */
+export function relativePathProblem(p: string): string | null {
+	if (p.startsWith('/')) return 'must be relative to the configs directory';
+	if (!/^[A-Za-z0-9._/-]{1,255}$/.test(p)) return 'may use letters, digits, . _ - and / only';
+	if (p.split('/').some((s) => s === '..' || s === '.' || s === '')) return 'must not contain empty, . or .. segments';
+	return null;
+}
+
+export function cidrNetwork(cidr: string): { net: number; prefix: number } {
+	const [ip, prefix] = cidr.split('/');
+	const p = Number(prefix);
+	const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+	return { net: (ipToInt(ip) & mask) >>> 0, prefix: p };
+}
+
+export function ipToInt(ip: string): number {
+	return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
+}
+
+const pattern = (re: RegExp, message: string) => z.string().regex(re, message);
+
+export const slug = pattern(RE.slug, 'must be a slug: lowercase letters, digits and -, starting with a letter or digit, at most 63');
+export const packageName = pattern(
+	RE.packageName,
+	'must be a package name (letters, digits, + . _ -, optional :arch and =version), not starting with - or a symbol'
+);
+export const posixName = pattern(RE.posixName, 'must be a POSIX user or group name: lowercase letter or _, then a-z 0-9 _ -, at most 32');
+export const owner = pattern(RE.owner, "must be 'user' or 'user:group' with POSIX names");
+export const envName = pattern(RE.envName, 'must be an environment variable name: letters, digits and _, not starting with a digit');
+export const sha256 = pattern(RE.sha256, 'must be a SHA-256 digest: 64 hex characters');
+export const hostname = pattern(RE.hostname, 'must be a hostname: one DNS label, lowercase letters, digits and -');
+export const nodeName = pattern(RE.node, 'must be a Proxmox node name: letters, digits and -');
+export const storageId = pattern(RE.storage, 'must be a Proxmox storage id: a letter, then letters, digits . _ -');
+export const templateId = pattern(RE.template, 'must be a CT template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst');
+export const bridge = pattern(RE.bridge, 'must be a network interface name: a letter, then letters, digits _ . -, at most 15');
+export const tag = pattern(RE.tag, 'must be a Proxmox tag: lowercase letters, digits and _ + . -');
+export const ipv4 = pattern(RE.ipv4, 'must be an IPv4 address, e.g. 10.0.0.1');
+export const sshKey = pattern(RE.sshKey, 'must be one OpenSSH public key line: type, base64 key, optional comment');
+export const model = pattern(RE.model, 'must be a model name such as sonnet, opus or claude-sonnet-4-5');
+export const tool = pattern(RE.tool, "must be a tool rule such as Read, Edit or Bash(git log:*)");
+
+export const absPath = z.string().superRefine((p, ctx) => {
+	const problem = absolutePathProblem(p);
+	if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+export const relPath = z.string().superRefine((p, ctx) => {
+	const problem = relativePathProblem(p);
+	if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Free text a shell may see as an argument or environment value: one line, no control characters. */
+export const lineText = (max: number) =>
+	z
+		.string()
+		.max(max, `must be at most ${max} characters`)
+		.refine((s) => !NO_NEWLINE_CONTROL.test(s), 'must be one line without control characters');
+
+/** Multi-line text (file contents, scripts): no NUL or other control characters except tab and newline. */
+export const blockText = (max: number) =>
+	z
+		.string()
+		.max(max, `must be at most ${max} characters`)
+		.refine((s) => !CONTROL.test(s.replace(/\r\n/g, '\n')), 'must not contain NUL or control characters');
+
+export const httpsUrl = z
+	.string()
+	.max(2048)
+	.refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:' && !/[\s\u0000-\u001f]/.test(s), 'must be an https:// URL');
+
+/** Seconds, 1 s to 24 h. */
+export const timeoutSeconds = z.number().int('must be a whole number of seconds').min(1).max(86_400);
+
+/** File modes arrive as strings (the YAML source text is kept, so `0644` is not read as decimal 644). */
+export const fileMode = z.union([
+	z.string().regex(RE.mode, "must be an octal mode such as '0644' or '0755'"),
+	z.number().int().min(0).max(0o7777)
+]);
+
+export function parseMode(mode: string | number): number {
+	return typeof mode === 'number' ? mode : parseInt(mode, 8);
+}

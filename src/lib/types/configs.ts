@@ -1,0 +1,137 @@
+// Environment configs as the browser and API clients see them: problems with positions for the editor,
+// list summaries, and the resolved config (what the provisioner builds). Plain data, no server imports;
+// the zod schema in $lib/server/configs produces exactly these shapes.
+
+/** Config names: slugs, never paths. Also the file name (`<name>.yaml`). */
+export const CONFIG_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Largest config file accepted, in bytes (parse, check and save all refuse more). */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** How many `extends` levels above a config are followed. */
+export const MAX_EXTENDS_DEPTH = 8;
+
+export const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+
+export const SERVICE_PROTOCOLS = ['http', 'https', 'tcp'] as const;
+export type ServiceProtocol = (typeof SERVICE_PROTOCOLS)[number];
+
+export interface ConfigProblem {
+	/** Key path, e.g. `spec.provision.files[2].mode`; '' for the whole file. */
+	path: string;
+	message: string;
+	/** 1-based; null when the problem has no place in this text (e.g. it comes from a base). */
+	line: number | null;
+	col: number | null;
+	endLine?: number | null;
+	endCol?: number | null;
+	severity: 'error' | 'warning';
+}
+
+export interface ConfigSummary {
+	name: string;
+	/** Shipped with Spyre (the repo's configs/): read-only, clone to edit. */
+	builtIn: boolean;
+	/** Lives in a bases/ folder: something other configs `extends`. */
+	base: boolean;
+	description: string | null;
+	extends: string | null;
+	valid: boolean;
+	/** Number of errors (warnings not counted). */
+	problems: number;
+	/** File mtime in ms for user configs; null for built-ins. */
+	updatedAt: number | null;
+}
+
+export interface ResolvedFile {
+	path: string;
+	/** Inline content, or null when `source` names a file next to the configs. */
+	content: string | null;
+	source: string | null;
+	/** Numeric mode, e.g. 0o644 (420); null = leave the default (umask). */
+	mode: number | null;
+	/** `user` or `user:group`; null = root. */
+	owner: string | null;
+}
+
+export interface ResolvedUser {
+	name: string;
+	groups: string[];
+	shell: string | null;
+	ssh_keys: string[];
+}
+
+export interface ResolvedScript {
+	name: string;
+	run: string;
+	/** null = the SSH user (root). */
+	user: string | null;
+	workdir: string | null;
+	env: Record<string, string>;
+	/** Seconds. */
+	timeout: number;
+}
+
+export interface ResolvedService {
+	name: string;
+	port: number;
+	protocol: ServiceProtocol;
+}
+
+export interface ResolvedHelperScript {
+	url: string | null;
+	/** Path relative to the configs directory, when the script ships beside the configs. */
+	file: string | null;
+	/** Lowercase hex; required for `url`, optional for `file`. */
+	sha256: string | null;
+	vars: Record<string, string>;
+	/** Seconds. */
+	timeout: number;
+}
+
+/** The resolved config: `extends` merged, environment.yaml defaults applied, every value checked. */
+export interface EnvironmentConfig {
+	apiVersion: 'spyre/v1';
+	kind: 'Environment';
+	metadata: { name: string; description: string | null };
+	/** The direct base, or null. */
+	extends: string | null;
+	spec: {
+		platform: {
+			node: string;
+			template: string;
+			cores: number;
+			/** MiB. */
+			memory: number;
+			/** MiB. */
+			swap: number;
+			/** GB. */
+			disk: number;
+			storage: string;
+			network: {
+				bridge: string;
+				/** 'dhcp', an IPv4 CIDR, or null = as environment.yaml says (dhcp or its static range). */
+				ip: string | null;
+				gw: string | null;
+			};
+			features: { nesting: boolean };
+			onboot: boolean;
+			tags: string[];
+		};
+		helper_script: ResolvedHelperScript | null;
+		provision: {
+			packages: string[];
+			files: ResolvedFile[];
+			users: ResolvedUser[];
+			scripts: ResolvedScript[];
+		};
+		services: ResolvedService[];
+		claude: {
+			workdir: string | null;
+			model: string | null;
+			permission_mode: PermissionMode;
+			allowed_tools: string[];
+		} | null;
+	};
+}
