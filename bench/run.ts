@@ -1,11 +1,13 @@
 // `npm run bench [name...]`: runs the benchmarks and prints one JSON report per benchmark, then a summary.
 // Targets live here, not in timed tests. Every process a benchmark starts, it stops.
 import { benchEnvironmentsPage } from './environments';
+import { benchProvision } from './provision';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
 const benches: Record<string, Bench> = {
-	'environments-page': benchEnvironmentsPage
+	'environments-page': benchEnvironmentsPage,
+	provision: benchProvision
 };
 
 async function loadTerminalBenches(): Promise<void> {
@@ -18,7 +20,8 @@ async function loadTerminalBenches(): Promise<void> {
 }
 
 await loadTerminalBenches();
-const wanted = process.argv.slice(2);
+// Flags (`--config NAME`) belong to the benchmarks; names are the other arguments.
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const names = wanted.length > 0 ? wanted : Object.keys(benches);
 let failed = false;
 for (const name of names) {

@@ -225,7 +225,7 @@ describe('delete', () => {
 
 describe('check', () => {
 	it('resolves bases from the store; a config name must be a slug', () => {
-		expect(store.check(`${HEAD}extends: os\n`, { name: 'new' }).resolved?.spec.provision.packages).toEqual(['git']);
+		expect(store.check(`${HEAD}extends: os\n`, { name: 'fresh' }).resolved?.spec.provision.packages).toEqual(['git']);
 		expect(thrown(() => store.check(HEAD, { name: '../x' })).code).toBe('bad_request');
 	});
 });
@@ -242,5 +242,13 @@ describe('readAsset', () => {
 		expect(thrown(() => store.readAsset('files/none')).code).toBe('not_found');
 		fs.symlinkSync('/etc/passwd', path.join(userDir, 'scripts', 'evil.sh'));
 		expect(thrown(() => store.readAsset('scripts/evil.sh')).code).toBe('forbidden');
+	});
+});
+
+describe('reserved names', () => {
+	it('refuses names that are API paths of their own', async () => {
+		const { assertName } = await import('./store');
+		for (const name of ['check', 'schema', 'new']) expect(() => assertName(name)).toThrow(/reserved/);
+		expect(() => assertName('checker')).not.toThrow();
 	});
 });

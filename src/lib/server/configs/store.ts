@@ -29,7 +29,13 @@ interface Entry {
 	file: string;
 }
 
+/** Names that are API paths of their own (`/api/configs/check`, `/configs/new`), so no config may take them. */
+export const RESERVED_NAMES = new Set(['check', 'schema', 'new']);
+
 export function assertName(name: unknown): asserts name is string {
+	if (typeof name === 'string' && RESERVED_NAMES.has(name)) {
+		throw new SpyreError('bad_request', `'${name}' is reserved by Spyre; choose another config name.`, { fields: { name: `'${name}' is reserved; choose another name.` } });
+	}
 	if (typeof name !== 'string' || !CONFIG_NAME_RE.test(name)) {
 		const shown = typeof name === 'string' ? `'${name.slice(0, 80)}'` : 'that';
 		throw new SpyreError('bad_request', `${shown} is not a config name: use lowercase letters, digits and -, starting with a letter or digit, at most 63 characters.`, {

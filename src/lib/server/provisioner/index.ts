@@ -1,0 +1,109 @@
+// The provisioner: an environment built from a config in three recorded phases (create → helper script →
+// provision over SSH), as one job per environment. `import * as provisioner from '$lib/server/provisioner'`.
+// The config is resolved once per run and snapshotted on it, so the environment page shows exactly what a
+// run built, and a retry picks up the config as it is now (the user may have fixed it).
+
+import { stringify } from 'yaml';
+import type { AuditActor } from '../audit';
+import * as audit from '../audit';
+import * as configs from '../configs';
+import { getDb } from '../db';
+import * as environments from '../environments';
+import type { EnvironmentRow } from '../environments';
+import { SpyreError } from '../errors';
+import * as jobs from '../jobs';
+import { CONFIG_NAME_RE } from '$lib/types/configs';
+import type { EnvironmentConfig } from '$lib/types/configs';
+import { platformOf } from './create-phase';
+import { createPlatformFailure } from './failure';
+import { runPipeline } from './pipeline';
+import { planSteps, type PlanStep } from './plan';
+
+export { planSteps, PHASE_TITLES, type PlanStep, type Phase } from './plan';
+
+function snapshot(config: EnvironmentConfig, chain: string[]): string {
+	return `# Resolved from ${chain.join(' → ')} at ${new Date().toISOString()}\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+function requireString(body: Record<string, unknown>, key: string, label: string): string {
+	const value = body[key];
+	if (typeof value !== 'string' || value.trim() === '') {
+		throw new SpyreError('validation', `${label} is required.`, { fields: { [key]: `${label} is required.` } });
+	}
+	return value.trim();
+}
+
+/** Create a new environment from config `body.config`, named `body.hostname`, on `body.node` (or the config's node). */
+export async function provisionEnvironment(body: Record<string, unknown>, actor: AuditActor): Promise<EnvironmentRow> {
+	const name = requireString(body, 'config', 'A config');
+	if (!CONFIG_NAME_RE.test(name)) throw new SpyreError('validation', 'Config names are slugs.', { fields: { config: 'Config names are slugs.' } });
+	const hostname = requireString(body, 'hostname', 'A hostname');
+	const node = body.node === undefined || body.node === null || body.node === '' ? undefined : body.node;
+	const { config, chain } = configs.resolveConfig(name);
+	const p = config.spec.platform;
+	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template: p.template, cores: p.cores, memory: p.memory, disk: p.disk };
+	const { row, params } = await environments.prepareCreate(input, actor, { platform: platformOf(config), configName: name });
+	const steps = planSteps(config);
+	start(row, actor, config, chain, steps, 'create', params);
+	return row;
+}
+
+/** The newest provision run of an environment, for retry: which config, which step. */
+function lastProvisionRun(envId: string) {
+	const found = getDb()
+		.prepare("SELECT id FROM provision_runs WHERE environment_id = ? AND kind = 'provision' ORDER BY id DESC LIMIT 1")
+		.get(envId) as { id: number } | undefined;
+	return found ? jobs.getRun(found.id) : null;
+}
+
+/** A step id of the create flow (allocate, network, ssh, …) belongs to the plan's one `create` step. */
+function planStepOf(step: string | null, steps: PlanStep[]): string | null {
+	if (step === null) return null;
+	if (steps.some((s) => s.id === step)) return step;
+	return environments.CREATE_STEPS.includes(step as (typeof environments.CREATE_STEPS)[number]) ? 'create' : null;
+}
+
+/** Start a new run from `fromStep` (default: where the last provision failed) with the config as it is now. */
+export async function retryProvision(envId: string, fromStep: string | null, actor: AuditActor): Promise<EnvironmentRow> {
+	const row = environments.requireRow(envId);
+	if (jobs.isBusy(envId)) throw new SpyreError('conflict', `${row.hostname} is busy (${jobs.busyKind(envId)}); wait for it or cancel it.`);
+	const last = lastProvisionRun(envId);
+	const name = row.config_name ?? last?.configName ?? null;
+	if (!name) throw new SpyreError('conflict', `${row.hostname} was not built from a config, so there is nothing to retry.`);
+	if (['destroying', 'missing'].includes(row.status)) throw new SpyreError('conflict', `${row.hostname} is ${row.status}; it cannot be provisioned.`);
+	const { config, chain } = configs.resolveConfig(name);
+	const steps = planSteps(config);
+	const wanted = fromStep ?? planStepOf(row.error_step, steps) ?? planStepOf(last?.step ?? null, steps) ?? 'create';
+	if (!steps.some((s) => s.id === wanted)) {
+		throw new SpyreError('validation', `Step ${wanted} is not in config ${name} any more. Steps: ${steps.map((s) => s.id).join(', ')}.`, {
+			fields: { fromStep: `Choose one of: ${steps.map((s) => s.id).join(', ')}` }
+		});
+	}
+	audit.record(actor, 'environment.provision.retry', `${row.hostname} (${row.id})`, 'success', `from step ${wanted}`);
+	start(row, actor, config, chain, steps, wanted, null);
+	return environments.getEnvironment(envId)!;
+}
+
+/** Cancel the environment's running job (provision or any other): the running step is stopped. */
+export function cancelRun(envId: string, actor: AuditActor): void {
+	const row = environments.requireRow(envId);
+	const who = actor.username ? ` by ${actor.username}` : '';
+	if (!jobs.cancel(envId, `Cancelled${who}.`)) throw new SpyreError('conflict', `Nothing is running on ${row.hostname}.`);
+}
+
+function start(row: EnvironmentRow, actor: AuditActor, config: EnvironmentConfig, chain: string[], steps: PlanStep[], from: string, fresh: environments.CreateParams | null): void {
+	jobs.startJob({
+		key: row.id,
+		kind: 'provision',
+		actor,
+		action: 'environment.provision',
+		target: `${row.hostname} (${row.id})`,
+		configName: config.metadata.name,
+		configSnapshot: snapshot(config, chain),
+		work: async (run, signal) => {
+			run.event('status', `Provisioning from config ${chain.join(' → ')}, starting at step ${from} (${steps.length} steps in all).`);
+			await runPipeline(run, { row, config, steps, from, fresh }, signal);
+		},
+		onFailure: environments.markFailed(row.id, createPlatformFailure)
+	});
+}

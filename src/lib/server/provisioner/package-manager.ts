@@ -1,0 +1,65 @@
+// Which package manager a container uses, chosen from its /etc/os-release, and the commands that install
+// packages with it. Every package name is quoted; waiting for another apt/dnf/apk run to let go of its lock
+// is the package manager's own job (apt's DPkg::Lock::Timeout, dnf's lock wait, apk --wait), so a CT that
+// is still running its first-boot unattended-upgrades makes the step wait instead of fail.
+
+import { command, quote } from '../shell';
+import { SpyreError } from '../errors';
+
+export type PackageManager = 'apt' | 'dnf' | 'apk';
+
+/** Parse os-release text (KEY=value lines, values optionally quoted). */
+export function parseOsRelease(text: string): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const raw of text.split('\n')) {
+		const m = /^([A-Z0-9_]+)=(.*)$/.exec(raw.trim());
+		if (!m) continue;
+		let value = m[2];
+		const q = value[0];
+		if ((q === '"' || q === "'") && value.endsWith(q) && value.length >= 2) value = value.slice(1, -1);
+		out[m[1]] = value.replace(/\\(["'$`\\])/g, '$1');
+	}
+	return out;
+}
+
+const FAMILIES: Array<[PackageManager, string[]]> = [
+	['apt', ['debian', 'ubuntu', 'devuan', 'linuxmint', 'pop', 'kali', 'raspbian']],
+	['dnf', ['fedora', 'rhel', 'centos', 'rocky', 'almalinux', 'ol', 'amzn']],
+	['apk', ['alpine', 'postmarketos']]
+];
+
+export function detectPackageManager(osRelease: string): PackageManager {
+	const os = parseOsRelease(osRelease);
+	const ids = [os.ID, ...(os.ID_LIKE ?? '').split(/\s+/)].filter(Boolean).map((s) => s.toLowerCase());
+	for (const [pm, names] of FAMILIES) if (ids.some((id) => names.includes(id))) return pm;
+	throw new SpyreError(
+		'bad_request',
+		`Spyre does not know how to install packages on ${os.PRETTY_NAME ?? os.ID ?? 'this system'} (it knows apt, dnf and apk).`
+	);
+}
+
+/** Seconds a package step waits for another package-manager run to release its lock. */
+export const LOCK_WAIT_S = 300;
+
+/** One shell command that refreshes the package lists and installs `packages`. */
+export function installCommand(pm: PackageManager, packages: string[]): string {
+	if (packages.length === 0) throw new SpyreError('bad_request', 'No packages to install.');
+	for (const p of packages) {
+		// The config validator already refuses these; a second, local check keeps this module safe on its own.
+		if (!/^[A-Za-z0-9][A-Za-z0-9.+_:~=-]*$/.test(p)) throw new SpyreError('validation', `Invalid package name: ${JSON.stringify(p)}`);
+	}
+	switch (pm) {
+		case 'apt': {
+			const lock = `-o DPkg::Lock::Timeout=${LOCK_WAIT_S}`;
+			return [
+				'export DEBIAN_FRONTEND=noninteractive',
+				`apt-get ${lock} update -q`,
+				`apt-get ${lock} install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.map(quote).join(' ')}`
+			].join(' && ');
+		}
+		case 'dnf':
+			return `${command('dnf', 'install', '-y', '--setopt=install_weak_deps=False', ...packages)}`;
+		case 'apk':
+			return `${command('apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages)}`;
+	}
+}
