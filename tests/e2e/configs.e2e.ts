@@ -1,0 +1,131 @@
+// A person writing configs in Chromium: the list with its validity badges, a new config from a base,
+// a typo underlined at its line as they type, fixed, saved with Ctrl+S and still there after a reload;
+// a built-in config is read-only until cloned, and a copy can be deleted after typing its name.
+// No Proxmox is needed for any of this: Spyre points at a closed port.
+import { expect, test, type Page } from '@playwright/test';
+import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+
+let spyre: RunningSpyre;
+const USER = 'grace';
+const PASS = 'correct-horse-battery';
+
+test.beforeAll(async () => {
+	spyre = await startSpyre({ mode: 'built' });
+	await setupAdmin(spyre.url, USER, PASS);
+});
+
+test.afterAll(async () => {
+	await spyre?.stop();
+});
+
+async function signIn(page: Page, next: string) {
+	await page.goto(`${spyre.url}/login?next=${encodeURIComponent(next)}`);
+	await page.getByLabel('Username').fill(USER);
+	await page.getByLabel('Password').fill(PASS);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The editor once CodeMirror has replaced the server-rendered text. */
+async function editor(page: Page) {
+	await expect(page.locator('.editor-wrap[data-ready="true"]')).toBeVisible({ timeout: 15_000 });
+	return page.locator('.cm-content');
+}
+
+test('new config from a base: an invalid key is underlined at its line, fixed, saved, persisted', async ({ page }) => {
+	// CodeMirror must live within the page's Content-Security-Policy (no eval, no inline script).
+	const blocked: string[] = [];
+	page.on('console', (m) => {
+		if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text());
+	});
+	await signIn(page, '/configs');
+	await expect(page.getByRole('heading', { name: 'Configs', level: 1 })).toBeVisible();
+	const builtIn = page.getByRole('region', { name: 'Built-in' });
+	await expect(builtIn.locator('tr[data-config="dev-web"]')).toContainText('valid');
+	await expect(builtIn.locator('tr[data-config="ubuntu-dev"]')).toContainText('base');
+
+	await page.getByRole('button', { name: 'New config' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New config' });
+	// The name is checked as it is typed, before anything is sent.
+	await dialog.getByLabel('Name').fill('Not A Slug');
+	await expect(dialog.getByText(/lowercase letters, digits and hyphens/)).toBeVisible();
+	await dialog.getByLabel('Name').fill('e2e-web');
+	await dialog.getByLabel('Extend a base').check();
+	await expect(dialog.getByLabel('Base', { exact: true })).toHaveValue('ubuntu-dev');
+	await dialog.getByRole('button', { name: 'Create config' }).click();
+	await page.waitForURL('**/configs/e2e-web');
+
+	const content = await editor(page);
+	await expect(content).toContainText('extends: ubuntu-dev');
+	await expect(page.getByRole('region', { name: 'Problems' })).toContainText('none');
+
+	// The new line goes at the end: its number is the saved text's line count (it ends with a newline).
+	const saved = (await (await page.request.get(`${spyre.url}/api/configs/e2e-web`)).json()) as { config: { text: string } };
+	const line = saved.config.text.split('\n').length;
+	await content.click();
+	await page.keyboard.press('Control+End');
+	await page.keyboard.type('spek: {}');
+
+	const problems = page.getByRole('region', { name: 'Problems' });
+	const problem = problems.getByRole('button', { name: new RegExp(`line ${line}:1 .*unknown key 'spek'.*did you mean 'spec'`) });
+	await expect(problem).toBeVisible();
+	// Underlined in the editor on that very line.
+	await expect(page.locator('.cm-line').nth(line - 1).locator('.cm-lintRange-error')).toHaveText('spek');
+	await expect(page.getByText('1 error').first()).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Provision' })).toBeDisabled();
+	await page.screenshot({ path: 'test-results/screens/configs-diagnostic.png', fullPage: true });
+
+	// Clicking the problem puts the cursor on its line; replace the line with a comment.
+	await problem.click();
+	await expect(page.locator('.cm-activeLine')).toHaveText('spek: {}');
+	await page.keyboard.press('Home');
+	await page.keyboard.press('Shift+End');
+	await page.keyboard.type('# checked by e2e');
+	await expect(problems).toContainText('none');
+	const resolved = page.getByRole('region', { name: 'Resolved' });
+	await expect(resolved).toContainText('ubuntu-24.04');
+	await resolved.getByRole('tab', { name: 'YAML' }).click();
+	await expect(resolved.getByLabel('Resolved YAML')).toContainText('apiVersion: spyre/v1');
+	await expect(resolved.getByLabel('Resolved YAML')).toContainText('build-essential');
+
+	await expect(page.getByRole('status').filter({ hasText: 'Unsaved changes' })).toBeVisible();
+	await page.keyboard.press('Control+s');
+	await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Provision' })).toBeEnabled();
+
+	await page.reload();
+	await expect(await editor(page)).toContainText('# checked by e2e');
+	const after = (await (await page.request.get(`${spyre.url}/api/configs/e2e-web`)).json()) as { config: { text: string } };
+	expect(after.config.text.split('\n')[line - 1]).toBe('# checked by e2e');
+
+	await page.goto(`${spyre.url}/configs`);
+	await expect(page.getByRole('region', { name: 'Your configs' }).locator('tr[data-config="e2e-web"]')).toContainText('valid');
+	expect(blocked).toEqual([]);
+});
+
+test('a built-in config is read-only; Clone to edit makes an editable copy, which can be deleted', async ({ page }) => {
+	await signIn(page, '/configs/dev-web');
+	await expect(page.getByRole('heading', { name: 'dev-web', level: 1 })).toBeVisible();
+	await expect(page.getByText('built-in · read-only')).toBeVisible();
+	const content = await editor(page);
+	await expect(content).toHaveAttribute('contenteditable', 'false');
+	await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
+
+	await page.getByRole('button', { name: 'Clone to edit' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New config' });
+	await expect(dialog.getByLabel('A copy of another config')).toBeChecked();
+	await expect(dialog.getByLabel('Name')).toHaveValue('dev-web-copy');
+	await dialog.getByRole('button', { name: 'Create config' }).click();
+	await page.waitForURL('**/configs/dev-web-copy');
+	await expect(page.getByText('yours', { exact: true })).toBeVisible();
+	await expect(await editor(page)).toHaveAttribute('contenteditable', 'true');
+	await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
+
+	await page.getByRole('button', { name: 'Delete' }).click();
+	const confirm = page.getByRole('dialog', { name: 'Delete dev-web-copy?' });
+	await expect(confirm.getByRole('button', { name: 'Delete dev-web-copy' })).toBeDisabled();
+	await confirm.getByLabel(/Type dev-web-copy to confirm/).fill('dev-web-copy');
+	await confirm.getByRole('button', { name: 'Delete dev-web-copy' }).click();
+	await page.waitForURL(/\/configs$/);
+	await expect(page.locator('tr[data-config="dev-web-copy"]')).toHaveCount(0);
+	expect((await page.request.get(`${spyre.url}/api/configs/dev-web-copy`)).status()).toBe(404);
+});
