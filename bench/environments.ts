@@ -3,7 +3,7 @@
 // API calls one page load and one status refresh make, counted by the simulator itself.
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { control, pveRequest, startSim, waitTask, type RunningSim } from '../tests/helpers/sim';
+import { control, controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../tests/helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
 
 const CTS = 300;
@@ -41,8 +41,7 @@ async function createCts(sim: RunningSim): Promise<Array<{ vmid: number; node: s
 }
 
 async function simCalls(sim: RunningSim): Promise<Record<string, number>> {
-	const res = await fetch(`${sim.simJson.control.url}/requests`);
-	return (await res.json()) as Record<string, number>;
+	return controlGet<Record<string, number>>(sim.simJson, '/requests');
 }
 
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {

@@ -4,6 +4,8 @@ import { loadavg, uptime as osUptime } from 'node:os';
 import type { Faults } from './control';
 import { ApiError, paramError, type Route } from './http';
 import type { Lxc } from './lxc';
+import { snapshotRoutes } from './snapshot-routes';
+import type { Snapshots } from './snapshots';
 import { featuresFormat, formats, netFormat, propertyString, rootfsFormat, type Prop, type Schema } from './params';
 import type { StateStore, TaskRecord } from './state';
 import { STORAGES, TEMPLATES, storageByName } from './storage';
@@ -16,6 +18,7 @@ const MiB = 1024 ** 2;
 export interface ApiDeps {
 	store: StateStore;
 	lxc: Lxc;
+	snapshots: Snapshots;
 	tasks: Tasks;
 	faults: Faults;
 	nodes: string[];
@@ -282,6 +285,7 @@ export function routes(d: ApiDeps): Route[] {
 			schema: P({ node, vmid, purge: bool, 'destroy-unreferenced-disks': bool, force: bool }),
 			handler: async ({ params }) => ({ data: await d.lxc.destroy(n(params.node), id(params.vmid), params) })
 		},
+		...snapshotRoutes(d.snapshots),
 		{
 			method: 'GET',
 			path: '/nodes/{node}/storage',

@@ -1,6 +1,8 @@
 // Fault switches and the plain-HTTP control endpoint on 127.0.0.1 that tests use to turn them on.
-// Spyre never calls it. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
+// Spyre never calls it. Any local user (and any CT: they share the host's network) can reach the port, so
+// every request needs `Authorization: Bearer <secret>` with the secret from the 0600 sim.json. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
 // the simulator through the ControlActions it is given.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export const FAULT_TASK_TYPES = ['vzcreate', 'vzstart', 'vzstop', 'vzshutdown', 'vzdestroy'] as const;
@@ -136,7 +138,16 @@ export function applyFaults(f: Faults, body: Json, actions: ControlActions): Jso
 	return result;
 }
 
-export function startControl(f: Faults, actions: ControlActions, port: number): Promise<Server> {
+/** True when the request carries `Authorization: Bearer <secret>` (compared in constant time). */
+export function controlAuthorized(header: string | undefined, secret: string): boolean {
+	const m = /^Bearer (\S+)$/.exec(header?.trim() ?? '');
+	if (!m) return false;
+	const a = Buffer.from(m[1]);
+	const b = Buffer.from(secret);
+	return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function startControl(f: Faults, actions: ControlActions, port: number, secret: string): Promise<Server> {
 	const server = createServer((req, res) => void handle(req, res));
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const send = (status: number, body: unknown) => {
@@ -145,6 +156,10 @@ export function startControl(f: Faults, actions: ControlActions, port: number): 
 		};
 		try {
 			const path = (req.url ?? '/').split('?')[0];
+			if (!controlAuthorized(req.headers.authorization, secret)) {
+				res.setHeader('WWW-Authenticate', 'Bearer realm="pve-sim control"');
+				return send(401, { error: 'control endpoint needs Authorization: Bearer <control.secret from sim.json>' });
+			}
 			if (req.method === 'GET' && path === '/faults') return send(200, f);
 			if (req.method === 'GET' && path === '/state') return send(200, actions.state());
 			if (req.method === 'GET' && path === '/requests') return send(200, actions.requests());

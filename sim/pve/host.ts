@@ -42,6 +42,17 @@ init_pid() {
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
 	echo "$pid"
 }
+# USERNS_ARG: how nsenter also enters the CT's user namespace (through a process of the CT recorded at
+# start), so a command runs as CT root, never as host root among the CT's files. The file is empty only
+# for a non-root simulator's CTs, which have no user namespace of their own.
+userns_arg() {
+	local f="$STATE_DIR/cts/$2/userns.pid" u
+	[ -f "$f" ] || { echo "CT $2: no user namespace recorded" >&2; exit 2; }
+	u=$(cat "$f"); USERNS_ARG=()
+	[ -n "$u" ] || return 0
+	[ "$(readlink "/proc/$u/ns/pid")" = "$(readlink "/proc/$1/ns/pid")" ] || { echo "CT $2: its user namespace is gone" >&2; exit 2; }
+	USERNS_ARG=("--user=/proc/$u/ns/user")
+}
 cmd="$1"; shift || true
 case "$cmd" in
 status)
@@ -54,12 +65,14 @@ exec)
 	[ "$1" = "--" ] && shift
 	pid=$(init_pid "$vmid") || { echo "CT $vmid not running" >&2; exit 2; }
 	[ $# -gt 0 ] || { echo "missing command" >&2; exit 255; }
-	exec nsenter -t "$pid" -m -u -p -- /bin/sh -c 'cd /root 2>/dev/null; HOME=/root; export HOME; exec "$@"' pct-exec "$@"
+	userns_arg "$pid" "$vmid"
+	exec nsenter "\${USERNS_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root 2>/dev/null; HOME=/root; export HOME; exec "$@"' pct-exec "$@"
 	;;
 enter)
 	need_ct "$1"
 	pid=$(init_pid "$1") || { echo "CT $1 not running" >&2; exit 2; }
-	exec nsenter -t "$pid" -m -u -p -- /bin/sh -c 'cd /root; HOME=/root; export HOME; exec /bin/bash -l'
+	userns_arg "$pid" "$1"
+	exec nsenter "\${USERNS_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root; HOME=/root; export HOME; exec /bin/bash -l'
 	;;
 help|"")
 	usage; [ -n "$cmd" ]; exit $?

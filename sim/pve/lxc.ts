@@ -192,8 +192,17 @@ export class Lxc {
 		});
 	}
 
-	private checkLock(rec: CtRecord | undefined): void {
+	checkLock(rec: CtRecord | undefined): void {
 		if (rec?.lock) throw fail(`CT is locked (${rec.lock})`);
+	}
+
+	/**
+	 * A CT task for another module (snapshots.ts): waits for the CT's config lock like every mutating
+	 * call (`check` runs before and after the wait), then runs `work` as a task of `type`.
+	 */
+	async ctTask(node: string, type: string, vmid: number, check: () => void, work: (t: TaskContext) => Promise<void>): Promise<string> {
+		await this.acquire(vmid, check);
+		return this.runTask(node, type, vmid, work);
 	}
 
 	// ---- create ----
@@ -389,7 +398,7 @@ export class Lxc {
 		this.store.save();
 	}
 
-	private async halt(rec: CtRecord): Promise<void> {
+	async halt(rec: CtRecord): Promise<void> {
 		const x = this.r(rec.vmid);
 		await ct.stopCt(this.runtime.stateDir, rec.vmid, x.initPid);
 		x.initPid = undefined;

@@ -1,6 +1,6 @@
 // CLI entry of the Proxmox VE API simulator:
 //   npx tsx sim/pve/main.ts --port 8006 --state DIR [--nodes pve,pve2] [--ssh-port N]
-//                           [--auth-delay-ms N] [--control-port N] [--host 127.0.0.1]
+//                           [--auth-delay-ms N] [--control-port N] [--host 127.0.0.1] [--hide DIR,...]
 // Prints one `pve-sim listening on ...` line when ready; SIGTERM/SIGINT stop every sshd and exit 0.
 import { parseArgs } from 'node:util';
 import { detectPrivileges } from './privileges';
@@ -25,12 +25,13 @@ async function main(): Promise<void> {
 			'auth-delay-ms': { type: 'string' },
 			'control-port': { type: 'string' },
 			host: { type: 'string', default: '127.0.0.1' },
+			hide: { type: 'string', multiple: true, default: [] },
 			help: { type: 'boolean', default: false }
 		},
 		strict: true
 	});
 	if (values.help || !values.state) {
-		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1]');
+		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--hide DIR,...]');
 		process.exit(values.help ? 0 : 2);
 	}
 	const nodes = String(values.nodes).split(',').map((s) => s.trim()).filter(Boolean);
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
 		sshPort: intArg('ssh-port', values['ssh-port']),
 		authDelayMs: intArg('auth-delay-ms', values['auth-delay-ms']),
 		controlPort: intArg('control-port', values['control-port']),
+		hide: values.hide.flatMap((v) => v.split(',')).map((d) => d.trim()).filter(Boolean),
 		privileges
 	});
 	let stopping = false;

@@ -47,6 +47,24 @@ function pidNs(pid: number | string): string | null {
 	}
 }
 
+/** The process name (`/proc/PID/comm`, set with prctl PR_SET_NAME), or '' when it is gone. */
+export function comm(pid: number): string {
+	try {
+		return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+	} catch {
+		return '';
+	}
+}
+
+/** The user namespace of a process (`user:[inode]`), or null when it is gone. */
+export function userNs(pid: number): string | null {
+	try {
+		return readlinkSync(`/proc/${pid}/ns/user`);
+	} catch {
+		return null;
+	}
+}
+
 /** Every process that lives in the same PID namespace as `initPid` (itself included). */
 export function namespaceMembers(initPid: number): number[] {
 	const ns = pidNs(initPid);

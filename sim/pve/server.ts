@@ -1,6 +1,7 @@
 // Wiring: builds the state store, tasks, CT runtime, host sshd, control endpoint and the HTTPS API, writes
 // DIR/sim.json, and tears everything down again. `startSimulator` is the programmatic entry; main.ts
 // is the CLI around it.
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +12,11 @@ import { applyFaults, defaultFaults, FaultError, startControl } from './control'
 import { startHost, type HostInfo, type RunningHost } from './host';
 import { createApiHandler, type AuthResult } from './http';
 import { Lxc } from './lxc';
+import { ensureHelper } from './native';
+import { Snapshots } from './snapshots';
+import { hiddenDirs } from './rootfs';
 import type { Privileges } from './privileges';
-import { StateStore } from './state';
+import { StateStore, type SimState } from './state';
 import { Tasks } from './tasks';
 import { loadOrCreateTls } from './tls';
 
@@ -24,6 +28,8 @@ export interface SimOptions {
 	sshPort?: number;
 	authDelayMs?: number;
 	controlPort?: number;
+	/** Host directories CTs must not see, besides rootfs.ts DEFAULT_HIDDEN and the state dir. */
+	hide?: string[];
 	privileges: Privileges;
 	log?: (msg: string) => void;
 }
@@ -37,7 +43,8 @@ export interface SimJson {
 	fingerprint: string;
 	sshPort: number;
 	host: HostInfo;
-	control: { url: string };
+	/** `secret` goes in `Authorization: Bearer <secret>` on every control request. */
+	control: { url: string; secret: string };
 	certPath: string;
 	stateDir: string;
 	pid: number;
@@ -64,6 +71,8 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	// CTs and the host mount a fresh tmpfs on /run before they bind the state dir, so it cannot live there.
 	if (stateDir === '/run' || stateDir.startsWith('/run/') || stateDir.startsWith('/var/run/'))
 		throw new Error(`--state must not be under /run (got ${stateDir})`);
+	// It carries the CTs' overlay layers, whose mount options cannot hold these characters.
+	if (/[,:\\\s]/.test(stateDir)) throw new Error(`--state must not contain commas, colons, backslashes or spaces (got ${stateDir})`);
 	const nodes = opts.nodes && opts.nodes.length > 0 ? opts.nodes : ['pve'];
 	const listenHost = opts.host ?? '127.0.0.1';
 	if (!/^127\./.test(listenHost) && listenHost !== 'localhost') throw new Error(`--host must be a loopback address, got ${listenHost}`);
@@ -74,9 +83,13 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	const tls = loadOrCreateTls(stateDir, nodes[0]);
 	const tasks = new Tasks(store, TOKEN_USER);
 	const faults = defaultFaults();
-	const runtime = { stateDir, sshPort, userns: opts.privileges.userns };
+	// In non-root mode CTs keep the legacy layout (no own rootfs), so no helper is needed.
+	const helper = opts.privileges.userns ? '' : await ensureHelper(stateDir);
+	const runtime = { stateDir, sshPort, userns: opts.privileges.userns, helper, hidden: hiddenDirs(stateDir, opts.hide ?? []) };
 	const lxc = new Lxc(store, tasks, faults, runtime);
 	const startedAt = Date.now();
+	// New at every start; only sim.json (0600) carries it.
+	const controlSecret = randomBytes(24).toString('base64url');
 
 	const cleanups: (() => Promise<void>)[] = [];
 	const stopAll = async () => {
@@ -90,7 +103,8 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		await lxc.resume(log);
 
 		const requestCounts = new Map<string, number>();
-		const deps = { store, lxc, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
+		const snapshots = new Snapshots(store, lxc, stateDir);
+		const deps = { store, lxc, snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
 		const handler = createApiHandler({
 			routes: routes(deps),
 			authenticate: (h) => authenticate(h, TOKEN_USER, store.state.tokenSecret),
@@ -118,9 +132,10 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 				killSshd: (vmid) => wrap(() => lxc.killSshd(vmid)),
 				nodes: () => nodes,
 				requests: () => Object.fromEntries(requestCounts),
-				state: () => ({ ...store.state, runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) })
+				state: () => ({ ...publicState(store.state), runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) })
 			},
-			opts.controlPort ?? 0
+			opts.controlPort ?? 0,
+			controlSecret
 		);
 		cleanups.push(() => closeServer(control));
 		const controlPort = (control.address() as AddressInfo).port;
@@ -135,7 +150,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 			fingerprint: tls.fingerprint,
 			sshPort,
 			host: host.info,
-			control: { url: `http://127.0.0.1:${controlPort}` },
+			control: { url: `http://127.0.0.1:${controlPort}`, secret: controlSecret },
 			certPath: tls.certPath,
 			stateDir,
 			pid: process.pid
@@ -157,6 +172,12 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		await stopAll();
 		throw err;
 	}
+}
+
+/** The state as the control endpoint shows it: everything but the API token's secret. */
+function publicState(state: SimState): Omit<SimState, 'tokenSecret'> {
+	const { tokenSecret: _secret, ...rest } = state;
+	return rest;
 }
 
 function wrap<T>(fn: () => T): T {

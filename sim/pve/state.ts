@@ -2,7 +2,7 @@
 // token secret and the address allocator. Owns the one JSON file in the state dir and writes it
 // atomically (tmp + rename). Knows nothing about processes or HTTP.
 import { randomUUID, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CtConfig = Record<string, string | number>;
@@ -22,6 +22,20 @@ export interface CtRecord {
 	running: boolean;
 	startedAt?: number;
 	createdAt: number;
+	/** Snapshots, oldest first (snapshots.ts); their files are in DIR/cts/VMID/snapshots/NAME. */
+	snapshots?: SnapshotRecord[];
+	/** The snapshot the current state descends from. */
+	parent?: string;
+}
+
+export interface SnapshotRecord {
+	name: string;
+	description: string;
+	/** Unix seconds. */
+	snaptime: number;
+	parent?: string;
+	/** The CT's config when the snapshot was taken (rollback restores it). */
+	conf: CtConfig;
 }
 
 export interface VmRecord {
@@ -91,6 +105,7 @@ export class StateStore {
 
 	constructor(readonly dir: string, firstNode: string) {
 		mkdirSync(dir, { recursive: true });
+		chmodSync(dir, 0o700);
 		this.file = join(dir, 'state.json');
 		this.state = existsSync(this.file)
 			? (JSON.parse(readFileSync(this.file, 'utf8')) as SimState)
@@ -100,7 +115,8 @@ export class StateStore {
 
 	save(): void {
 		const tmp = `${this.file}.tmp-${process.pid}`;
-		writeFileSync(tmp, JSON.stringify(this.state, null, 1));
+		// It holds the API token secret: readable by the simulator's user only.
+		writeFileSync(tmp, JSON.stringify(this.state, null, 1), { mode: 0o600 });
 		renameSync(tmp, this.file);
 	}
 

@@ -19,7 +19,8 @@ export interface SimJson {
 	fingerprint: string;
 	sshPort: number;
 	host: { address: string; port: number; user: string; privateKeyPath: string };
-	control: { url: string };
+	/** The control endpoint wants `Authorization: Bearer <secret>` (controlFetch adds it). */
+	control: { url: string; secret: string };
 	certPath: string;
 	stateDir: string;
 	pid: number;
@@ -182,9 +183,23 @@ export async function taskLog(sim: SimJson, upid: string): Promise<string[]> {
 	return (r.body?.data ?? []).map((l) => l.t);
 }
 
+/** A request to the control endpoint (`path` like `/state`), with its secret from sim.json. */
+export function controlFetch(sim: SimJson, path: string, init: { method?: string; body?: string } = {}): Promise<Response> {
+	const headers: Record<string, string> = { Authorization: `Bearer ${sim.control.secret}` };
+	if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+	return fetch(`${sim.control.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body });
+}
+
+/** GET a control endpoint's JSON (`/state`, `/faults`, `/requests`). */
+export async function controlGet<T = Record<string, unknown>>(sim: SimJson, path: string): Promise<T> {
+	const res = await controlFetch(sim, path);
+	if (!res.ok) throw new Error(`control ${path}: ${res.status}`);
+	return (await res.json()) as T;
+}
+
 /** POST a fault body to the control endpoint. */
 export async function control(sim: SimJson, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-	const res = await fetch(`${sim.control.url}/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+	const res = await controlFetch(sim, '/faults', { method: 'POST', body: JSON.stringify(body) });
 	const json = (await res.json()) as Record<string, unknown>;
 	if (!res.ok) throw new Error(`control ${res.status}: ${JSON.stringify(json)}`);
 	return json;

@@ -3,7 +3,7 @@
 // across a simulator restart.
 import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, ctAddress, makeKey, pveRequest, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { control, controlGet, ctAddress, makeKey, pveRequest, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
 
 const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
@@ -117,7 +117,7 @@ describe('persistence', () => {
 		expect(await ctAddress(sim, 'pve', 120)).toBe(addr);
 		const again = await inCt('hostname; cat /root/ct-file');
 		expect(again).toMatchObject({ code: 0, stdout: 'ct-one\nhi\n' });
-		const state = (await (await fetch(`${sim.control.url}/state`)).json()) as { cts: Record<string, unknown> };
+		const state = await controlGet<{ cts: Record<string, unknown> }>(sim, '/state');
 		expect(Object.keys(state.cts).sort()).toEqual(['120', '121']);
 		expect(await control(sim, { reset: true })).toMatchObject({ ok: true });
 	});

@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, ctAddress, makeKey, pveRequest, ssh, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { control, controlFetch, controlGet, ctAddress, makeKey, pveRequest, ssh, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
 
 const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
@@ -39,9 +39,9 @@ describe('fault switches', () => {
 	});
 
 	it('GET /faults shows the defaults; a malformed body is refused', async () => {
-		const f = (await (await fetch(`${sim.control.url}/faults`)).json()) as Record<string, unknown>;
+		const f = await controlGet(sim, '/faults');
 		expect(f).toMatchObject({ latencyMs: 0, failNext: {}, offlineNodes: [] });
-		const bad = await fetch(`${sim.control.url}/faults`, { method: 'POST', body: JSON.stringify({ failNext: { type: 'nope' } }) });
+		const bad = await controlFetch(sim, '/faults', { method: 'POST', body: JSON.stringify({ failNext: { type: 'nope' } }) });
 		expect(bad.status).toBe(400);
 	});
 
@@ -54,7 +54,7 @@ describe('fault switches', () => {
 	});
 
 	it('counts API calls per endpoint template on GET /requests', async () => {
-		const read = async () => (await (await fetch(`${sim.control.url}/requests`)).json()) as Record<string, number>;
+		const read = async () => await controlGet<Record<string, number>>(sim, '/requests');
 		const before = await read();
 		await api('GET', '/cluster/resources?type=vm');
 		await api('GET', '/cluster/resources?type=vm');
@@ -140,6 +140,8 @@ describe('fault switches', () => {
 			expect(await ended).not.toBe(0);
 			expect(await status('pve', 130)).toBe('running');
 			expect((await ssh(key.key, addr, sim.sshPort, 'true')).code).toBe(255);
+			// As on PVE, pct exec still reaches a CT whose sshd crashed.
+			expect((await ssh(sim.host.privateKeyPath, sim.host.address, sim.host.port, 'pct exec 130 -- hostname')).stdout).toBe('ct130\n');
 			const stop = await api<string>('POST', '/nodes/pve/lxc/130/status/stop');
 			await waitTask(sim, stop.body?.data as string);
 			await startCt('pve', 130);
