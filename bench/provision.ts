@@ -54,7 +54,7 @@ export async function benchProvision(): Promise<Record<string, unknown>> {
 		let run: { status: string; error: string | null; startedAt: number; finishedAt: number | null; events: RunEvent[] };
 		for (;;) {
 			const r = await fetch(`${spyre.url}/api/environments/${id}/run`, { headers: { cookie } });
-			run = (await r.json()) as typeof run;
+			run = ((await r.json()) as { run: typeof run }).run;
 			if (run.status !== 'running') break;
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}

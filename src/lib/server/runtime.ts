@@ -9,6 +9,7 @@ import { purgeExpiredSessions } from './auth';
 import { closeAllSockets, handleUpgrade } from './ws/upgrade';
 import { singleton } from './singleton';
 import { reconcileAfterRestart } from './environments';
+import { interruptAll } from './jobs';
 import { startPoller, stopPoller } from './status-poller';
 import { closeSshPool } from './ssh';
 import { messageOf } from './errors';
@@ -56,6 +57,13 @@ export function start(): void {
 	lifecycle.timers.push(sweep);
 	void reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)));
 	if (process.env.SPYRE_POLL_MS !== '0') startPoller(Number(process.env.SPYRE_POLL_MS) || undefined);
+	// Claude tasks keep running in their environments while Spyre is down: follow them again.
+	void import('./claude/bridge')
+		.then((bridge) => {
+			bridge.recoverTasks();
+			onShutdown(() => bridge.stopFollowing());
+		})
+		.catch((err) => console.error('[spyre] recovering Claude tasks failed:', messageOf(err)));
 	for (const hook of lifecycle.onStart) void Promise.resolve(hook()).catch(logHookError('start'));
 }
 
@@ -63,6 +71,7 @@ export function shutdown(): Promise<void> {
 	lifecycle.stopping ??= (async () => {
 		for (const t of lifecycle.timers) clearInterval(t);
 		stopPoller();
+		interruptAll();
 		await closeAllSockets();
 		await closeSshPool().catch(logHookError('shutdown'));
 		for (const hook of [...lifecycle.onShutdown].reverse()) {

@@ -4,4 +4,4 @@ export type { RunKind, RunStatus, RunPhase, RunView, RunEventView } from '$lib/t
 export type { Run, StepProgress, EventKind, FinalStatus } from './record';
 export { latestRun, getRun } from './record';
 export type { JobSpec } from './registry';
-export { startJob, isBusy, busyKind, cancel, settled, settleAll, interruptStaleRuns, JobCancelledError, isCancelled } from './registry';
+export { startJob, isBusy, busyKind, cancel, settled, settleAll, interruptAll, interruptStaleRuns, JobCancelledError, isCancelled } from './registry';

@@ -248,3 +248,26 @@ describe('interruptStaleRuns', () => {
 		expect(jobs.getRun(run.id)).toMatchObject({ status: 'interrupted', percent: null });
 	});
 });
+
+describe('shutdown', () => {
+	it('interruptAll records running runs as interrupted, and what the work throws afterwards is not a failure', async () => {
+		const key = newEnv();
+		const g = gate();
+		let onFailureCalled = false;
+		const run = job(
+			key,
+			async () => {
+				await g.wait;
+				throw new Error('SSH connection lost');
+			},
+			{ onFailure: () => void (onFailureCalled = true) }
+		);
+		expect(jobs.interruptAll()).toBe(1);
+		g.open();
+		await jobs.settled(key);
+		expect(jobs.getRun(run.id)!.status).toBe('interrupted');
+		expect(jobs.getRun(run.id)!.error).toMatch(/Spyre stopped/);
+		expect(onFailureCalled).toBe(false);
+		expect(jobs.isBusy(key)).toBe(false);
+	});
+});

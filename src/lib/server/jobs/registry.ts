@@ -25,8 +25,11 @@ export function isCancelled(err: unknown): err is JobCancelledError {
 interface Job {
 	kind: RunKind;
 	runId: number;
+	run: Run;
 	abort: AbortController;
 	done: Promise<void>;
+	/** Set by `interruptAll` at shutdown: the run is already recorded as interrupted; nothing else is. */
+	interrupted: boolean;
 }
 
 export interface JobSpec {
@@ -69,7 +72,7 @@ export function startJob(spec: JobSpec): Run {
 		configSnapshot: spec.configSnapshot
 	});
 	// Registered before the work starts, so a job that fails synchronously still frees its key.
-	const job: Job = { kind: spec.kind, runId: run.id, abort: new AbortController(), done: Promise.resolve() };
+	const job: Job = { kind: spec.kind, runId: run.id, run, abort: new AbortController(), done: Promise.resolve(), interrupted: false };
 	jobs.set(spec.key, job);
 	job.done = execute(spec, run, job);
 	return run;
@@ -82,6 +85,9 @@ async function execute(spec: JobSpec, run: Run, job: Job): Promise<void> {
 		run.finish('succeeded');
 		audit.record(spec.actor, spec.action, spec.target, 'success');
 	} catch (thrown) {
+		// At shutdown the work fails because its connections close under it: that is an interruption, which
+		// start-up reconciliation resolves, not a failure of the environment.
+		if (job.interrupted) return;
 		// Whatever the work threw on its way out of a cancel (an AbortError, a wrapped reason), it was a cancel.
 		const err = signal.aborted && isCancelled(signal.reason) ? signal.reason : thrown;
 		const message = messageOf(err);
@@ -119,6 +125,19 @@ export async function settled(key: string): Promise<void> {
 /** Resolves when no job runs, including jobs started by jobs that were running. */
 export async function settleAll(): Promise<void> {
 	while (jobs.size > 0) await Promise.allSettled([...jobs.values()].map((j) => j.done));
+}
+
+/**
+ * Shutdown: record every running job's run as interrupted before the process pulls its connections away,
+ * so what the work throws afterwards is not recorded as a failure. The environments keep their transitional
+ * status, which the next start-up reconciles (and a provision shows as "retry resumes from step X").
+ */
+export function interruptAll(reason = 'Spyre stopped while this was running'): number {
+	for (const job of jobs.values()) {
+		job.interrupted = true;
+		job.run.finish('interrupted', reason);
+	}
+	return jobs.size;
 }
 
 /** Mark runs left 'running' by a previous process as interrupted; runs of live jobs are kept. */
