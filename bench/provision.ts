@@ -27,7 +27,7 @@ function phaseTimes(events: RunEvent[], end: number): Record<string, number> {
 	let current: string | null = null;
 	let since = events[0]?.ts ?? end;
 	for (const e of events) {
-		const phase = e.kind === 'step' ? (e.phase ?? current) : current;
+		const phase: string | null = e.kind === 'step' ? (e.phase ?? current) : current;
 		if (phase && phase !== current) {
 			if (current) out[current] = (out[current] ?? 0) + (e.ts - since);
 			current = phase;

@@ -3,6 +3,7 @@
 // Usage: node scripts/write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST]
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 const [simJsonPath, outPath, dataDir, port, host = '127.0.0.1'] = process.argv.slice(2);
@@ -11,6 +12,7 @@ if (!simJsonPath || !outPath || !dataDir || !port) {
 	process.exit(2);
 }
 const sim = JSON.parse(fs.readFileSync(simJsonPath, 'utf8'));
+const standIn = fileURLToPath(new URL('../tests/fixtures/claude-login-standin.mjs', import.meta.url));
 const secretFile = path.join(dataDir, 'proxmox-token');
 fs.writeFileSync(secretFile, sim.tokenSecret + '\n', { mode: 0o600 });
 const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
@@ -39,7 +41,9 @@ const config = {
 	proxmox_host_ssh: sim.host
 		? { host: sim.host.address, port: sim.host.port, user: sim.host.user ?? 'root', private_key_path: sim.host.privateKeyPath }
 		: undefined,
-	claude: { cli_path: 'claude', config_dir: path.join(dataDir, 'claude') }
+	// Sign-in is tried against the login stand-in (Anthropic's OAuth cannot be faked for the real CLI; the
+	// page shows its version line, "Spyre demo stand-in"). SPYRE_DEMO_CLAUDE_CLI=claude uses the real one.
+	claude: { cli_path: process.env.SPYRE_DEMO_CLAUDE_CLI || standIn, config_dir: path.join(dataDir, 'claude') }
 };
 if (!config.proxmox_host_ssh) delete config.proxmox_host_ssh;
 const header = '# Demo configuration written by ./setup.sh demo: Spyre against the bundled Proxmox simulator.\n';

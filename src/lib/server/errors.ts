@@ -18,6 +18,7 @@ export type SpyreErrorCode =
 	| 'ssh_auth'
 	| 'ssh_host_key'
 	| 'timeout'
+	| 'claude_missing'
 	| 'internal';
 
 const STATUS: Record<SpyreErrorCode, number> = {
@@ -37,6 +38,7 @@ const STATUS: Record<SpyreErrorCode, number> = {
 	ssh_auth: 502,
 	ssh_host_key: 502,
 	timeout: 504,
+	claude_missing: 409,
 	internal: 500
 };
 

@@ -38,6 +38,23 @@ import * as s from './proxmox/schemas';
 import { createDispatcher, type ProxmoxTlsOptions } from './proxmox/tls';
 import { parseUpid } from './proxmox/upid';
 
+/** One CT snapshot as `GET …/snapshot` lists it. */
+export interface LxcSnapshot {
+	name: string;
+	snaptime?: number;
+	description?: string;
+	parent?: string;
+}
+
+const snapshotSchema: z.ZodType<LxcSnapshot> = z
+	.object({
+		name: z.string(),
+		snaptime: z.coerce.number().optional(),
+		description: z.string().optional(),
+		parent: z.string().optional()
+	})
+	.loose() as z.ZodType<LxcSnapshot>;
+
 export { ProxmoxError, ProxmoxTaskError, isProxmoxError, isTaskSuccess, type ProxmoxErrorKind } from './proxmox/errors';
 export { parseUpid, isUpid } from './proxmox/upid';
 export { interfacesToIp } from './proxmox/interfaces';
@@ -392,6 +409,34 @@ export class ProxmoxClient {
 			{ timeout: opts.timeout, forceStop: opts.forceStop },
 			opts.signal
 		);
+	}
+
+	// --- snapshots (PROXMOX-API.md "Snapshots"; each write returns a UPID) ---------------------------------
+
+	/** The CT's snapshots, oldest first, without the `current` ("you are here") entry. */
+	async listSnapshots(node: string, vmid: number, opts: CallOptions = {}): Promise<LxcSnapshot[]> {
+		const all = await this.#get('/nodes/{node}/lxc/{vmid}/snapshot', z.array(snapshotSchema), { ...opts, vars: { node, vmid } });
+		return all.filter((snap) => snap.name !== 'current').sort((a, b) => (a.snaptime ?? 0) - (b.snaptime ?? 0));
+	}
+
+	/** `name`: a letter, then letters, digits, `_` or `-`; at most 40 characters. */
+	createSnapshot(node: string, vmid: number, name: string, opts: CallOptions & { description?: string } = {}): Promise<string> {
+		return this.#task('POST', '/nodes/{node}/lxc/{vmid}/snapshot', { node, vmid }, { snapname: name, description: opts.description }, opts.signal);
+	}
+
+	/** Roll the CT back (a running CT is stopped first); `start` starts it again afterwards. */
+	rollbackSnapshot(node: string, vmid: number, name: string, opts: CallOptions & { start?: boolean } = {}): Promise<string> {
+		return this.#task(
+			'POST',
+			'/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback',
+			{ node, vmid, snapname: name },
+			{ start: opts.start ? true : undefined },
+			opts.signal
+		);
+	}
+
+	deleteSnapshot(node: string, vmid: number, name: string, opts: CallOptions & { force?: boolean } = {}): Promise<string> {
+		return this.#task('DELETE', '/nodes/{node}/lxc/{vmid}/snapshot/{snapname}', { node, vmid, snapname: name }, { force: opts.force ? true : undefined }, opts.signal);
 	}
 
 	// --- waiting --------------------------------------------------------------------------------------------

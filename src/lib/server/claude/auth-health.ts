@@ -1,0 +1,64 @@
+// The token-free health check of Claude authentication, every 60 s: the stored expiry (setup-token, API
+// key), and for a full login what `claude auth status` says (it asks no model). It also notes the CLI's
+// version for the page. Task failures arrive separately through reportTaskAuthFailure(). Starts with the
+// server (hooks.server.ts init) and kills orphaned login CLIs of an earlier run first.
+
+import { getConfig } from '../env-config';
+import { onShutdown } from '../runtime';
+import { singleton } from '../singleton';
+import { applyHealth, healthInputs, initAuthState, refreshFromCliFile, stopAuth } from './auth';
+import { parseAuthStatus, redact } from './auth-parse';
+import { cliEnv, ownerMarker, runCli } from './auth-process';
+import { authSettings } from './auth-settings';
+import { credentialState } from './auth-state';
+
+const loop = singleton('claude.auth.health', () => ({ started: false, timer: null as NodeJS.Timeout | null, running: false, version: null as string | null }));
+
+export async function checkHealth(): Promise<void> {
+	if (loop.running) return;
+	loop.running = true;
+	try {
+		const cfg = getConfig();
+		const env = cliEnv({ configDir: cfg.claude.configDir, marker: ownerMarker(cfg.server.dataDir) });
+		if (!loop.version) {
+			const v = await runCli(cfg.claude.cliPath, ['--version'], env, 10_000);
+			if (v.code === 0) loop.version = redact(v.stdout.trim().split('\n')[0] ?? '').slice(0, 120) || null;
+		}
+		const { meta, busy } = healthInputs();
+		if (!meta || busy) return applyHealth(null, { version: loop.version });
+		if (meta.health) return applyHealth({ state: meta.health.state, detail: meta.health.error }, { version: loop.version });
+		if (meta.method !== 'login') {
+			const state = credentialState(meta.expiresAt, Date.now());
+			const detail = meta.expiresAt ? `Stored credential valid until ${new Date(meta.expiresAt).toISOString()}.` : 'API key stored.';
+			return applyHealth({ state, detail }, { version: loop.version });
+		}
+		refreshFromCliFile();
+		const r = await runCli(cfg.claude.cliPath, ['auth', 'status'], env, 15_000);
+		const status = parseAuthStatus(r.stdout);
+		if (!status) return applyHealth(null, { version: loop.version });
+		applyHealth(
+			status.loggedIn ? { state: 'authenticated', detail: `claude auth status: logged in (${status.authMethod}).` } : { state: 'expired', detail: 'claude auth status: the CLI on the Spyre host is logged out.' },
+			{ version: loop.version }
+		);
+	} finally {
+		loop.running = false;
+	}
+}
+
+/** Once per process: clean up after a crash, then check now and every interval. */
+export function startClaudeAuth(): void {
+	if (loop.started) return;
+	loop.started = true;
+	initAuthState();
+	onShutdown(() => {
+		if (loop.timer) clearInterval(loop.timer);
+		return stopAuth();
+	});
+	const every = authSettings.healthIntervalMs();
+	const run = () => void checkHealth().catch((err) => console.error('[spyre] Claude auth health check failed:', redact((err as Error).message)));
+	run();
+	if (every > 0) {
+		loop.timer = setInterval(run, every);
+		loop.timer.unref();
+	}
+}

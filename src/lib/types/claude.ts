@@ -1,0 +1,85 @@
+// Claude tasks as the browser and API clients see them: plain data shared by the bridge, the routes, the
+// task socket and the pages. No server imports.
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['queued', 'running'];
+
+/** What the CLI accepts for --permission-mode (2.1.332 calls the old `default` `manual`, and still takes it). */
+export const TASK_PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'] as const;
+export type TaskPermissionMode = (typeof TASK_PERMISSION_MODES)[number];
+
+/** Largest prompt accepted, in bytes (the CLI reads it from a file, so argv limits do not apply). */
+export const MAX_PROMPT_BYTES = 512 * 1024;
+
+/** Options of one task, after defaults from the environment's config were applied. */
+export interface TaskOptions {
+	model: string | null;
+	maxTurns: number | null;
+	maxBudgetUsd: number | null;
+	permissionMode: TaskPermissionMode;
+	allowedTools: string[];
+	/** Working directory in the environment. */
+	workdir: string;
+	/** Take a Proxmox snapshot of the CT before starting. */
+	snapshot: boolean;
+}
+
+/** What a caller may set; anything left out comes from the config's `claude:` section or the defaults. */
+export type TaskOptionsInput = Partial<TaskOptions>;
+
+export interface TaskView {
+	id: string;
+	environmentId: string;
+	environmentName: string | null;
+	prompt: string;
+	status: TaskStatus;
+	resumeOf: string | null;
+	sessionId: string | null;
+	options: TaskOptions;
+	result: string | null;
+	error: string | null;
+	costUsd: number | null;
+	numTurns: number | null;
+	durationMs: number | null;
+	resultSubtype: string | null;
+	snapshot: string | null;
+	lastSeq: number;
+	createdAt: number;
+	startedAt: number | null;
+	finishedAt: number | null;
+}
+
+/**
+ * One stored line of a task. `type` is the stream-json type (`system`, `assistant`, `user`, `result`,
+ * ...), or `raw` for a line that is not JSON (stderr, a truncated line), or `spyre` for Spyre's own
+ * markers (started, truncated output, re-attached, ended).
+ */
+export interface TaskEvent {
+	seq: number;
+	ts: number;
+	type: string;
+	/** The parsed JSON object, or `{ text }` for raw lines and Spyre markers. */
+	data: Record<string, unknown>;
+}
+
+/** Messages on `WS /api/claude/:taskId?after=SEQ`. */
+export type TaskSocketMessage =
+	| ({ kind: 'event' } & TaskEvent)
+	| { kind: 'task'; task: TaskView }
+	| { kind: 'hello'; seq: number }
+	| { kind: 'error'; code: string; message: string };
+
+export interface TaskPage {
+	tasks: TaskView[];
+	total: number;
+	page: number;
+	pageSize: number;
+}
+
+/** Why Run is refused, for the page (null: it can run). */
+export interface DispatchReadiness {
+	ok: boolean;
+	reason: string | null;
+	code: 'unauthenticated' | 'not_running' | 'claude_missing' | 'busy' | null;
+}

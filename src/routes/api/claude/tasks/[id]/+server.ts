@@ -1,0 +1,10 @@
+import { json } from '@sveltejs/kit';
+import * as bridge from '$lib/server/claude/bridge';
+import { api, requireUser } from '$lib/server/http';
+import type { RequestHandler } from './$types';
+
+export const GET: RequestHandler = (event) =>
+	api(async () => {
+		requireUser(event);
+		return json({ task: bridge.taskView(event.params.id) });
+	});

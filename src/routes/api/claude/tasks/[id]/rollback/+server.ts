@@ -1,0 +1,10 @@
+import { json } from '@sveltejs/kit';
+import * as bridge from '$lib/server/claude/bridge';
+import { actorOf, api, requireUser } from '$lib/server/http';
+import type { RequestHandler } from './$types';
+
+export const POST: RequestHandler = (event) =>
+	api(async () => {
+		requireUser(event);
+		return json({ task: await bridge.rollback(event.params.id, actorOf(event)) });
+	});

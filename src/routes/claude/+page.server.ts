@@ -1,0 +1,5 @@
+import { redirect } from '@sveltejs/kit';
+import type { PageServerLoad } from './$types';
+
+// The Claude tab opens on the task history.
+export const load: PageServerLoad = () => redirect(307, '/claude/sessions');

@@ -1,0 +1,25 @@
+import { error } from '@sveltejs/kit';
+import * as bridge from '$lib/server/claude/bridge';
+import * as environments from '$lib/server/environments';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ params, url }) => {
+	const row = environments.getEnvironment(params.id);
+	if (!row) error(404, `Environment ${params.id} does not exist.`);
+	const history = bridge.listTasks({ environmentId: row.id }, 1, 50);
+	const wanted = url.searchParams.get('task');
+	let selected = null;
+	try {
+		selected = wanted ? bridge.taskView(wanted) : (history.tasks[0] ?? null);
+	} catch {
+		selected = null;
+	}
+	if (selected && selected.environmentId !== row.id) selected = null;
+	return {
+		environment: { id: row.id, hostname: row.hostname, status: row.status, configName: row.config_name },
+		readiness: bridge.readiness(row.id),
+		defaults: bridge.defaultOptions(row.id),
+		history: history.tasks,
+		selected
+	};
+};
