@@ -90,6 +90,7 @@ describe('provisioning over the API', () => {
         run: |
           if [ -e /root/slow-once ]; then echo resumed; exit 0; fi
           touch /root/slow-once
+          echo slow-started
           sleep 120
 `
 		);
@@ -98,7 +99,8 @@ describe('provisioning over the API', () => {
 		expect(res.status).toBe(202);
 		const { id } = (await res.json()) as { id: string };
 		try {
-			await events.waitFor((m) => m.type === 'env.log' && (m.data as { step: string }).step === 'script:slow', 90_000);
+			// The script itself is running (not just its step announced) when Spyre goes down.
+			await events.waitFor((m) => m.type === 'env.log' && (m.data as { message: string }).message === 'slow-started', 90_000);
 		} finally {
 			events.close();
 		}

@@ -145,7 +145,9 @@ const schema = z
 		claude: z
 			.object({
 				cli_path: nonEmpty.default('claude'),
-				config_dir: absPath.optional()
+				config_dir: absPath.optional(),
+				/** Where tasks in environments send API calls (ANTHROPIC_BASE_URL); unset = Anthropic's API. */
+				api_base_url: httpUrl.optional()
 			})
 			.strict()
 			.default({ cli_path: 'claude' }),
@@ -233,7 +235,7 @@ export interface SpyreConfig {
 		idleCloseMs: number;
 	};
 	readonly proxmoxHostSsh?: { host: string; port: number; user: string; privateKeyPath: string };
-	readonly claude: { cliPath: string; configDir: string };
+	readonly claude: { cliPath: string; configDir: string; apiBaseUrl?: string };
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];
@@ -392,7 +394,8 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 			: undefined,
 		claude: {
 			cliPath: cfg.claude.cli_path,
-			configDir: cfg.claude.config_dir ?? path.join(cfg.server.data_dir, 'claude')
+			configDir: cfg.claude.config_dir ?? path.join(cfg.server.data_dir, 'claude'),
+			apiBaseUrl: cfg.claude.api_base_url?.replace(/\/+$/, '')
 		},
 		caddy: cfg.caddy
 			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }

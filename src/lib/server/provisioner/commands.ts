@@ -21,6 +21,9 @@ export function userCommand(user: ResolvedUser): string {
 	if (user.groups.length > 0) parts.push(command('usermod', '-a', '-G', user.groups.join(','), user.name));
 	if (user.ssh_keys.length > 0) {
 		const keys = user.ssh_keys.join('\n') + '\n';
+		// useradd leaves the password field '!' (locked). An sshd without PAM (Alpine's, for one) refuses even
+		// key logins to a locked account, so a user given keys gets '*': no password, not locked.
+		parts.push(`{ [ "$(getent shadow ${name} | cut -d: -f2)" != '!' ] || usermod -p '*' ${name}; }`);
 		// The home directory is whatever useradd chose (or an existing user's): ask the system, never guess.
 		parts.push(
 			`home=$(getent passwd ${name} | cut -d: -f6) && [ -n "$home" ]`,
