@@ -104,7 +104,7 @@ stop_demo() {
 
 cmd_demo() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev
 	ensure_sshd_runtime
 	npm_install
 	build_app
@@ -141,7 +141,7 @@ cmd_demo() {
 
 cmd_test() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl caddy chromium fonts-dejavu-core
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev dpkg-dev caddy chromium fonts-dejavu-core
 	ensure_sshd_runtime
 	npm_install
 	say "Type-checking (svelte-check)"
@@ -154,9 +154,11 @@ cmd_test() {
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
 	say "Integration tests (real simulator, sshd, tmux, SQLite)"
 	npx vitest run --project integration --reporter=default --reporter=json --outputFile="$results/integration.json" || status=1
+	say "Security tests (every route and socket, hostile input, sign-in probes)"
+	npx vitest run --project security --reporter=default --reporter=json --outputFile="$results/security.json" || status=1
 	say "End-to-end tests (Playwright in Debian's Chromium)"
 	PLAYWRIGHT_JSON_OUTPUT_NAME="$results/e2e.json" npx playwright test --reporter=list,json || status=1
-	node scripts/test-summary.js "$results/unit.json" "$results/integration.json" "$results/e2e.json" || status=1
+	node scripts/test-summary.js "$results/unit.json" "$results/integration.json" "$results/security.json" "$results/e2e.json" || status=1
 	return "$status"
 }
 
@@ -170,13 +172,40 @@ Production install. Values come from flags, then environment variables, then pro
   --proxmox-url URL       SPYRE_PROXMOX_URL       https://pve.example.com:8006
   --node NAME             SPYRE_PROXMOX_NODE      default node (pve)
   --token-id ID           SPYRE_PROXMOX_TOKEN_ID  user@realm!tokenname
-  --token-secret SECRET   SPYRE_PROXMOX_TOKEN_SECRET  (stored in /etc/spyre/proxmox-token, mode 0640)
+  --token-secret-file F   read the Proxmox API token secret from file F, or from stdin when F is -
+                          (stored in /etc/spyre/proxmox-token, mode 0640; prompted without echo otherwise)
+  --token-secret SECRET   SPYRE_PROXMOX_TOKEN_SECRET  (discouraged: argv is visible to every local user)
   --fingerprint FP        SPYRE_PROXMOX_FINGERPRINT   SHA-256 of the Proxmox certificate (or --ca-file)
   --ca-file PATH          SPYRE_PROXMOX_CA_FILE
   --data-dir DIR          SPYRE_DATA_DIR          default /var/lib/spyre
   --port N                SPYRE_PORT              default 3000
   --yes                   overwrite an existing environment.yaml without asking
 TXT
+}
+
+# prompt_secret VAR "question" — like prompt_value, but the answer is not echoed.
+prompt_secret() {
+	local var="$1" question="$2" answer=""
+	if [ -n "${!var:-}" ]; then return 0; fi
+	if [ -t 0 ]; then
+		read -r -s -p "$question: " answer
+		echo >&2
+	fi
+	[ -n "$answer" ] || die "$question is required (--token-secret-file FILE, or - for stdin; see ./setup.sh --help)"
+	printf -v "$var" '%s' "$answer"
+}
+
+# read_secret_file FILE — the first line of FILE (or of stdin for -), without its newline.
+read_secret_file() {
+	local file="$1" line=""
+	if [ "$file" = "-" ]; then
+		IFS= read -r line || [ -n "$line" ] || die "--token-secret-file -: nothing on stdin"
+	else
+		[ -r "$file" ] || die "--token-secret-file: cannot read $file"
+		IFS= read -r line <"$file" || [ -n "$line" ] || die "--token-secret-file: $file is empty"
+	fi
+	[ -n "$line" ] || die "--token-secret-file: the secret is empty"
+	printf '%s' "$line"
 }
 
 prompt_value() {
@@ -195,14 +224,17 @@ cmd_install() {
 	local public_url="${SPYRE_PUBLIC_URL:-}" pve_url="${SPYRE_PROXMOX_URL:-}" node="${SPYRE_PROXMOX_NODE:-}"
 	local token_id="${SPYRE_PROXMOX_TOKEN_ID:-}" token_secret="${SPYRE_PROXMOX_TOKEN_SECRET:-}"
 	local fingerprint="${SPYRE_PROXMOX_FINGERPRINT:-}" ca_file="${SPYRE_PROXMOX_CA_FILE:-}"
-	local data_dir="${SPYRE_DATA_DIR:-/var/lib/spyre}" port="${SPYRE_PORT:-3000}" yes=0
+	local data_dir="${SPYRE_DATA_DIR:-/var/lib/spyre}" port="${SPYRE_PORT:-3000}" yes=0 secret_file=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 			--public-url) public_url="$2"; shift 2 ;;
 			--proxmox-url) pve_url="$2"; shift 2 ;;
 			--node) node="$2"; shift 2 ;;
 			--token-id) token_id="$2"; shift 2 ;;
-			--token-secret) token_secret="$2"; shift 2 ;;
+			--token-secret)
+				warn "--token-secret puts the secret in the process list and shell history; prefer --token-secret-file FILE (or - for stdin)"
+				token_secret="$2"; shift 2 ;;
+			--token-secret-file) secret_file="$2"; shift 2 ;;
 			--fingerprint) fingerprint="$2"; shift 2 ;;
 			--ca-file) ca_file="$2"; shift 2 ;;
 			--data-dir) data_dir="$2"; shift 2 ;;
@@ -248,13 +280,15 @@ cmd_install() {
 		prompt_value pve_url "Proxmox API URL" "https://$(hostname -f 2>/dev/null || hostname):8006"
 		prompt_value node "Default Proxmox node" "pve"
 		prompt_value token_id "Proxmox API token id (user@realm!name)" "root@pam!spyre"
-		prompt_value token_secret "Proxmox API token secret"
+		[ -z "$secret_file" ] || token_secret="$(read_secret_file "$secret_file")"
+		prompt_secret token_secret "Proxmox API token secret (input hidden)"
 		if [ -z "$fingerprint" ] && [ -z "$ca_file" ]; then
 			prompt_value fingerprint "Proxmox certificate SHA-256 fingerprint (Node > System > Certificates)"
 		fi
-		printf '%s\n' "$token_secret" | $SUDO tee /etc/spyre/proxmox-token >/dev/null
-		$SUDO chown root:spyre /etc/spyre/proxmox-token
-		$SUDO chmod 640 /etc/spyre/proxmox-token
+		# Created with its final owner and mode 0640 in one step: the secret is never readable by others,
+		# not even for a moment; printf is a shell builtin, so the secret never appears in argv.
+		printf '%s\n' "$token_secret" | $SUDO install -m 0640 -o root -g spyre /dev/stdin /etc/spyre/proxmox-token
+		token_secret=""
 		local tls_line
 		if [ -n "$ca_file" ]; then tls_line="ca_file: \"$ca_file\""; else tls_line="fingerprint: \"$fingerprint\""; fi
 		$SUDO tee "$cfg" >/dev/null <<YAML
@@ -286,6 +320,8 @@ YAML
 	$SUDO systemctl enable --now spyre.service
 	$SUDO systemctl restart spyre.service
 	say "Spyre is running on 127.0.0.1:$port. Put deploy/Caddyfile in front of it for TLS; then open ${public_url:-your public URL}."
+	say "First sign-in: /setup asks for a one-time setup code that only the server's log shows:"
+	echo "    sudo journalctl -u spyre --since '5 min ago' | grep 'setup code'"
 	say "Spyre injects this public key into every container it creates:"
 	$SUDO cat "$data_dir/ssh/id_ed25519.pub"
 }

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 import { sveltekit } from '@sveltejs/kit/vite';
 
-// Two projects: fast unit tests beside the code, and integration tests that start real processes
-// (the Proxmox simulator, sshd, tmux, the built server). Integration files run one at a time so two
-// suites never fight over loopback addresses or ports.
+// Three projects: fast unit tests beside the code, integration tests that start real processes (the
+// Proxmox simulator, sshd, tmux, the built server), and the security suite (same kind of processes,
+// probed as an attacker would). Integration and security files run one at a time so two suites never
+// fight over loopback addresses or ports.
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
@@ -24,6 +25,19 @@ export default defineConfig({
 					environment: 'node',
 					fileParallelism: false,
 					testTimeout: 60_000,
+					hookTimeout: 120_000
+				}
+			},
+			{
+				extends: true,
+				test: {
+					// Attacker's-eye probes against the built server and the simulator (issue 10): every route
+					// and socket without a session, cross-site requests, hostile input, secrets, sign-in abuse.
+					name: 'security',
+					include: ['tests/security/**/*.test.ts'],
+					environment: 'node',
+					fileParallelism: false,
+					testTimeout: 120_000,
 					hookTimeout: 120_000
 				}
 			}

@@ -1,15 +1,38 @@
-// Start-up (`init`), the authentication gate (`handle`) and the one place unexpected errors are logged
-// (`handleError`). Routes behind the gate can rely on `locals.user`.
+// Start-up (`init`), the request guard (Host allowlist, Origin on mutations), the authentication gate
+// (`handle`) and the one place unexpected errors are logged (`handleError`). Routes behind the gate can
+// rely on `locals.user`. The Content-Security-Policy itself is kit.csp in svelte.config.js (nonces).
 
-import { isHttpError, isRedirect, json, redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { isHttpError, isRedirect, json, redirect, text, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
 import { SESSION_COOKIE, cookieOptions, isSetUp, validateSession } from '$lib/server/auth';
+import { startAuthAuditFlush } from '$lib/server/auth-audit-flush';
+import { startClaudeAuth } from '$lib/server/claude/auth-health';
 import { getConfig } from '$lib/server/env-config';
+import { MUTATING_METHODS, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
+import { announceSetupCode } from '$lib/server/setup-code';
 
 export const init: ServerInit = async () => {
 	start();
+	startAuthAuditFlush();
+	startClaudeAuth();
+	if (!isSetUp()) announceSetupCode();
+};
+
+/** Refuse what no legitimate browser of this Spyre sends, before any cookie is read. */
+const guard: Handle = async ({ event, resolve }) => {
+	const policy = hostPolicy(getConfig().server.publicUrl);
+	// /healthz answers probes on any name: it reveals nothing, and monitors often use an address.
+	if (event.url.pathname !== '/healthz' && !hostAllowed(event.url.host, policy)) {
+		return text('Misdirected Request: this server does not answer for that host name.', { status: 421 });
+	}
+	if (MUTATING_METHODS.has(event.request.method) && !mutationOriginAllowed(event.request.headers.get('origin'), event.url.origin, policy)) {
+		const message = 'Cross-site or Origin-less requests that change something are refused.';
+		if (event.url.pathname.startsWith('/api/')) return json({ error: message, code: 'forbidden' }, { status: 403 });
+		return text(message, { status: 403 });
+	}
+	return resolve(event);
 };
 
 /** Paths that never need a session. `/setup` is public only while there are no users. */
@@ -49,15 +72,33 @@ const gate: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+// Spyre uses none of these browser features; denying them limits what injected content could do.
+const PERMISSIONS_POLICY = [
+	'accelerometer', 'autoplay', 'camera', 'display-capture', 'geolocation', 'gyroscope', 'hid', 'magnetometer',
+	'microphone', 'midi', 'payment', 'publickey-credentials-get', 'screen-wake-lock', 'serial', 'usb', 'xr-spatial-tracking'
+].map((f) => `${f}=()`).join(', ');
+
 const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
-	response.headers.set('X-Content-Type-Options', 'nosniff');
-	response.headers.set('Referrer-Policy', 'same-origin');
-	response.headers.set('X-Frame-Options', 'DENY');
+	// Some responses (redirects, fetched static files) have immutable headers; those get none.
+	try {
+		response.headers.set('X-Content-Type-Options', 'nosniff');
+		response.headers.set('Referrer-Policy', 'same-origin');
+		response.headers.set('X-Frame-Options', 'DENY');
+		response.headers.set('Permissions-Policy', PERMISSIONS_POLICY);
+		response.headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+		response.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
+		if (!response.headers.has('content-security-policy')) {
+			// Non-page responses (JSON, text) get a policy that allows nothing; pages get kit.csp's.
+			response.headers.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+		}
+	} catch {
+		// Immutable headers: nothing to add.
+	}
 	return response;
 };
 
-export const handle = sequence(securityHeaders, authenticate, gate);
+export const handle = sequence(securityHeaders, guard, authenticate, gate);
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
 	if (isHttpError(err) || isRedirect(err)) return { message };

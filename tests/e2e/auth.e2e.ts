@@ -97,20 +97,21 @@ test('the session cookie is HttpOnly and SameSite=Lax', async () => {
 
 test('navigation reaches every section, each with its heading', async () => {
 	const nav = page.getByRole('navigation', { name: 'Main' });
-	const sections: Array<[string, string]> = [
-		['Environments', '/environments'],
-		['Configs', '/configs'],
-		['Claude', '/claude'],
-		['Settings', '/settings'],
-		['Dashboard', '/']
+	// [link, where it lands, the page's heading]: the Claude tab opens the task list.
+	const sections: Array<[string, string, string]> = [
+		['Environments', '/environments', 'Environments'],
+		['Configs', '/configs', 'Configs'],
+		['Claude', '/claude/sessions', 'Claude tasks'],
+		['Settings', '/settings', 'Settings'],
+		['Dashboard', '/', 'Dashboard']
 	];
-	for (const [name, href] of sections) {
+	for (const [name, href, heading] of sections) {
 		const link = nav.getByRole('link', { name, exact: true });
 		await link.click();
 		await expect(page).toHaveURL(`${spyre.url}${href}`);
-		await expect(page.getByRole('heading', { level: 1, name, exact: true })).toBeVisible();
+		await expect(page.getByRole('heading', { level: 1, name: heading, exact: true })).toBeVisible();
 		await expect(link).toHaveAttribute('aria-current', 'page');
-		await expect(page).toHaveTitle(new RegExp(`^${name} · Spyre$`));
+		await expect(page).toHaveTitle(new RegExp(`^${heading} · Spyre$`));
 		await shot(`05-nav-${name.toLowerCase()}`);
 	}
 });
@@ -204,5 +205,100 @@ test('narrow screens (390 px): screenshots and page widths', async ({ browser })
 		for (const [name, width] of Object.entries(widths)) expect(width, name).toBeLessThanOrEqual(390);
 	} finally {
 		await phone.close();
+	}
+});
+
+test('no page breaks its Content-Security-Policy', async ({ browser }) => {
+	const p = await browser.newPage();
+	const violations: string[] = [];
+	p.on('console', (m) => {
+		if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(m.text())) violations.push(m.text());
+	});
+	try {
+		await p.context().addCookies(await page.context().cookies(spyre.url));
+		for (const href of ['/', '/environments', '/configs', '/claude', '/settings', '/settings/account']) {
+			const res = await p.goto(`${spyre.url}${href}`);
+			expect(res?.headers()['content-security-policy'], href).toMatch(/script-src 'self' 'nonce-/);
+			await expect(p.getByRole('heading', { level: 1 })).toBeVisible();
+		}
+		// Live updates connect under connect-src 'self'.
+		await expect(p.locator('[data-live]')).toHaveAttribute('data-live', 'open');
+		// CodeMirror 6 injects its styles as <style> elements (style-src allows inline styles for this and
+		// xterm.js): the editor of a built-in config must render. (The terminal has its own e2e file.)
+		await p.goto(`${spyre.url}/configs/dev-web`);
+		await expect(p.locator('.cm-editor .cm-content')).toBeVisible();
+		expect(violations).toEqual([]);
+	} finally {
+		await p.close();
+	}
+});
+
+test('account: change password (inline errors, then success) and sign out everywhere', async ({ browser }) => {
+	await page.goto(`${spyre.url}/settings`);
+	await page.getByRole('link', { name: /Your account/ }).click();
+	await expect(page).toHaveURL(`${spyre.url}/settings/account`);
+	await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
+	await expect(page.getByText('this browser')).toBeVisible();
+	await shot('10-account');
+
+	const current = page.getByLabel('Current password');
+	const next = page.getByLabel('New password', { exact: true });
+	const confirm = page.getByLabel('Confirm new password');
+	const change = page.getByRole('button', { name: 'Change password' });
+	await current.fill('not-my-password');
+	await next.fill('e2e-password-456');
+	await confirm.fill('e2e-password-456');
+	await change.click();
+	await expect(page.getByText('This is not your current password.')).toBeVisible();
+	await expect(current).toHaveAttribute('aria-invalid', 'true');
+	await shot('11-account-wrong-current');
+
+	// A second browser session that the change must end.
+	const other = await browser.newContext();
+	const otherPage = await other.newPage();
+	await otherPage.goto(`${spyre.url}/login`);
+	await otherPage.getByLabel('Username').fill(USER);
+	await otherPage.getByLabel('Password').fill(PASSWORD);
+	await otherPage.getByRole('button', { name: 'Sign in' }).click();
+	await expect(otherPage).toHaveURL(`${spyre.url}/`);
+
+	await current.fill(PASSWORD);
+	await next.fill('e2e-password-456');
+	await confirm.fill('e2e-password-456');
+	await change.click();
+	await expect(page.getByRole('status')).toHaveText('Password changed. Your other sessions were signed out.');
+	await shot('12-account-changed');
+	await otherPage.goto(`${spyre.url}/settings`);
+	await expect(otherPage).toHaveURL(/\/login\?next=%2Fsettings$/);
+	await other.close();
+
+	await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+	await expect(page).toHaveURL(`${spyre.url}/login`);
+	await signIn(USER, 'e2e-password-456');
+	await expect(page).toHaveURL(`${spyre.url}/`);
+});
+
+test('first boot of a server that is not loopback-only asks for the setup code from its log', async ({ browser }) => {
+	const pub = await startSpyre({ config: { server: { public_url: 'http://spyre.example.test' } } });
+	const p = await browser.newPage();
+	try {
+		// Address the server by its public name, as Caddy would forward it.
+		await p.route('http://spyre.example.test/**', async (route) => {
+			const url = new URL(route.request().url());
+			const res = await route.fetch({ url: `${pub.url}${url.pathname}${url.search}`, headers: { ...route.request().headers(), host: 'spyre.example.test' } });
+			await route.fulfill({ response: res });
+		});
+		await p.goto('http://spyre.example.test/setup');
+		await expect(p.getByLabel('Setup code')).toBeVisible();
+		await p.getByLabel('Setup code').fill('WRNG-CODE-XXXX-YYYY');
+		await p.getByLabel('Username').fill(USER);
+		await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+		await p.getByLabel('Confirm password').fill(PASSWORD);
+		await p.getByRole('button', { name: 'Create account' }).click();
+		await expect(p.getByText('That is not the setup code from the server log.')).toBeVisible();
+		await shot('13-setup-code', p);
+	} finally {
+		await p.close();
+		await pub.stop();
 	}
 });

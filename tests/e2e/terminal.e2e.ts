@@ -16,7 +16,7 @@ test.beforeAll(async () => {
 	const cookie = await setupAdmin(spyre.url, USER, PASS);
 	const res = await fetch(`${spyre.url}/api/environments`, {
 		method: 'POST',
-		headers: { cookie, 'content-type': 'application/json' },
+		headers: { cookie, origin: spyre.url, 'content-type': 'application/json' },
 		body: JSON.stringify({ hostname: 'term-e2e', template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory: 512, disk: 4 })
 	});
 	envId = ((await res.json()) as { id: string }).id;

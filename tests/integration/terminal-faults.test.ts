@@ -15,7 +15,8 @@ const PASS = 'correct-horse-battery';
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
 	return fetch(`${spyre.url}${path}`, {
 		method,
-		headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+		// Origin as a browser sends it: Spyre refuses mutating requests without one.
+		headers: { cookie, origin: spyre.url, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
 		body: body === undefined ? undefined : JSON.stringify(body)
 	});
 }

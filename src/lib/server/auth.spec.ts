@@ -6,7 +6,11 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	BCRYPT_COST,
+	SESSION_MAX_AGE_MS,
 	SESSION_TTL_MS,
+	changePassword,
+	endUserSessions,
+	isSessionActive,
 	cookieFromHeader,
 	cookieOptions,
 	createFirstAdmin,
@@ -22,6 +26,7 @@ import {
 } from './auth';
 import { openDatabase, type Db } from './db';
 import { SpyreError } from './errors';
+import { onSessionsEnded } from './session-bus';
 
 // bcrypt at cost 12 takes ~0.2 s per hash; the rate-limit tests run many in parallel on the thread pool.
 vi.setConfig({ testTimeout: 30_000 });
@@ -273,42 +278,95 @@ describe('verifyLogin', () => {
 		expect(await verifyLogin('admin', 'x'.repeat(100_000), uniqIp(), db)).toEqual({ ok: false, reason: 'invalid' });
 	});
 
-	it('per user: 5 failures block that user from any IP, even with the right password', async () => {
+	/** Run attempts in batches that fit the password-check slots and queue, so none is refused as busy. */
+	async function inBatches<T>(n: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+		const out: T[] = [];
+		for (let i = 0; i < n; i += 10) out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => fn(i + j)))));
+		return out;
+	}
+
+	it('per (IP, user): 5 failures block that pair, even with the right password; the user elsewhere is not locked out', async () => {
 		const name = uniq('victim');
 		const password = 'victim-password-1';
 		addUser(name, password);
-		await Promise.all(Array.from({ length: 5 }, () => verifyLogin(name, 'wrong', uniqIp(), db)));
-		const blocked = await verifyLogin(name, password, uniqIp(), db);
+		const ip = uniqIp();
+		await Promise.all(Array.from({ length: 5 }, () => verifyLogin(name, 'wrong', ip, db)));
+		const blocked = await verifyLogin(name, password, ip, db);
 		expect(blocked).toMatchObject({ ok: false, reason: 'rate_limited' });
 		if (blocked.ok || blocked.reason !== 'rate_limited') throw new Error('unreachable');
 		expect(blocked.retryAfterMs).toBeGreaterThan(14 * 60 * 1000);
 		expect(blocked.retryAfterMs).toBeLessThanOrEqual(15 * 60 * 1000);
-		// The per-user key is case-insensitive.
-		expect(await verifyLogin(name.toUpperCase(), password, uniqIp(), db)).toMatchObject({ reason: 'rate_limited' });
-		// Another user from the same IP is unaffected.
-		expect(await verifyLogin('admin', PASSWORD, uniqIp(), db)).toMatchObject({ ok: true });
+		// The username part of the key is case-insensitive.
+		expect(await verifyLogin(name.toUpperCase(), password, ip, db)).toMatchObject({ reason: 'rate_limited' });
+		// The same user from another address, and another user from this one, are unaffected.
+		expect(await verifyLogin(name, password, uniqIp(), db)).toMatchObject({ ok: true });
+		expect(await verifyLogin('admin', PASSWORD, ip, db)).toMatchObject({ ok: true });
 	});
 
-	it('per user: the window slides (fake clock), and a success resets the count', async () => {
+	it('the attempt is counted before the compare: 40 parallel wrong passwords cost at most 5 bcrypt compares', async () => {
+		const name = uniq('race');
+		addUser(name, 'race-password-1');
+		const ip = uniqIp();
+		const spy = vi.spyOn(bcrypt, 'compare');
+		try {
+			const results = await Promise.all(Array.from({ length: 40 }, () => verifyLogin(name, 'wrong', ip, db)));
+			expect(spy.mock.calls.length).toBeLessThanOrEqual(5);
+			expect(results.filter((r) => !r.ok && r.reason === 'invalid').length).toBeLessThanOrEqual(5);
+			expect(results.filter((r) => !r.ok && r.reason === 'rate_limited').length).toBeGreaterThanOrEqual(35);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it('concurrent password checks are capped: a burst past the slots and queue is refused as busy at once', async () => {
+		const spy = vi.spyOn(bcrypt, 'compare');
+		try {
+			// 40 different addresses and users: no window limit applies, only the cap (4 running + 8 queued).
+			const t0 = Date.now();
+			const results = await Promise.all(Array.from({ length: 40 }, () => verifyLogin(uniq('burst'), 'wrong', uniqIp(), db)));
+			const busy = results.filter((r) => !r.ok && r.reason === 'busy').length;
+			expect(busy).toBe(28);
+			expect(spy.mock.calls.length).toBe(12);
+			expect(Date.now() - t0).toBeLessThan(20_000);
+		} finally {
+			spy.mockRestore();
+		}
+	});
+
+	it('per user, globally: many addresses block unknown ones, but an address that signed in before still gets in', async () => {
+		const name = uniq('global');
+		const password = 'global-password-1';
+		addUser(name, password);
+		const home = uniqIp();
+		expect(await verifyLogin(name, password, home, db)).toMatchObject({ ok: true });
+		// 50 failures, one per address (each address stays far below its own limits).
+		await inBatches(50, () => verifyLogin(name, 'wrong', uniqIp(), db));
+		const stranger = await verifyLogin(name, password, uniqIp(), db);
+		expect(stranger).toMatchObject({ ok: false, reason: 'rate_limited' });
+		expect(await verifyLogin(name, password, home, db)).toMatchObject({ ok: true });
+	});
+
+	it('per (IP, user): the window slides (fake clock), and a success resets the count', async () => {
 		vi.useFakeTimers({ toFake: ['Date'] });
 		const t0 = new Date('2031-01-01T00:00:00Z').getTime();
 		vi.setSystemTime(t0);
 		const name = uniq('slide');
 		const password = 'slide-password-1';
 		addUser(name, password);
-		for (let i = 0; i < 4; i++) await verifyLogin(name, 'wrong', uniqIp(), db);
-		expect(await verifyLogin(name, password, uniqIp(), db)).toMatchObject({ ok: true });
+		const ip = uniqIp();
+		for (let i = 0; i < 4; i++) await verifyLogin(name, 'wrong', ip, db);
+		expect(await verifyLogin(name, password, ip, db)).toMatchObject({ ok: true });
 		// Reset by the success: four more failures still do not block.
-		for (let i = 0; i < 4; i++) await verifyLogin(name, 'wrong', uniqIp(), db);
-		expect(await verifyLogin(name, 'wrong', uniqIp(), db)).toEqual({ ok: false, reason: 'invalid' });
-		expect(await verifyLogin(name, password, uniqIp(), db)).toMatchObject({ reason: 'rate_limited' });
+		for (let i = 0; i < 4; i++) await verifyLogin(name, 'wrong', ip, db);
+		expect(await verifyLogin(name, 'wrong', ip, db)).toEqual({ ok: false, reason: 'invalid' });
+		expect(await verifyLogin(name, password, ip, db)).toMatchObject({ reason: 'rate_limited' });
 		vi.setSystemTime(t0 + 16 * 60 * 1000);
-		expect(await verifyLogin(name, password, uniqIp(), db)).toMatchObject({ ok: true });
+		expect(await verifyLogin(name, password, ip, db)).toMatchObject({ ok: true });
 	});
 
-	it('per IP: 20 failures across many usernames block that IP, not others', async () => {
+	it('per IP: 30 failures across many usernames block that IP, not others', async () => {
 		const ip = uniqIp();
-		await Promise.all(Array.from({ length: 20 }, () => verifyLogin(uniq('spray'), 'wrong', ip, db)));
+		await inBatches(30, () => verifyLogin(uniq('spray'), 'wrong', ip, db));
 		const blocked = await verifyLogin('admin', PASSWORD, ip, db);
 		expect(blocked).toMatchObject({ ok: false, reason: 'rate_limited' });
 		expect(await verifyLogin('admin', PASSWORD, uniqIp(), db)).toMatchObject({ ok: true });
@@ -316,7 +374,7 @@ describe('verifyLogin', () => {
 
 	it('rate-limited attempts do not compare passwords (cheap to refuse)', async () => {
 		const ip = uniqIp();
-		await Promise.all(Array.from({ length: 20 }, () => verifyLogin(uniq('spray'), 'wrong', ip, db)));
+		await inBatches(30, () => verifyLogin(uniq('spray'), 'wrong', ip, db));
 		const spy = vi.spyOn(bcrypt, 'compare');
 		try {
 			await verifyLogin('admin', PASSWORD, ip, db);
@@ -324,6 +382,60 @@ describe('verifyLogin', () => {
 		} finally {
 			spy.mockRestore();
 		}
+	});
+});
+
+describe('session lifetime and revocation', () => {
+	it('a session ends 30 days after sign-in however active it is', () => {
+		vi.useFakeTimers({ toFake: ['Date'] });
+		const t0 = new Date('2032-01-01T00:00:00Z').getTime();
+		vi.setSystemTime(t0);
+		const { token } = createSession(adminId, {}, db);
+		for (let day = 1; day < 30; day++) {
+			vi.setSystemTime(t0 + day * 24 * 3600 * 1000);
+			const s = validateSession(token, db);
+			expect(s, `day ${day}`).not.toBeNull();
+			expect(s!.expiresAt).toBeLessThanOrEqual(t0 + SESSION_MAX_AGE_MS);
+		}
+		vi.setSystemTime(t0 + SESSION_MAX_AGE_MS);
+		expect(validateSession(token, db)).toBeNull();
+	});
+
+	it('ending sessions is announced with their hashes; endUserSessions keeps the one asked for', () => {
+		const a = createSession(adminId, {}, db);
+		const b = createSession(adminId, {}, db);
+		const c = createSession(adminId, {}, db);
+		const heard: string[] = [];
+		const off = onSessionsEnded((h) => heard.push(...h));
+		try {
+			deleteSession(hashToken(a.token), db);
+			expect(heard).toEqual([hashToken(a.token)]);
+			endUserSessions(adminId, hashToken(c.token), db);
+			expect(heard).toContain(hashToken(b.token));
+			expect(heard).not.toContain(hashToken(c.token));
+			expect(validateSession(b.token, db)).toBeNull();
+			expect(validateSession(c.token, db)).not.toBeNull();
+			expect(isSessionActive(hashToken(c.token), db)).toBe(true);
+			expect(isSessionActive(hashToken(b.token), db)).toBe(false);
+		} finally {
+			off();
+		}
+	});
+
+	it('changePassword checks the current password, ends other sessions, and the new password works', async () => {
+		const name = uniq('changer');
+		const id = addUser(name, 'old-password-1');
+		const user = { id, username: name, role: 'admin' as const };
+		const keep = createSession(id, {}, db);
+		const other = createSession(id, {}, db);
+		const ip = uniqIp();
+		expect(await changePassword(user, { current: 'nope-nope-nope', password: 'new-password-1', confirm: 'new-password-1' }, ip, hashToken(keep.token), db)).toHaveProperty('current');
+		expect(await changePassword(user, { current: 'old-password-1', password: 'short', confirm: 'short' }, ip, hashToken(keep.token), db)).toHaveProperty('password');
+		expect(await changePassword(user, { current: 'old-password-1', password: 'new-password-1', confirm: 'new-password-1' }, ip, hashToken(keep.token), db)).toBeNull();
+		expect(validateSession(other.token, db)).toBeNull();
+		expect(validateSession(keep.token, db)).not.toBeNull();
+		expect(await verifyLogin(name, 'new-password-1', uniqIp(), db)).toMatchObject({ ok: true });
+		expect(await verifyLogin(name, 'old-password-1', uniqIp(), db)).toEqual({ ok: false, reason: 'invalid' });
 	});
 });
 

@@ -1,16 +1,22 @@
 // Users, passwords and sessions. Passwords: bcrypt (cost 12). Sessions: a random 32-byte token in the
-// browser's cookie; only its SHA-256 is stored, with a sliding expiry. Never logs or returns a token hash
-// or password to a caller outside the server.
+// browser's cookie; only its SHA-256 is stored, with a sliding expiry (7 days) inside an absolute lifetime
+// (30 days). Ending sessions is announced on the session bus so open sockets close too. Never logs or
+// returns a token hash or password to a caller outside the server.
 
 import bcrypt from 'bcrypt';
 import crypto from 'node:crypto';
 import { getDb, type Db } from './db';
 import { SpyreError } from './errors';
-import { FailureLimiter } from './rate-limit';
+import { LoginThrottle } from './login-throttle';
+import { announceSessionsEnded } from './session-bus';
 import { singleton } from './singleton';
 
 export const SESSION_COOKIE = 'spyre_session';
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** However active, a session ends this long after sign-in: a stolen cookie does not live forever. */
+export const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+/** A successful sign-in from an address lets it pass the global per-user limit for this long. */
+const KNOWN_IP_MS = 30 * 24 * 60 * 60 * 1000;
 /** Sliding expiry is written at most this often per session, to keep page loads read-only. */
 const SESSION_TOUCH_MS = 60 * 1000;
 export const BCRYPT_COST = 12;
@@ -80,41 +86,94 @@ const dummyHash = singleton('auth.dummyHash', () =>
 	bcrypt.hashSync(crypto.randomBytes(16).toString('hex'), BCRYPT_COST)
 );
 
-const limiters = singleton('auth.limiters', () => ({
-	ip: new FailureLimiter({ max: 20, windowMs: 15 * 60 * 1000 }),
-	user: new FailureLimiter({ max: 5, windowMs: 15 * 60 * 1000 })
-}));
+const throttle = singleton('auth.throttle', () => new LoginThrottle());
 
 export type LoginResult =
 	| { ok: true; user: SessionUser }
 	| { ok: false; reason: 'invalid' }
-	| { ok: false; reason: 'rate_limited'; retryAfterMs: number };
+	/** Too many attempts for this address, account or pair; nothing was compared. */
+	| { ok: false; reason: 'rate_limited'; retryAfterMs: number }
+	/** Every password-check slot is taken; nothing was compared or counted. */
+	| { ok: false; reason: 'busy' };
+
+function knownIp(db: Db, userKey: string, ip: string): boolean {
+	return (
+		db
+			.prepare(
+				`SELECT 1 FROM login_known_ips k JOIN users u ON u.id = k.user_id
+				 WHERE u.username = ? AND k.ip = ? AND k.last_success_at > ?`
+			)
+			.get(userKey, ip, Date.now() - KNOWN_IP_MS) !== undefined
+	);
+}
+
+/** bcrypt compare through the concurrency cap; null when no slot is free. */
+async function comparePassword(password: string, hash: string): Promise<boolean | null> {
+	const release = await throttle.checks.tryAcquire();
+	if (!release) return null;
+	try {
+		return await bcrypt.compare(Buffer.byteLength(password) <= 1024 ? password : '', hash);
+	} finally {
+		release();
+	}
+}
 
 export async function verifyLogin(username: string, password: string, ip: string, db: Db = getDb()): Promise<LoginResult> {
 	const userKey = username.toLowerCase();
-	const wait = Math.max(limiters.ip.retryAfter(ip), limiters.user.retryAfter(userKey));
-	if (wait > 0) return { ok: false, reason: 'rate_limited', retryAfterMs: wait };
+	// Counted before the compare: the decision and the count are one synchronous step.
+	const admission = throttle.admit(ip, userKey, () => knownIp(db, userKey, ip));
+	if (!admission.ok) return { ok: false, reason: 'rate_limited', retryAfterMs: admission.retryAfterMs };
 
 	const row = db
 		.prepare('SELECT id, username, role, password_hash FROM users WHERE username = ?')
 		.get(username) as (SessionUser & { password_hash: string }) | undefined;
-	const candidate = Buffer.byteLength(password) <= 1024 ? password : '';
-	const match = await bcrypt.compare(candidate, row?.password_hash ?? dummyHash);
-	if (!row || !match) {
-		limiters.ip.fail(ip);
-		limiters.user.fail(userKey);
-		return { ok: false, reason: 'invalid' };
+	const match = await comparePassword(password, row?.password_hash ?? dummyHash);
+	if (match === null) {
+		throttle.unevaluated(admission.ticket);
+		return { ok: false, reason: 'busy' };
 	}
-	limiters.user.reset(userKey);
-	db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?').run(Date.now(), row.id);
+	if (!row || !match) return { ok: false, reason: 'invalid' };
+	throttle.succeeded(admission.ticket);
+	const now = Date.now();
+	db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?').run(now, row.id);
+	db.prepare(
+		`INSERT INTO login_known_ips (user_id, ip, last_success_at) VALUES (?, ?, ?)
+		 ON CONFLICT (user_id, ip) DO UPDATE SET last_success_at = excluded.last_success_at`
+	).run(row.id, ip, now);
 	return { ok: true, user: { id: row.id, username: row.username, role: row.role } };
+}
+
+/**
+ * Change a signed-in user's password after checking the current one (throttled like a sign-in). Every
+ * other session of the user ends; the one making the change (`keepTokenHash`) stays signed in.
+ * Returns field -> message on a problem, or null.
+ */
+export async function changePassword(
+	user: SessionUser,
+	input: { current: string; password: string; confirm: string },
+	ip: string,
+	keepTokenHash: string | null,
+	db: Db = getDb()
+): Promise<Record<string, string> | null> {
+	const errors = validateNewAccount(user.username, input.password, input.confirm);
+	delete errors.username;
+	if (Object.keys(errors).length > 0) return errors;
+	const check = await verifyLogin(user.username, input.current, ip, db);
+	if (!check.ok) {
+		if (check.reason === 'invalid') return { current: 'This is not your current password.' };
+		return { current: 'Too many attempts. Try again later.' };
+	}
+	const hash = await bcrypt.hash(input.password, BCRYPT_COST);
+	db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, user.id);
+	endUserSessions(user.id, keepTokenHash, db);
+	return null;
 }
 
 /** Start a session; returns the raw token for the cookie (the DB keeps only its hash). */
 export function createSession(userId: number, meta: { ip?: string; userAgent?: string } = {}, db: Db = getDb()): { token: string; expiresAt: number } {
 	const token = newSessionToken();
 	const now = Date.now();
-	const expiresAt = now + SESSION_TTL_MS;
+	const expiresAt = now + Math.min(SESSION_TTL_MS, SESSION_MAX_AGE_MS);
 	db.prepare(
 		`INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)`
@@ -123,7 +182,8 @@ export function createSession(userId: number, meta: { ip?: string; userAgent?: s
 }
 
 /**
- * Look up a session by raw token. Expired sessions are deleted. Extends the expiry (sliding) when it was
+ * Look up a session by raw token. Expired sessions (idle past the sliding expiry, or older than the
+ * absolute lifetime) are deleted. Extends the expiry (sliding, never past the absolute end) when it was
  * last touched more than a minute ago; `renewed` tells the caller to re-send the cookie.
  */
 export function validateSession(
@@ -134,32 +194,64 @@ export function validateSession(
 	const tokenHash = hashToken(token);
 	const row = db
 		.prepare(
-			`SELECT s.expires_at AS expiresAt, s.last_seen_at AS lastSeenAt, u.id, u.username, u.role
+			`SELECT s.expires_at AS expiresAt, s.last_seen_at AS lastSeenAt, s.created_at AS createdAt, u.id, u.username, u.role
 			 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
 		)
-		.get(tokenHash) as (SessionUser & { expiresAt: number; lastSeenAt: number }) | undefined;
+		.get(tokenHash) as (SessionUser & { expiresAt: number; lastSeenAt: number; createdAt: number }) | undefined;
 	if (!row) return null;
 	const now = Date.now();
-	if (row.expiresAt <= now) {
-		db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+	const absoluteEnd = row.createdAt + SESSION_MAX_AGE_MS;
+	if (row.expiresAt <= now || absoluteEnd <= now) {
+		deleteSession(tokenHash, db);
 		return null;
 	}
 	let expiresAt = row.expiresAt;
 	let renewed = false;
 	if (now - row.lastSeenAt > SESSION_TOUCH_MS) {
-		expiresAt = now + SESSION_TTL_MS;
+		expiresAt = Math.min(now + SESSION_TTL_MS, absoluteEnd);
 		db.prepare('UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE token_hash = ?').run(now, expiresAt, tokenHash);
 		renewed = true;
 	}
 	return { user: { id: row.id, username: row.username, role: row.role }, tokenHash, expiresAt, renewed };
 }
 
+/** Whether a session still exists and has not expired; read-only (for open sockets' periodic check). */
+export function isSessionActive(tokenHash: string, db: Db = getDb()): boolean {
+	const now = Date.now();
+	return (
+		db
+			.prepare('SELECT 1 FROM sessions WHERE token_hash = ? AND expires_at > ? AND created_at > ?')
+			.get(tokenHash, now, now - SESSION_MAX_AGE_MS) !== undefined
+	);
+}
+
 export function deleteSession(tokenHash: string, db: Db = getDb()): void {
 	db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+	announceSessionsEnded([tokenHash]);
+}
+
+/** End every session of a user ("sign out everywhere"), except `keepTokenHash` if given. Returns how many. */
+export function endUserSessions(userId: number, keepTokenHash: string | null = null, db: Db = getDb()): number {
+	const hashes = db.transaction(() => {
+		const rows = db.prepare('SELECT token_hash AS h FROM sessions WHERE user_id = ?').all(userId) as Array<{ h: string }>;
+		const ending = rows.map((r) => r.h).filter((h) => h !== keepTokenHash);
+		const del = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
+		for (const h of ending) del.run(h);
+		return ending;
+	})();
+	announceSessionsEnded(hashes);
+	return hashes.length;
 }
 
 export function purgeExpiredSessions(db: Db = getDb()): number {
-	return db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(Date.now()).changes;
+	const now = Date.now();
+	const rows = db
+		.prepare('SELECT token_hash AS h FROM sessions WHERE expires_at <= ? OR created_at <= ?')
+		.all(now, now - SESSION_MAX_AGE_MS) as Array<{ h: string }>;
+	const del = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
+	db.transaction(() => rows.forEach((r) => del.run(r.h)))();
+	announceSessionsEnded(rows.map((r) => r.h));
+	return rows.length;
 }
 
 /** Parse one cookie out of a raw Cookie header (used at WebSocket upgrade, outside SvelteKit). */

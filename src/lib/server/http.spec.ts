@@ -8,7 +8,24 @@ describe('safeNext', () => {
 		['//evil.com', '/'],
 		['/\\evil.com', '/'],
 		['https://evil.com', '/'],
-		['environments', '/']
+		['environments', '/'],
+		['/environments/abc?tab=2#x', '/environments/abc?tab=2#x'],
+		// What /login?next=/%09/evil.example decodes to: the browser drops the tab and reads //evil.example.
+		['/\t/evil.example', '/'],
+		['/\n/evil.example', '/'],
+		['/\r\n/evil.example', '/'],
+		['/%09/evil.example', '/%09/evil.example'],
+		['//evil', '/'],
+		['///evil', '/'],
+		['/\\evil', '/'],
+		['\\/evil', '/'],
+		['javascript:alert(1)', '/'],
+		['/javascript:alert(1)', '/javascript:alert(1)'],
+		['data:text/html,x', '/'],
+		['/\u0000', '/'],
+		['/\u0085/evil', '/'],
+		['/' + 'a'.repeat(3000), '/'],
+		['/a/../../b', '/b']
 	])('%j -> %j', (input, out) => expect(safeNext(input)).toBe(out));
 });
 

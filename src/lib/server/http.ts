@@ -87,8 +87,22 @@ export function formString(form: FormData, name: string, maxLength = 1024): stri
 	return value.slice(0, maxLength);
 }
 
-/** A post-login redirect target: only same-site relative paths. */
+/**
+ * A post-login redirect target: a path on this origin. Judged by the browser's own URL rules, which drop
+ * tabs and newlines and read `\` as `/`, so `/<TAB>/evil.example` or `/\evil` cannot turn into `//evil`;
+ * control characters and backslashes are refused outright. Answers the normalised path, never the input.
+ */
 export function safeNext(next: string | null): string {
-	if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-	return next;
+	if (!next || next.length > 2048 || !next.startsWith('/')) return '/';
+	// eslint-disable-next-line no-control-regex
+	if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+	const base = 'http://spyre.invalid';
+	let url: URL;
+	try {
+		url = new URL(next, base);
+	} catch {
+		return '/';
+	}
+	if (url.origin !== base || !url.pathname.startsWith('/') || url.pathname.startsWith('//')) return '/';
+	return url.pathname + url.search + url.hash;
 }

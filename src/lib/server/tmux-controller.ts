@@ -7,7 +7,7 @@
 
 import { command } from './shell';
 import { SpyreError } from './errors';
-import { getSshPool, type PtyHandle, type SshPool, type SshTarget } from './ssh-pool';
+import { getSshPool, type PtyHandle, type SshPool, type SshTarget } from './ssh';
 
 /**
  * Spyre runs its own tmux server (socket name `spyre`, i.e. `tmux -L spyre`), so its server-wide options
@@ -121,6 +121,15 @@ export function validateWindowName(name: unknown): string {
 	return trimmed;
 }
 
+/**
+ * tmux expands formats in the names given to `new-window -n` and `rename-window` (`#(cmd)` even runs a
+ * shell command), so a name must reach tmux as data: `##` is tmux's escape for a literal `#`. What tmux
+ * stores and lists afterwards is the original name.
+ */
+export function tmuxLiteral(name: string): string {
+	return name.replaceAll('#', '##');
+}
+
 async function run(target: SshTarget, cmd: string, opts: TmuxOptions, stdin?: string): Promise<string> {
 	const r = await poolOf(opts).exec(target, cmd, { timeoutMs: opts.timeoutMs ?? 10_000, stdin });
 	if (r.code !== 0) throw tmuxError(r.stderr, target);
@@ -184,7 +193,7 @@ export async function listWindows(target: SshTarget, opts: TmuxOptions = {}): Pr
 export async function createWindow(target: SshTarget, name?: string, opts: TmuxOptions = {}): Promise<TmuxWindow> {
 	const session = sessionOf(opts);
 	const args: Array<string | number> = ['new-window', '-d', '-P', '-F', FORMAT, '-t', `=${session}:`];
-	if (name !== undefined && name !== null && name !== '') args.push('-n', validateWindowName(name));
+	if (name !== undefined && name !== null && name !== '') args.push('-n', tmuxLiteral(validateWindowName(name)));
 	const [window] = parseWindows(await run(target, tmuxCmd(...args), opts));
 	if (!window) throw new SpyreError('ssh', `tmux did not report the new window in environment ${target.envId}.`);
 	return window;
@@ -194,7 +203,7 @@ export async function renameWindow(target: SshTarget, index: number, name: strin
 	const session = sessionOf(opts);
 	await run(
 		target,
-		tmuxCmd('rename-window', '-t', windowTarget(session, validateWindowIndex(index)), validateWindowName(name)),
+		tmuxCmd('rename-window', '-t', windowTarget(session, validateWindowIndex(index)), '--', tmuxLiteral(validateWindowName(name))),
 		opts
 	);
 }

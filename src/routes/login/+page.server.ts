@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { SESSION_COOKIE, cookieOptions, createSession, verifyLogin } from '$lib/server/auth';
 import * as audit from '$lib/server/audit';
+import { recordAuthFailure } from '$lib/server/auth-audit';
 import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress, safeNext } from '$lib/server/http';
@@ -28,8 +29,11 @@ export const actions: Actions = {
 		}
 		const result = await verifyLogin(username, password, ip);
 		if (!result.ok) {
-			audit.record({ username, ip }, 'auth.login', username, result.reason === 'rate_limited' ? 'denied' : 'failure',
-				result.reason === 'rate_limited' ? 'rate limited' : 'wrong username or password');
+			// Aggregated per address, username and window: a flood must not grow the audit log without bound.
+			recordAuthFailure(ip, username, result.reason === 'invalid' ? 'failure' : 'denied');
+			if (result.reason === 'busy') {
+				return fail(429, { username, error: 'Too many sign-ins at once. Try again in a few seconds.' });
+			}
 			if (result.reason === 'rate_limited') {
 				const minutes = Math.ceil(result.retryAfterMs / 60000);
 				return fail(429, { username, error: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` });

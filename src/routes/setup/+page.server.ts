@@ -4,6 +4,7 @@ import * as audit from '$lib/server/audit';
 import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
+import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/setup-code';
 import type { Actions, PageServerLoad } from './$types';
 
 // Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.
@@ -13,7 +14,7 @@ function goneAfterFirstUser(): void {
 
 export const load: PageServerLoad = () => {
 	goneAfterFirstUser();
-	return {};
+	return { codeRequired: setupCodeRequired() };
 };
 
 export const actions: Actions = {
@@ -30,10 +31,16 @@ export const actions: Actions = {
 		const username = formString(form, 'username', 200).trim();
 		const password = formString(form, 'password', 1024);
 		const confirm = formString(form, 'confirm', 1024);
-		const errors = validateNewAccount(username, password, confirm);
-		if (Object.keys(errors).length > 0) return fail(400, { username, errors, error: null });
+		const errors: Record<string, string> = validateNewAccount(username, password, confirm);
+		const code = checkSetupCode(formString(form, 'code', 100), ip);
+		if (!code.ok) errors.code = code.message;
+		if (Object.keys(errors).length > 0) {
+			if (!code.ok) audit.record({ username, ip }, 'auth.setup', username || null, 'denied', 'wrong setup code');
+			return fail(code.ok ? 400 : 403, { username, errors, error: null });
+		}
 		try {
 			const user = await createFirstAdmin(username, password);
+			forgetSetupCode();
 			const session = createSession(user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
 			cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
 			audit.record({ userId: user.id, username: user.username, ip }, 'auth.setup', user.username, 'success', 'created the admin account');

@@ -10,7 +10,8 @@ import { CLOSE, encodeControl, parseClientControl, parseConnectParams, type Serv
 import { record } from '../audit';
 import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';
-import { getSshPool, targetForEnvironment, type SshPool } from '../ssh-pool';
+import { requireReachable } from '../environments/reachable';
+import { getSshPool, type SshPool } from '../ssh';
 import * as tmux from '../tmux-controller';
 
 export interface TerminalContext {
@@ -33,8 +34,6 @@ export interface TerminalDeps {
 	lowWaterMark?: number;
 }
 
-// Environments in these states have no sshd to talk to; the browser shows the message instead of retrying.
-const NOT_RUNNING = new Set(['stopped', 'stopping', 'destroying', 'missing']);
 const MAX_PENDING_INPUT = 64 * 1024;
 const DRAIN_POLL_MS = 20;
 
@@ -164,13 +163,10 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	const { cols, rows } = params.value;
 
 	// 2. The environment must exist, have an address and be running.
+	// A stopped environment gets a conflict (4409): the browser shows the message instead of retrying.
 	let target;
 	try {
-		target = targetForEnvironment(ctx.envId, db);
-		const row = db.prepare('SELECT status FROM environments WHERE id = ?').get(ctx.envId) as { status: string };
-		if (NOT_RUNNING.has(row.status)) {
-			throw new SpyreError('conflict', `Environment ${ctx.envId} is ${row.status}. Start it to use the terminal.`);
-		}
+		target = requireReachable(ctx.envId, db);
 	} catch (err) {
 		safeRecord(db, actor, 'terminal.attach', ctx.envId, 'failure', messageOf(err));
 		return fail(err);

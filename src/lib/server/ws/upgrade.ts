@@ -1,12 +1,17 @@
 // The one WebSocket upgrade router, used by server.js (production) and the Vite dev plugin. It checks
-// Origin and the session cookie BEFORE upgrading (rejecting with an HTTP status), then hands the socket
-// to the endpoint. Unknown paths get their socket destroyed.
+// Host, Origin and the session cookie BEFORE upgrading (rejecting with an HTTP status), then hands the
+// socket to the endpoint. Unknown paths get their socket destroyed. Every open socket is tied to its
+// session: when the session ends (sign-out, sign out everywhere, password change, expiry) the socket
+// closes with 4401, announced on the session bus and re-checked periodically.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SESSION_COOKIE, cookieFromHeader, validateSession, type SessionUser } from '../auth';
+import { CLOSE } from '$lib/terminal-protocol';
+import { SESSION_COOKIE, cookieFromHeader, isSessionActive, validateSession, type SessionUser } from '../auth';
 import { getConfig } from '../env-config';
+import { hostAllowed, hostPolicy } from '../request-guard';
+import { onSessionsEnded } from '../session-bus';
 import { singleton } from '../singleton';
 import { handleEvents } from './events';
 import { originAllowed } from './origin';
@@ -34,13 +39,53 @@ const routes: Array<[RegExp, Route]> = [
 			const { handleTerminal } = await import('./terminal');
 			await handleTerminal(ws, { ...ctx, envId: m[1] });
 		}
+	],
+	[
+		/^\/api\/claude\/([A-Za-z0-9_-]{1,64})$/,
+		async (ws, ctx, m) => {
+			const { handleTaskSocket } = await import('../claude/socket');
+			handleTaskSocket(ws, m[1], ctx.params);
+		}
 	]
 ];
 
+/** How often open sockets re-check that their session is still valid (catches plain expiry). Tests shorten it. */
+export const SESSION_CHECK_MS = Number(process.env.SPYRE_SESSION_CHECK_MS) || 30 * 1000;
+
 const state = singleton('ws.state', () => ({
 	wss: new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 }),
-	closing: false
+	closing: false,
+	/** Open socket -> the SHA-256 of the session token it was opened with. */
+	sessions: new Map<WebSocket, string>(),
+	sessionWatch: null as null | { stop: () => void }
 }));
+
+function closeForEndedSession(ws: WebSocket): void {
+	state.sessions.delete(ws);
+	if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(CLOSE.UNAUTHENTICATED, 'session ended');
+}
+
+/** Start listening for ended sessions (once per process): bus events at once, expiry every 30 s. */
+function watchSessions(): void {
+	if (state.sessionWatch) return;
+	const off = onSessionsEnded((hashes) => {
+		const ended = new Set(hashes);
+		for (const [ws, hash] of state.sessions) if (ended.has(hash)) closeForEndedSession(ws);
+	});
+	const timer = setInterval(() => {
+		try {
+			const verdict = new Map<string, boolean>();
+			for (const [ws, hash] of state.sessions) {
+				if (!verdict.has(hash)) verdict.set(hash, isSessionActive(hash));
+				if (!verdict.get(hash)) closeForEndedSession(ws);
+			}
+		} catch (err) {
+			console.error('[spyre] websocket session check failed:', (err as Error).message);
+		}
+	}, SESSION_CHECK_MS);
+	timer.unref();
+	state.sessionWatch = { stop: () => (off(), clearInterval(timer)) };
+}
 
 function reject(socket: Duplex, status: number, reason: string): void {
 	if (socket.writable) {
@@ -49,6 +94,14 @@ function reject(socket: Duplex, status: number, reason: string): void {
 		);
 	}
 	socket.destroy();
+}
+
+/** The host the client addressed: behind Caddy the forwarded one (HOST_HEADER, as adapter-node reads it). */
+function requestHost(req: IncomingMessage): string | undefined {
+	const header = process.env.HOST_HEADER?.toLowerCase();
+	const forwarded = header ? req.headers[header] : undefined;
+	if (typeof forwarded === 'string' && forwarded) return forwarded;
+	return req.headers.host;
 }
 
 function clientIp(req: IncomingMessage): string {
@@ -75,22 +128,29 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 	const route = routes.find(([re]) => re.test(url.pathname));
 	if (!route) return void socket.destroy();
 
-	let user: SessionUser | null = null;
+	let session: ReturnType<typeof validateSession> = null;
 	try {
-		if (!originAllowed(req.headers.origin, req.headers.host, getConfig().server.publicUrl)) {
+		const publicUrl = getConfig().server.publicUrl;
+		const host = requestHost(req);
+		if (!hostAllowed(host, hostPolicy(publicUrl))) return reject(socket, 421, 'Misdirected Request');
+		if (!originAllowed(req.headers.origin, host, publicUrl)) {
 			return reject(socket, 403, 'Forbidden');
 		}
-		user = validateSession(cookieFromHeader(req.headers.cookie, SESSION_COOKIE))?.user ?? null;
+		session = validateSession(cookieFromHeader(req.headers.cookie, SESSION_COOKIE));
 	} catch (err) {
 		console.error('[spyre] websocket upgrade failed:', (err as Error).message);
 		return reject(socket, 500, 'Internal Server Error');
 	}
-	if (!user) return reject(socket, 401, 'Unauthorized');
+	if (!session) return reject(socket, 401, 'Unauthorized');
 
-	const ctx: SocketContext = { user, ip: clientIp(req), params: url.searchParams };
+	watchSessions();
+	const tokenHash = session.tokenHash;
+	const ctx: SocketContext = { user: session.user, ip: clientIp(req), params: url.searchParams };
 	const match = route[0].exec(url.pathname)!;
 	state.wss.handleUpgrade(req, socket, head, (ws) => {
 		ws.on('error', () => {});
+		state.sessions.set(ws, tokenHash);
+		ws.once('close', () => state.sessions.delete(ws));
 		Promise.resolve(route[1](ws, ctx, match)).catch((err) => {
 			console.error('[spyre] websocket handler failed:', (err as Error).message);
 			if (ws.readyState === ws.OPEN) {
@@ -104,6 +164,8 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 /** Close every socket with 1001 (going away) and refuse new upgrades. */
 export async function closeAllSockets(): Promise<void> {
 	state.closing = true;
+	state.sessionWatch?.stop();
+	state.sessionWatch = null;
 	const clients = [...state.wss.clients];
 	await Promise.all(
 		clients.map(

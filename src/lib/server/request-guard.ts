@@ -1,0 +1,70 @@
+// Which requests Spyre answers at all, shared by the page/API hook and the WebSocket upgrade router:
+// - Host allowlist against DNS rebinding: a page on evil.example whose name resolves to Spyre's address
+//   sends `Host: evil.example`; only the configured public host (and, for a loopback-only Spyre, loopback
+//   names and IP literals, which cannot be rebound) get an answer, everyone else 421.
+// - Origin on every mutating request: browsers send Origin on every cross-site POST/PUT/PATCH/DELETE
+//   (body-less ones included), so a missing or foreign Origin is refused.
+// "Local" means the public URL itself is loopback (./setup.sh demo, tests): decided by configuration,
+// never by whether Proxmox is simulated.
+
+export interface HostPolicy {
+	/** `host[:port]` of server.public_url, lower case. */
+	publicHost: string;
+	publicOrigin: string;
+	/** `http:` or `https:`, so a Host with the default port matches one without. */
+	protocol: string;
+	/** The public URL is loopback: Spyre is meant to be used on this machine only. */
+	local: boolean;
+}
+
+export function hostPolicy(publicUrl: string): HostPolicy {
+	const u = new URL(publicUrl);
+	return { publicHost: u.host.toLowerCase(), publicOrigin: u.origin, protocol: u.protocol, local: isLoopbackName(u.hostname) };
+}
+
+/** `hostname` as URL.hostname gives it (IPv6 in brackets). */
+export function isLoopbackName(hostname: string): boolean {
+	const h = hostname.toLowerCase().replace(/\.$/, '');
+	if (h === 'localhost' || h.endsWith('.localhost')) return true;
+	if (h === '[::1]' || h === '::1') return true;
+	return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** An IPv4 or bracketed IPv6 literal: a name no DNS answer can re-point. */
+function isIpLiteral(hostname: string): boolean {
+	return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || /^\[[0-9a-f:.]+\]$/i.test(hostname);
+}
+
+/** Whether a request addressed to `host` (the Host header, `name[:port]`) may be answered. */
+export function hostAllowed(host: string | null | undefined, policy: HostPolicy): boolean {
+	if (!host || host.length > 300) return false;
+	let parsed: URL;
+	try {
+		parsed = new URL(`${policy.protocol}//${host}`);
+	} catch {
+		return false;
+	}
+	// Anything beyond name[:port] (userinfo, a path) means the header was not a plain host.
+	if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return false;
+	if (parsed.host.toLowerCase() === policy.publicHost) return true;
+	if (!policy.local) return false;
+	return isLoopbackName(parsed.hostname) || isIpLiteral(parsed.hostname);
+}
+
+/**
+ * Origin of a mutating request: it must be present and equal Spyre's public origin or the origin the
+ * request was addressed to (which already passed the Host allowlist).
+ */
+export function mutationOriginAllowed(origin: string | null | undefined, requestOrigin: string, policy: HostPolicy): boolean {
+	if (!origin || origin === 'null') return false;
+	let parsed: URL;
+	try {
+		parsed = new URL(origin);
+	} catch {
+		return false;
+	}
+	if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) return false;
+	return parsed.origin === policy.publicOrigin || parsed.origin === requestOrigin;
+}
+
+export const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
