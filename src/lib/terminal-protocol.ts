@@ -2,38 +2,8 @@
 // frames carry raw terminal bytes both ways, text frames carry the small JSON control messages below.
 // Pure code only: no server imports, no DOM, so both sides (and unit tests) can use it.
 
-/** Close codes. 44xx are ours; the client never retries the ones listed in NO_RETRY. */
-export const CLOSE = {
-	NORMAL: 1000,
-	GOING_AWAY: 1001,
-	INTERNAL: 1011,
-	BAD_REQUEST: 4400,
-	UNAUTHENTICATED: 4401,
-	FORBIDDEN: 4403,
-	NOT_FOUND: 4404,
-	/** The environment exists but is not usable right now (stopped, no IP yet, host key changed). */
-	CONFLICT: 4409,
-	/** The SSH link to the environment broke; the tmux session lives on, so reconnecting is the cure. */
-	SSH_LOST: 4500
-} as const;
-
-export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
-
-// 1000 is not retried: the server only sends it when the window's program exited (or the user closed).
-// 4409 needs a person (start the environment, re-trust a host key), so retrying would only spin.
-const NO_RETRY = new Set<number>([
-	CLOSE.NORMAL,
-	CLOSE.BAD_REQUEST,
-	CLOSE.UNAUTHENTICATED,
-	CLOSE.FORBIDDEN,
-	CLOSE.NOT_FOUND,
-	CLOSE.CONFLICT
-]);
-
-/** Whether a client should reconnect (with backoff) after the socket closed with `code`. */
-export function isRetryableClose(code: number): boolean {
-	return !NO_RETRY.has(code);
-}
+// Close codes, the retry rule and the backoff are shared by every live socket.
+export { CLOSE, isRetryableClose, backoffDelay, type CloseCode } from './live-socket';
 
 export const LIMITS = {
 	minCols: 1,
@@ -172,12 +142,6 @@ export function terminalUrl(
 	const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 	const qs = new URLSearchParams({ window: String(opts.window), cols: String(opts.cols), rows: String(opts.rows) });
 	return `${scheme}//${location.host}/api/terminal/${encodeURIComponent(envId)}?${qs}`;
-}
-
-/** Reconnect delay: exponential with "equal jitter" (half fixed, half random), capped. */
-export function backoffDelay(attempt: number, baseMs = 500, maxMs = 15_000, random: () => number = Math.random): number {
-	const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
-	return Math.round(exp / 2 + (exp / 2) * random());
 }
 
 function byteLength(s: string): number {

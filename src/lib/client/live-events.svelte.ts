@@ -1,6 +1,8 @@
 // One shared connection to /api/events for the whole page. Reconnects with backoff and resumes from
 // the last sequence number it saw, so no event is missed across a dropped connection.
 
+import { backoffDelay, isRetryableClose } from '$lib/live-socket';
+
 export interface LiveEvent<T = unknown> {
 	seq: number;
 	ts: number;
@@ -69,8 +71,8 @@ class LiveEvents {
 		ws.onclose = (e) => {
 			this.#ws = null;
 			this.state = 'closed';
-			if (this.#stopped || e.code === 4401 || e.code === 4403) return;
-			const delay = Math.min(30_000, 500 * 2 ** this.#retry++) * (0.75 + Math.random() * 0.5);
+			if (this.#stopped || !isRetryableClose(e.code)) return;
+			const delay = backoffDelay(this.#retry++, 500, 30_000);
 			this.#timer = setTimeout(() => this.#connect(), delay);
 		};
 	}
