@@ -120,21 +120,7 @@ export async function prepareCreate(input: Record<string, unknown>, actor: Audit
 		audit.record(actor, 'environment.create', typeof input.hostname === 'string' ? input.hostname.slice(0, 80) : null, 'failure', messageOf(err));
 		throw err;
 	}
-	const cfg = getConfig().proxmox;
-	const params: CreateParams = {
-		hostname: valid.hostname,
-		template: valid.template,
-		cores: valid.cores,
-		memory: valid.memory,
-		swap: platform.swap ?? 512,
-		disk: valid.disk,
-		storage: platform.storage ?? cfg.storage,
-		bridge: platform.bridge ?? cfg.bridge,
-		...chooseNetwork(platform),
-		nesting: platform.nesting ?? true,
-		onboot: platform.onboot,
-		tags: [...new Set(['spyre', ...(platform.tags ?? [])])]
-	};
+	const params = paramsOf(valid.hostname, valid, platform);
 	const row = insertRow(valid.node, params, actor, options.configName ?? null);
 	announce(row);
 	return { row, params };
@@ -149,21 +135,25 @@ export function createParamsFor(
 	sizes: { template: string; cores: number; memory: number; disk: number },
 	platform: CreatePlatform
 ): CreateParams {
-	const valid = validatePlatform(platform);
+	return paramsOf(row.hostname, sizes, validatePlatform(platform));
+}
+
+/** Create parameters from checked sizes and platform, with environment.yaml's defaults for what is unset. */
+function paramsOf(hostname: string, sizes: { template: string; cores: number; memory: number; disk: number }, platform: CreatePlatform): CreateParams {
 	const cfg = getConfig().proxmox;
 	return {
-		hostname: row.hostname,
+		hostname,
 		template: sizes.template,
 		cores: sizes.cores,
 		memory: sizes.memory,
-		swap: valid.swap ?? 512,
+		swap: platform.swap ?? 512,
 		disk: sizes.disk,
-		storage: valid.storage ?? cfg.storage,
-		bridge: valid.bridge ?? cfg.bridge,
-		...chooseNetwork(valid),
-		nesting: valid.nesting ?? true,
-		onboot: valid.onboot,
-		tags: [...new Set(['spyre', ...(valid.tags ?? [])])]
+		storage: platform.storage ?? cfg.storage,
+		bridge: platform.bridge ?? cfg.bridge,
+		...chooseNetwork(platform),
+		nesting: platform.nesting ?? true,
+		onboot: platform.onboot,
+		tags: [...new Set(['spyre', ...(platform.tags ?? [])])]
 	};
 }
 
