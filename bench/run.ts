@@ -6,6 +6,7 @@ import { benchProvision } from './provision';
 type Bench = () => Promise<Record<string, unknown>>;
 
 const benches: Record<string, Bench> = {
+	claude: async () => (await import('./claude')).benchClaude(),
 	'environments-page': benchEnvironmentsPage,
 	provision: benchProvision
 };

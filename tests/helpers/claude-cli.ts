@@ -1,33 +1,38 @@
-// The real Claude Code CLI (the devDependency) copied into a simulator CT, which cannot reach npm: the
-// package and its native binary go over SSH as a tar stream into /usr/local/lib/node_modules, with
-// /usr/local/bin/claude linked to the binary, as `npm install -g` would leave them.
-import { spawn } from 'node:child_process';
+// The real Claude Code CLI (the devDependency) made available in simulator CTs, fast. A CT's root is a
+// copy-on-write overlay of the host's `/` (minus /work, the repo and Spyre's dirs), so the native binary,
+// hard-linked once into a host directory the CTs can see, only needs a symlink in each CT: no 400 MB copy
+// per test. The product's own install path (src/lib/server/claude/install.ts) is tested separately, once.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, sshArgs } from './sim';
+import { REPO_ROOT, ssh } from './sim';
 
 export const CLAUDE_PACKAGE_DIR = path.join(REPO_ROOT, 'node_modules/@anthropic-ai');
+const STAGE_ROOT = '/var/cache/spyre-test-claude';
 
 export function claudeVersion(): string {
 	return (JSON.parse(fs.readFileSync(path.join(CLAUDE_PACKAGE_DIR, 'claude-code/package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Copy the CLI into the CT at `address` (root login with `key`); resolves when `claude --version` runs there. */
-export function installClaudeInCt(key: string, address: string, port: number): Promise<void> {
-	const remote =
-		'mkdir -p /usr/local/lib/node_modules/@anthropic-ai /usr/local/bin && tar -x -C /usr/local/lib/node_modules/@anthropic-ai -f - && ' +
-		'ln -sf /usr/local/lib/node_modules/@anthropic-ai/claude-code/bin/claude.exe /usr/local/bin/claude && claude --version';
-	return new Promise((resolve, reject) => {
-		const tar = spawn('tar', ['-c', '-C', CLAUDE_PACKAGE_DIR, 'claude-code', 'claude-code-linux-x64'], { stdio: ['ignore', 'pipe', 'inherit'] });
-		const ssh = spawn('ssh', sshArgs(key, address, port, [remote]), { stdio: ['pipe', 'pipe', 'pipe'] });
-		let out = '';
-		ssh.stdout.on('data', (d: Buffer) => (out += d.toString()));
-		ssh.stderr.on('data', (d: Buffer) => (out += d.toString()));
-		tar.stdout.pipe(ssh.stdin);
-		ssh.on('exit', (code) => {
-			if (tar.exitCode === null) tar.kill('SIGKILL');
-			if (code === 0 && out.includes('Claude Code')) resolve();
-			else reject(new Error(`installing claude in ${address} failed (${code}): ${out.trim()}`));
-		});
-	});
+/** The binary at a host path the CTs see (hard link, or a copy across file systems); idempotent. */
+export function stagedBinary(): string {
+	const dir = path.join(STAGE_ROOT, claudeVersion());
+	const dest = path.join(dir, 'claude');
+	if (fs.existsSync(dest)) return dest;
+	fs.mkdirSync(dir, { recursive: true });
+	const src = path.join(CLAUDE_PACKAGE_DIR, 'claude-code-linux-x64/claude');
+	const tmp = `${dest}.${process.pid}`;
+	try {
+		fs.linkSync(src, tmp);
+	} catch {
+		fs.copyFileSync(src, tmp);
+	}
+	fs.renameSync(tmp, dest);
+	return dest;
+}
+
+/** Make `claude` run in the CT at `address` (root login with `key`); resolves once `claude --version` does. */
+export async function installClaudeInCt(key: string, address: string, port: number): Promise<void> {
+	const bin = stagedBinary();
+	const r = await ssh(key, address, port, `mkdir -p /usr/local/bin && ln -sfn '${bin}' /usr/local/bin/claude && claude --version`, 30_000);
+	if (r.code !== 0 || !r.stdout.includes('Claude Code')) throw new Error(`linking claude in ${address} failed (${r.code}): ${r.stdout}${r.stderr}`);
 }

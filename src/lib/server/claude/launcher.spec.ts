@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TASK_ROOT, cancelCommand, startCommand, tailCommand } from './launcher';
+
+const run = promisify(execFile);
+const ID = 'task-abcdefghij12';
+let dir: string | null = null;
+let group: number | null = null;
+
+afterEach(() => {
+	// A failed assertion must not leave the detached launcher behind: stop its group by its PID.
+	if (group) {
+		try {
+			process.kill(-group, 'SIGKILL');
+		} catch {
+			// already gone
+		}
+	}
+	group = null;
+	if (dir) fs.rmSync(dir, { recursive: true, force: true });
+	dir = null;
+});
+
+/** The commands with the task root moved to a temp dir, run by the same `sh` an environment has. */
+function local(cmd: string): string {
+	return cmd.replaceAll(TASK_ROOT, dir!);
+}
+
+// SSH runs a command with the user's login shell: bash for root on Debian, dash elsewhere.
+describe.each(['bash', 'sh'])('startCommand under %s', (shell) => {
+	it('returns at once with the PID of a detached session leader, and cancel kills its group', async () => {
+		dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-launcher-'));
+		fs.mkdirSync(path.join(dir, ID));
+		// A launcher that outlives the start by far, with a child in its group (as the CLI is).
+		fs.writeFileSync(path.join(dir, ID, 'run.sh'), 'echo $$ > "$(dirname "$0")/pid"\nsleep 30 &\nsleep 30\n');
+		const t0 = Date.now();
+		const { stdout } = await run(shell, ['-c', local(startCommand(ID))], { timeout: 10_000 });
+		expect(Date.now() - t0).toBeLessThan(3000);
+		const pid = Number(stdout.trim());
+		group = pid;
+		for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, ID, 'pid')); i++) await new Promise((r) => setTimeout(r, 20));
+		expect(Number(fs.readFileSync(path.join(dir, ID, 'pid'), 'utf8'))).toBe(pid);
+		const { stdout: ps } = await run('ps', ['-o', 'pgid=,sid=', '-p', String(pid)]);
+		expect(ps.trim().split(/\s+/).map(Number)).toEqual([pid, pid]);
+		expect((await run(shell, ['-c', local(cancelCommand(ID, 1))], { timeout: 10_000 })).stdout.trim()).toBe('killed');
+		// Nothing of the group runs any more (a zombie waiting for a reaper is dead already).
+		const { stdout: all } = await run('ps', ['-eo', 'pgid=,stat=']);
+		const alive = all.split('\n').map((l) => l.trim().split(/\s+/)).filter(([g, st]) => Number(g) === pid && !st.startsWith('Z'));
+		expect(alive).toEqual([]);
+	});
+});
+
+describe('tailCommand', () => {
+	it('follows by PID from the byte after the offset, polling often enough for a low latency', () => {
+		expect(tailCommand(ID, 10, 42)).toBe(`tail -c +11 -F -s 0.1 --pid=42 ${TASK_ROOT}/${ID}/out.jsonl`);
+		expect(tailCommand(ID, 0, null)).toBe(`tail -c +1 ${TASK_ROOT}/${ID}/out.jsonl`);
+		expect(() => tailCommand(ID, -1, null)).toThrow();
+	});
+});

@@ -1,0 +1,152 @@
+// Claude tasks in the browser, with the real CLI in a simulator CT against the local fake Messages API:
+// store an API key on /settings/claude, run a task from the environment's Claude page, watch it stream,
+// reload in the middle of the (slow) stream, see the whole transcript exactly once and the cost line, then
+// find it in /claude/sessions and on the dashboard. Screenshots of every Claude page at 1280 and 390 px go
+// to test-results/screens/claude-tasks-*.png.
+
+import { expect, test, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { installClaudeInCt } from '../helpers/claude-cli';
+import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { startSim, type RunningSim } from '../helpers/sim';
+import { REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+
+const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const API_KEY = 'sk-ant-api03-spyree2ekey00000000000000';
+const LINES = 60;
+const ANY_LINE = new RegExp(`^slow line \\d+/${LINES}$`);
+
+test.describe.configure({ mode: 'serial' });
+
+let fake: FakeAnthropic;
+let sim: RunningSim;
+let spyre: RunningSpyre;
+let page: Page;
+let envId = '';
+let taskUrl = '';
+
+/** Full-page screenshots at the desktop and the phone width. */
+async function shots(name: string): Promise<void> {
+	for (const width of [1280, 390]) {
+		await page.setViewportSize({ width, height: width === 1280 ? 800 : 844 });
+		await page.screenshot({ path: path.join(SCREENS, `claude-tasks-${name}-${width}.png`), fullPage: true });
+	}
+	await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test.beforeAll(async ({ browser }) => {
+	test.setTimeout(180_000);
+	fs.mkdirSync(SCREENS, { recursive: true });
+	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
+	sim = await startSim();
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url } } });
+	const cookie = await setupAdmin(spyre.url, 'admin', 'e2e-password-123');
+	const headers = { cookie, origin: spyre.url, 'content-type': 'application/json' };
+	const res = await fetch(`${spyre.url}/api/environments`, { method: 'POST', headers, body: JSON.stringify({ hostname: 'claude-e2e', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }) });
+	expect(res.status).toBe(202);
+	envId = ((await res.json()) as { id: string }).id;
+	let ip = '';
+	for (const end = Date.now() + 120_000; !ip && Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+		const env = (await (await fetch(`${spyre.url}/api/environments/${envId}`, { headers })).json()) as { status: string; ip: string | null };
+		if (env.status === 'running' && env.ip) ip = env.ip;
+	}
+	expect(ip).not.toBe('');
+	await installClaudeInCt(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ip, sim.simJson.sshPort);
+	const context = await browser.newContext();
+	await context.addCookies([{ name: SESSION_COOKIE, value: cookie.split('=')[1], url: spyre.url }]);
+	page = await context.newPage();
+});
+
+test.afterAll(async () => {
+	await page?.context().close();
+	await spyre?.stop();
+	await sim?.stop();
+	await fake?.stop();
+});
+
+test('the dashboard says Claude is not connected and offers to authenticate', async () => {
+	await page.goto(spyre.url);
+	const card = page.locator('section', { has: page.getByRole('heading', { name: 'Claude', level: 2 }) });
+	await expect(card.getByText('Not signed in')).toBeVisible();
+	await expect(card.getByRole('link', { name: 'Authenticate' })).toHaveAttribute('href', '/settings/claude');
+	await expect(card.getByText('No tasks yet.')).toBeVisible();
+	await shots('01-dashboard-idle');
+});
+
+test('the environment page refuses Run until Claude is connected', async () => {
+	await page.goto(`${spyre.url}/environments/${envId}/claude`);
+	await expect(page.getByRole('heading', { name: 'New Claude task' })).toBeVisible();
+	await expect(page.getByText(/Claude is not connected/)).toBeVisible();
+	await page.getByLabel('Prompt').fill('hello');
+	await expect(page.getByRole('button', { name: 'Run' })).toBeDisabled();
+	await expect(page.getByRole('status').getByRole('link', { name: 'Authenticate' })).toHaveAttribute('href', '/settings/claude');
+	await shots('02-env-unauthenticated');
+});
+
+test('an API key stored on /settings/claude connects Claude', async () => {
+	await page.goto(`${spyre.url}/settings/claude`);
+	await page.getByText('Use an API key instead').click();
+	await page.getByLabel('Anthropic API key').fill(API_KEY);
+	await page.getByRole('button', { name: 'Save API key' }).click();
+	await expect(page.getByTestId('claude-auth-state')).toHaveText('Authenticated', { timeout: 10_000 });
+	expect(await page.content()).not.toContain(API_KEY);
+});
+
+test('runs a task, streams it, survives a reload mid-stream and shows the whole transcript once', async () => {
+	test.setTimeout(90_000);
+	await page.goto(`${spyre.url}/environments/${envId}/claude`);
+	await page.getByLabel('Prompt').fill(`Count slowly [[slow: ${LINES}, 150]]`);
+	await page.getByLabel('Prompt').press('Tab');
+	// The fake's text blocks arrive 150 ms apart: the first ones show while the task still runs.
+	await page.getByText('Options').click();
+	await page.getByLabel('Snapshot the container first').uncheck();
+	await page.getByRole('button', { name: 'Run' }).click();
+	await expect(page).toHaveURL(/\?task=task-/);
+	taskUrl = page.url();
+	const transcript = page.getByLabel('Transcript of the task');
+	await expect(transcript.getByText(`slow line 3/${LINES}`)).toBeVisible({ timeout: 20_000 });
+	await expect(transcript.getByText('Working…')).toBeVisible();
+	await shots('03-env-streaming');
+
+	await page.reload();
+	await expect(transcript.getByText(ANY_LINE).first()).toBeVisible();
+	const seenAfterReload = await transcript.getByText(ANY_LINE).count();
+	expect(seenAfterReload).toBeLessThan(LINES);
+	await expect(transcript.getByText(`slow line ${LINES}/${LINES}`)).toBeVisible({ timeout: 30_000 });
+	await expect(transcript.locator('.result-line')).toHaveText(/Finished · \$\d+\.\d{4} · 1 turn · \d+\.\d s/);
+	// Every line exactly once, in order: the reload replayed what was stored, then went live.
+	const lines = await transcript.getByText(ANY_LINE).allTextContents();
+	expect(lines).toEqual(Array.from({ length: LINES }, (_, i) => `slow line ${i + 1}/${LINES}`));
+	await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+	// The history line follows the task it lists.
+	await expect(page.getByRole('link', { name: /^succeeded Count slowly/ })).toBeVisible();
+	await shots('04-env-finished');
+});
+
+test('the task is in /claude/sessions, whose transcript page shows it whole', async () => {
+	await page.goto(`${spyre.url}/claude`);
+	await expect(page).toHaveURL(/\/claude\/sessions$/);
+	const link = page.getByRole('link', { name: /Count slowly/ });
+	await expect(link).toBeVisible();
+	await shots('05-sessions');
+	await link.click();
+	await expect(page).toHaveURL(/\/claude\/sessions\/task-/);
+	const transcript = page.getByLabel('Transcript of the task');
+	await expect(transcript.getByText(`slow line ${LINES}/${LINES}`)).toBeVisible();
+	await expect(transcript.locator('.result-line')).toContainText('Finished');
+	await shots('06-session-transcript');
+});
+
+test('the dashboard shows Claude connected and the task, linking to its transcript', async () => {
+	await page.goto(spyre.url);
+	const card = page.locator('section', { has: page.getByRole('heading', { name: 'Claude', level: 2 }) });
+	await expect(card.getByText('Authenticated')).toBeVisible();
+	await expect(card.getByRole('link', { name: /Authenticate/ })).toHaveCount(0);
+	const line = card.getByRole('link', { name: /Count slowly/ });
+	await expect(line).toBeVisible();
+	await shots('07-dashboard-tasks');
+	await line.click();
+	await expect(page).toHaveURL(new RegExp(`/claude/sessions/${new URL(taskUrl).searchParams.get('task')}$`));
+});

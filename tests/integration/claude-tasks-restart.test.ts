@@ -1,0 +1,136 @@
+// Spyre restarted mid-task, through the built server: two real-CLI tasks stream from a simulator CT while
+// Spyre stops and starts again on the same data. Zero lines lost, counted three ways: the lines the fake
+// API made the CLI print (init + one per text block + result), the lines of the output file in the CT,
+// and the stored events (contiguous seqs, exact texts, no duplicate). The short task ends while Spyre is
+// down and is completed from its file; a client reconnecting with ?after=SEQ gets exactly what it missed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installClaudeInCt } from '../helpers/claude-cli';
+import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
+import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+
+const API_KEY = 'sk-ant-api03-spyrerestartkey000000000';
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const PASSWORD = 'correct-horse-battery';
+const LONG = 200;
+const SHORT = 25;
+
+let fake: FakeAnthropic;
+let sim: RunningSim;
+let spyre: RunningSpyre;
+let cookie = '';
+let envId = '';
+let envIp = '';
+
+function api(method: string, pathname: string, body?: unknown) {
+	return fetch(`${spyre.url}${pathname}`, {
+		method,
+		headers: { origin: spyre.url, cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+		body: body === undefined ? undefined : JSON.stringify(body)
+	});
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (ok(v)) return v;
+		if (Date.now() > deadline) throw new Error(`timed out; last ${JSON.stringify(v).slice(0, 400)}`);
+		await new Promise((r) => setTimeout(r, 200));
+	}
+}
+
+const task = async (id: string) => ((await (await api('GET', `/api/claude/tasks/${id}`)).json()) as { task: TaskView }).task;
+const stored = async (id: string) => ((await (await api('GET', `/api/claude/tasks/${id}/events?after=0`)).json()) as { events: TaskEvent[] }).events;
+const inCt = (cmd: string) => sshCmd(`${spyre.dataDir}/ssh/id_ed25519`, envIp, sim.simJson.sshPort, cmd);
+
+function texts(events: Array<Pick<TaskEvent, 'type' | 'data'>>): string[] {
+	return events
+		.filter((e) => e.type === 'assistant')
+		.flatMap((e) => ((e.data.message as { content: Array<{ type: string; text?: string }> }).content ?? []).filter((c) => c.type === 'text').map((c) => c.text!));
+}
+
+const slowLines = (n: number) => Array.from({ length: n }, (_, i) => `slow line ${i + 1}/${n}`);
+
+async function dispatch(prompt: string): Promise<TaskView> {
+	const res = await api('POST', '/api/claude/tasks', { environmentId: envId, prompt, options: { snapshot: false } });
+	expect(res.status, await res.clone().text()).toBe(201);
+	return ((await res.json()) as { task: TaskView }).task;
+}
+
+function taskSocket(id: string, after: number): Promise<EventsClient> {
+	return openEvents(spyre.url, cookie, after, { path: `/api/claude/${id}` });
+}
+
+const seqsOf = (c: EventsClient) => c.messages.filter((m) => (m as { kind?: string }).kind === 'event').map((m) => (m as unknown as TaskEvent).seq);
+
+beforeAll(async () => {
+	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
+	sim = await startSim();
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
+	cookie = await setupAdmin(spyre.url, 'admin', PASSWORD);
+	expect((await api('POST', '/auth/claude/api-key', { apiKey: API_KEY })).status).toBe(200);
+	const res = await api('POST', '/api/environments', { hostname: 'claude-restart', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
+	expect(res.status).toBe(202);
+	envId = ((await res.json()) as { id: string }).id;
+	const env = await waitFor(async () => (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; ip: string | null }, (e) => e.status === 'running' && !!e.ip, 120_000);
+	envIp = env.ip!;
+	await installClaudeInCt(`${spyre.dataDir}/ssh/id_ed25519`, envIp, sim.simJson.sshPort);
+}, 180_000);
+
+afterAll(async () => {
+	await spyre?.stop();
+	await sim?.stop();
+	await fake?.stop();
+});
+
+describe('a Spyre restart mid-task', () => {
+	it('loses zero lines: a running task is re-attached at its offset, one that ended meanwhile completes from its file', async () => {
+		const long = await dispatch(`[[slow: ${LONG}, 120]]`);
+		const before = await taskSocket(long.id, 0);
+		await before.waitFor((m) => (m as { kind?: string }).kind === 'event' && texts([m as unknown as TaskEvent]).includes('slow line 5/' + LONG), 30_000);
+		const short = await dispatch(`[[slow: ${SHORT}, 60]]`);
+		await waitFor(() => stored(short.id), (evs) => texts(evs).length >= 3, 20_000);
+
+		// Down while both stream; the short one (25 × 60 ms) ends before Spyre is back.
+		const stopped = await spyre.stop({ keepData: true });
+		expect(stopped.code).not.toBeNull();
+		const closed = await before.closed;
+		expect(closed.code).not.toBe(1000);
+		const seen = seqsOf(before);
+		expect(seen.length).toBeGreaterThan(0);
+		const lastSeen = seen.at(-1)!;
+		await waitFor(async () => (await inCt(`cat /var/lib/spyre/claude/${short.id}/exit 2>/dev/null || echo none`)).stdout.trim(), (s) => s === '0', 20_000);
+		expect((await inCt(`cat /var/lib/spyre/claude/${long.id}/exit 2>/dev/null || echo none`)).stdout.trim()).toBe('none');
+
+		spyre = await startSpyre({ mode: 'built', reuse: spyre });
+		cookie = await login(spyre.url, 'admin', PASSWORD);
+
+		// The reconnecting client asks for what came after the last line it saw, and gets exactly that.
+		const after = await taskSocket(long.id, lastSeen);
+		const done = await waitFor(() => task(long.id), (t) => t.status !== 'running', 90_000);
+		expect(done.status, done.error ?? '').toBe('succeeded');
+		await after.waitFor((m) => (m as { kind?: string }).kind === 'event' && (m as unknown as TaskEvent).type === 'result', 10_000);
+		const resumedSeqs = seqsOf(after);
+		expect(resumedSeqs[0]).toBe(lastSeen + 1);
+		expect([...seen, ...resumedSeqs]).toEqual(Array.from({ length: done.lastSeq }, (_, i) => i + 1));
+		after.close();
+
+		const shortDone = await waitFor(() => task(short.id), (t) => t.status !== 'running', 30_000);
+		expect(shortDone.status, shortDone.error ?? '').toBe('succeeded');
+
+		for (const [t, n] of [
+			[done, LONG],
+			[shortDone, SHORT]
+		] as const) {
+			const evs = await stored(t.id);
+			// What the fake made the CLI print: its init line, one line per text block, the result line.
+			expect(evs.map((e) => e.type)).toEqual(['system', ...Array(n).fill('assistant'), 'result']);
+			expect(texts(evs)).toEqual(slowLines(n));
+			expect(evs.map((e) => e.seq)).toEqual(evs.map((_, i) => i + 1));
+			// And what the CLI really wrote in the CT, line for line.
+			expect(Number((await inCt(`wc -l < /var/lib/spyre/claude/${t.id}/out.jsonl`)).stdout.trim())).toBe(evs.length);
+		}
+	}, 240_000);
+});
