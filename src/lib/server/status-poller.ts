@@ -6,7 +6,8 @@ import { getProxmox } from './proxmox';
 import { messageOf } from './errors';
 import * as events from './events';
 import { singleton } from './singleton';
-import { listEnvironments, updateEnvironment } from './environments/repo';
+import { updateEnvironment } from './environments/repo';
+import { allRows } from './environments/rows-cache';
 import { isBusy, rowView } from './environments/lifecycle';
 import { BUSY_STATUSES } from '$lib/types/environments';
 import type { ClusterResource } from '$lib/types/proxmox';
@@ -17,8 +18,14 @@ const poller = singleton('status-poller', () => ({
 	timer: null as NodeJS.Timeout | null,
 	lastSignature: '',
 	lastError: null as string | null,
-	polls: 0
+	polls: 0,
+	/** CPU time (user + system, on this process) of the last completed poll, in ms. */
+	lastCpuMs: 0,
+	lastRows: 0
 }));
+
+// SPYRE_POLL_STATS=1 logs each poll's CPU cost: the benchmark reads it from the built server's output.
+const logStats = process.env.SPYRE_POLL_STATS === '1';
 
 function signature(resources: ClusterResource[]): string {
 	return resources
@@ -29,6 +36,19 @@ function signature(resources: ClusterResource[]): string {
 
 /** One poll. Exported for tests and the benchmark. */
 export async function pollOnce(): Promise<void> {
+	// process.cpuUsage counts the whole process, so a page served during the poll's await counts too;
+	// the benchmark polls an otherwise idle server.
+	const cpu = process.cpuUsage();
+	try {
+		await poll();
+	} finally {
+		const used = process.cpuUsage(cpu);
+		poller.lastCpuMs = (used.user + used.system) / 1000;
+		if (logStats) console.log(`[spyre] status poll: ${poller.lastRows} rows, ${poller.lastCpuMs.toFixed(2)} ms CPU`);
+	}
+}
+
+async function poll(): Promise<void> {
 	poller.polls++;
 	let resources: ClusterResource[];
 	try {
@@ -43,7 +63,9 @@ export async function pollOnce(): Promise<void> {
 	poller.lastError = null;
 
 	const byVmid = new Map(resources.filter((r) => r.type === 'lxc').map((r) => [r.vmid, r]));
-	for (const row of listEnvironments()) {
+	const rows = allRows();
+	poller.lastRows = rows.length;
+	for (const row of rows) {
 		if (row.vmid === null || isBusy(row.id) || BUSY_STATUSES.includes(row.status)) continue;
 		const live = byVmid.get(row.vmid);
 		let next = row.status;
@@ -73,6 +95,6 @@ export function stopPoller(): void {
 	poller.timer = null;
 }
 
-export function pollerStats(): { polls: number; lastError: string | null } {
-	return { polls: poller.polls, lastError: poller.lastError };
+export function pollerStats(): { polls: number; lastError: string | null; lastCpuMs: number } {
+	return { polls: poller.polls, lastError: poller.lastError, lastCpuMs: poller.lastCpuMs };
 }
