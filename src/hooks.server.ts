@@ -5,7 +5,7 @@
 import { isHttpError, isRedirect, json, redirect, text, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
-import { SESSION_COOKIE, cookieOptions, isSetUp, validateSession } from '$lib/server/auth';
+import { SESSION_COOKIE, cookieOptions, isSetUp, sessionCookieScope, validateSession } from '$lib/server/auth';
 import { startAuthAuditFlush } from '$lib/server/auth-audit-flush';
 import { startClaudeAuth } from '$lib/server/claude/auth-health';
 import { getConfig } from '$lib/server/env-config';
@@ -36,7 +36,7 @@ const guard: Handle = async ({ event, resolve }) => {
 };
 
 /** Paths that never need a session. `/setup` is public only while there are no users. */
-const PUBLIC_PATHS = new Set(['/login', '/healthz', '/auth/claude/callback']);
+const PUBLIC_PATHS = new Set(['/login', '/healthz', '/auth/claude/callback', '/auth/forward']);
 
 const authenticate: Handle = async ({ event, resolve }) => {
 	const token = event.cookies.get(SESSION_COOKIE);
@@ -44,9 +44,9 @@ const authenticate: Handle = async ({ event, resolve }) => {
 	event.locals.user = session?.user ?? null;
 	event.locals.sessionHash = session?.tokenHash ?? null;
 	if (session?.renewed && token) {
-		event.cookies.set(SESSION_COOKIE, token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
+		event.cookies.set(SESSION_COOKIE, token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
 	} else if (token && !session) {
-		event.cookies.delete(SESSION_COOKIE, { path: '/' });
+		event.cookies.delete(SESSION_COOKIE, sessionCookieScope(getConfig().server.cookieDomain));
 	}
 	return resolve(event);
 };

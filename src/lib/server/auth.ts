@@ -271,9 +271,14 @@ export function cookieFromHeader(header: string | undefined, name: string): stri
 	return null;
 }
 
-export function cookieOptions(secure: boolean, expiresAt: number) {
+/** Path and (with service subdomains) Domain of the session cookie; deleting it needs the same scope. */
+export function sessionCookieScope(domain?: string): { path: '/'; domain?: string } {
+	return domain ? { path: '/', domain } : { path: '/' };
+}
+
+export function cookieOptions(secure: boolean, expiresAt: number, domain?: string) {
 	return {
-		path: '/',
+		...sessionCookieScope(domain),
 		httpOnly: true,
 		sameSite: 'lax' as const,
 		secure,

@@ -186,6 +186,14 @@ function crossFieldProblems(raw: Record<string, unknown>): string[] {
 
 type RawConfig = z.infer<typeof schema>;
 
+/** base_domain when Spyre's own host name is base_domain or under it; a cookie cannot be scoped to a domain its host is not in. */
+export function cookieDomainFor(publicUrl: string, baseDomain: string | undefined): string | undefined {
+	if (!baseDomain) return undefined;
+	const base = baseDomain.toLowerCase();
+	const host = new URL(publicUrl).hostname.toLowerCase();
+	return host === base || host.endsWith(`.${base}`) ? base : undefined;
+}
+
 /** Plain-language messages for zod's built-in checks ("is required", "must be a number, got text"). */
 function friendlyIssue(issue: z.core.$ZodRawIssue): string | undefined {
 	if (issue.code === 'invalid_type') {
@@ -202,7 +210,15 @@ function friendlyIssue(issue: z.core.$ZodRawIssue): string | undefined {
 
 export interface SpyreConfig {
 	readonly configPath: string;
-	readonly server: { host: string; port: number; publicUrl: string; dataDir: string; secureCookies: boolean };
+	readonly server: {
+		host: string;
+		port: number;
+		publicUrl: string;
+		dataDir: string;
+		secureCookies: boolean;
+		/** Session cookie Domain: caddy.base_domain when Spyre's host is in it (service subdomains need the cookie). */
+		cookieDomain?: string;
+	};
 	readonly database: { path: string };
 	/** Where user environment configs live (may be a git checkout); default <data_dir>/configs. */
 	readonly configs: { dir: string };
@@ -339,7 +355,8 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 			port: cfg.server.port,
 			publicUrl: cfg.server.public_url.replace(/\/+$/, ''),
 			dataDir: cfg.server.data_dir,
-			secureCookies: new URL(cfg.server.public_url).protocol === 'https:'
+			secureCookies: new URL(cfg.server.public_url).protocol === 'https:',
+			cookieDomain: cookieDomainFor(cfg.server.public_url, cfg.caddy?.base_domain)
 		},
 		database: { path: cfg.database.path ?? path.join(cfg.server.data_dir, 'spyre.db') },
 		configs: { dir: cfg.configs.dir ?? path.join(cfg.server.data_dir, 'configs') },

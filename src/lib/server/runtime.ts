@@ -64,6 +64,13 @@ export function start(): void {
 			onShutdown(() => bridge.stopFollowing());
 		})
 		.catch((err) => console.error('[spyre] recovering Claude tasks failed:', messageOf(err)));
+	// Service URLs through Caddy: re-apply routes from the services table, then health probes.
+	void import('./proxy-manager')
+		.then((proxy) => {
+			proxy.startProxyManager();
+			onShutdown(() => proxy.stopProxyManager());
+		})
+		.catch((err) => console.error('[spyre] starting the proxy manager failed:', messageOf(err)));
 	for (const hook of lifecycle.onStart) void Promise.resolve(hook()).catch(logHookError('start'));
 }
 

@@ -41,7 +41,7 @@ export const actions: Actions = {
 			return fail(400, { username, error: 'Wrong username or password.' });
 		}
 		const session = createSession(result.user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
-		cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
+		cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
 		audit.record({ userId: result.user.id, username: result.user.username, ip }, 'auth.login', result.user.username, 'success');
 		redirect(303, safeNext(url.searchParams.get('next')));
 	}

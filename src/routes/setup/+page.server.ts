@@ -42,7 +42,7 @@ export const actions: Actions = {
 			const user = await createFirstAdmin(username, password);
 			forgetSetupCode();
 			const session = createSession(user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
-			cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt));
+			cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
 			audit.record({ userId: user.id, username: user.username, ip }, 'auth.setup', user.username, 'success', 'created the admin account');
 		} catch (err) {
 			audit.record({ username, ip }, 'auth.setup', username, 'failure', isSpyreError(err) ? err.message : 'error');

@@ -35,6 +35,10 @@ export function destroyEnvironment(id: string, actor: AuditActor): EnvironmentRo
 				else run.event('status', `CT ${row.vmid} no longer exists on Proxmox; removing Spyre's record.`);
 			}
 			void ssh.getSshPool().close(row.id).catch(() => {});
+			// Take its service routes out of Caddy; a failure is retried on the proxy manager's next tick.
+			await import('../proxy-manager')
+				.then((proxy) => proxy.servicesRemoved(row.id))
+				.catch((err) => run.event('warning', `Service routes were not removed yet: ${(err as Error).message}`));
 			run.step('done', `${row.hostname} is destroyed`);
 			removed(row);
 		},

@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
 import * as environments from '$lib/server/environments';
+import { serviceViews } from '$lib/server/proxy-manager';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, depends }) => {
@@ -9,6 +10,7 @@ export const load: PageServerLoad = async ({ params, depends }) => {
 	return {
 		environment: await environments.loadEnvironmentView(row),
 		hostKey: row.host_key_fingerprint,
-		run: environments.latestRun(row.id)
+		run: environments.latestRun(row.id),
+		services: serviceViews(row.id)
 	};
 };
