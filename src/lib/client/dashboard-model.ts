@@ -1,0 +1,219 @@
+// What the dashboard draws, and how live events change it. Pure functions over plain data, so the same
+// snapshot plus the same events give the same picture, and the rules are testable without a browser.
+// The server builds the snapshot (src/lib/server/dashboard.ts); the rune store applies events to it.
+
+import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunPhase, type RunStatus } from '$lib/types/environments';
+
+/** The little of an environment the dashboard needs to count it and charge it to its node. */
+export interface EnvLite {
+	id: string;
+	hostname: string;
+	status: EnvironmentStatus;
+	node: string;
+	cores: number;
+	memoryMb: number;
+	diskGb: number;
+}
+
+/** A node's state and capacity, plus what guests Spyre does not manage already take of it. */
+export interface NodeBase {
+	node: string;
+	status: 'online' | 'offline' | 'unknown';
+	maxcpu: number;
+	/** Bytes, as Proxmox reports them. */
+	maxmem: number;
+	maxdisk: number;
+	/** Unmanaged CTs and VMs on the node: counted, and their sizes charged, but never changed live. */
+	other: { guests: number; cores: number; memoryMb: number; diskGb: number };
+}
+
+export interface NodeUsage {
+	node: string;
+	status: NodeBase['status'];
+	guests: number;
+	environments: number;
+	cores: { used: number; max: number };
+	memoryMb: { used: number; max: number };
+	diskGb: { used: number; max: number };
+}
+
+export interface ProvisionItem {
+	runId: number;
+	environmentId: string;
+	hostname: string;
+	status: RunStatus;
+	phase: RunPhase | null;
+	step: string | null;
+	percent: number | null;
+	error: string | null;
+	configName: string | null;
+	startedAt: number;
+	finishedAt: number | null;
+}
+
+/** One audit row as the dashboard shows it: no client IP, no free-text detail. */
+export interface ActivityItem {
+	id: number;
+	ts: number;
+	username: string | null;
+	action: string;
+	target: string | null;
+	outcome: 'success' | 'failure' | 'denied';
+}
+
+export interface LastTerminal {
+	environmentId: string;
+	hostname: string;
+	ts: number;
+}
+
+export type CountGroup = 'running' | 'busy' | 'stopped' | 'error' | 'unknown';
+
+export const COUNT_GROUPS: ReadonlyArray<{ id: CountGroup; label: string }> = [
+	{ id: 'running', label: 'Running' },
+	{ id: 'busy', label: 'In progress' },
+	{ id: 'stopped', label: 'Stopped' },
+	{ id: 'error', label: 'Error' },
+	{ id: 'unknown', label: 'Unknown' }
+];
+
+/** Finished provisions kept beside the running ones (the list is a glance, not the history). */
+export const RECENT_PROVISIONS = 5;
+
+export function groupOf(status: EnvironmentStatus): CountGroup {
+	if (status === 'running') return 'running';
+	if (status === 'stopped') return 'stopped';
+	if (status === 'error' || status === 'missing') return 'error';
+	if (BUSY_STATUSES.includes(status)) return 'busy';
+	return 'unknown';
+}
+
+export function countByGroup(envs: readonly EnvLite[]): Record<CountGroup, number> {
+	const counts: Record<CountGroup, number> = { running: 0, busy: 0, stopped: 0, error: 0, unknown: 0 };
+	for (const e of envs) counts[groupOf(e.status)]++;
+	return counts;
+}
+
+export function liteOf(view: EnvironmentView): EnvLite {
+	return {
+		id: view.id,
+		hostname: view.hostname,
+		status: view.status,
+		node: view.node,
+		cores: view.cores ?? 0,
+		memoryMb: view.memoryMb ?? 0,
+		diskGb: view.diskGb ?? 0
+	};
+}
+
+/** Replace the environment in place, or add it (a new one, created anywhere). */
+export function upsertEnv(envs: readonly EnvLite[], view: EnvironmentView): EnvLite[] {
+	const lite = liteOf(view);
+	const i = envs.findIndex((e) => e.id === lite.id);
+	if (i === -1) return [...envs, lite];
+	const next = envs.slice();
+	next[i] = lite;
+	return next;
+}
+
+export function removeEnv(envs: readonly EnvLite[], id: string): EnvLite[] {
+	return envs.filter((e) => e.id !== id);
+}
+
+/** Each node's capacity against what its guests are given (allocation, not live use). */
+export function nodeUsage(nodes: readonly NodeBase[], envs: readonly EnvLite[]): NodeUsage[] {
+	return nodes.map((n) => {
+		const mine = envs.filter((e) => e.node === n.node);
+		const sum = (f: (e: EnvLite) => number) => mine.reduce((acc, e) => acc + f(e), 0);
+		return {
+			node: n.node,
+			status: n.status,
+			guests: n.other.guests + mine.length,
+			environments: mine.length,
+			cores: { used: n.other.cores + sum((e) => e.cores), max: n.maxcpu },
+			memoryMb: { used: n.other.memoryMb + sum((e) => e.memoryMb), max: Math.round(n.maxmem / 2 ** 20) },
+			diskGb: { used: n.other.diskGb + sum((e) => e.diskGb), max: Math.round(n.maxdisk / 2 ** 30) }
+		};
+	});
+}
+
+/** Running first (oldest first, as they started), then the newest finished, at most RECENT_PROVISIONS. */
+export function orderProvisions(items: readonly ProvisionItem[]): ProvisionItem[] {
+	const running = items.filter((p) => p.status === 'running').sort((a, b) => a.startedAt - b.startedAt);
+	const done = items
+		.filter((p) => p.status !== 'running')
+		.sort((a, b) => (b.finishedAt ?? b.startedAt) - (a.finishedAt ?? a.startedAt))
+		.slice(0, RECENT_PROVISIONS);
+	return [...running, ...done];
+}
+
+/** The `env.log` payload: one run event, with the run it belongs to. */
+export interface RunLogData {
+	id: string;
+	runId: number;
+	runKind: string;
+	ts: number;
+	phase?: RunPhase;
+	step: string | null;
+	percent?: number;
+	kind: string;
+}
+
+/** The `env.run` payload: a run ended. */
+export interface RunEndData {
+	id: string;
+	runId: number;
+	runKind: string;
+	status: RunStatus;
+	error: string | null;
+}
+
+/** A provision run moved: update its progress, or start showing it (a run begun anywhere). */
+export function applyRunLog(items: readonly ProvisionItem[], d: RunLogData, hostnameOf: (id: string) => string | null): ProvisionItem[] {
+	if (d.runKind !== 'provision') return items as ProvisionItem[];
+	const i = items.findIndex((p) => p.runId === d.runId);
+	if (i === -1) {
+		const hostname = hostnameOf(d.id);
+		if (hostname === null) return items as ProvisionItem[];
+		const fresh: ProvisionItem = {
+			runId: d.runId,
+			environmentId: d.id,
+			hostname,
+			status: 'running',
+			phase: d.phase ?? null,
+			step: d.kind === 'step' ? d.step : null,
+			percent: d.percent ?? null,
+			error: null,
+			configName: null,
+			startedAt: d.ts,
+			finishedAt: null
+		};
+		return orderProvisions([...items, fresh]);
+	}
+	const p = items[i];
+	// Events after the end (a late line) never reopen a finished run.
+	if (p.status !== 'running') return items as ProvisionItem[];
+	const next = items.slice();
+	next[i] = {
+		...p,
+		phase: d.phase ?? p.phase,
+		step: d.kind === 'step' && d.step ? d.step : p.step,
+		percent: typeof d.percent === 'number' ? d.percent : p.percent
+	};
+	return next;
+}
+
+export function applyRunEnd(items: readonly ProvisionItem[], d: RunEndData, now: number): ProvisionItem[] {
+	if (d.runKind !== 'provision') return items as ProvisionItem[];
+	const i = items.findIndex((p) => p.runId === d.runId);
+	if (i === -1) return items as ProvisionItem[];
+	const next = items.slice();
+	const p = items[i];
+	next[i] = { ...p, status: d.status, error: d.error, finishedAt: now, percent: d.status === 'succeeded' ? 100 : p.percent };
+	return orderProvisions(next);
+}
+
+/** A destroyed environment's runs go with it (the database deletes them too). */
+export function removeEnvRuns(items: readonly ProvisionItem[], id: string): ProvisionItem[] {
+	return items.filter((p) => p.environmentId !== id);
+}
