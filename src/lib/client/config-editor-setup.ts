@@ -34,7 +34,8 @@ const theme = EditorView.theme(
 		'.cm-content': { caretColor: '#38bdf8' },
 		'.cm-cursor, .cm-dropCursor': { borderLeftColor: '#38bdf8' },
 		'&.cm-focused .cm-selectionBackground, .cm-selectionBackground, .cm-content ::selection': { backgroundColor: '#1e3a5f' },
-		'.cm-gutters': { backgroundColor: '#0a101d', color: '#64748b', border: 'none', borderRight: '1px solid #1f2b45' },
+		// Line numbers and comments at #7a889e: at least 4.5:1 on every editor background (WCAG AA).
+		'.cm-gutters': { backgroundColor: '#0a101d', color: '#7a889e', border: 'none', borderRight: '1px solid #1f2b45' },
 		'.cm-activeLine': { backgroundColor: '#0e1628' },
 		'.cm-activeLineGutter': { backgroundColor: '#111a2e', color: '#cbd5e1' },
 		'.cm-tooltip': { backgroundColor: '#111a2e', border: '1px solid #1f2b45', color: '#e2e8f0' },
@@ -57,7 +58,7 @@ const highlight = HighlightStyle.define([
 	{ tag: [t.propertyName, t.definition(t.propertyName)], color: '#7dd3fc' },
 	{ tag: [t.string, t.special(t.string)], color: '#a5d6a7' },
 	{ tag: [t.number, t.bool, t.null, t.atom], color: '#fbbf24' },
-	{ tag: t.comment, color: '#64748b', fontStyle: 'italic' },
+	{ tag: t.comment, color: '#7a889e', fontStyle: 'italic' },
 	{ tag: [t.keyword, t.typeName, t.labelName], color: '#c4b5fd' },
 	{ tag: [t.punctuation, t.separator, t.bracket, t.squareBracket, t.brace], color: '#94a3b8' },
 	{ tag: [t.meta, t.processingInstruction], color: '#f0abfc' },
@@ -143,7 +144,11 @@ export function createEditor(parent: HTMLElement, opts: EditorOptions): EditorVi
 			if (u.docChanged) opts.onchange(u.state.doc.toString());
 		})
 	];
-	if (opts.readOnly) extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
+	// A read-only editor is not contenteditable, so nothing in it takes focus; tabindex lets a keyboard
+	// user reach the text and scroll it.
+	if (opts.readOnly) {
+		extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false), EditorView.contentAttributes.of({ tabindex: '0' }));
+	}
 	return new EditorView({ parent, state: EditorState.create({ doc: opts.doc, extensions }) });
 }
 
