@@ -4,6 +4,8 @@
 #   ./setup.sh          production install on Debian/Ubuntu (systemd service, environment.yaml, SSH key)
 #   ./setup.sh demo     run Spyre locally against the bundled Proxmox simulator (foreground; Ctrl-C stops)
 #   ./setup.sh test     install everything the tests need and run the whole suite
+#   ./setup.sh upgrade  pull, install, build, restart; rolls back if /healthz fails (--help for options)
+#   ./setup.sh backup [DIR]  online backup of the database, configs, environment.yaml and SSH keys
 #
 # Idempotent: every step checks before it acts. Works as root or through sudo.
 set -euo pipefail
@@ -220,6 +222,14 @@ prompt_value() {
 	printf -v "$var" '%s' "$answer"
 }
 
+# install_state — a digest of what the service runs from (unit, config, token, build, npm install).
+install_state() {
+	{
+		$SUDO cat /etc/systemd/system/spyre.service "$ROOT/environment.yaml" /etc/spyre/proxmox-token 2>/dev/null || true
+		stat -c '%n %Y' build/handler.js node_modules/.package-lock.json 2>/dev/null || true
+	} | sha256sum
+}
+
 cmd_install() {
 	local public_url="${SPYRE_PUBLIC_URL:-}" pve_url="${SPYRE_PROXMOX_URL:-}" node="${SPYRE_PROXMOX_NODE:-}"
 	local token_id="${SPYRE_PROXMOX_TOKEN_ID:-}" token_secret="${SPYRE_PROXMOX_TOKEN_SECRET:-}"
@@ -247,6 +257,8 @@ cmd_install() {
 
 	command -v systemctl >/dev/null 2>&1 || die "systemd is required for the production install (try ./setup.sh demo instead)"
 	check_node
+	local before_state
+	before_state="$(install_state)"
 	apt_install openssh-client tmux openssl python3 make g++
 	npm_install
 	build_app
@@ -318,7 +330,12 @@ YAML
 	sed -e "s#@ROOT@#$ROOT#g" -e "s#@DATA_DIR@#$data_dir#g" -e "s#@PORT@#$port#g" deploy/spyre.service | $SUDO tee /etc/systemd/system/spyre.service >/dev/null
 	$SUDO systemctl daemon-reload
 	$SUDO systemctl enable --now spyre.service
-	$SUDO systemctl restart spyre.service
+	# Restart only when something it runs from changed: a re-run of ./setup.sh must not drop sessions.
+	if [ "$(install_state)" != "$before_state" ]; then
+		$SUDO systemctl restart spyre.service
+	else
+		say "Nothing changed; spyre.service keeps running"
+	fi
 	say "Spyre is running on 127.0.0.1:$port. Put deploy/Caddyfile in front of it for TLS; then open ${public_url:-your public URL}."
 	say "First sign-in: /setup asks for a one-time setup code that only the server's log shows:"
 	echo "    sudo journalctl -u spyre --since '5 min ago' | grep 'setup code'"
@@ -326,11 +343,164 @@ YAML
 	$SUDO cat "$data_dir/ssh/id_ed25519.pub"
 }
 
+# ---------------------------------------------------------------------------------------------------
+# ./setup.sh backup [DIR] and ./setup.sh upgrade
+
+usage_upgrade_backup() {
+	cat <<'TXT'
+Upgrade (run in the checkout the service runs from, as root or through sudo):
+  ./setup.sh upgrade [--force] [--backup-dir DIR]
+      git pull --ff-only, a backup first, npm install, build, restart spyre.service (the app migrates its
+      database on start), then GET /healthz for up to 60 s. On failure: the previous commit and build come
+      back, the pre-upgrade database too if a migration ran, and the command exits non-zero.
+      --force rebuilds and restarts even when the pull brought nothing new.
+Backup:
+  ./setup.sh backup [DIR] [--config FILE] [--with-secrets]
+      DIR defaults to /var/backups/spyre. Writes DIR/spyre-backup-YYYYmmdd-HHMMSS.tar.gz (mode 0600): an
+      online SQLite snapshot (spyre.db; Spyre keeps running), the configs dir, environment.yaml and the SSH
+      key pair, plus manifest.json. The Proxmox token secret and the Claude credential are left out (an
+      inline token_secret is replaced) unless --with-secrets. FILE defaults to $SPYRE_CONFIG, else
+      ./environment.yaml. Restore: stop spyre, untar, copy spyre.db to database.path (remove its -wal/-shm).
+TXT
+}
+
+BACKUP_FILE=""
+cmd_backup() {
+	local dir="" cfg="${SPYRE_CONFIG:-$ROOT/environment.yaml}" secrets=""
+	while [ $# -gt 0 ]; do
+		case "$1" in
+			--config) cfg="$2"; shift 2 ;;
+			--with-secrets) secrets="--with-secrets"; shift ;;
+			-h|--help) usage_upgrade_backup; exit 0 ;;
+			-*) die "unknown option $1 (see ./setup.sh --help)" ;;
+			*) [ -z "$dir" ] || die "one backup directory only"; dir="$1"; shift ;;
+		esac
+	done
+	dir="${dir:-/var/backups/spyre}"
+	check_node
+	[ -d node_modules/better-sqlite3 ] || npm_install
+	# umask 077: the staging copy and the archive hold SSH private keys and the whole database.
+	local stage old_umask
+	old_umask="$(umask)"
+	umask 077
+	mkdir -p "$dir"
+	stage="$(mktemp -d "${TMPDIR:-/tmp}/spyre-backup.XXXXXX")"
+	local archive
+	archive="$dir/spyre-backup-$(date -u +%Y%m%d-%H%M%S).tar.gz"
+	if ! node scripts/backup-db.mjs stage "$cfg" "$stage" $secrets >/dev/null; then
+		rm -rf "$stage"; umask "$old_umask"; die "backup failed (nothing written to $dir)"
+	fi
+	# Written beside its final name, then renamed, so DIR never holds a half-written archive.
+	tar -C "$stage" -czf "$archive.partial" .
+	chmod 600 "$archive.partial"
+	mv "$archive.partial" "$archive"
+	rm -rf "$stage"
+	umask "$old_umask"
+	BACKUP_FILE="$archive"
+	say "Backup written: $archive${secrets:+ (includes secrets)}"
+}
+
+# run_git ARGS... — git as the checkout's owner: git refuses a repository owned by someone else
+# ("dubious ownership"), and a pull as root would leave root-owned files in a user's checkout.
+run_git() {
+	local owner
+	owner="$(stat -c %U "$ROOT")"
+	if [ "$(id -un)" = "$owner" ]; then git -C "$ROOT" "$@"
+	elif [ "$(id -u)" -eq 0 ]; then runuser -u "$owner" -- git -C "$ROOT" "$@"
+	else sudo -u "$owner" git -C "$ROOT" "$@"; fi
+}
+
+# healthy PORT SECONDS — true once GET /healthz answers 200 within SECONDS.
+healthy() {
+	node -e '
+		const [port, secs] = process.argv.slice(1).map(Number);
+		const end = Date.now() + secs * 1000;
+		(async () => {
+			for (;;) {
+				try { if ((await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3000) })).ok) process.exit(0); } catch {}
+				if (Date.now() > end) process.exit(1);
+				await new Promise((r) => setTimeout(r, 500));
+			}
+		})();' "$1" "$2"
+}
+
+db_version() { node scripts/backup-db.mjs info "$1" | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).userVersion'; }
+
+cmd_upgrade() {
+	local force=0 backup_dir="/var/backups/spyre" cfg="${SPYRE_CONFIG:-$ROOT/environment.yaml}"
+	local unit_file=/etc/systemd/system/spyre.service
+	while [ $# -gt 0 ]; do
+		case "$1" in
+			--force) force=1; shift ;;
+			--backup-dir) backup_dir="$2"; shift 2 ;;
+			-h|--help) usage_upgrade_backup; exit 0 ;;
+			*) die "unknown option $1 (see ./setup.sh --help)" ;;
+		esac
+	done
+	command -v systemctl >/dev/null 2>&1 || die "systemd is required for ./setup.sh upgrade"
+	[ -f "$unit_file" ] || die "$unit_file is missing: run ./setup.sh (the production install) first"
+	[ -d "$ROOT/.git" ] || die "$ROOT is not a git checkout; upgrade pulls with git"
+	check_node
+	local port prev next
+	port="$(sed -n 's/^Environment=PORT=//p' "$unit_file" | head -n 1)"
+	port="${port:-3000}"
+	prev="$(run_git rev-parse HEAD)"
+	say "Pulling (fast-forward only)"
+	run_git pull --ff-only || die "git pull --ff-only failed (local changes or a diverged branch); nothing was changed"
+	next="$(run_git rev-parse HEAD)"
+	if [ "$prev" = "$next" ] && [ "$force" -eq 0 ]; then
+		say "Already at ${next:0:12}; nothing to upgrade (--force rebuilds and restarts anyway)"
+		return 0
+	fi
+
+	cmd_backup "$backup_dir" --config "$cfg"
+	local pre_backup="$BACKUP_FILE" before
+	before="$(db_version "$cfg")"
+	# The running build, kept outside the checkout, so a rollback does not wait for a rebuild.
+	local keep
+	keep="$(mktemp -d /var/tmp/spyre-upgrade.XXXXXX)"
+	[ ! -d build ] || cp -a build "$keep/build"
+
+	npm_install
+	build_app
+	say "Restarting spyre.service (migrations run on start)"
+	$SUDO systemctl restart spyre.service
+	if healthy "$port" 60; then
+		rm -rf "$keep"
+		say "Upgraded ${prev:0:12} -> ${next:0:12}; /healthz answers. Pre-upgrade backup: $pre_backup"
+		return 0
+	fi
+
+	warn "/healthz did not answer within 60 s after the upgrade; rolling back to ${prev:0:12}"
+	$SUDO journalctl -u spyre.service -n 30 --no-pager >&2 || true
+	$SUDO systemctl stop spyre.service
+	run_git reset --hard -q "$prev"
+	if [ -d "$keep/build" ]; then rm -rf build; mv "$keep/build" build; fi
+	rm -rf "$keep"
+	npm_install
+	if [ "$(db_version "$cfg")" != "$before" ]; then
+		# A migration ran; the previous code refuses a newer schema, so the pre-upgrade snapshot goes back.
+		say "Restoring the pre-upgrade database from $pre_backup"
+		local x
+		x="$(mktemp -d)"
+		tar -C "$x" -xzf "$pre_backup" ./spyre.db
+		node scripts/backup-db.mjs restore-db "$x/spyre.db" "$cfg"
+		rm -rf "$x"
+	fi
+	$SUDO systemctl start spyre.service
+	if healthy "$port" 60; then
+		die "the upgrade to ${next:0:12} failed its health check; rolled back to ${prev:0:12}, which is healthy. Backup: $pre_backup"
+	fi
+	die "the rollback to ${prev:0:12} is not healthy either: see journalctl -u spyre. Backup: $pre_backup"
+}
+
 case "${1:-install}" in
 	demo) shift; cmd_demo "$@" ;;
 	test) shift; cmd_test "$@" ;;
+	upgrade) shift; cmd_upgrade "$@" ;;
+	backup) shift; cmd_backup "$@" ;;
 	install) cmd_install ;;
-	-h|--help|help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; echo; usage_install ;;
+	-h|--help|help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; echo; usage_install; echo; usage_upgrade_backup ;;
 	--*) cmd_install "$@" ;;
-	*) die "unknown command '$1'. Use: ./setup.sh [demo|test] (or --help)" ;;
+	*) die "unknown command '$1'. Use: ./setup.sh [demo|test|upgrade|backup] (or --help)" ;;
 esac
