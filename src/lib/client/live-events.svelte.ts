@@ -2,13 +2,10 @@
 // the last sequence number it saw, so no event is missed across a dropped connection.
 
 import { backoffDelay, isRetryableClose } from '$lib/live-socket';
+import type { ServerEventMap, ServerEventType, TypedServerEvent } from '$lib/types/events';
 
-export interface LiveEvent<T = unknown> {
-	seq: number;
-	ts: number;
-	type: string;
-	data: T;
-}
+/** An event from the server: checking `type` narrows `data` (the map is `$lib/types/events`). */
+export type LiveEvent = TypedServerEvent;
 
 type Listener = (event: LiveEvent) => void;
 
@@ -40,6 +37,13 @@ class LiveEvents {
 	on(listener: Listener): () => void {
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
+	}
+
+	/** Listen to one type of event, with its data typed. */
+	onType<K extends ServerEventType>(type: K, listener: (data: ServerEventMap[K], event: LiveEvent) => void): () => void {
+		return this.on((event) => {
+			if (event.type === type) listener(event.data as ServerEventMap[K], event);
+		});
 	}
 
 	#connect(): void {

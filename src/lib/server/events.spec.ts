@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from './db';
-import { latestSeq, publish, since, subscribe, subscriberCount, type ServerEvent } from './events';
+import { latestSeq, publishUntyped as publish, since, subscribe, subscriberCount, type ServerEvent } from './events';
 
 let dir: string;
 let db: Db;

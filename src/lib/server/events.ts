@@ -4,6 +4,7 @@
 
 import { getDb, type Db } from './db';
 import { singleton } from './singleton';
+import type { ServerEventMap, ServerEventType } from '$lib/types/events';
 
 export interface ServerEvent<T = unknown> {
 	seq: number;
@@ -19,8 +20,13 @@ const PRUNE_EVERY = 500;
 
 const bus = singleton('events.bus', () => ({ listeners: new Set<Listener>(), sincePrune: 0 }));
 
-/** Store and broadcast one event. `data` must be safe to show any signed-in user (no secrets). */
-export function publish<T>(type: string, data: T, db: Db = getDb()): ServerEvent<T> {
+/** Store and broadcast one event of a known type (`$lib/types/events`). `data` must be safe to show any signed-in user. */
+export function publish<K extends ServerEventType>(type: K, data: ServerEventMap[K], db: Db = getDb()): ServerEvent<ServerEventMap[K]> {
+	return publishUntyped(type, data, db);
+}
+
+/** The bus itself, for any type and payload: its own tests use it; application code uses `publish`. */
+export function publishUntyped<T>(type: string, data: T, db: Db = getDb()): ServerEvent<T> {
 	const ts = Date.now();
 	const info = db
 		.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)')

@@ -125,7 +125,7 @@ export async function probeAll(): Promise<void> {
 				const health: ServiceHealth = row.ip ? await probe(row.ip, row.port, row.protocol) : 'unknown';
 				const checkedAt = Date.now();
 				if (recordHealth(row.id, health, checkedAt)) {
-					publish<ServiceHealthEvent>('service.health', { environmentId: row.environmentId, name: row.name, health, checkedAt });
+					publish('service.health', { environmentId: row.environmentId, name: row.name, health, checkedAt });
 				}
 			})
 		);
