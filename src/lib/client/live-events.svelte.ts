@@ -1,7 +1,7 @@
 // One shared connection to /api/events for the whole page. Reconnects with backoff and resumes from
 // the last sequence number it saw, so no event is missed across a dropped connection.
 
-import { backoffDelay, isRetryableClose } from '$lib/live-socket';
+import { ReconnectingSocket } from './reconnecting-socket';
 import type { ServerEventMap, ServerEventType, TypedServerEvent } from '$lib/types/events';
 
 /** An event from the server: checking `type` narrows `data` (the map is `$lib/types/events`). */
@@ -11,27 +11,21 @@ type Listener = (event: LiveEvent) => void;
 
 class LiveEvents {
 	state = $state<'idle' | 'connecting' | 'open' | 'closed'>('idle');
-	#ws: WebSocket | null = null;
 	#lastSeq: number | null = null;
 	#listeners = new Set<Listener>();
-	#retry = 0;
-	#timer: ReturnType<typeof setTimeout> | null = null;
-	#stopped = false;
+	#socket = new ReconnectingSocket({
+		path: () => `/api/events${this.#lastSeq === null ? '' : `?after=${this.#lastSeq}`}`,
+		maxDelayMs: 30_000,
+		onState: (state) => (this.state = state === 'retrying' ? 'closed' : state),
+		onMessage: (text) => this.#receive(text)
+	});
 
 	start(): void {
-		if (this.#ws || typeof window === 'undefined') return;
-		if (this.#timer) clearTimeout(this.#timer);
-		this.#timer = null;
-		this.#stopped = false;
-		this.#connect();
+		this.#socket.start();
 	}
 
 	stop(): void {
-		this.#stopped = true;
-		if (this.#timer) clearTimeout(this.#timer);
-		this.#ws?.close(1000);
-		this.#ws = null;
-		this.state = 'closed';
+		this.#socket.stop();
 	}
 
 	on(listener: Listener): () => void {
@@ -46,39 +40,22 @@ class LiveEvents {
 		});
 	}
 
-	#connect(): void {
-		const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-		const after = this.#lastSeq === null ? '' : `?after=${this.#lastSeq}`;
-		this.state = 'connecting';
-		const ws = new WebSocket(`${proto}//${location.host}/api/events${after}`);
-		this.#ws = ws;
-		ws.onopen = () => {
-			this.state = 'open';
-			this.#retry = 0;
-		};
-		ws.onmessage = (msg) => {
-			let parsed: LiveEvent | { type: 'hello'; seq: number };
-			try {
-				parsed = JSON.parse(String(msg.data));
-			} catch {
-				return;
-			}
-			if (parsed.type === 'hello') {
-				this.#lastSeq = Math.max(this.#lastSeq ?? 0, parsed.seq);
-				return;
-			}
-			const event = parsed as LiveEvent;
-			if (typeof event.seq !== 'number') return;
-			this.#lastSeq = event.seq;
-			for (const l of this.#listeners) l(event);
-		};
-		ws.onclose = (e) => {
-			this.#ws = null;
-			this.state = 'closed';
-			if (this.#stopped || !isRetryableClose(e.code)) return;
-			const delay = backoffDelay(this.#retry++, 500, 30_000);
-			this.#timer = setTimeout(() => this.#connect(), delay);
-		};
+	#receive(text: string): void {
+		let parsed: LiveEvent | { type: 'hello'; seq: number };
+		try {
+			parsed = JSON.parse(text);
+		} catch {
+			return;
+		}
+		if (parsed.type === 'hello') {
+			this.#lastSeq = Math.max(this.#lastSeq ?? 0, parsed.seq);
+			this.#socket.resetBackoff();
+			return;
+		}
+		const event = parsed as LiveEvent;
+		if (typeof event.seq !== 'number') return;
+		this.#lastSeq = event.seq;
+		for (const l of this.#listeners) l(event);
 	}
 }
 

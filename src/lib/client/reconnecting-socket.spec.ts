@@ -1,0 +1,71 @@
+// The reconnect rule with a stand-in for the browser's WebSocket (Node 20 has none): which closes are
+// retried, that each attempt asks for a fresh URL (carrying `after=`), and that stop() ends it for good.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReconnectingSocket, type SocketState } from './reconnecting-socket';
+
+class FakeSocket {
+	static all: FakeSocket[] = [];
+	onopen: (() => void) | null = null;
+	onmessage: ((m: { data: string }) => void) | null = null;
+	onclose: ((e: { code: number }) => void) | null = null;
+	closedWith: number | null = null;
+	constructor(readonly url: URL) {
+		FakeSocket.all.push(this);
+	}
+	close(code: number) {
+		this.closedWith = code;
+	}
+	serverCloses(code: number) {
+		this.onclose?.({ code });
+	}
+}
+
+beforeEach(() => {
+	FakeSocket.all = [];
+	vi.useFakeTimers();
+	vi.stubGlobal('WebSocket', FakeSocket);
+	vi.stubGlobal('window', {});
+	vi.stubGlobal('location', { href: 'https://spyre.example/environments' });
+});
+
+afterEach(() => {
+	vi.useRealTimers();
+	vi.unstubAllGlobals();
+});
+
+describe('ReconnectingSocket', () => {
+	it('reconnects after a retryable close with a fresh path, and stops on one that needs a person', async () => {
+		let after = 0;
+		const states: Array<[SocketState, number | undefined]> = [];
+		const messages: string[] = [];
+		const s = new ReconnectingSocket({ path: () => `/api/events?after=${after}`, onMessage: (m) => messages.push(m), onState: (st, c) => states.push([st, c]) });
+		s.start();
+		expect(FakeSocket.all[0].url.href).toBe('wss://spyre.example/api/events?after=0');
+		FakeSocket.all[0].onmessage?.({ data: 'x' });
+		after = 7;
+		FakeSocket.all[0].serverCloses(1006);
+		expect(FakeSocket.all).toHaveLength(1);
+		await vi.advanceTimersByTimeAsync(20_000);
+		expect(FakeSocket.all).toHaveLength(2);
+		expect(FakeSocket.all[1].url.search).toBe('?after=7');
+		FakeSocket.all[1].serverCloses(4401);
+		await vi.advanceTimersByTimeAsync(60_000);
+		expect(FakeSocket.all).toHaveLength(2);
+		expect(states.at(-1)).toEqual(['closed', 4401]);
+		expect(messages).toEqual(['x']);
+		expect(s.running).toBe(false);
+	});
+
+	it('stop() closes with 1000 and cancels a pending retry', async () => {
+		const s = new ReconnectingSocket({ path: () => '/api/claude/t1?after=0', onMessage: () => {} });
+		s.start();
+		FakeSocket.all[0].serverCloses(4500);
+		s.stop();
+		await vi.advanceTimersByTimeAsync(60_000);
+		expect(FakeSocket.all).toHaveLength(1);
+		s.start();
+		expect(FakeSocket.all).toHaveLength(2);
+		s.stop();
+		expect(FakeSocket.all[1].closedWith).toBe(1000);
+	});
+});
