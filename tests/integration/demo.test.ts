@@ -60,6 +60,11 @@ describe('./setup.sh demo', () => {
 			form: { vmid: '4242', ostemplate: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
 		});
 		await waitTask(sim, created.body!.data);
+		// start=1 starts the CT in a task of its own after the create task: wait until it runs.
+		for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+			const s = await pveRequest<{ status: string }>(sim, 'GET', `/nodes/${sim.node}/lxc/4242/status/current`);
+			if (s.body?.data.status === 'running') break;
+		}
 		const simPid = sim.pid;
 		expect(isAlive(simPid)).toBe(true);
 
