@@ -37,10 +37,35 @@ function ctrlC(): void {
 	if (child?.pid) process.kill(-child.pid, 'SIGINT');
 }
 
+/** PIDs of processes whose command line names the demo dir (the simulator's CT helpers run in sessions of their own). */
+function demoProcesses(): number[] {
+	const pids: number[] = [];
+	for (const entry of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+		try {
+			if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(demoDir)) pids.push(Number(entry));
+		} catch {
+			// gone already
+		}
+	}
+	return pids;
+}
+
 afterAll(async () => {
+	// Stop as a person would (Ctrl-C), and wait for the demo to finish stopping its simulator and CTs before
+	// its directory goes; anything still running after that is killed by PID.
 	if (child?.pid && child.exitCode === null) {
-		process.kill(-child.pid, 'SIGTERM');
-		await new Promise((r) => setTimeout(r, 2000));
+		const exited = new Promise((r) => child!.once('exit', r));
+		process.kill(-child.pid, 'SIGINT');
+		await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+		if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+	}
+	for (const pid of demoProcesses()) {
+		try {
+			process.kill(pid, 'SIGKILL');
+		} catch {
+			// gone already
+		}
 	}
 	fs.rmSync(demoDir, { recursive: true, force: true });
 });
