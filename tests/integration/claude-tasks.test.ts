@@ -114,6 +114,7 @@ describe('Claude tasks with the real CLI', () => {
 	}, 60_000);
 
 	let textTask = '';
+	let bashTask = '';
 	it('runs a text task: init, assistant text, result with cost, turns and session id', async () => {
 		const t = await bridge.dispatch(envId, { prompt: 'Say hello', options: { snapshot: false } }, actor);
 		expect(t.status).toBe('running');
@@ -135,6 +136,7 @@ describe('Claude tasks with the real CLI', () => {
 
 	it('runs a Bash tool call that really changes the CT, then the final text', async () => {
 		const t = await bridge.dispatch(envId, { prompt: '[[bash: echo made-by-claude > /root/claude-made.txt; cat /root/claude-made.txt]]' }, actor);
+		bashTask = t.id;
 		const done = await finished(t.id);
 		expect(done.status, done.error ?? '').toBe('succeeded');
 		expect(done.result).toBe('Done: made-by-claude');
@@ -243,5 +245,20 @@ describe('Claude tasks with the real CLI', () => {
 		const err = await bridge.dispatch(envId, { prompt: 'one too many', options: { snapshot: false } }, actor).catch((e) => e);
 		expect(err.code).toBe('conflict');
 		for (const t of running) await bridge.cancel(t.id, actor);
+	}, 90_000);
+
+	it('rolls the CT back to the snapshot taken before a task: what the task wrote is gone', async () => {
+		expect((await inCt('cat /root/claude-made.txt')).stdout).toBe('made-by-claude\n');
+		const view = await bridge.rollback(bashTask, actor);
+		expect(view.snapshot).toMatch(/^spyre_/);
+		// The CT is started again from the snapshot; SSH answers and the file the task wrote is not there.
+		let out = '';
+		for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) {
+			const r = await inCt('test -e /root/claude-made.txt && echo still-there || echo gone');
+			out = r.stdout.trim();
+			if (out === 'gone' || out === 'still-there') break;
+		}
+		expect(out).toBe('gone');
+		await expect(bridge.rollback(textTask, actor)).rejects.toThrow(/No snapshot/);
 	}, 90_000);
 });
