@@ -147,20 +147,8 @@ class RecordedRun implements Run {
 	}
 }
 
-interface RunRow {
-	id: number;
-	environmentId: string;
-	kind: RunKind;
-	status: RunStatus;
-	phase: RunPhase | null;
-	step: string | null;
-	percent: number | null;
-	error: string | null;
-	configName: string | null;
-	configSnapshot: string | null;
-	startedAt: number;
-	finishedAt: number | null;
-}
+/** A run as stored: the view without its events. */
+type RunRow = Omit<RunView, 'events'>;
 
 interface EventRow {
 	seq: number;
