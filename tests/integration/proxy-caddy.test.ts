@@ -2,7 +2,8 @@
 // a route in Caddy (applied over the loopback admin API, retried while Caddy is not up yet), the service
 // (python3 -m http.server in the simulator CT) answers through Caddy with a Spyre session and is refused
 // without one, its health turns healthy live, the admin API is reachable from neither public listener, a
-// refused apply keeps Caddy's previous routes, and destroy takes the route away.
+// refused apply keeps Caddy's previous routes, an https service with a self-signed certificate is reached
+// only where its config opted out of the certificate check, and destroy takes the route away.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -27,6 +28,8 @@ let cookie: string;
 let envId: string;
 let ctIp: string;
 let servicePid = '';
+let tlsPid = '';
+const TLS_PORT = 8443;
 const hostname = 'svc-web-1';
 
 function api(method: string, pathname: string, body?: unknown) {
@@ -206,7 +209,7 @@ describe('service URLs through Caddy', () => {
 		// Spyre runs in subdomain mode here; the path-mode route is built by the same code and applied the same way.
 		const admin = `http://127.0.0.1:${adminPort}`;
 		const route = buildRoute(
-			{ environmentId: envId, hostname, name: 'pathweb', port: SVC_PORT, protocol: 'http', ip: ctIp },
+			{ environmentId: envId, hostname, name: 'pathweb', port: SVC_PORT, protocol: 'http', ip: ctIp, tlsVerify: true },
 			{ kind: 'path', publicHost: `127.0.0.1:${caddyPort}` },
 			{ dial: `127.0.0.1:${spyre.port}`, host: `127.0.0.1:${spyre.port}` }
 		)!;
@@ -221,10 +224,39 @@ describe('service URLs through Caddy', () => {
 		expect((await viaCaddy(`127.0.0.1:${caddyPort}`, '/healthz')).status).toBe(200);
 	});
 
+	it('an https service with a self-signed certificate is refused unless its config said tls_verify: false', async () => {
+		// A dev server's usual certificate: self-signed, for a name that is not the CT's.
+		const dir = `/tmp/tls-svc`;
+		const cert = await inCt(`mkdir -p ${dir} && cd ${dir} && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=devserver -keyout key.pem -out cert.pem 2>&1`);
+		expect(cert.code, cert.stdout).toBe(0);
+		const made = await inCt(
+			`cd ${dir} || exit 1; nohup python3 -c "import http.server, ssl; s = http.server.HTTPServer(('${ctIp}', ${TLS_PORT}), http.server.SimpleHTTPRequestHandler); ` +
+				`c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('cert.pem', 'key.pem'); s.socket = c.wrap_socket(s.socket, server_side=True); s.serve_forever()" ` +
+				`>/dev/null 2>&1 </dev/null & echo $!`
+		);
+		expect(made.code, made.stderr).toBe(0);
+		tlsPid = made.stdout.trim();
+		const admin = `http://127.0.0.1:${adminPort}`;
+		const mode = { kind: 'subdomain', baseDomain: BASE } as const;
+		const auth = { dial: `127.0.0.1:${spyre.port}`, host: `127.0.0.1:${spyre.port}` };
+		const target = { environmentId: envId, hostname, port: TLS_PORT, protocol: 'https', ip: ctIp } as const;
+		const checked = buildRoute({ ...target, name: 'tlscheck', tlsVerify: true }, mode, auth)!;
+		const trusting = buildRoute({ ...target, name: 'tlsskip', tlsVerify: false }, mode, auth)!;
+		const current = await readServer(admin, '127.0.0.1');
+		const ours = current.routes.filter((r) => JSON.stringify(r).includes('spyre-svc-')) as Record<string, unknown>[];
+		await writeRoutes(admin, current, mergeRoutes(current.routes, [...ours, checked, trusting]));
+		const skip = await waitFor(() => viaCaddy(`tlsskip-${hostname}.${BASE}`, '/', { cookie }), (r) => r.status === 200, 20_000);
+		expect(skip.body).toMatch(/Directory listing/);
+		const check = await viaCaddy(`tlscheck-${hostname}.${BASE}`, '/', { cookie });
+		expect(check.status).toBe(502);
+		expect(check.body).not.toMatch(/Directory listing/);
+	}, 60_000);
+
 	it('removes the route on destroy, retrying when Caddy was down', async () => {
 		const host = `web-${hostname}.${BASE}`;
 		// The service process we started goes first, by its PID inside the CT.
 		if (servicePid) expect((await inCt(`kill ${servicePid}`)).code).toBe(0);
+		if (tlsPid) expect((await inCt(`kill ${tlsPid}`)).code).toBe(0);
 		const res = await api('DELETE', `/api/environments/${envId}`);
 		expect(res.status).toBe(202);
 		await waitFor(async () => (await api('GET', `/api/environments/${envId}`)).status, (s) => s === 404, 60_000);

@@ -3,7 +3,7 @@
 // the zod schema in $lib/server/configs produces exactly these shapes.
 
 /** Config names: slugs, never paths. Also the file name (`<name>.yaml`). */
-export const CONFIG_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { CONFIG_NAME_RE } from '$lib/validation/config-name';
 
 /** Largest config file accepted, in bytes (parse, check and save all refuse more). */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -77,6 +77,8 @@ export interface ResolvedService {
 	name: string;
 	port: number;
 	protocol: ServiceProtocol;
+	/** https only: whether Caddy checks the certificate the service presents (absent for http and tcp). */
+	tlsVerify?: boolean;
 }
 
 export interface ResolvedHelperScript {

@@ -1,7 +1,7 @@
 // Fills a merged config with defaults (environment.yaml's proxmox section, then Spyre's own) and returns
 // the typed EnvironmentConfig. Pure: the caller passes the defaults, so the resolver never reads files.
 
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { EnvironmentConfig, ResolvedService } from '$lib/types/configs';
 import type { SpyreConfig } from '../env-config';
 import type { ConfigLayer } from './schema';
 import { parseMode } from './rules';
@@ -92,7 +92,7 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 					timeout: s.timeout ?? BUILTIN_DEFAULTS.scriptTimeout
 				}))
 			},
-			services: (spec.services ?? []).map((s) => ({ name: s.name, port: s.port, protocol: s.protocol ?? 'http' })),
+			services: (spec.services ?? []).map(resolveService),
 			claude: spec.claude
 				? {
 						workdir: spec.claude.workdir ?? null,
@@ -103,4 +103,12 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 				: null
 		}
 	};
+}
+
+type DeclaredService = NonNullable<NonNullable<ConfigLayer['spec']>['services']>[number];
+
+/** http by default; an https service checks its certificate unless the config opts out. */
+function resolveService(s: DeclaredService): ResolvedService {
+	const protocol = s.protocol ?? 'http';
+	return protocol === 'https' ? { name: s.name, port: s.port, protocol, tlsVerify: s.tls_verify ?? true } : { name: s.name, port: s.port, protocol };
 }

@@ -135,6 +135,15 @@ describe('cross-field rules', () => {
 		]);
 	});
 
+	it('an https service checks its certificate unless tls_verify: false; tls_verify on http is refused', () => {
+		const services = (yaml: string) => check(`${HEAD}spec:\n${yaml}`).resolved?.spec.services;
+		expect(services('  services:\n    - {name: app, port: 8443, protocol: https}\n')).toEqual([{ name: 'app', port: 8443, protocol: 'https', tlsVerify: true }]);
+		expect(services('  services:\n    - {name: app, port: 8443, protocol: https, tls_verify: false}\n')).toEqual([
+			{ name: 'app', port: 8443, protocol: 'https', tlsVerify: false }
+		]);
+		expect(e('  services:\n    - {name: web, port: 80, tls_verify: false}\n')).toEqual(['spec.services[0].tls_verify: only applies to protocol: https']);
+	});
+
 	it('metadata.name differing from the file name is a warning', () => {
 		const r = check(`${HEAD}metadata:\n  name: other\n`, {}, 'mine');
 		expect(r.problems).toEqual([expect.objectContaining({ severity: 'warning', path: 'metadata.name', line: 4 })]);

@@ -93,9 +93,14 @@ const service = z
 	.object({
 		name: r.slug,
 		port: z.number().int().min(1).max(65535),
-		protocol: z.enum(SERVICE_PROTOCOLS).optional()
+		protocol: z.enum(SERVICE_PROTOCOLS).optional(),
+		tls_verify: z
+			.boolean()
+			.optional()
+			.describe('https only: check the certificate the service presents (default true); false for a self-signed one')
 	})
-	.strict();
+	.strict()
+	.refine((s) => s.tls_verify === undefined || s.protocol === 'https', { path: ['tls_verify'], message: 'only applies to protocol: https' });
 
 const claude = z
 	.object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRoute, isIpv4, mergeRoutes, routeId, serviceUrl, type ServiceTarget } from './routes';
 
-const t: ServiceTarget = { environmentId: 'env-abc234', hostname: 'web1', name: 'web', port: 3000, protocol: 'http', ip: '10.0.0.5' };
+const t: ServiceTarget = { environmentId: 'env-abc234', hostname: 'web1', name: 'web', port: 3000, protocol: 'http', ip: '10.0.0.5', tlsVerify: true };
 const auth = { dial: '127.0.0.1:3000', host: 'spyre.example.com' };
 
 describe('buildRoute', () => {
@@ -27,6 +27,17 @@ describe('buildRoute', () => {
 		expect(() => buildRoute({ ...t, port: 70000 }, mode, auth)).toThrow(/range/);
 		expect(() => buildRoute(t, { kind: 'subdomain', baseDomain: 'ex ample' }, auth)).toThrow(/base_domain/);
 		expect(() => buildRoute(t, mode, { ...auth, dial: 'x' })).toThrow(/host:port/);
+	});
+	it('checks an https upstream\'s certificate for the CT\'s hostname unless the config opted out', () => {
+		const mode = { kind: 'subdomain', baseDomain: 'example.com' } as const;
+		const last = (target: ServiceTarget) => (buildRoute(target, mode, auth)!.handle as unknown[]).at(-1);
+		expect(last({ ...t, protocol: 'https' })).toEqual({
+			handler: 'reverse_proxy',
+			upstreams: [{ dial: '10.0.0.5:3000' }],
+			transport: { protocol: 'http', tls: { server_name: 'web1' } }
+		});
+		expect(last({ ...t, protocol: 'https', tlsVerify: false })).toMatchObject({ transport: { tls: { insecure_skip_verify: true } } });
+		expect(JSON.stringify(last({ ...t, protocol: 'http', tlsVerify: false }))).not.toContain('tls');
 	});
 	it('gives tcp services no HTTP route', () => {
 		expect(buildRoute({ ...t, protocol: 'tcp' }, { kind: 'path', publicHost: 'h' }, auth)).toBeNull();

@@ -12,6 +12,8 @@ export interface ServiceTarget {
 	port: number;
 	protocol: 'http' | 'https' | 'tcp';
 	ip: string;
+	/** https only: check the upstream's certificate (against the system's roots, for the CT's hostname). */
+	tlsVerify: boolean;
 }
 
 export interface ForwardAuth {
@@ -125,9 +127,17 @@ export function buildRoute(t: ServiceTarget, mode: ProxyMode, auth: ForwardAuth)
 	handle.push({
 		handler: 'reverse_proxy',
 		upstreams: [{ dial: `${t.ip}:${t.port}` }],
-		...(t.protocol === 'https' ? { transport: { protocol: 'http', tls: { insecure_skip_verify: true } } } : {})
+		...(t.protocol === 'https' ? { transport: { protocol: 'http', tls: upstreamTls(t) } } : {})
 	});
 	return { '@id': routeId(t), match: [match], handle, terminal: true };
+}
+
+/**
+ * Caddy dials the CT by address, so the name to check the certificate against is the CT's hostname (also
+ * sent as SNI). Skipping the check happens only where the config asked for it (`tls_verify: false`).
+ */
+function upstreamTls(t: ServiceTarget): Record<string, unknown> {
+	return t.tlsVerify ? { server_name: t.hostname } : { insecure_skip_verify: true };
 }
 
 /** Our routes first (they are more specific than Spyre's own site route), then everyone else's, unchanged. */

@@ -15,6 +15,8 @@ export interface ServiceRow {
 	name: string;
 	port: number;
 	protocol: 'http' | 'https' | 'tcp';
+	/** 1 or 0 (SQLite has no boolean): whether Caddy checks an https service's certificate. */
+	tlsVerify: number;
 	subdomain: string | null;
 	routeId: string | null;
 	health: ServiceHealth;
@@ -22,7 +24,7 @@ export interface ServiceRow {
 }
 
 const SELECT = `SELECT s.id, s.environment_id AS environmentId, e.hostname, e.ip, s.name, s.port, s.protocol,
-	s.subdomain, s.route_id AS routeId, s.health, s.last_checked_at AS lastCheckedAt
+	s.tls_verify AS tlsVerify, s.subdomain, s.route_id AS routeId, s.health, s.last_checked_at AS lastCheckedAt
 	FROM services s JOIN environments e ON e.id = s.environment_id`;
 
 export function listServices(db: Db = getDb()): ServiceRow[] {
@@ -44,11 +46,11 @@ export function replaceServices(environmentId: string, hostname: string, declare
 			const id = { environmentId, name: s.name };
 			const sub = mode?.kind === 'subdomain' && s.protocol !== 'tcp' ? subdomainLabel({ hostname, name: s.name }) : null;
 			db.prepare(
-				`INSERT INTO services (environment_id, name, port, protocol, subdomain, route_id) VALUES (?, ?, ?, ?, ?, ?)
+				`INSERT INTO services (environment_id, name, port, protocol, tls_verify, subdomain, route_id) VALUES (?, ?, ?, ?, ?, ?, ?)
 				 ON CONFLICT (environment_id, name) DO UPDATE SET port = excluded.port, protocol = excluded.protocol,
-				 subdomain = excluded.subdomain, route_id = excluded.route_id,
+				 tls_verify = excluded.tls_verify, subdomain = excluded.subdomain, route_id = excluded.route_id,
 				 health = CASE WHEN services.port = excluded.port AND services.protocol = excluded.protocol THEN services.health ELSE 'unknown' END`
-			).run(environmentId, s.name, s.port, s.protocol, sub, s.protocol === 'tcp' ? null : routeId(id));
+			).run(environmentId, s.name, s.port, s.protocol, s.tlsVerify === false ? 0 : 1, sub, s.protocol === 'tcp' ? null : routeId(id));
 		}
 	})();
 }
@@ -67,5 +69,5 @@ export function recordHealth(id: number, health: ServiceHealth, at: number, db: 
 
 export function toTarget(row: ServiceRow): ServiceTarget | null {
 	if (!row.ip) return null;
-	return { environmentId: row.environmentId, hostname: row.hostname, name: row.name, port: row.port, protocol: row.protocol, ip: row.ip };
+	return { environmentId: row.environmentId, hostname: row.hostname, name: row.name, port: row.port, protocol: row.protocol, ip: row.ip, tlsVerify: row.tlsVerify !== 0 };
 }
