@@ -20,6 +20,9 @@ async function loadTerminalBenches(): Promise<void> {
 	}
 }
 
+// Ctrl-C or a kill: leave through process.exit, so the helpers' exit hooks stop the simulator and Spyre.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 await loadTerminalBenches();
 // Flags (`--config NAME`) belong to the benchmarks; names are the other arguments.
 const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));

@@ -46,6 +46,29 @@ export interface RunningSim {
 	output(): string;
 }
 
+const liveSims = new Set<number>();
+let simExitHook = false;
+
+/**
+ * Last resort when a runner exits without stop() (a benchmark interrupted with Ctrl-C exits through
+ * process.exit): SIGTERM each simulator still running, which stops its CTs on its way out.
+ */
+function stopSimsAtExit(pid: number): void {
+	if (!simExitHook) {
+		simExitHook = true;
+		process.once('exit', () => {
+			for (const p of liveSims) {
+				try {
+					process.kill(p, 'SIGTERM');
+				} catch {
+					// already gone
+				}
+			}
+		});
+	}
+	liveSims.add(pid);
+}
+
 export async function startSim(opts: StartSimOptions = {}): Promise<RunningSim> {
 	const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'pve-sim-test-'));
 	const args = [
@@ -62,7 +85,11 @@ export async function startSim(opts: StartSimOptions = {}): Promise<RunningSim> 
 	child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
 	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 	let done = false;
-	void exited.then(() => (done = true));
+	if (child.pid) stopSimsAtExit(child.pid);
+	void exited.then(() => {
+		done = true;
+		if (child.pid) liveSims.delete(child.pid);
+	});
 
 	const stop = async (o: { keep?: boolean } = {}) => {
 		if (!done && child.pid) {
