@@ -48,8 +48,12 @@ async function buildDeb(work: string, out: string, spec: PackageSpec): Promise<v
 	await run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(out, `${spec.name}_1.0_all.deb`)]);
 }
 
-/** Build the repository in a fresh temp dir. `slowSeconds`: how long spyre-slow's postinst sleeps. */
-export async function buildAptRepo(slowSeconds = 4): Promise<AptRepo> {
+/**
+ * Build the repository in a fresh temp dir. `slowSeconds`: how long spyre-slow's postinst sleeps.
+ * `standIns`: empty packages under those names (a doc file each), for configs that list Debian packages
+ * the tests cannot download, such as dev-web's `sudo` and `nginx`.
+ */
+export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[] } = {}): Promise<AptRepo> {
 	const base = mkdtempSync(join(tmpdir(), 'spyre-apt-'));
 	const work = join(base, 'build');
 	const dir = join(base, 'repo');
@@ -60,6 +64,10 @@ export async function buildAptRepo(slowSeconds = 4): Promise<AptRepo> {
 		files: { 'usr/share/doc/spyre-slow/README': { content: 'holds the dpkg lock while its postinst runs\n', mode: 0o644 } },
 		postinst: `#!/bin/sh\nsleep ${slowSeconds}\n`
 	});
+	for (const name of opts.standIns ?? []) {
+		const doc = `stand-in for the Debian package ${name}: tests serve no real packages\n`;
+		await buildDeb(work, dir, { name, files: { [`usr/share/doc/${name}/README.spyre-test`]: { content: doc, mode: 0o644 } } });
+	}
 	const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: dir });
 	writeFileSync(join(dir, 'Packages'), stdout);
 	rmSync(work, { recursive: true, force: true });
@@ -75,6 +83,16 @@ export function ctRepoScript(repo: AptRepo): string {
 	}
 	parts.push(`echo 'deb [trusted=yes] file:${CT_REPO_DIR} ./' > ${CT_LIST}`);
 	return parts.join(' && ');
+}
+
+/**
+ * Shell that makes the test repository a CT's only apt source: every other source list in the CT is
+ * overwritten with a comment (the host's lists show through a simulator CT's root, and their mirrors are
+ * off the loopback), then `ctRepoScript`.
+ */
+export function ctOnlyRepoScript(repo: AptRepo): string {
+	const others = `for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do if [ -f "$f" ]; then echo '# no network in tests' > "$f"; fi; done`;
+	return `${others} && ${ctRepoScript(repo)}`;
 }
 
 /** apt-get with only the test source (no network), non-interactive, waiting up to `lockWait` s for the lock. */
