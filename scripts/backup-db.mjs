@@ -22,7 +22,7 @@ function fail(message) {
 	process.exit(1);
 }
 
-/** The paths Spyre derives from environment.yaml, with the same defaults as src/lib/server/env-config.ts. */
+/** The paths Spyre derives from environment.yaml, with the same defaults as src/lib/server/env-config/. */
 function locations(configFile) {
 	if (!fs.existsSync(configFile)) fail(`${configFile} does not exist (set SPYRE_CONFIG or pass --config)`);
 	const doc = parseDocument(fs.readFileSync(configFile, 'utf8'));

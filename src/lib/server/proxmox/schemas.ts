@@ -4,7 +4,6 @@
 
 import { z } from 'zod';
 import type {
-	ClusterResource,
 	GuestState,
 	LxcConfig,
 	LxcInterface,
@@ -25,8 +24,11 @@ const numericString = z
 	.regex(/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i, 'expected a number')
 	.transform(Number);
 const num = z.union([z.number(), numericString]);
+// The field rules that are exported are for cluster-resources.testkit.ts, the zod statement of the rules that
+// the hand-written /cluster/resources check (cluster-resources.ts) is held to.
+
 /** A metric Proxmox may leave out (e.g. for a stopped guest): 0 then. */
-const metric = z
+export const metric = z
 	.union([num, z.null()])
 	.optional()
 	.transform((v) => v ?? 0);
@@ -34,10 +36,10 @@ const optNum = z
 	.union([num, z.null()])
 	.optional()
 	.transform((v) => v ?? undefined);
-const vmid = z.union([z.number(), z.string().trim().regex(/^\d+$/, 'expected a numeric vmid').transform(Number)]).pipe(
+export const vmid = z.union([z.number(), z.string().trim().regex(/^\d+$/, 'expected a numeric vmid').transform(Number)]).pipe(
 	z.number().int().min(1)
 );
-const flag = z
+export const flag = z
 	.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1'), z.null()])
 	.optional()
 	.transform((v) => v === true || v === 1 || v === '1');
@@ -45,18 +47,18 @@ const optFlag = z
 	.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1')])
 	.optional()
 	.transform((v) => (v === undefined ? undefined : v === true || v === 1 || v === '1'));
-const optStr = z
+export const optStr = z
 	.union([z.string(), z.number(), z.null()])
 	.optional()
 	.transform((v) => (v === undefined || v === null || v === '' ? undefined : String(v)));
-const tags = z
+export const tags = z
 	.union([z.string(), z.array(z.string()), z.null()])
 	.optional()
 	.transform((v) => {
 		if (!v) return [];
 		return (Array.isArray(v) ? v : v.split(/[;,\s]+/)).map((t) => t.trim()).filter(Boolean);
 	});
-const guestState = z.string().transform((s): GuestState => (s === 'running' || s === 'stopped' ? s : 'unknown'));
+export const guestState = z.string().transform((s): GuestState => (s === 'running' || s === 'stopped' ? s : 'unknown'));
 
 export const versionSchema: z.ZodType<ProxmoxVersion> = z.object({
 	version: z.string(),
@@ -121,30 +123,6 @@ export const lxcStatusSchema: z.ZodType<LxcStatus> = z
 			.transform((v) => v ?? undefined)
 	})
 	.transform((g) => ({ ...g, type: 'lxc' as const }));
-
-/** Entries of `/cluster/resources?type=vm`; other types (if any) are dropped by the client. */
-export const clusterResourceSchema = z
-	.object({
-		id: z.string(),
-		type: z.string(),
-		vmid,
-		node: z.string().min(1),
-		status: guestState,
-		name: optStr,
-		maxcpu: metric,
-		cpu: metric,
-		maxmem: metric,
-		mem: metric,
-		maxdisk: metric,
-		disk: metric,
-		uptime: metric,
-		template: flag,
-		tags,
-		lock: optStr
-	})
-	.transform((r): ClusterResource | null =>
-		r.type === 'lxc' || r.type === 'qemu' ? { ...r, type: r.type } : null
-	);
 
 export const lxcConfigSchema: z.ZodType<LxcConfig> = z
 	.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
@@ -265,6 +243,23 @@ export const taskLogLineSchema: z.ZodType<TaskLogLine> = z.object({
 });
 
 export const nextIdSchema = z.union([z.number(), numericString]).pipe(z.number().int().min(100));
+
+/** One CT snapshot as `GET …/snapshot` lists it. */
+export interface LxcSnapshot {
+	name: string;
+	snaptime?: number;
+	description?: string;
+	parent?: string;
+}
+
+export const snapshotSchema: z.ZodType<LxcSnapshot> = z
+	.object({
+		name: z.string(),
+		snaptime: z.coerce.number().optional(),
+		description: z.string().optional(),
+		parent: z.string().optional()
+	})
+	.loose() as z.ZodType<LxcSnapshot>;
 
 /** A UPID string as returned by the task-starting POST/DELETE calls. */
 export const upidSchema = z.string().refine((s) => parseUpid(s) !== null, 'expected a task id (UPID)');

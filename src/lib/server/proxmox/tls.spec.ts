@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { ProxmoxClient, ProxmoxError } from '../proxmox';
+import { ProxmoxClient } from './client';
+import { ProxmoxError } from './errors';
 import { certFingerprint256, normaliseFingerprint } from './tls';
 import { makeCert, ok, startFakePve, type FakePve, type TestCert } from './fake-pve.testkit';
 

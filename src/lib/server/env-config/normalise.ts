@@ -1,0 +1,101 @@
+// Turns the validated YAML document into the SpyreConfig the app reads: camelCase keys, paths derived from
+// data_dir, trailing slashes dropped, cookie settings from the public URL, the whole tree frozen.
+
+import path from 'node:path';
+import type { ConfigFiles } from './files';
+import type { RawConfig } from './schema';
+import type { SpyreConfig } from './types';
+
+/** base_domain when Spyre's own host name is base_domain or under it; a cookie cannot be scoped to a domain its host is not in. */
+export function cookieDomainFor(publicUrl: string, baseDomain: string | undefined): string | undefined {
+	if (!baseDomain) return undefined;
+	const base = baseDomain.toLowerCase();
+	const host = new URL(publicUrl).hostname.toLowerCase();
+	return host === base || host.endsWith(`.${base}`) ? base : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+	if (value && typeof value === 'object') {
+		for (const v of Object.values(value)) deepFreeze(v);
+		Object.freeze(value);
+	}
+	return value;
+}
+
+/** The app's config from the validated document, the files it names and the warnings found on the way. */
+export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigFiles, warnings: string[]): SpyreConfig {
+	const { tokenSecret, ca, publicKey } = files;
+	const net = cfg.proxmox.network;
+	const config: SpyreConfig = {
+		configPath,
+		server: {
+			host: cfg.server.host,
+			port: cfg.server.port,
+			publicUrl: cfg.server.public_url.replace(/\/+$/, ''),
+			dataDir: cfg.server.data_dir,
+			secureCookies: new URL(cfg.server.public_url).protocol === 'https:',
+			cookieDomain: cookieDomainFor(cfg.server.public_url, cfg.caddy?.base_domain)
+		},
+		database: { path: cfg.database.path ?? path.join(cfg.server.data_dir, 'spyre.db') },
+		configs: { dir: cfg.configs.dir ?? path.join(cfg.server.data_dir, 'configs') },
+		proxmox: {
+			url: cfg.proxmox.url.replace(/\/+$/, ''),
+			node: cfg.proxmox.node,
+			tokenId: cfg.proxmox.token_id,
+			tokenSecret,
+			tls: { caFile: cfg.proxmox.tls.ca_file, ca, fingerprint: cfg.proxmox.tls.fingerprint },
+			storage: cfg.proxmox.storage,
+			templateStorage: cfg.proxmox.template_storage,
+			bridge: cfg.proxmox.bridge,
+			network:
+				net.mode === 'dhcp'
+					? { mode: 'dhcp' }
+					: {
+							mode: 'static',
+							rangeStart: net.range_start,
+							rangeEnd: net.range_end,
+							prefix: net.prefix,
+							gateway: net.gateway,
+							nameserver: net.nameserver
+						},
+			defaults: {
+				template: cfg.proxmox.defaults.template,
+				cores: cfg.proxmox.defaults.cores,
+				memoryMb: cfg.proxmox.defaults.memory_mb,
+				diskGb: cfg.proxmox.defaults.disk_gb
+			},
+			requestTimeoutMs: cfg.proxmox.request_timeout_ms,
+			taskTimeoutMs: cfg.proxmox.task_timeout_ms,
+			ipTimeoutMs: cfg.proxmox.ip_timeout_ms
+		},
+		ssh: {
+			privateKeyPath: cfg.ssh.private_key_path,
+			publicKeyPath: cfg.ssh.public_key_path,
+			publicKey,
+			user: cfg.ssh.user,
+			port: cfg.ssh.port,
+			connectTimeoutMs: cfg.ssh.connect_timeout_ms,
+			keepaliveIntervalMs: cfg.ssh.keepalive_interval_ms,
+			keepaliveCountMax: cfg.ssh.keepalive_count_max,
+			idleCloseMs: cfg.ssh.idle_close_ms
+		},
+		proxmoxHostSsh: cfg.proxmox_host_ssh
+			? {
+					host: cfg.proxmox_host_ssh.host,
+					port: cfg.proxmox_host_ssh.port,
+					user: cfg.proxmox_host_ssh.user,
+					privateKeyPath: cfg.proxmox_host_ssh.private_key_path
+				}
+			: undefined,
+		claude: {
+			cliPath: cfg.claude.cli_path,
+			configDir: cfg.claude.config_dir ?? path.join(cfg.server.data_dir, 'claude'),
+			apiBaseUrl: cfg.claude.api_base_url?.replace(/\/+$/, '')
+		},
+		caddy: cfg.caddy
+			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }
+			: undefined,
+		warnings
+	};
+	return deepFreeze(config);
+}

@@ -1,0 +1,25 @@
+// environment.yaml text to SpyreConfig: YAML syntax, then the schema, then the files it names, then the
+// app's shape. Each stage throws one ConfigError listing all of its problems.
+
+import { parseDocument } from 'yaml';
+import { ConfigError } from './errors';
+import { readConfigFiles } from './files';
+import { toSpyreConfig } from './normalise';
+import type { SpyreConfig } from './types';
+import { validateDocument } from './validate';
+
+/** Parse and validate YAML text. Throws ConfigError listing every problem with its key path. */
+export function parseConfig(text: string, configPath: string): SpyreConfig {
+	const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+	if (doc.errors.length > 0) {
+		const problems = doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`);
+		throw new ConfigError(`${configPath} is not valid YAML:\n  - ${problems.join('\n  - ')}`, problems);
+	}
+	const raw: unknown = doc.toJS() ?? {};
+	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+		throw new ConfigError(`${configPath}: the top level must be a mapping of sections`, ['(root): must be a mapping']);
+	}
+	const { cfg, warnings } = validateDocument(raw as Record<string, unknown>, configPath);
+	const files = readConfigFiles(cfg, configPath);
+	return toSpyreConfig(cfg, configPath, files, warnings);
+}

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFiles, FP, parse, problemsOf, type Raw, type RawSections } from './config.testkit';
+import type { ConfigError } from './errors';
+import { parseConfig } from './parse';
+
+const { dir, base, withSet } = configFiles();
+
+describe('parseConfig: types and required keys, with key paths', () => {
+	it.each<[string, (c: RawSections) => void, string]>([
+		['http proxmox url', (c) => (c.proxmox.url = 'http://pve:8006'), 'proxmox.url: must be an https URL'],
+		['garbage proxmox url', (c) => (c.proxmox.url = 'not a url'), 'proxmox.url: must be an https URL'],
+		['port as text', (c) => (c.server.port = 'eighty'), 'server.port: must be a number, got a string'],
+		['port out of range', (c) => (c.server.port = 70000), 'server.port:'],
+		['fractional port', (c) => (c.server.port = 3000.5), 'server.port:'],
+		['public_url not a URL', (c) => (c.server.public_url = 'spyre.local'), 'server.public_url: must be an http or https URL'],
+		['relative data_dir', (c) => (c.server.data_dir = 'data'), 'server.data_dir: must be an absolute path'],
+		['empty node', (c) => (c.proxmox.node = '  '), 'proxmox.node: must not be empty'],
+		['bad token id', (c) => (c.proxmox.token_id = 'root-spyre'), 'proxmox.token_id: must look like user@realm!tokenname'],
+		['section as list', (c) => ((c as Raw).ssh = ['a']), 'ssh: must be a mapping, got a list'],
+		['null section', (c) => ((c as Raw).proxmox = null), 'proxmox: must be a mapping, got nothing (null)'],
+		['relative key path', (c) => (c.ssh.private_key_path = 'id_ed25519'), 'ssh.private_key_path: must be an absolute path'],
+		['keepalive as text', (c) => (c.ssh.keepalive_count_max = '5'), 'ssh.keepalive_count_max: must be a number, got a string'],
+		['memory too small', (c) => (c.proxmox.defaults = { memory_mb: 8 }), 'proxmox.defaults.memory_mb:'],
+		['timeout zero', (c) => (c.proxmox.task_timeout_ms = 0), 'proxmox.task_timeout_ms:'],
+		['caddy bad domain', (c) => (c.caddy = { base_domain: 'not a domain!' }), 'caddy.base_domain: must be a DNS name'],
+		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL']
+	])('%s', (_name, mutate, expected) => {
+		const err = problemsOf(withSet(mutate));
+		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
+		expect(err.message).toContain(expected);
+		expect(err.message).toMatch(/^\/etc\/spyre\/environment\.yaml has \d+ problems?:\n {2}- /);
+	});
+
+	it.each([
+		['server', 'public_url'],
+		['server', 'data_dir'],
+		['proxmox', 'url'],
+		['proxmox', 'node'],
+		['proxmox', 'token_id'],
+		['ssh', 'private_key_path'],
+		['ssh', 'public_key_path']
+	])('missing %s.%s is "is required"', (section, key) => {
+		const err = problemsOf(withSet((c) => delete (c[section] as Raw)[key]));
+		expect(err.problems).toContain(`${section}.${key}: is required`);
+	});
+
+	it('lists every problem at once, counted', () => {
+		const err = problemsOf(
+			withSet((c) => {
+				c.proxmox.url = 'http://x';
+				c.server.port = 'x';
+				delete c.proxmox.node;
+			})
+		);
+		expect(err.problems).toHaveLength(3);
+		expect(err.message).toContain('has 3 problems:');
+	});
+});
+
+describe('parseConfig: TLS', () => {
+	it('ca_file and fingerprint both set is refused', () => {
+		const ca = path.join(dir, 'ca.pem');
+		fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+		const err = problemsOf(withSet((c) => (c.proxmox.tls.ca_file = ca)));
+		expect(err.problems).toContain('proxmox.tls: set either ca_file or fingerprint, not both');
+	});
+
+	it.each([
+		['too short', 'AA:BB:CC'],
+		['not hex', FP.replace('AA', 'ZZ')],
+		['no colons', FP.replaceAll(':', '')],
+		['SHA-1 length', FP.split(':').slice(0, 20).join(':')]
+	])('a bad fingerprint (%s) is refused', (_name, fp) => {
+		const err = problemsOf(withSet((c) => (c.proxmox.tls.fingerprint = fp)));
+		expect(err.problems).toEqual(['proxmox.tls.fingerprint: must be a SHA-256 fingerprint: 32 hex pairs separated by colons']);
+	});
+
+	it('a lower-case fingerprint with spaces around is normalised', () => {
+		const cfg = parse(withSet((c) => (c.proxmox.tls.fingerprint = `  ${FP.toLowerCase()} `)));
+		expect(cfg.proxmox.tls.fingerprint).toBe(FP);
+	});
+
+});
+
+describe('parseConfig: static network', () => {
+	const good = { mode: 'static', range_start: '10.0.0.100', range_end: '10.0.0.199', prefix: 24, gateway: '10.0.0.1' };
+
+	it('a complete static network is accepted and camel-cased', () => {
+		const cfg = parse(withSet((c) => (c.proxmox.network = { ...good, nameserver: '10.0.0.1' })));
+		expect(cfg.proxmox.network).toEqual({
+			mode: 'static',
+			rangeStart: '10.0.0.100',
+			rangeEnd: '10.0.0.199',
+			prefix: 24,
+			gateway: '10.0.0.1',
+			nameserver: '10.0.0.1'
+		});
+	});
+
+	it('static keys under dhcp are unknown keys: a warning, not an error', () => {
+		const cfg = parse(withSet((c) => (c.proxmox.network = { mode: 'dhcp', gateway: '10.0.0.1' })));
+		expect(cfg.proxmox.network).toEqual({ mode: 'dhcp' });
+		expect(cfg.warnings).toEqual(['proxmox.network.gateway: unknown key (ignored)']);
+	});
+
+	it('dhcp is the default', () => {
+		expect(parse(base()).proxmox.network).toEqual({ mode: 'dhcp' });
+	});
+
+	it.each<[string, Raw, string]>([
+		['missing gateway', { ...good, gateway: undefined }, 'proxmox.network.gateway: is required'],
+		['bad range start', { ...good, range_start: '10.0.0' }, 'proxmox.network.range_start: must be an IPv4 address'],
+		['CIDR where an address is expected', { ...good, gateway: '10.0.0.1/24' }, 'proxmox.network.gateway: must be an IPv4 address'],
+		['prefix 33', { ...good, prefix: 33 }, 'proxmox.network.prefix:'],
+		['prefix as text', { ...good, prefix: '/24' }, 'proxmox.network.prefix: must be a number, got a string'],
+		['unknown mode', { mode: 'bridge' }, 'proxmox.network']
+	])('%s is refused', (_name, network, expected) => {
+		const cleaned = Object.fromEntries(Object.entries(network).filter(([, v]) => v !== undefined));
+		const err = problemsOf(withSet((c) => (c.proxmox.network = cleaned)));
+		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
+	});
+});
+
+describe('cross-field and network checks', () => {
+	const base = `
+server: { public_url: "http://x", data_dir: /tmp }
+ssh: { private_key_path: /nonexistent/a, public_key_path: /nonexistent/b }
+`;
+	it('lists cross-field problems together with the others', () => {
+		try {
+			parseConfig(base + 'proxmox: { url: "http://x", node: pve, token_id: "a@pam!t" }\n', '/x.yaml');
+			throw new Error('expected a ConfigError');
+		} catch (err) {
+			const problems = (err as ConfigError).problems;
+			expect(problems).toContain('proxmox.url: must be an https URL');
+			expect(problems).toContain('proxmox.token_secret: is required (or set proxmox.token_secret_file)');
+		}
+	});
+	it.each([
+		['range_start: 999.1.1.1', /range_start: must be an IPv4 address/],
+		['range_start: 10.0.0.20, range_end: 10.0.0.10', /range_end: must not come before range_start/],
+		['gateway: 192.168.1.1', /gateway: must be in the same \/24 network/]
+	])('static network %s', (patch, re) => {
+		const fields = Object.fromEntries(patch.split(', ').map((kv) => kv.split(': ')));
+		const net = { mode: 'static', range_start: '10.0.0.10', range_end: '10.0.0.20', prefix: 24, gateway: '10.0.0.1', ...fields };
+		const yaml = base + `proxmox: { url: "https://x", node: pve, token_id: "a@pam!t", token_secret: s, network: ${JSON.stringify(net)} }\n`;
+		expect(() => parseConfig(yaml, '/x.yaml')).toThrow(re);
+	});
+});

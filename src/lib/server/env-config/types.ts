@@ -1,0 +1,51 @@
+// The typed, frozen config the rest of Spyre reads (camelCase, defaults applied, files read). The YAML
+// shape it comes from is schema.ts.
+
+export interface SpyreConfig {
+	readonly configPath: string;
+	readonly server: {
+		host: string;
+		port: number;
+		publicUrl: string;
+		dataDir: string;
+		secureCookies: boolean;
+		/** Session cookie Domain: caddy.base_domain when Spyre's host is in it (service subdomains need the cookie). */
+		cookieDomain?: string;
+	};
+	readonly database: { path: string };
+	/** Where user environment configs live (may be a git checkout); default <data_dir>/configs. */
+	readonly configs: { dir: string };
+	readonly proxmox: {
+		url: string;
+		node: string;
+		tokenId: string;
+		tokenSecret: string;
+		tls: { caFile?: string; ca?: string; fingerprint?: string };
+		storage: string;
+		templateStorage: string;
+		bridge: string;
+		network:
+			| { mode: 'dhcp' }
+			| { mode: 'static'; rangeStart: string; rangeEnd: string; prefix: number; gateway: string; nameserver?: string };
+		defaults: { template?: string; cores: number; memoryMb: number; diskGb: number };
+		requestTimeoutMs: number;
+		taskTimeoutMs: number;
+		ipTimeoutMs: number;
+	};
+	readonly ssh: {
+		privateKeyPath: string;
+		publicKeyPath: string;
+		publicKey: string;
+		user: string;
+		port: number;
+		connectTimeoutMs: number;
+		keepaliveIntervalMs: number;
+		keepaliveCountMax: number;
+		idleCloseMs: number;
+	};
+	readonly proxmoxHostSsh?: { host: string; port: number; user: string; privateKeyPath: string };
+	readonly claude: { cliPath: string; configDir: string; apiBaseUrl?: string };
+	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
+	/** Non-fatal findings, e.g. unknown keys. */
+	readonly warnings: readonly string[];
+}
