@@ -4,6 +4,7 @@
 
 // Close codes, the retry rule and the backoff are shared by every live socket.
 export { CLOSE, isRetryableClose, backoffDelay, type CloseCode } from './live-socket';
+import { wsRoutes } from './client/routes';
 
 export const LIMITS = {
 	minCols: 1,
@@ -140,8 +141,7 @@ export function terminalUrl(
 	opts: { window: number; cols: number; rows: number }
 ): string {
 	const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-	const qs = new URLSearchParams({ window: String(opts.window), cols: String(opts.cols), rows: String(opts.rows) });
-	return `${scheme}//${location.host}/api/terminal/${encodeURIComponent(envId)}?${qs}`;
+	return `${scheme}//${location.host}${wsRoutes.terminal(envId, opts)}`;
 }
 
 function byteLength(s: string): number {

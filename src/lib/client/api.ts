@@ -1,5 +1,6 @@
-// One typed place for Spyre's URLs and JSON calls from the browser. Errors come back as ApiError with
-// the server's message and per-field problems, never as a raw exception text.
+// Spyre's JSON calls from the browser (URLs come from ./routes). Errors come back as ApiError with the
+// server's message and per-field problems, never as a raw exception text; an aborted request (its
+// `signal` fired) rethrows the AbortError so the error funnel can ignore it.
 
 export class ApiError extends Error {
 	readonly status: number;
@@ -13,27 +14,17 @@ export class ApiError extends Error {
 	}
 }
 
-export const routes = {
-	environments: () => '/api/environments',
-	environment: (id: string) => `/api/environments/${encodeURIComponent(id)}`,
-	start: (id: string) => `/api/environments/${encodeURIComponent(id)}/start`,
-	stop: (id: string) => `/api/environments/${encodeURIComponent(id)}/stop`,
-	run: (id: string) => `/api/environments/${encodeURIComponent(id)}/run`,
-	trustHostKey: (id: string) => `/api/environments/${encodeURIComponent(id)}/trust-host-key`,
-	adopt: () => '/api/environments/adopt',
-	templates: (node: string) => `/api/templates?node=${encodeURIComponent(node)}`,
-	page: (id: string) => `/environments/${encodeURIComponent(id)}`
-};
-
-export async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, url: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
 	let res: Response;
 	try {
 		res = await fetch(url, {
 			method,
 			headers: body === undefined ? {} : { 'content-type': 'application/json' },
-			body: body === undefined ? undefined : JSON.stringify(body)
+			body: body === undefined ? undefined : JSON.stringify(body),
+			signal: init.signal
 		});
-	} catch {
+	} catch (err) {
+		if (init.signal?.aborted) throw err;
 		throw new ApiError(0, 'network', 'Spyre did not answer. Check your connection and try again.');
 	}
 	let data: unknown = null;

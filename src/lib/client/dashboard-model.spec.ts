@@ -3,17 +3,17 @@ import {
 	applyRunEnd,
 	applyRunLog,
 	countByGroup,
+	liteOf,
 	nodeUsage,
 	orderProvisions,
-	removeEnv,
 	removeEnvRuns,
-	upsertEnv,
 	RECENT_PROVISIONS,
 	type EnvLite,
 	type NodeBase,
 	type ProvisionItem
 } from './dashboard-model';
 import type { EnvironmentView } from '$lib/types/environments';
+import { removeRow, upsertRow } from './stores/environments-model';
 
 const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb });
 
@@ -37,11 +37,11 @@ describe('counts', () => {
 
 	it('moves an environment between groups when its status changes, and adds a new one', () => {
 		let envs = [env('a', 'pending')];
-		envs = upsertEnv(envs, view('a', 'running'));
+		envs = upsertRow(envs, liteOf(view('a', 'running')), 'bottom');
 		expect(countByGroup(envs)).toMatchObject({ running: 1, busy: 0 });
-		envs = upsertEnv(envs, view('b', 'pending'));
+		envs = upsertRow(envs, liteOf(view('b', 'pending')), 'bottom');
 		expect(envs.map((e) => e.id)).toEqual(['a', 'b']);
-		expect(countByGroup(removeEnv(envs, 'a'))).toMatchObject({ running: 0, busy: 1 });
+		expect(countByGroup(removeRow(envs, 'a'))).toMatchObject({ running: 0, busy: 1 });
 	});
 });
 

@@ -106,20 +106,6 @@ export function liteOf(view: EnvironmentView): EnvLite {
 	};
 }
 
-/** Replace the environment in place, or add it (a new one, created anywhere). */
-export function upsertEnv(envs: readonly EnvLite[], view: EnvironmentView): EnvLite[] {
-	const lite = liteOf(view);
-	const i = envs.findIndex((e) => e.id === lite.id);
-	if (i === -1) return [...envs, lite];
-	const next = envs.slice();
-	next[i] = lite;
-	return next;
-}
-
-export function removeEnv(envs: readonly EnvLite[], id: string): EnvLite[] {
-	return envs.filter((e) => e.id !== id);
-}
-
 /** Each node's capacity against what its guests are given (allocation, not live use). */
 export function nodeUsage(nodes: readonly NodeBase[], envs: readonly EnvLite[]): NodeUsage[] {
 	return nodes.map((n) => {

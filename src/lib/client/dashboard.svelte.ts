@@ -1,81 +1,40 @@
-// The dashboard's live state: seeded from the page load, then changed in place by /api/events. The rules
-// live in dashboard-model.ts (pure); this class only holds the runes and routes each event to its rule.
+// The dashboard's live state: seeded from the page load, then changed in place by /api/events. The
+// environments and their provision runs are the shared environments store's (one reducer for every page);
+// this class adds the nodes they are charged to and the figures drawn from both.
 
 import type { LiveEvent } from './live-events.svelte';
-import {
-	applyRunEnd,
-	applyRunLog,
-	countByGroup,
-	nodeUsage,
-	removeEnv,
-	removeEnvRuns,
-	upsertEnv,
-	type EnvLite,
-	type NodeBase,
-	type ProvisionItem,
-	type RunEndData,
-	type RunLogData
-} from './dashboard-model';
-import type { ClaudeAuthState } from '$lib/types/claude-auth';
-import type { EnvironmentView } from '$lib/types/environments';
+import { countByGroup, nodeUsage, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
+import { dashboardScope, EnvironmentsStore } from './stores/environments.svelte';
 
 export interface DashboardSeed {
 	envs: EnvLite[];
 	nodes: NodeBase[];
 	provisions: ProvisionItem[];
-	claude: { state: ClaudeAuthState; expiresAt: number | null };
 }
 
 export class DashboardStore {
-	envs = $state<EnvLite[]>([]);
-	nodes = $state<NodeBase[]>([]);
-	provisions = $state<ProvisionItem[]>([]);
-	claudeState = $state<ClaudeAuthState>('idle');
-	claudeExpiresAt = $state<number | null>(null);
+	readonly environments: EnvironmentsStore<EnvLite>;
+	nodes = $state.raw<NodeBase[]>([]);
 
+	envs = $derived.by(() => this.environments.rows);
+	provisions = $derived.by(() => this.environments.provisions);
 	counts = $derived(countByGroup(this.envs));
 	usage = $derived(nodeUsage(this.nodes, this.envs));
 	empty = $derived(this.envs.length === 0);
 
 	constructor(seed: DashboardSeed) {
-		this.seed(seed);
+		this.environments = new EnvironmentsStore(dashboardScope, { rows: seed.envs, provisions: seed.provisions });
+		this.nodes = seed.nodes;
 	}
 
 	/** A fresh load (first, or after an invalidate) replaces what events built up. */
 	seed(seed: DashboardSeed): void {
-		this.envs = seed.envs;
+		this.environments.seed({ rows: seed.envs, provisions: seed.provisions });
 		this.nodes = seed.nodes;
-		this.provisions = seed.provisions;
-		this.claudeState = seed.claude.state;
-		this.claudeExpiresAt = seed.claude.expiresAt;
 	}
 
 	/** Apply one live event; returns whether the dashboard cared (the page then may refresh the rest). */
 	apply(event: LiveEvent): boolean {
-		switch (event.type) {
-			case 'env.updated':
-				this.envs = upsertEnv(this.envs, (event.data as { environment: EnvironmentView }).environment);
-				return true;
-			case 'env.removed': {
-				const { id } = event.data as { id: string };
-				this.envs = removeEnv(this.envs, id);
-				this.provisions = removeEnvRuns(this.provisions, id);
-				return true;
-			}
-			case 'env.log':
-				this.provisions = applyRunLog(this.provisions, event.data as RunLogData, (id) => this.envs.find((e) => e.id === id)?.hostname ?? null);
-				return true;
-			case 'env.run':
-				this.provisions = applyRunEnd(this.provisions, event.data as RunEndData, event.ts);
-				return true;
-			case 'claude.auth': {
-				const d = event.data as { state: ClaudeAuthState; expiresAt: number | null };
-				this.claudeState = d.state;
-				this.claudeExpiresAt = d.expiresAt;
-				return true;
-			}
-			default:
-				return false;
-		}
+		return this.environments.apply(event);
 	}
 }

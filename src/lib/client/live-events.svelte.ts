@@ -2,6 +2,7 @@
 // the last sequence number it saw, so no event is missed across a dropped connection.
 
 import { ReconnectingSocket } from './reconnecting-socket';
+import { wsRoutes } from './routes';
 import type { ServerEventMap, ServerEventType, TypedServerEvent } from '$lib/types/events';
 
 /** An event from the server: checking `type` narrows `data` (the map is `$lib/types/events`). */
@@ -14,7 +15,7 @@ class LiveEvents {
 	#lastSeq: number | null = null;
 	#listeners = new Set<Listener>();
 	#socket = new ReconnectingSocket({
-		path: () => `/api/events${this.#lastSeq === null ? '' : `?after=${this.#lastSeq}`}`,
+		path: () => wsRoutes.events(this.#lastSeq),
 		maxDelayMs: 30_000,
 		onState: (state) => (this.state = state === 'retrying' ? 'closed' : state),
 		onMessage: (text) => this.#receive(text)

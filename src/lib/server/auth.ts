@@ -10,6 +10,7 @@ import { SpyreError } from './errors';
 import { LoginThrottle } from './login-throttle';
 import { announceSessionsEnded } from './session-bus';
 import { singleton } from './singleton';
+import { newAccountProblems } from '$lib/validation/account';
 
 export const SESSION_COOKIE = 'spyre_session';
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -27,9 +28,8 @@ export interface SessionUser {
 	role: 'admin' | 'member';
 }
 
-export const USERNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 72; // bcrypt ignores bytes past 72
+// The username and password rules are shared with the setup and account forms.
+export { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from '$lib/validation/account';
 
 export function hashToken(token: string): string {
 	return crypto.createHash('sha256').update(token).digest('hex');
@@ -55,14 +55,7 @@ export function isSetUp(db: Db = getDb()): boolean {
 
 /** Field-level validation shared by /setup; returns field -> message. */
 export function validateNewAccount(username: string, password: string, confirm: string): Record<string, string> {
-	const errors: Record<string, string> = {};
-	if (!USERNAME_RE.test(username)) {
-		errors.username = 'Use 1–64 letters, digits, dots, dashes or underscores, starting with a letter or digit.';
-	}
-	if (password.length < PASSWORD_MIN) errors.password = `Use at least ${PASSWORD_MIN} characters.`;
-	else if (Buffer.byteLength(password) > PASSWORD_MAX) errors.password = `Use at most ${PASSWORD_MAX} bytes.`;
-	if (!errors.password && password !== confirm) errors.confirm = 'The two passwords differ.';
-	return errors;
+	return newAccountProblems(username, password, confirm);
 }
 
 /** Create the single admin account. Only allowed while there are no users (first boot). */

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { CONFIG_NAME_RE, MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/types/configs';
+import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/validation/config-name';
 import type { AuditActor, AuditOutcome } from '../audit';
 import { SpyreError } from '../errors';
 import type { PlatformDefaults } from './defaults';
@@ -30,7 +31,7 @@ interface Entry {
 }
 
 /** Names that are API paths of their own (`/api/configs/check`, `/configs/new`), so no config may take them. */
-export const RESERVED_NAMES = new Set(['check', 'schema', 'new']);
+export const RESERVED_NAMES = RESERVED_CONFIG_NAMES;
 
 export function assertName(name: unknown): asserts name is string {
 	if (typeof name === 'string' && RESERVED_NAMES.has(name)) {
@@ -39,7 +40,7 @@ export function assertName(name: unknown): asserts name is string {
 	if (typeof name !== 'string' || !CONFIG_NAME_RE.test(name)) {
 		const shown = typeof name === 'string' ? `'${name.slice(0, 80)}'` : 'that';
 		throw new SpyreError('bad_request', `${shown} is not a config name: use lowercase letters, digits and -, starting with a letter or digit, at most 63 characters.`, {
-			fields: { name: 'Use lowercase letters, digits and -, starting with a letter or digit (at most 63).' }
+			fields: { name: (typeof name === 'string' && configNameProblem(name)) || 'Enter a name.' }
 		});
 	}
 }

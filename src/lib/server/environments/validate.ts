@@ -1,34 +1,19 @@
 // Validation of a create request (browser form or API). Pure: the caller passes what it knows about the
 // cluster (node capacity, templates), so the rules are unit-testable. Messages are per field, for inline
-// display.
+// display. The per-field rules themselves live in $lib/validation/environment, which the create form uses
+// too; this module adds what only the server knows (taken hostnames, nodes, templates on the node).
 
 import { SpyreError } from '../errors';
 import type { CreateEnvironmentInput, NodeView } from '$lib/types/environments';
+import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
 
-/** One DNS label: what Proxmox accepts as a CT hostname and what is safe in URLs and shells. */
-export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export { HOSTNAME_RE, LIMITS } from '$lib/validation/environment';
 
-export const LIMITS = {
-	cores: { min: 1, max: 128 },
-	memory: { min: 64, max: 1024 * 1024 },
-	disk: { min: 1, max: 16 * 1024 }
-} as const;
-
-function intField(
-	raw: unknown,
-	name: 'cores' | 'memory' | 'disk',
-	label: string,
-	unit: string,
-	fields: Record<string, string>
-): number {
-	const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-	const { min, max } = LIMITS[name];
-	if (typeof n !== 'number' || !Number.isInteger(n)) {
-		fields[name] = `${label} must be a whole number${unit ? ` of ${unit}` : ''}.`;
-		return 0;
-	}
-	if (n < min || n > max) fields[name] = `${label} must be between ${min} and ${max}${unit ? ` ${unit}` : ''}.`;
-	return n;
+function intField(raw: unknown, name: 'cores' | 'memory' | 'disk', fields: Record<string, string>): number {
+	const problem = sizeProblem(name, raw);
+	if (problem) fields[name] = problem;
+	const n = toNumber(raw);
+	return typeof n === 'number' && Number.isInteger(n) ? n : 0;
 }
 
 export interface ClusterFacts {
@@ -43,11 +28,9 @@ export interface ClusterFacts {
 export function validateCreate(input: Record<string, unknown>, facts: ClusterFacts): Required<CreateEnvironmentInput> {
 	const fields: Record<string, string> = {};
 	const hostname = typeof input.hostname === 'string' ? input.hostname.trim() : '';
-	if (!hostname) fields.hostname = 'Enter a hostname.';
-	else if (hostname.length > 63) fields.hostname = 'A hostname has at most 63 characters.';
-	else if (!HOSTNAME_RE.test(hostname)) {
-		fields.hostname = 'Use lowercase letters, digits and hyphens (a DNS name), not starting or ending with a hyphen.';
-	} else if (facts.isHostnameTaken(hostname)) fields.hostname = `An environment named ${hostname} already exists.`;
+	const hostnameRule = hostnameProblem(hostname);
+	if (hostnameRule) fields.hostname = hostnameRule;
+	else if (facts.isHostnameTaken(hostname)) fields.hostname = `An environment named ${hostname} already exists.`;
 
 	const nodeRaw = input.node === undefined || input.node === null || input.node === '' ? facts.defaultNode : input.node;
 	const node = typeof nodeRaw === 'string' ? nodeRaw : '';
@@ -57,23 +40,16 @@ export function validateCreate(input: Record<string, unknown>, facts: ClusterFac
 	else if (nodeInfo && nodeInfo.status !== 'online') fields.node = `Node ${node} is ${nodeInfo.status}; choose an online node.`;
 
 	const template = typeof input.template === 'string' ? input.template.trim() : '';
-	if (!template) fields.template = 'Choose a template.';
-	else if (!/^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/.test(template)) fields.template = 'That is not a container template volume id.';
+	const templateRule = templateProblem(template);
+	if (templateRule) fields.template = templateRule;
 	else if (facts.templates && !facts.templates.includes(template)) fields.template = `Template ${template} is not available on node ${node}.`;
 
-	const cores = intField(input.cores, 'cores', 'Cores', '', fields);
-	const memory = intField(input.memory, 'memory', 'Memory', 'MiB', fields);
-	const disk = intField(input.disk, 'disk', 'Disk', 'GiB', fields);
-
-	if (nodeInfo && nodeInfo.maxcpu > 0 && !fields.cores && cores > nodeInfo.maxcpu) {
-		fields.cores = `Node ${node} has ${nodeInfo.maxcpu} cores.`;
+	const sizes = { cores: intField(input.cores, 'cores', fields), memory: intField(input.memory, 'memory', fields), disk: intField(input.disk, 'disk', fields) };
+	for (const field of ['cores', 'memory', 'disk'] as const) {
+		const problem = fields[field] ? null : capacityProblem(field, sizes[field], nodeInfo);
+		if (problem) fields[field] = problem;
 	}
-	if (nodeInfo && nodeInfo.maxmem > 0 && !fields.memory && memory * 1024 * 1024 > nodeInfo.maxmem) {
-		fields.memory = `Node ${node} has ${Math.floor(nodeInfo.maxmem / 1024 / 1024)} MiB of memory.`;
-	}
-	if (nodeInfo && nodeInfo.maxdisk > 0 && !fields.disk && disk * 1024 ** 3 > nodeInfo.maxdisk) {
-		fields.disk = `Node ${node} has ${Math.floor(nodeInfo.maxdisk / 1024 ** 3)} GiB of disk.`;
-	}
+	const { cores, memory, disk } = sizes;
 
 	const known = new Set(['hostname', 'template', 'cores', 'memory', 'disk', 'node']);
 	const unknown = Object.keys(input).filter((k) => !known.has(k));

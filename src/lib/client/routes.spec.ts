@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { apiRoutes, wsRoutes } from './routes';
+
+const API_DIR = join(process.cwd(), 'src/routes/api');
+
+/** Every +server.ts under src/routes/api, as its URL template (`/api/environments/[id]/start`). */
+function endpointTemplates(dir = API_DIR): string[] {
+	const out: string[] = [];
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const path = join(dir, entry.name);
+		if (entry.isDirectory()) out.push(...endpointTemplates(path));
+		else if (entry.name === '+server.ts') {
+			const rel = relative(API_DIR, dir).split(sep).filter(Boolean).join('/');
+			out.push(`/api${rel ? `/${rel}` : ''}`);
+		}
+	}
+	return out.sort();
+}
+
+/** `[id]` matches one path segment; route groups `(x)` are not part of the URL. */
+function templateRegex(template: string): RegExp {
+	const parts = template
+		.split('/')
+		.filter((p) => !/^\(.*\)$/.test(p))
+		.map((p) => (/^\[.+\]$/.test(p) ? '[^/]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+	return new RegExp(`^${parts.join('/')}$`);
+}
+
+/** What each builder produces for sample arguments, without its query string. */
+function builtPaths(builders: Record<string, (...args: never[]) => string>): Array<[string, string]> {
+	return Object.entries(builders).map(([name, fn]) => {
+		const call = fn as unknown as (...args: unknown[]) => string;
+		const url = call(...Array.from({ length: Math.max(fn.length, 1) }, (_, i) => (i === 0 ? 'sample-id' : 3)));
+		return [name, url.split('?')[0]];
+	});
+}
+
+describe('API route builders', () => {
+	const templates = endpointTemplates();
+	const built = builtPaths(apiRoutes);
+
+	it('finds the API routes on disk', () => {
+		expect(templates).toContain('/api/environments');
+		expect(templates).toContain('/api/environments/[id]/start');
+	});
+
+	it.each(templates)('%s has a builder', (template) => {
+		const re = templateRegex(template);
+		const match = built.filter(([, path]) => re.test(path)).map(([name]) => name);
+		expect(match, `add a builder for ${template} to src/lib/client/routes.ts`).not.toHaveLength(0);
+	});
+
+	it('builds no path that is not an endpoint', () => {
+		const res = templates.map(templateRegex);
+		for (const [name, path] of built) expect(res.some((re) => re.test(path)), `${name} → ${path}`).toBe(true);
+	});
+
+	it('encodes ids so one cannot reach another path', () => {
+		expect(apiRoutes.start('a/../b')).toBe('/api/environments/a%2F..%2Fb/start');
+		expect(apiRoutes.templates('pve 1&x=2')).toBe('/api/templates?node=pve%201%26x%3D2');
+		expect(apiRoutes.window('e1', 2)).toBe('/api/environments/e1/windows/2');
+	});
+});
+
+describe('WebSocket route builders', () => {
+	// upgrade.ts pulls in the session store; its path list is read as text instead of imported.
+	const source = readFileSync(join(process.cwd(), 'src/lib/server/ws/upgrade.ts'), 'utf8');
+	const list = /WS_PATHS\s*=\s*\[([^\]]*)\]/.exec(source)?.[1] ?? '';
+	const wsPaths = [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+
+	it('reads the server’s socket paths', () => {
+		expect(wsPaths).toContain('/api/events');
+	});
+
+	it('builds only paths the upgrade router accepts, and one for each', () => {
+		const built = [wsRoutes.events(), wsRoutes.events(7), wsRoutes.terminal('e1', { window: 0, cols: 80, rows: 24 }), wsRoutes.claudeTask('t1', 4)].map(
+			(u) => u.split('?')[0]
+		);
+		const accepts = (p: string, prefix: string) => (prefix.endsWith('/') ? p.startsWith(prefix) && p.length > prefix.length : p === prefix);
+		for (const p of built) expect(wsPaths.some((prefix) => accepts(p, prefix)), p).toBe(true);
+		for (const prefix of wsPaths) expect(built.some((p) => accepts(p, prefix)), prefix).toBe(true);
+	});
+
+	it('puts the resume point and the terminal size in the query', () => {
+		expect(wsRoutes.events(12)).toBe('/api/events?after=12');
+		expect(wsRoutes.terminal('e 1', { window: 2, cols: 100, rows: 30 })).toBe('/api/terminal/e%201?window=2&cols=100&rows=30');
+		expect(wsRoutes.claudeTask('t/1')).toBe('/api/claude/t%2F1?after=0');
+	});
+});

@@ -1,0 +1,55 @@
+// The one typed place for every URL the browser asks Spyre for: HTTP API paths, WebSocket paths and the
+// pages that link to one record. Components and pages import these builders and never spell '/api/...'
+// themselves, so a renamed route changes here only. routes.spec.ts walks src/routes/api and fails when an
+// endpoint has no builder. Pure (no browser globals), so the server and tests can import it too.
+
+const enc = encodeURIComponent;
+const env = (id: string) => `/api/environments/${enc(id)}`;
+const task = (id: string) => `/api/claude/tasks/${enc(id)}`;
+
+/** HTTP endpoints under /api (each +server.ts in src/routes/api has one here). */
+export const apiRoutes = {
+	environments: () => '/api/environments',
+	environment: env,
+	start: (id: string) => `${env(id)}/start`,
+	stop: (id: string) => `${env(id)}/stop`,
+	run: (id: string) => `${env(id)}/run`,
+	cancel: (id: string) => `${env(id)}/cancel`,
+	retry: (id: string) => `${env(id)}/retry`,
+	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,
+	windows: (id: string) => `${env(id)}/windows`,
+	window: (id: string, index: number) => `${env(id)}/windows/${index}`,
+	adopt: () => '/api/environments/adopt',
+	provision: () => '/api/environments/provision',
+	templates: (node: string) => `/api/templates?node=${enc(node)}`,
+	configs: () => '/api/configs',
+	config: (name: string) => `/api/configs/${enc(name)}`,
+	configCheck: () => '/api/configs/check',
+	configSchema: () => '/api/configs/schema',
+	claudeInstall: () => '/api/claude/install',
+	claudeTasks: () => '/api/claude/tasks',
+	claudeTask: task,
+	claudeTaskEvents: (id: string) => `${task(id)}/events`,
+	claudeTaskCancel: (id: string) => `${task(id)}/cancel`,
+	claudeTaskResume: (id: string) => `${task(id)}/resume`,
+	claudeTaskRollback: (id: string) => `${task(id)}/rollback`
+} as const;
+
+/** WebSocket paths (server.js hands these to src/lib/server/ws/upgrade.ts). Path and query only. */
+export const wsRoutes = {
+	/** The event stream; `after` resumes from the last sequence number seen. */
+	events: (after: number | null = null) => `/api/events${after === null ? '' : `?after=${after}`}`,
+	terminal: (envId: string, opts: { window: number; cols: number; rows: number }) =>
+		`/api/terminal/${enc(envId)}?${new URLSearchParams({ window: String(opts.window), cols: String(opts.cols), rows: String(opts.rows) })}`,
+	/** One Claude task's transcript, from the event after `after`. */
+	claudeTask: (taskId: string, after = 0) => `/api/claude/${enc(taskId)}?after=${after}`
+} as const;
+
+/** Pages that show one record. */
+export const pageRoutes = {
+	environments: () => '/environments',
+	environment: (id: string) => `/environments/${enc(id)}`,
+	environmentClaude: (id: string) => `/environments/${enc(id)}/claude`,
+	config: (name: string) => `/configs/${enc(name)}`,
+	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`
+} as const;
