@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh';
 import * as tmux from '../../src/lib/server/tmux-controller';
@@ -113,6 +113,9 @@ describe('terminal WebSocket', () => {
 
 	it('resizes, clamps silly sizes and answers garbage with an error message, staying up', async () => {
 		const c = await connect('env1', 'window=0&cols=80&rows=24');
+		// Also on failure: a client left attached to window 0 would read (and keep in memory) the next
+		// test's flood and fail that test too.
+		onTestFinished(() => c.ws.terminate());
 		await ready(c);
 		typeKeys(c, "echo re''size-ready\r");
 		await waitFor(() => c.text().includes('resize-ready'), 8000, 'shell ready');
@@ -124,13 +127,22 @@ describe('terminal WebSocket', () => {
 		await waitFor(() => c.controls.filter((m) => m.type === 'error').length === 3, 5000, 'three errors');
 		expect(c.controls.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['bad_request', 'bad_request', 'bad_request']);
 		c.ws.send(JSON.stringify({ type: 'resize', cols: 123, rows: 45 }));
-		await new Promise((r) => setTimeout(r, 200));
-		// tmux applies a client resize to the window asynchronously: wait for it, then ask the shell.
-		const size = async () =>
-			(await pool.exec({ envId: 'env1', host: sshd.host }, `tmux -L spyre display-message -p -t '=${session}:0' '#{window_width}x#{window_height}'`)).stdout.trim();
-		for (let i = 0; i < 40 && (await size()) !== '123x45'; i++) await new Promise((r) => setTimeout(r, 50));
-		typeKeys(c, "stty size | tr ' ' x\r");
-		await waitFor(() => c.text().includes('45x123'), 8000, 'resized');
+		// What must hold is what the shell sees, so ask it until it reports the new size. Not once after
+		// tmux's window size changed: tmux resizes the pane's PTY later than the window, and when one pane
+		// resize follows another it holds the newer one for 250 ms (server_client_check_pane_resize). Here
+		// the clamped 1000x500 may reach the pane first (whether it does depends on how the window-change
+		// requests are split into TCP segments), and a single `stty size` then prints 500x1000.
+		const seen: string[] = [];
+		const deadline = Date.now() + 8000;
+		for (let n = 0; !seen.includes('45x123'); n++) {
+			if (Date.now() > deadline) throw new Error(`the shell never saw 45x123 (saw ${seen.join(', ')})`);
+			typeKeys(c, `echo sz${n}-$(stty size | tr ' ' x)\r`);
+			const answer = new RegExp(`sz${n}-(\\d+x\\d+)`);
+			await waitFor(() => answer.test(c.text()), 8000, `stty answer ${n}`);
+			seen.push(answer.exec(c.text())![1]);
+			if (!seen.includes('45x123')) await new Promise((r) => setTimeout(r, 50));
+		}
+		console.log(`[resize] the shell saw ${seen.join(' then ')}`);
 		expect(c.ws.readyState).toBe(WebSocket.OPEN);
 		c.ws.close();
 		await c.closed;
@@ -172,6 +184,38 @@ describe('terminal WebSocket', () => {
 		await b.closed;
 	});
 
+	it('ends for good (1000, exit) only when the window is gone; a tmux client that dies on its own gets a retryable close', async () => {
+		const target = { envId: 'env1', host: sshd.host };
+		await tmux.ensureSession(target, { session, pool });
+		const w = await tmux.createWindow(target, 'ending', { session, pool });
+		const a = await connect('env1', `window=${w.index}&cols=80&rows=24`);
+		onTestFinished(() => a.ws.terminate());
+		await ready(a);
+		// Kill only this connection's tmux client (by PID, found through tmux): the window lives on.
+		const clients = await pool.exec(target, `tmux -L spyre list-clients -F '#{client_pid} #{session_name}'`);
+		const ours = clients.stdout
+			.split('\n')
+			.map((l) => l.split(' '))
+			.filter(([pid, name]) => /^\d+$/.test(pid ?? '') && name?.startsWith(`${session}-c-`));
+		expect(ours).toHaveLength(1);
+		await pool.exec(target, `kill -KILL ${ours[0][0]}`);
+		const first = await a.closed;
+		expect(first.code).toBe(CLOSE.SSH_LOST);
+		expect(isRetryableClose(first.code)).toBe(true);
+		expect(a.controls.at(-1)).toMatchObject({ type: 'status', state: 'disconnected' });
+		expect((await tmux.listWindows(target, { session, pool })).map((x) => x.id)).toContain(w.id);
+
+		// The reconnect works; then the session is killed (its windows with it): that is the end, not a
+		// reason to retry. (Killing one window only moves a grouped session to another window.)
+		const b = await connect('env1', `window=${w.index}&cols=80&rows=24`);
+		onTestFinished(() => b.ws.terminate());
+		await ready(b);
+		await tmux.killSession(target, { session, pool });
+		const second = await b.closed;
+		expect(second.code).toBe(CLOSE.NORMAL);
+		expect(b.controls.at(-1)).toMatchObject({ type: 'exit' });
+	});
+
 	it('pump: pauses the stream above the high-water mark and resumes below the low one', async () => {
 		const { PassThrough } = await import('node:stream');
 		const stream = new PassThrough();
@@ -198,6 +242,12 @@ describe('terminal WebSocket', () => {
 
 	it('a flood to a browser that does not read keeps the server queue bounded', async () => {
 		const c = await connect('env1', 'window=0&cols=200&rows=50');
+		// Stop the flood even when an assertion fails, so later tests get a quiet shell.
+		onTestFinished(async () => {
+			c.ws.terminate();
+			await c.closed;
+			await pool.exec({ envId: 'env1', host: sshd.host }, `tmux -L spyre send-keys -t '=${session}:0' C-c`);
+		});
 		await ready(c);
 		typeKeys(c, "echo fl''ood-ready\r");
 		await waitFor(() => c.text().includes('flood-ready'), 8000, 'shell ready');
@@ -217,10 +267,6 @@ describe('terminal WebSocket', () => {
 		console.log(
 			`[backpressure] pauses=${terminalStats.pauses - before} maxBufferedAmount=${terminalStats.maxBufferedAmount} rssDelta=${Math.round((rss1 - rss0) / 1024)}KiB`
 		);
-		c.ws.terminate();
-		await c.closed;
-		// Stop the flood so later tests get a quiet shell.
-		await pool.exec({ envId: 'env1', host: sshd.host }, `tmux -L spyre send-keys -t '=${session}:0' C-c`);
 	});
 
 	it('sends status and a retryable close when sshd dies; a new connection works after restart', async () => {

@@ -117,6 +117,10 @@ export function handshake(entry: Entry, target: SshTarget, options: SshPoolOptio
 			onClosed(client);
 		});
 		try {
+			// No setNoDelay(true) (TCP_NODELAY) here: issue 12 measured it (npm run bench terminal-latency,
+			// and two keys 0-1 ms apart over ssh2) and it changed keystroke echo by less than the run-to-run
+			// noise. Nagle only holds a write while earlier data is unacknowledged, and sshd's echo carries the
+			// acknowledgement of each key; sshd sets TCP_NODELAY on its own side for PTY sessions.
 			client.connect(config);
 		} catch (err) {
 			fail(new SpyreError('ssh', `Cannot connect to ${target.host}:${entry.port}: ${messageOf(err)}`, { cause: err }));

@@ -11,7 +11,7 @@ import { record } from '../audit';
 import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';
 import { requireReachable } from '../environments/reachable';
-import { getSshPool, type SshPool } from '../ssh';
+import { getSshPool, type SshPool, type SshTarget } from '../ssh';
 import * as tmux from '../tmux-controller';
 
 export interface TerminalContext {
@@ -85,6 +85,7 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	let wsClosed = ws.readyState !== ws.OPEN;
 	let attachment: tmux.Attachment | null = null;
 	let window = -1;
+	let windowId = '';
 	let attachedAt = 0;
 	let ptyStarted = false;
 	let pendingInput: Buffer[] = [];
@@ -183,6 +184,7 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 		const found = wanted === null ? (windows.find((w) => w.active) ?? windows[0]) : windows.find((w) => w.index === wanted);
 		if (!found) throw new SpyreError('not_found', `Window ${wanted} does not exist in environment ${ctx.envId}.`);
 		window = found.index;
+		windowId = found.id;
 		if (wsClosed) return;
 		history = await tmux.captureHistory(target, window, deps.historyLines ?? 5000, tmuxOpts);
 		if (wsClosed) return;
@@ -235,11 +237,34 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 			'ssh connection lost'
 		);
 	});
-	att.pty.closed.then(({ code }) => {
+	att.pty.closed.then(async ({ code }) => {
 		if (lost || wsClosed) return;
-		// tmux exited: the session was killed or its last window closed.
-		finish(CLOSE.NORMAL, { type: 'exit', code: code ?? undefined }, 'terminal exited');
+		// The channel closing says that this tmux client ended, not why. Only "the window is gone" may end
+		// the browser's terminal for good (1000). When sshd dies, the session's tmux client usually dies a
+		// moment before the TCP connection does, so its channel closes first, and the lost connection
+		// shows up only later (no fixed delay covers that); and a client killed on its own leaves the
+		// window in place. So ask tmux.
+		const gone = await windowGone(target, windowId, tmuxOpts);
+		if (lost || wsClosed) return;
+		if (gone) finish(CLOSE.NORMAL, { type: 'exit', code: code ?? undefined }, 'terminal exited');
+		else
+			finish(
+				CLOSE.SSH_LOST,
+				{ type: 'status', state: 'disconnected', message: 'The terminal connection to the environment ended. Reconnecting…' },
+				'terminal client ended'
+			);
 	});
+}
+
+/** Whether the window (by tmux id) no longer exists; false when that cannot be told (SSH down). */
+async function windowGone(target: SshTarget, windowId: string, opts: tmux.TmuxOptions): Promise<boolean> {
+	try {
+		const windows = await tmux.listWindows(target, { ...opts, timeoutMs: 5000 });
+		return !windows.some((w) => w.id === windowId);
+	} catch (err) {
+		// No session (its last window closed) is "gone"; an SSH failure is not.
+		return isSpyreError(err) && err.code === 'not_found';
+	}
 }
 
 function safeRecord(
