@@ -9,6 +9,9 @@ import { ssh as simSsh, sshArgs as simSshArgs, startSim, type ExecResult, type R
 import { setupAdmin, startSpyre, type RunningSpyre } from '../../tests/helpers/spyre';
 
 export const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+/** The size of every terminal the terminal benchmarks open (and of their `ssh -tt` baselines). */
+export const COLS = 120;
+export const ROWS = 40;
 
 export const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
