@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 let spyre: RunningSpyre;
 const USER = 'grace';
@@ -32,10 +33,7 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page, next: string) {
-	await page.goto(`${spyre.url}/login?next=${encodeURIComponent(next)}`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, next);
 }
 
 test('filter by action, open a detail, export the filtered set as CSV', async ({ page }) => {

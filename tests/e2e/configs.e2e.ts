@@ -4,6 +4,7 @@
 // No Proxmox is needed for any of this: Spyre points at a closed port.
 import { expect, test, type Page } from '@playwright/test';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 let spyre: RunningSpyre;
 const USER = 'grace';
@@ -19,10 +20,7 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page, next: string) {
-	await page.goto(`${spyre.url}/login?next=${encodeURIComponent(next)}`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, next);
 }
 
 /** The editor once CodeMirror has replaced the server-rendered text. */

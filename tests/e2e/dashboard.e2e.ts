@@ -6,6 +6,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -25,10 +26,7 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page) {
-	await page.goto(`${spyre.url}/login?next=/`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, '/');
 	await expect(page.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
 }
 

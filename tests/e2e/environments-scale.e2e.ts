@@ -7,6 +7,7 @@ import { pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim'
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { createCts, insertManaged, type MadeCt } from '../../bench/lib/many-cts';
 import { PAGE_SIZE } from '../../src/lib/client/environment-query';
+import { signInThroughForm } from '../helpers/sign-in';
 
 const COUNT = Number(process.env.SPYRE_E2E_SCALE_CTS) || 200;
 const MANAGED = Math.round(COUNT * 0.7);
@@ -40,10 +41,7 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page, next: string) {
-	await page.goto(`${spyre.url}/login?next=${encodeURIComponent(next)}`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, next);
 	await expect(page.getByRole('heading', { name: 'Environments', level: 1 })).toBeVisible();
 }
 

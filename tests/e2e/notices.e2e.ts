@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { control, startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -22,10 +23,7 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page) {
-	await page.goto(`${spyre.url}/login?next=/environments`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, '/environments');
 	await expect(page.getByRole('heading', { name: 'Environments', level: 1 })).toBeVisible();
 }
 

@@ -8,6 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -72,10 +73,7 @@ ${repoFiles}
 }
 
 async function signIn(page: Page, next: string) {
-	await page.goto(`${spyre.url}/login?next=${encodeURIComponent(next)}`);
-	await page.getByLabel('Username').fill(USER);
-	await page.getByLabel('Password').fill(PASS);
-	await page.getByRole('button', { name: 'Sign in' }).click();
+	await signInThroughForm(page, spyre.url, USER, PASS, next);
 }
 
 /** Replace the editor's whole text, as a paste would (no auto-indent of each typed line). */
