@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEventView, RunPhase } from '$lib/types/environments';
-import { appendBounded, progressOf, type RunLike } from './provision-progress';
+import type { RunEventView, RunPhase, RunView } from '$lib/types/environments';
+import type { ServerEventMap } from '$lib/types/events';
+import { appendBounded, applyLiveLine, progressOf, type RunLike } from './provision-progress';
 
 let seq = 0;
 function step(phase: RunPhase, name: string, index: number, total: number, percent: number): RunEventView {
@@ -68,5 +69,34 @@ describe('appendBounded', () => {
 		let lines: number[] = [];
 		for (let i = 0; i < 10; i++) lines = appendBounded(lines, i, 4);
 		expect(lines).toEqual([6, 7, 8, 9]);
+	});
+});
+
+describe('applyLiveLine', () => {
+	const recorded: RunView = {
+		id: 7, environmentId: 'env-a', kind: 'provision', status: 'running', phase: 'create', step: 'create', percent: 10, error: null,
+		configName: 'dev-web', configSnapshot: null, startedAt: 1, finishedAt: null,
+		events: [{ seq: 1, ts: 1, kind: 'step', step: 'create', message: 'Create', phase: 'create', index: 1, total: 2, percent: 10 }]
+	};
+	const live = (over: Partial<ServerEventMap['env.log']>): ServerEventMap['env.log'] => ({
+		id: 'env-a', runId: 7, runKind: 'provision', seq: 2, ts: 2, kind: 'output', step: 'create', message: 'hello', ...over
+	});
+
+	it('appends a new line and moves step, phase and percent on with step lines', () => {
+		const next = applyLiveLine(recorded, live({ kind: 'step', step: 'packages', phase: 'provision', index: 2, total: 2, percent: 60 }), 100);
+		expect(next).not.toBe('reload');
+		const r = next as RunView;
+		expect(r.events.map((e) => e.seq)).toEqual([1, 2]);
+		expect([r.phase, r.step, r.percent]).toEqual(['provision', 'packages', 60]);
+		expect(recorded.events).toHaveLength(1);
+	});
+	it('leaves the run alone for a replayed line or another environment, and asks for a reload for another run', () => {
+		expect(applyLiveLine(recorded, live({ seq: 1 }), 100)).toBeNull();
+		expect(applyLiveLine(recorded, live({ id: 'env-b' }), 100)).toBeNull();
+		expect(applyLiveLine(recorded, live({ runId: 8 }), 100)).toBe('reload');
+	});
+	it('keeps at most maxLines lines', () => {
+		const r = applyLiveLine(recorded, live({}), 1) as RunView;
+		expect(r.events.map((e) => e.seq)).toEqual([2]);
 	});
 });

@@ -2,7 +2,9 @@
 // seen in each (done, running, failed), how many are still to come, and the overall percent. Pure, so
 // the same events give the same picture after a reload as they did live.
 
-import type { RunEventView, RunPhase, RunStatus } from '$lib/types/environments';
+import type { RunEventView, RunPhase, RunStatus, RunView } from '$lib/types/environments';
+import type { ServerEventMap } from '$lib/types/events';
+import { lineOf } from './stores/environments-model';
 
 export type StepState = 'done' | 'running' | 'failed' | 'pending' | 'skipped';
 
@@ -110,5 +112,25 @@ export function progressOf(run: RunLike): ProgressView {
 export function appendBounded<T>(lines: readonly T[], line: T, max: number): T[] {
 	const next = lines.length >= max ? lines.slice(lines.length - max + 1) : lines.slice();
 	next.push(line);
+	return next;
+}
+
+/**
+ * One live `env.log` line applied to the recorded run the page shows: the run with the line (and its step,
+ * phase and percent moved on), `'reload'` when the line belongs to another run (a retry, or a run started
+ * elsewhere: load that one whole), or null when there is nothing to change (another environment, a replay).
+ */
+export function applyLiveLine(run: RunView, d: ServerEventMap['env.log'], maxLines: number): RunView | 'reload' | null {
+	if (d.id !== run.environmentId) return null;
+	if (d.runId !== run.id) return 'reload';
+	const last = run.events.at(-1);
+	if (last && d.seq <= last.seq) return null;
+	const line = lineOf(d);
+	const next: RunView = { ...run, events: appendBounded(run.events, line, maxLines) };
+	if (line.kind === 'step') {
+		if (line.phase) next.phase = line.phase;
+		next.step = line.step;
+		if (typeof line.percent === 'number') next.percent = line.percent;
+	}
 	return next;
 }

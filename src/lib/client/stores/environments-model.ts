@@ -48,14 +48,20 @@ export function removeRow<Row extends { id: string }>(rows: readonly Row[], id: 
  * line already held (a replay after a reconnect) is not added twice.
  */
 export function appendLogLine(lines: readonly LogLine[] | undefined, d: ServerEventMap['env.log']): LogLine[] {
-	const line: LogLine = { seq: d.seq, ts: d.ts, kind: d.kind, step: d.step, message: d.message, runId: d.runId };
-	for (const key of ['phase', 'index', 'total', 'percent'] as const) if (d[key] !== undefined) Object.assign(line, { [key]: d[key] });
+	const line: LogLine = { ...lineOf(d), runId: d.runId };
 	const prev = lines ?? [];
 	const last = prev.at(-1);
 	const otherRun = prev.length > 0 && prev[0].runId !== undefined && prev[0].runId !== d.runId;
 	if (otherRun || d.seq === 1) return [line];
 	if (last && last.runId === d.runId && d.seq <= last.seq) return prev as LogLine[];
 	return [...prev, line].slice(-LOG_LIMIT);
+}
+
+/** The log line an `env.log` event carries, without the event's routing fields. */
+export function lineOf(d: ServerEventMap['env.log']): RunEventView {
+	const line: RunEventView = { seq: d.seq, ts: d.ts, kind: d.kind, step: d.step, message: d.message };
+	for (const key of ['phase', 'index', 'total', 'percent'] as const) if (d[key] !== undefined) Object.assign(line, { [key]: d[key] });
+	return line;
 }
 
 /** The logs of environments that are no longer listed go with them. */
