@@ -4,8 +4,11 @@
 // (from the page's Server-Timing header), the size of the first response, a search and the cards view,
 // the number of Proxmox API calls one page load and one status refresh make (counted by the simulator
 // itself), and the status poller's CPU time per poll on the Spyre process. `--profile FILE` writes a V8
-// CPU profile of the server during the page loads (`npx tsx bench/lib/profile-summary.ts FILE` sums it up).
+// CPU profile of the server during the page loads (`npx tsx bench/lib/profile-summary.ts FILE` sums it up),
+// `--profile-poll FILE` one of the server while it polls (`--polls N` measured, default 20, after
+// `--warmup-polls N`, default 5).
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { control, controlGet, pveRequest, startSim, type RunningSim } from '../tests/helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
 import { createCts, insertManaged } from './lib/many-cts';
@@ -32,6 +35,11 @@ function percentile(sorted: number[], p: number): number {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** Environment for a server that writes a V8 CPU profile to `file` when it exits (bench/lib/cpu-profile.mjs). */
+function profileEnv(file: string): Record<string, string> {
+	return { NODE_OPTIONS: `--import ${path.resolve('bench/lib/cpu-profile.mjs')}`, SPYRE_CPU_PROFILE: path.resolve(file) };
+}
+
 async function simCalls(sim: RunningSim): Promise<Record<string, number>> {
 	return controlGet<Record<string, number>>(sim.simJson, '/requests');
 }
@@ -54,21 +62,68 @@ async function timedLoads(load: () => Promise<{ ms: number }>, n: number): Promi
 	return { p50: round1(percentile(times, 50)), p95: round1(percentile(times, 95)), max: round1(times[times.length - 1]) };
 }
 
-/** Restart on the same data with a fast poller that logs its CPU time per poll; the median of `polls`. */
-async function pollerCost(spyre: RunningSpyre, simJson: RunningSim['simJson'], polls: number, intervalMs: number): Promise<{ spyre: RunningSpyre; cpuMs: { p50: number; max: number } }> {
+interface PollerCost {
+	/** Polls in a quiet cluster (nothing changed since the last one), after `warmup` polls left out. */
+	cpuMs: { p50: number; max: number };
+	/** The part of a quiet poll spent in the /cluster/resources call (request, parse, validation), median. */
+	callCpuMs: number | null;
+	/** The poll after every managed row was changed behind Spyre's back: it writes and pushes them all. */
+	allRowsChangedCpuMs: number;
+	/** /cluster/resources calls the simulator counted, and polls the server logged, in the same window. */
+	calls: number;
+	polls: number;
+}
+
+/** Restart on the same data with a fast poller that logs its CPU time per poll. */
+async function pollerCost(
+	spyre: RunningSpyre,
+	sim: RunningSim,
+	polls: number,
+	warmup: number,
+	intervalMs: number,
+	profileEnv: Record<string, string> = {}
+): Promise<PollerCost> {
 	await spyre.stop({ keepData: true });
-	const next = await startSpyre({ mode: 'built', simJson, reuse: spyre, env: { SPYRE_POLL_MS: String(intervalMs), SPYRE_POLL_STATS: '1' } });
-	const deadline = Date.now() + 30_000 + polls * intervalMs * 2;
-	let samples: number[] = [];
-	while (Date.now() < deadline) {
-		samples = [...next.output().stdout.matchAll(/status poll: .* ([\d.]+) ms CPU/g)].map((m) => Number(m[1]));
-		if (samples.length > polls) break;
-		await new Promise((r) => setTimeout(r, 200));
+	const callsBefore = (await simCalls(sim))['GET /cluster/resources'] ?? 0;
+	const env = { SPYRE_POLL_MS: String(intervalMs), SPYRE_POLL_STATS: '1', ...profileEnv };
+	const next = await startSpyre({ mode: 'built', simJson: sim.simJson, reuse: spyre, env });
+	const lines = () => [...next.output().stdout.matchAll(/status poll: (.*) ([\d.]+) ms CPU(?: \(Proxmox call ([\d.]+)\))?/g)];
+	const waitForPolls = async (n: number) => {
+		const deadline = Date.now() + 30_000 + n * intervalMs * 2;
+		while (lines().length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+		if (lines().length < n) throw new Error(`the status poller logged ${lines().length} of ${n} polls (SPYRE_POLL_STATS)`);
+	};
+	try {
+		await waitForPolls(warmup + polls);
+		// The first polls run while V8 still compiles the call path (the first also sets the poller's
+		// baseline); a server polls every 30 s for weeks, so they are left out.
+		const quiet = lines().slice(warmup);
+		const steady = quiet.map((m) => Number(m[2])).sort((a, b) => a - b);
+		const calls = quiet.filter((m) => m[3] !== undefined).map((m) => Number(m[3])).sort((a, b) => a - b);
+
+		// Every managed row flipped to 'running' from outside (the CTs are stopped): the poll that first sees
+		// it writes all of them back and pushes one event each. The flip may land while a poll is past its
+		// read, so the costlier of the next two polls is that one.
+		const seen = lines().length;
+		const db = new Database(next.dbPath);
+		try {
+			db.prepare("UPDATE environments SET status = 'running' WHERE status = 'stopped'").run();
+		} finally {
+			db.close();
+		}
+		await waitForPolls(seen + 2);
+		const allRowsChangedCpuMs = Math.max(...lines().slice(seen, seen + 2).map((m) => Number(m[2])));
+		await next.stop();
+		return {
+			cpuMs: { p50: round1(percentile(steady, 50)), max: round1(steady[steady.length - 1]) },
+			callCpuMs: calls.length ? round1(percentile(calls, 50)) : null,
+			allRowsChangedCpuMs: round1(allRowsChangedCpuMs),
+			calls: ((await simCalls(sim))['GET /cluster/resources'] ?? 0) - callsBefore,
+			polls: lines().length
+		};
+	} finally {
+		await next.stop();
 	}
-	// The first poll fills the poller's baseline (every row is compared for the first time): leave it out.
-	const steady = samples.slice(1).sort((a, b) => a - b);
-	if (steady.length === 0) throw new Error('the status poller logged no CPU figures (SPYRE_POLL_STATS)');
-	return { spyre: next, cpuMs: { p50: round1(percentile(steady, 50)), max: round1(steady[steady.length - 1]) } };
 }
 
 export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> {
@@ -76,6 +131,9 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 	const MANAGED = Math.round(CTS * 0.7);
 	const LOADS = intFlag('loads', 30);
 	const profile = flag('profile');
+	const profilePoll = flag('profile-poll');
+	const POLLS = intFlag('polls', 20);
+	const WARMUP = intFlag('warmup-polls', 5);
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
 	try {
@@ -85,10 +143,7 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 		const setupMs = Date.now() - t0;
 		// Give the status poller no say in the counts: it is switched off for the page measurement.
 		const env: Record<string, string> = { SPYRE_POLL_MS: '0' };
-		if (profile) {
-			env.NODE_OPTIONS = `--import ${path.resolve('bench/lib/cpu-profile.mjs')}`;
-			env.SPYRE_CPU_PROFILE = path.resolve(profile);
-		}
+		if (profile) Object.assign(env, profileEnv(profile));
 		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env });
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
 		insertManaged(spyre.dbPath, cts.slice(0, MANAGED));
@@ -142,8 +197,8 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 		const perRefresh = diff(await simCalls(sim), beforeRefresh);
 
 		// Polls must not overlap (process.cpuUsage would count both): leave ~0.5 ms per CT between them.
-		const poll = await pollerCost(spyre, sim.simJson, 8, Math.max(400, Math.round(CTS / 2)));
-		spyre = poll.spyre;
+		const poll = await pollerCost(spyre, sim, POLLS, WARMUP, Math.max(400, Math.round(CTS / 2)), profilePoll ? profileEnv(profilePoll) : {});
+		spyre = undefined;
 		await control(sim.simJson, { reset: true });
 
 		const loadCalls = total(perLoad);
@@ -154,7 +209,9 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			'server time p95 <= 80 ms': renderMs.p95 <= 80,
 			'first response <= 200 KB': one.bytes <= 200 * 1024,
 			'one /cluster/resources call per load': (perLoad['GET /cluster/resources'] ?? 0) === 1 && onlyResources(perLoad),
-			'one /cluster/resources call per refresh': (perRefresh['GET /cluster/resources'] ?? 0) === 1 && onlyResources(perRefresh)
+			'one /cluster/resources call per refresh': (perRefresh['GET /cluster/resources'] ?? 0) === 1 && onlyResources(perRefresh),
+			// A poll cut short by the stop may have made its call without logging it.
+			'one /cluster/resources call per status poll': poll.calls >= poll.polls && poll.calls <= poll.polls + 1
 		};
 		return {
 			cts: CTS,
@@ -172,9 +229,13 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			proxmoxCallsPerPageLoad: { total: loadCalls, ...perLoad },
 			proxmoxCallsPerStatusRefresh: { total: refreshCalls, ...perRefresh },
 			statusPollerCpuMsPerPoll: poll.cpuMs,
+			statusPollerCallCpuMs: poll.callCpuMs,
+			statusPollerAllRowsChangedCpuMs: poll.allRowsChangedCpuMs,
+			statusPollerCalls: { polls: poll.polls, calls: poll.calls },
 			targetsSetFor: '1,000 CTs',
 			targets: Object.fromEntries(Object.entries(targets).map(([k, ok]) => [k, ok ? 'met' : 'NOT met'])),
-			...(profile ? { profile } : {})
+			...(profile ? { profile } : {}),
+			...(profilePoll ? { profilePoll } : {})
 		};
 	} finally {
 		await spyre?.stop();

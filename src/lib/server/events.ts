@@ -32,18 +32,42 @@ export function publishUntyped<T>(type: string, data: T, db: Db = getDb()): Serv
 		.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)')
 		.run(ts, type, JSON.stringify(data));
 	const event: ServerEvent<T> = { seq: Number(info.lastInsertRowid), ts, type, data };
-	if (++bus.sincePrune >= PRUNE_EVERY) {
+	bus.sincePrune++;
+	pruneAndNotify([event as ServerEvent], db);
+	return event;
+}
+
+/**
+ * Many events of one type stored in ONE transaction (the status poller after a node went down: hundreds of
+ * rows, one commit instead of one each), and broadcast only once it has committed: a listener never sees a
+ * seq that a rollback could hand out again.
+ */
+export function publishAll<K extends ServerEventType>(type: K, items: readonly ServerEventMap[K][], db: Db = getDb()): ServerEvent<ServerEventMap[K]>[] {
+	if (items.length === 0) return [];
+	const insert = db.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)');
+	const ts = Date.now();
+	const stored = db.transaction(() =>
+		items.map((data) => ({ seq: Number(insert.run(ts, type, JSON.stringify(data)).lastInsertRowid), ts, type: type as string, data }))
+	)();
+	bus.sincePrune += stored.length;
+	pruneAndNotify(stored as ServerEvent[], db);
+	return stored;
+}
+
+function pruneAndNotify(stored: ServerEvent[], db: Db): void {
+	if (bus.sincePrune >= PRUNE_EVERY) {
 		bus.sincePrune = 0;
-		db.prepare('DELETE FROM server_events WHERE seq <= ?').run(event.seq - KEEP_EVENTS);
+		db.prepare('DELETE FROM server_events WHERE seq <= ?').run(stored[stored.length - 1].seq - KEEP_EVENTS);
 	}
-	for (const listener of bus.listeners) {
-		try {
-			listener(event as ServerEvent);
-		} catch (err) {
-			console.error('[spyre] event listener failed:', (err as Error).message);
+	for (const event of stored) {
+		for (const listener of bus.listeners) {
+			try {
+				listener(event);
+			} catch (err) {
+				console.error('[spyre] event listener failed:', (err as Error).message);
+			}
 		}
 	}
-	return event;
 }
 
 export function subscribe(listener: Listener): () => void {

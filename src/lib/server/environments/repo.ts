@@ -1,6 +1,7 @@
 // Rows of the environments table: Spyre's metadata about each container. SQL only with bound parameters.
 
 import crypto from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import { getDb, type Db } from '../db';
 import { SpyreError } from '../errors';
 import type { SshTarget } from '../ssh/types';
@@ -94,6 +95,33 @@ export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb
 		});
 	}
 	return getEnvironment(id, db);
+}
+
+// The poller's write: prepared once per connection (compiling the UPDATE costs more than running it), and
+// RETURNING hands back the new row without a second SELECT.
+const statusStatements = new WeakMap<Db, Statement<[string, string, number, string], EnvironmentRow>>();
+
+/**
+ * Status and node of many rows in ONE transaction (one commit for a whole poll, not one per row); the rows
+ * as they now are, in the order given, leaving out ids that no longer exist.
+ */
+export function updateStatuses(changes: readonly { id: string; status: EnvironmentRow['status']; node: string }[], db: Db = getDb()): EnvironmentRow[] {
+	if (changes.length === 0) return [];
+	let stmt = statusStatements.get(db);
+	if (!stmt) {
+		stmt = db.prepare<[string, string, number, string], EnvironmentRow>('UPDATE environments SET status = ?, node = ?, updated_at = ? WHERE id = ? RETURNING *');
+		statusStatements.set(db, stmt);
+	}
+	const update = stmt;
+	const now = Date.now();
+	return db.transaction(() => {
+		const rows: EnvironmentRow[] = [];
+		for (const c of changes) {
+			const row = update.get(c.status, c.node, now, c.id);
+			if (row) rows.push(row);
+		}
+		return rows;
+	})();
 }
 
 export function deleteEnvironment(id: string, db: Db = getDb()): void {

@@ -4,16 +4,24 @@
 // stale: total_changes() moves with every write on Spyre's one connection (triggers and foreign-key
 // actions included), PRAGMA data_version with every commit from another connection (a test, a restore).
 
+import type { Statement } from 'better-sqlite3';
 import { getDb, type Db } from '../db';
 import { singleton } from '../singleton';
 import { listEnvironments, type EnvironmentRow } from './repo';
 
 const cache = singleton('environments.rows-cache', () => ({ key: '', db: null as Db | null, rows: [] as readonly EnvironmentRow[] }));
 
+// Asked on every page load and poll: prepared once per connection rather than compiled each time.
+const versionStatements = new WeakMap<Db, Statement<[], { changes: number; version: number }>>();
+
 function versionOf(db: Db): string {
-	const changes = db.prepare('SELECT total_changes() AS n').pluck().get() as number;
-	const version = db.pragma('data_version', { simple: true }) as number;
-	return `${changes}:${version}`;
+	let stmt = versionStatements.get(db);
+	if (!stmt) {
+		stmt = db.prepare<[], { changes: number; version: number }>('SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version');
+		versionStatements.set(db, stmt);
+	}
+	const v = stmt.get()!;
+	return `${v.changes}:${v.version}`;
 }
 
 /** Every environment row, oldest first. Shared between callers: read it, never mutate it. */
