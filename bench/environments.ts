@@ -233,7 +233,10 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			statusPollerAllRowsChangedCpuMs: poll.allRowsChangedCpuMs,
 			statusPollerCalls: { polls: poll.polls, calls: poll.calls },
 			targetsSetFor: '1,000 CTs',
-			targets: Object.fromEntries(Object.entries(targets).map(([k, ok]) => [k, ok ? 'met' : 'NOT met'])),
+			// The time targets are set for 1,000 CTs; at another count they are reported, not judged.
+			targets: Object.fromEntries(
+				Object.entries(targets).map(([k, ok]) => [k, k.startsWith('server time') && CTS !== 1000 ? 'reported (set for 1,000 CTs)' : ok ? 'met' : 'NOT met'])
+			),
 			...(profile ? { profile } : {}),
 			...(profilePoll ? { profilePoll } : {})
 		};
