@@ -162,9 +162,9 @@ describe('the shipped examples', () => {
 		expect(r.chain).toEqual([name, 'ubuntu-dev']);
 	});
 
-	it('dev-web serves web on 3000 and adds Node.js and Nginx to the base packages', () => {
+	it('dev-web serves web on 8080 and adds Node.js and Nginx to the base packages', () => {
 		const cfg = check(read('dev-web.yaml'), bases, 'dev-web').resolved!;
-		expect(cfg.spec.services).toEqual([{ name: 'web', port: 3000, protocol: 'http' }]);
+		expect(cfg.spec.services).toEqual([{ name: 'web', port: 8080, protocol: 'http' }]);
 		expect(cfg.spec.provision.packages).toEqual(expect.arrayContaining(['git', 'curl', 'ca-certificates', 'nodejs', 'nginx']));
 		expect(cfg.spec.provision.users).toEqual([{ name: 'dev', groups: ['sudo'], shell: '/bin/bash', ssh_keys: [] }]);
 	});
