@@ -142,6 +142,9 @@ cmd_demo() {
 # ./setup.sh test
 
 cmd_test() {
+	# The suite runs simulated containers in user, mount, PID and network namespaces, binds sshd to port 22
+	# and installs Debian packages: it needs root, and says so before anything else happens.
+	[ "$(id -u)" -eq 0 ] || die "./setup.sh test must run as root (the simulator creates namespaces and network devices). Try: sudo ./setup.sh test"
 	check_node
 	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev dpkg-dev caddy chromium fonts-dejavu-core
 	ensure_sshd_runtime
@@ -151,6 +154,8 @@ cmd_test() {
 	build_app
 	local results="$ROOT/test-results"
 	mkdir -p "$results"
+	# A report left by an earlier run must never stand in for a suite that did not finish this time.
+	rm -f "$results"/*.json
 	local status=0
 	say "Unit tests"
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
