@@ -258,9 +258,15 @@ describe('provisioning from a config', () => {
 			configYaml('prov-cancel', { packages: ['spyre-hello'], scripts: '      - name: wait\n        run: sleep 300; echo never\n' })
 		);
 		const row = await provisioner.provisionEnvironment({ config: 'prov-cancel', hostname: 'prov-cancel-1' }, actor);
+		// Cancel only once the script's process is really running in the CT: a cancel that lands before the
+		// step starts would pass without proving that the remote process is killed.
 		const deadline = Date.now() + 120_000;
-		while (jobs.latestRun(row.id)?.step !== 'script:wait' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-		await new Promise((r) => setTimeout(r, 500));
+		let running = false;
+		while (!running && Date.now() < deadline) {
+			if (jobs.latestRun(row.id)?.step === 'script:wait') running = (await inCt(row.id, 'pgrep -x sleep >/dev/null && echo yes || echo no')).stdout.trim() === 'yes';
+			if (!running) await new Promise((r) => setTimeout(r, 200));
+		}
+		expect(running, 'the wait script never started in the CT').toBe(true);
 		provisioner.cancelRun(row.id, actor);
 		await environments.settled(row.id);
 		const { run } = stepsOf(row.id);
