@@ -15,7 +15,6 @@ import * as jobs from '../jobs';
 import { CONFIG_NAME_RE } from '$lib/types/configs';
 import type { EnvironmentConfig } from '$lib/types/configs';
 import { platformOf } from './create-phase';
-import { createPlatformFailure } from './failure';
 import { runPipeline } from './pipeline';
 import { planSteps, type PlanStep } from './plan';
 
@@ -104,6 +103,6 @@ function start(row: EnvironmentRow, actor: AuditActor, config: EnvironmentConfig
 			run.event('status', `Provisioning from config ${chain.join(' → ')}, starting at step ${from} (${steps.length} steps in all).`);
 			await runPipeline(run, { row, config, steps, from, fresh }, signal);
 		},
-		onFailure: environments.markFailed(row.id, createPlatformFailure)
+		onFailure: environments.markFailed(row.id, environments.afterFailedCreate)
 	});
 }
