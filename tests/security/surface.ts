@@ -18,6 +18,8 @@ export interface Endpoint {
 	/** A concrete path with every parameter filled in. */
 	path: string;
 	kind: 'api' | 'page';
+	/** Which file answers: a `+server.ts` endpoint, or a page (its load or a form action). */
+	source: 'endpoint' | 'page';
 	method: Method;
 	/** For page form actions: the action name (`default` for the unnamed one). */
 	action?: string;
@@ -61,15 +63,15 @@ export function walkRoutes(root = path.join(REPO_ROOT, 'src/routes')): Endpoint[
 		const server = [...names].find((n) => /^\+server\.(ts|js)$/.test(n));
 		if (server) {
 			for (const method of exportedMethods(fs.readFileSync(path.join(dir, server), 'utf8'))) {
-				out.push({ id, path: p, kind: p.startsWith('/api/') ? 'api' : 'page', method, params });
+				out.push({ id, path: p, kind: p.startsWith('/api/') ? 'api' : 'page', source: 'endpoint', method, params });
 			}
 		}
 		if ([...names].some((n) => /^\+page\.(svelte|server\.ts|ts)$/.test(n))) {
-			out.push({ id, path: p, kind: 'page', method: 'GET', params });
+			out.push({ id, path: p, kind: 'page', source: 'page', method: 'GET', params });
 			const pageServer = [...names].find((n) => /^\+page\.server\.(ts|js)$/.test(n));
 			if (pageServer) {
 				for (const action of actionNames(fs.readFileSync(path.join(dir, pageServer), 'utf8'))) {
-					out.push({ id, path: p, kind: 'page', method: 'POST', action, params });
+					out.push({ id, path: p, kind: 'page', source: 'page', method: 'POST', action, params });
 				}
 			}
 		}
