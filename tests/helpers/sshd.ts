@@ -27,6 +27,11 @@ export interface TestSshd {
 	makeStrangerKey(): string;
 	/** The directory mounted over /root inside the sshd's sessions. */
 	home: string;
+	/**
+	 * `TMUX_TMPDIR` of every session: this sshd's tmux servers (Spyre's `tmux -L spyre` among them) live
+	 * here, not in the machine-wide /tmp/tmux-UID, so a run never meets another run's or a person's tmux.
+	 */
+	tmuxDir: string;
 	/** stop() and remove the temp directory (keys, config). For afterAll. */
 	destroy(): Promise<void>;
 }
@@ -116,6 +121,8 @@ export async function startSshd(): Promise<TestSshd> {
 	fs.copyFileSync(`${clientKey}.pub`, path.join(dir, 'authorized_keys'));
 	const home = path.join(dir, 'home');
 	fs.mkdirSync(home, { mode: 0o700 });
+	const tmuxDir = path.join(dir, 'tmux');
+	fs.mkdirSync(tmuxDir, { mode: 0o700 });
 	const { host, port } = await pickAddress();
 	const configPath = path.join(dir, 'sshd_config');
 	fs.writeFileSync(
@@ -132,6 +139,7 @@ export async function startSshd(): Promise<TestSshd> {
 			'StrictModes no',
 			'PermitRootLogin prohibit-password',
 			'AcceptEnv LANG LC_*',
+			`SetEnv TMUX_TMPDIR=${tmuxDir}`,
 			'MaxSessions 20',
 			// As in the simulator's CTs and a stock Debian sshd: file writes go over SFTP.
 			'Subsystem sftp internal-sftp',
@@ -195,6 +203,7 @@ export async function startSshd(): Promise<TestSshd> {
 		port,
 		dir,
 		home,
+		tmuxDir,
 		privateKeyPath: clientKey,
 		publicKeyPath: `${clientKey}.pub`,
 		hostKeyFingerprint: fingerprintOf(`${hostKey}.pub`),
@@ -230,14 +239,17 @@ export async function startSshd(): Promise<TestSshd> {
 }
 
 /**
- * Last-resort cleanup: the test sshd runs on this machine, so its sessions' tmux server (`tmux -L spyre`)
- * is reachable directly. Kills every session whose name starts with `prefix` (the test's unique name).
+ * Last-resort cleanup: the test sshd runs on this machine, so its sessions' tmux server (`tmux -L spyre`
+ * under the sshd's own TMUX_TMPDIR) is reachable directly. Kills every session whose name starts with
+ * `prefix` (the test's unique name).
  */
-export function killLocalTmuxSessions(prefix: string): void {
+export function killLocalTmuxSessions(sshd: Pick<TestSshd, 'tmuxDir'>, prefix: string): void {
+	const env = { ...process.env, TMUX_TMPDIR: sshd.tmuxDir };
 	let names: string[] = [];
 	try {
 		names = execFileSync('tmux', ['-L', 'spyre', 'list-sessions', '-F', '#{session_name}'], {
 			encoding: 'utf8',
+			env,
 			stdio: ['ignore', 'pipe', 'ignore']
 		})
 			.split('\n')
@@ -247,7 +259,7 @@ export function killLocalTmuxSessions(prefix: string): void {
 	}
 	for (const name of names) {
 		try {
-			execFileSync('tmux', ['-L', 'spyre', 'kill-session', '-t', `=${name}`], { stdio: 'ignore' });
+			execFileSync('tmux', ['-L', 'spyre', 'kill-session', '-t', `=${name}`], { env, stdio: 'ignore' });
 		} catch {
 			// Already gone (killing a group member can take others with it).
 		}

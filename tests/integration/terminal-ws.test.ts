@@ -80,7 +80,7 @@ afterAll(async () => {
 		await new Promise((r) => wss?.close(r));
 		if (sshd && !sshd.running) await sshd.restart();
 		if (pool) await tmux.killSession({ envId: 'env1', host: sshd.host }, { session, pool }).catch(() => {});
-		killLocalTmuxSessions(session);
+		killLocalTmuxSessions(sshd, session);
 	} finally {
 		await pool?.closeAll();
 		await sshd?.destroy();

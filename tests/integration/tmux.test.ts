@@ -44,7 +44,7 @@ afterAll(async () => {
 	try {
 		if (sshd && !sshd.running) await sshd.restart();
 		if (pool) await tmux.killSession(target, opts()).catch(() => {});
-		killLocalTmuxSessions(session);
+		killLocalTmuxSessions(sshd, session);
 	} finally {
 		await pool?.closeAll();
 		await sshd?.destroy();
@@ -68,6 +68,8 @@ describe('tmux-controller', () => {
 		expect(show).toMatch(/smcup@:rmcup@/);
 		// The first window was created after the config was read, so it has the big history too.
 		expect(await sh(`tmux -L spyre display-message -p -t '=${session}:0' '#{history_limit}'`)).toBe('50000\n');
+		// This run's tmux server is its own (the test sshd's TMUX_TMPDIR), never the machine-wide one.
+		expect(await sh(`tmux -L spyre display-message -p '#{socket_path}'`)).toBe(`${sshd.tmuxDir}/tmux-${process.getuid!()}/spyre\n`);
 	});
 
 	it('creates, renames and kills windows; hostile names round-trip literally and run nothing', async () => {

@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	try {
 		if (pool) await tmux.killSession(target, opts()).catch(() => {});
-		killLocalTmuxSessions(session);
+		killLocalTmuxSessions(sshd, session);
 	} finally {
 		await pool?.closeAll();
 		await sshd?.destroy();
