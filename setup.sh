@@ -184,6 +184,8 @@ Production install. Values come from flags, then environment variables, then pro
   --token-secret SECRET   SPYRE_PROXMOX_TOKEN_SECRET  (discouraged: argv is visible to every local user)
   --fingerprint FP        SPYRE_PROXMOX_FINGERPRINT   SHA-256 of the Proxmox certificate (or --ca-file)
   --ca-file PATH          SPYRE_PROXMOX_CA_FILE
+  --env-network CIDR      SPYRE_ENV_NETWORK       the IPv4 network DHCP gives containers addresses in
+                          (e.g. 192.168.10.0/24); Spyre refuses any address a container reports outside it
   --data-dir DIR          SPYRE_DATA_DIR          default /var/lib/spyre
   --port N                SPYRE_PORT              default 3000
   --yes                   overwrite an existing environment.yaml without asking
@@ -240,6 +242,7 @@ cmd_install() {
 	local token_id="${SPYRE_PROXMOX_TOKEN_ID:-}" token_secret="${SPYRE_PROXMOX_TOKEN_SECRET:-}"
 	local fingerprint="${SPYRE_PROXMOX_FINGERPRINT:-}" ca_file="${SPYRE_PROXMOX_CA_FILE:-}"
 	local data_dir="${SPYRE_DATA_DIR:-/var/lib/spyre}" port="${SPYRE_PORT:-3000}" yes=0 secret_file=""
+	local env_network="${SPYRE_ENV_NETWORK:-}"
 	while [ $# -gt 0 ]; do
 		case "$1" in
 			--public-url) public_url="$2"; shift 2 ;;
@@ -252,6 +255,7 @@ cmd_install() {
 			--token-secret-file) secret_file="$2"; shift 2 ;;
 			--fingerprint) fingerprint="$2"; shift 2 ;;
 			--ca-file) ca_file="$2"; shift 2 ;;
+			--env-network) env_network="$2"; shift 2 ;;
 			--data-dir) data_dir="$2"; shift 2 ;;
 			--port) port="$2"; shift 2 ;;
 			--yes|-y) yes=1; shift ;;
@@ -299,6 +303,7 @@ cmd_install() {
 		prompt_value token_id "Proxmox API token id (user@realm!name)" "root@pam!spyre"
 		[ -z "$secret_file" ] || token_secret="$(read_secret_file "$secret_file")"
 		prompt_secret token_secret "Proxmox API token secret (input hidden)"
+		prompt_value env_network "IPv4 network your containers get DHCP addresses in (e.g. 192.168.10.0/24)"
 		if [ -z "$fingerprint" ] && [ -z "$ca_file" ]; then
 			prompt_value fingerprint "Proxmox certificate SHA-256 fingerprint (Node > System > Certificates)"
 		fi
@@ -322,6 +327,9 @@ proxmox:
   token_secret_file: /etc/spyre/proxmox-token
   tls:
     $tls_line
+  network:
+    mode: dhcp
+    cidr: "$env_network"
 ssh:
   private_key_path: "$data_dir/ssh/id_ed25519"
   public_key_path: "$data_dir/ssh/id_ed25519.pub"

@@ -83,7 +83,7 @@ phase_install() {
 	[ -d /var/lib/spyre ] || fresh=1
 	t0=$(date +%s)
 	(cd "$SPYRE" && ./setup.sh --public-url "https://$NAME:8443" --proxmox-url "$url" --node "$node" \
-		--token-id "$token_id" --token-secret-file /root/token.txt --fingerprint "$fp" --port "$PORT")
+		--token-id "$token_id" --token-secret-file /root/token.txt --fingerprint "$fp" --env-network 10.213.0.0/16 --port "$PORT")
 	t1=$(date +%s); timing "./setup.sh (first run, cold npm cache)" $((t1 - t0))
 
 	say "Caddy in front, from deploy/Caddyfile (tls internal: no public DNS here)"
@@ -114,7 +114,7 @@ phase_second_run() {
 	before="$(state_snapshot)"
 	t0=$(date +%s)
 	(cd "$SPYRE" && ./setup.sh --public-url "https://$NAME:8443" --proxmox-url "$url" --node "$node" \
-		--token-id "$token_id" --token-secret-file /root/token.txt --fingerprint "$fp" --port "$PORT") >/root/second-run.log 2>&1 </dev/null
+		--token-id "$token_id" --token-secret-file /root/token.txt --fingerprint "$fp" --env-network 10.213.0.0/16 --port "$PORT") >/root/second-run.log 2>&1 </dev/null
 	t1=$(date +%s); timing "./setup.sh (second run)" $((t1 - t0))
 	after="$(state_snapshot)"
 	if [ "$before" = "$after" ]; then pass "second ./setup.sh changed nothing (files, owners, modes, service PID)"; else

@@ -28,7 +28,8 @@ const config = {
 		storage: 'local-lvm',
 		template_storage: 'local',
 		bridge: 'vmbr0',
-		network: { mode: 'dhcp' },
+		// Environments' addresses must lie in this network (the simulator's CT bridge, from sim.json).
+		network: { mode: 'dhcp', cidr: sim.network?.cidr ?? '10.213.0.0/16' },
 		defaults: { template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory_mb: 512, disk_gb: 4 },
 		ip_timeout_ms: 30000
 	},

@@ -30,6 +30,15 @@ describe('auth-store', () => {
 		}
 	});
 
+	it('refuses a truncated authentication tag (GCM without authTagLength accepts 4 bytes)', () => {
+		const dir = tmp();
+		store.save(dir, { method: 'setup_token', kind: 'oauth_token', value: TOKEN, expiresAt: 123 });
+		const file = path.join(store.storeDir(dir), 'credential.json');
+		const f = JSON.parse(fs.readFileSync(file, 'utf8'));
+		fs.writeFileSync(file, JSON.stringify({ ...f, tag: Buffer.from(f.tag, 'base64').subarray(0, 4).toString('base64') }));
+		expect(store.readSecret(dir)).toBeNull();
+	});
+
 	it('refuses a file whose metadata was edited (bound as associated data)', () => {
 		const dir = tmp();
 		store.save(dir, { method: 'setup_token', kind: 'oauth_token', value: TOKEN, expiresAt: 123 });

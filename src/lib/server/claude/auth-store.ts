@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeAuthMethod } from '$lib/types/claude-auth';
+import * as aesGcm from '../crypto/aes-gcm';
 import { SpyreError } from '../errors';
 
 export type CredentialKind = 'oauth_token' | 'api_key';
@@ -92,11 +93,8 @@ export function loadMeta(dataDir: string): CredentialMeta | null {
 export function save(dataDir: string, input: { method: ClaudeAuthMethod; kind: CredentialKind; value: string; expiresAt: number | null }): CredentialMeta {
 	const k = key(dataDir, true)!;
 	const meta: CredentialMeta = { method: input.method, kind: input.kind, expiresAt: input.expiresAt, savedAt: Date.now(), health: null };
-	const iv = crypto.randomBytes(12);
-	const cipher = crypto.createCipheriv('aes-256-gcm', k, iv);
-	cipher.setAAD(aad(meta));
-	const data = Buffer.concat([cipher.update(input.value, 'utf8'), cipher.final()]);
-	const file: StoredFile = { v: 1, ...meta, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+	const { iv, tag, data } = aesGcm.seal(k, input.value, aad(meta));
+	const file: StoredFile = { v: 1, ...meta, iv: iv.toString('base64'), tag: tag.toString('base64'), data: data.toString('base64') };
 	ensureDir(dataDir);
 	writeAtomic(credFile(dataDir), JSON.stringify(file));
 	return meta;
@@ -109,10 +107,8 @@ export function readSecret(dataDir: string): { kind: CredentialKind; value: stri
 	const k = key(dataDir, false);
 	if (!k) return null;
 	try {
-		const decipher = crypto.createDecipheriv('aes-256-gcm', k, Buffer.from(f.iv, 'base64'));
-		decipher.setAAD(aad(f));
-		decipher.setAuthTag(Buffer.from(f.tag, 'base64'));
-		const value = Buffer.concat([decipher.update(Buffer.from(f.data, 'base64')), decipher.final()]).toString('utf8');
+		const sealed = { iv: Buffer.from(f.iv, 'base64'), tag: Buffer.from(f.tag, 'base64'), data: Buffer.from(f.data, 'base64') };
+		const value = aesGcm.open(k, sealed, aad(f)).toString('utf8');
 		return { kind: f.kind, value };
 	} catch {
 		// A wrong key or a tampered file: treat as no credential rather than leak details.

@@ -3,7 +3,7 @@
 // files/users/scripts/services with the same identity.
 
 import type { EnvironmentConfig } from '$lib/types/configs';
-import { cidrNetwork, ipToInt } from './rules';
+import { inNetwork, parseCidr } from '$lib/validation/ipv4';
 
 export interface Finding {
 	path: (string | number)[];
@@ -40,11 +40,11 @@ export function crossChecks(cfg: EnvironmentConfig, fileName: string | null, met
 		out.push({ path: ['spec', 'platform', 'network', 'gw'], message: 'only applies with a static ip (a CIDR such as 10.0.0.50/24)', severity: 'error' });
 	}
 	if (net.ip && net.ip !== 'dhcp') {
-		const { net: network, prefix } = cidrNetwork(net.ip);
+		const network = parseCidr(net.ip);
 		if (!net.gw) {
 			out.push({ path: ['spec', 'platform', 'network', 'ip'], message: 'a static ip without gw: the container will have no default route', severity: 'warning' });
-		} else if (prefix > 0 && ((ipToInt(net.gw) & ((0xffffffff << (32 - prefix)) >>> 0)) >>> 0) !== network) {
-			out.push({ path: ['spec', 'platform', 'network', 'gw'], message: `must be in the same /${prefix} network as ip ${net.ip}`, severity: 'error' });
+		} else if (network && network.prefix > 0 && !inNetwork(net.gw, network)) {
+			out.push({ path: ['spec', 'platform', 'network', 'gw'], message: `must be in the same /${network.prefix} network as ip ${net.ip}`, severity: 'error' });
 		}
 	}
 

@@ -30,6 +30,7 @@ beforeAll(() => {
 			'  token_id: root@pam!spyre',
 			'  token_secret: x',
 			'  storage: fast',
+			'  network: { mode: dhcp, cidr: 10.0.0.0/24 }',
 			'  defaults: { cores: 3, memory_mb: 1024, disk_gb: 5 }',
 			'ssh: { private_key_path: ' + JSON.stringify(path.join(dir, 'id')) + ', public_key_path: ' + JSON.stringify(path.join(dir, 'id.pub')) + ' }',
 			''

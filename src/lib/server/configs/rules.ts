@@ -4,6 +4,7 @@
 // carries no shell metacharacter where none belongs. The provisioner still quotes every one of them.
 
 import { z } from 'zod';
+import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
 
 /** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
@@ -26,8 +27,9 @@ export const RE = {
 	template: /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/,
 	bridge: /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/,
 	tag: /^[a-z0-9_][a-z0-9_+.-]{0,63}$/,
-	ipv4: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/,
-	ipv4Cidr: /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/,
+	/** IPv4 and IPv4/prefix: the shared rule in `$lib/validation/ipv4` (no leading zeros). */
+	ipv4: IPV4_RE,
+	ipv4Cidr: IPV4_CIDR_RE,
 	/** Octal file mode: 3 or 4 octal digits, optional leading 0. */
 	mode: /^0?[0-7]{3,4}$/,
 	model: /^[A-Za-z0-9][A-Za-z0-9._:[\]-]{0,127}$/,
@@ -54,17 +56,6 @@ export function relativePathProblem(p: string): string | null {
 	if (!/^[A-Za-z0-9._/-]{1,255}$/.test(p)) return 'may use letters, digits, . _ - and / only';
 	if (p.split('/').some((s) => s === '..' || s === '.' || s === '')) return 'must not contain empty, . or .. segments';
 	return null;
-}
-
-export function cidrNetwork(cidr: string): { net: number; prefix: number } {
-	const [ip, prefix] = cidr.split('/');
-	const p = Number(prefix);
-	const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-	return { net: (ipToInt(ip) & mask) >>> 0, prefix: p };
-}
-
-export function ipToInt(ip: string): number {
-	return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
 }
 
 const pattern = (re: RegExp, message: string) => z.string().regex(re, message);

@@ -34,7 +34,8 @@ export function configFiles() {
 				node: 'pve',
 				token_id: 'root@pam!spyre',
 				token_secret: SECRET,
-				tls: { fingerprint: FP }
+				tls: { fingerprint: FP },
+				network: { mode: 'dhcp', cidr: '10.0.0.0/24' }
 			},
 			ssh: { private_key_path: priv, public_key_path: pub }
 		};

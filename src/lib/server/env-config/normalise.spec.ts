@@ -20,7 +20,7 @@ describe('parseConfig: defaults and derived values', () => {
 			storage: 'local-lvm',
 			templateStorage: 'local',
 			bridge: 'vmbr0',
-			network: { mode: 'dhcp' },
+			network: { mode: 'dhcp', cidr: '10.0.0.0/24' },
 			defaults: { cores: 2, memoryMb: 2048, diskGb: 8 },
 			requestTimeoutMs: 15_000,
 			taskTimeoutMs: 300_000,

@@ -2,6 +2,7 @@
 // data_dir, trailing slashes dropped, cookie settings from the public URL, the whole tree frozen.
 
 import path from 'node:path';
+import { formatNetwork, parseCidr } from '$lib/validation/ipv4';
 import type { ConfigFiles } from './files';
 import type { RawConfig } from './schema';
 import type { SpyreConfig } from './types';
@@ -49,9 +50,10 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 			bridge: cfg.proxmox.bridge,
 			network:
 				net.mode === 'dhcp'
-					? { mode: 'dhcp' }
+					? { mode: 'dhcp', cidr: formatNetwork(parseCidr(net.cidr)!) }
 					: {
 							mode: 'static',
+							cidr: formatNetwork(parseCidr(`${net.range_start}/${net.prefix}`)!),
 							rangeStart: net.range_start,
 							rangeEnd: net.range_end,
 							prefix: net.prefix,

@@ -91,6 +91,7 @@ describe('parseConfig: static network', () => {
 		const cfg = parse(withSet((c) => (c.proxmox.network = { ...good, nameserver: '10.0.0.1' })));
 		expect(cfg.proxmox.network).toEqual({
 			mode: 'static',
+			cidr: '10.0.0.0/24',
 			rangeStart: '10.0.0.100',
 			rangeEnd: '10.0.0.199',
 			prefix: 24,
@@ -100,13 +101,34 @@ describe('parseConfig: static network', () => {
 	});
 
 	it('static keys under dhcp are unknown keys: a warning, not an error', () => {
-		const cfg = parse(withSet((c) => (c.proxmox.network = { mode: 'dhcp', gateway: '10.0.0.1' })));
-		expect(cfg.proxmox.network).toEqual({ mode: 'dhcp' });
+		const cfg = parse(withSet((c) => (c.proxmox.network = { mode: 'dhcp', cidr: '10.0.0.0/24', gateway: '10.0.0.1' })));
+		expect(cfg.proxmox.network).toEqual({ mode: 'dhcp', cidr: '10.0.0.0/24' });
 		expect(cfg.warnings).toEqual(['proxmox.network.gateway: unknown key (ignored)']);
 	});
 
-	it('dhcp is the default', () => {
-		expect(parse(base()).proxmox.network).toEqual({ mode: 'dhcp' });
+	it('the dhcp network is written canonically', () => {
+		const cfg = parse(withSet((c) => (c.proxmox.network = { mode: 'dhcp', cidr: '10.213.4.1/16' })));
+		expect(cfg.proxmox.network).toEqual({ mode: 'dhcp', cidr: '10.213.0.0/16' });
+	});
+
+	it('there is no default network: a missing one is a start-up error naming the key', () => {
+		const err = problemsOf(withSet((c) => delete (c.proxmox as Raw).network));
+		expect(err.problems).toContainEqual(expect.stringMatching(/^proxmox\.network: is required: mode: dhcp with cidr/));
+		const noCidr = problemsOf(withSet((c) => (c.proxmox.network = { mode: 'dhcp' })));
+		expect(noCidr.problems).toContainEqual(expect.stringMatching(/^proxmox\.network\.cidr: is required: the IPv4 network DHCP gives environments/));
+	});
+
+	it.each([
+		['127.0.0.0/8', /loopback, link-local, multicast/],
+		['169.254.0.0/16', /loopback, link-local, multicast/],
+		['224.0.0.0/4', /\/8 or narrower/],
+		['0.0.0.0/0', /\/8 or narrower/],
+		['10.0.0.0', /IPv4 network with its prefix/],
+		['010.0.0.0/8', /IPv4 network with its prefix/]
+	])('dhcp cidr %s is refused', (cidr, re) => {
+		const err = problemsOf(withSet((c) => (c.proxmox.network = { mode: 'dhcp', cidr })));
+		expect(err.problems).toContainEqual(expect.stringMatching(re));
+		expect(err.problems.every((p) => p.startsWith('proxmox.network.cidr:'))).toBe(true);
 	});
 
 	it.each<[string, Raw, string]>([
@@ -114,6 +136,7 @@ describe('parseConfig: static network', () => {
 		['bad range start', { ...good, range_start: '10.0.0' }, 'proxmox.network.range_start: must be an IPv4 address'],
 		['CIDR where an address is expected', { ...good, gateway: '10.0.0.1/24' }, 'proxmox.network.gateway: must be an IPv4 address'],
 		['prefix 33', { ...good, prefix: 33 }, 'proxmox.network.prefix:'],
+		['leading zeros', { ...good, gateway: '10.0.0.01' }, 'proxmox.network.gateway: must be an IPv4 address'],
 		['prefix as text', { ...good, prefix: '/24' }, 'proxmox.network.prefix: must be a number, got a string'],
 		['unknown mode', { mode: 'bridge' }, 'proxmox.network']
 	])('%s is refused', (_name, network, expected) => {

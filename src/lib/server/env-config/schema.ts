@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { z } from 'zod';
+import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, prefixMask, reservedAddressProblem } from '$lib/validation/ipv4';
 
 const port = z.number().int().min(1).max(65535);
 const positiveMs = z.number().int().min(1).max(3_600_000);
@@ -24,15 +25,21 @@ const httpUrl = z
 		(s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol),
 		'must be an http or https URL'
 	);
-const ipv4Cidr = z
-	.string()
-	.regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 address with prefix, e.g. 10.0.0.50/24');
-const isIpv4 = (v: string) => {
-	const parts = v.split('.');
-	return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-};
-const ipv4 = z.string().refine(isIpv4, 'must be an IPv4 address');
-const ipv4Int = (v: string) => v.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+const ipv4 = z.string().refine((v) => isIpv4(v), 'must be an IPv4 address such as 10.0.0.5 (no leading zeros)');
+/** The DHCP network of environments: a real unicast network, never loopback, link-local or multicast. */
+const dhcpNetwork = z
+	.string({
+		error: (iss) =>
+			iss.input === undefined
+				? 'is required: the IPv4 network DHCP gives environments their addresses in, e.g. 10.0.0.0/24 (Spyre uses no address a container reports outside it)'
+				: undefined
+	})
+	.refine((v) => isIpv4Cidr(v), 'must be an IPv4 network with its prefix, e.g. 10.0.0.0/24')
+	.refine((v) => (parseCidr(v)?.prefix ?? 32) >= 8, 'must be a network of /8 or narrower')
+	.refine((v) => {
+		const net = parseCidr(v);
+		return !net || reservedAddressProblem(intToIpv4(net.base)) === null;
+	}, 'must not be a loopback, link-local, multicast or reserved network: environments are never given such addresses');
 const dnsName = z
 	.string()
 	.regex(
@@ -70,7 +77,16 @@ export const configSchema = z
 				bridge: nonEmpty.default('vmbr0'),
 				network: z
 					.discriminatedUnion('mode', [
-						z.object({ mode: z.literal('dhcp') }).strict(),
+						z
+							.object({
+								mode: z.literal('dhcp'),
+								/**
+								 * The network DHCP hands environments addresses in. Required: an address a CT reports
+								 * is used only inside it, so there is no safe default (see docs/security-addresses.md).
+								 */
+								cidr: dhcpNetwork
+							})
+							.strict(),
 						z
 							.object({
 								mode: z.literal('static'),
@@ -83,17 +99,24 @@ export const configSchema = z
 							})
 							.strict()
 							.superRefine((n, ctx) => {
-								if (ipv4Int(n.range_start) > ipv4Int(n.range_end)) {
+								// A malformed address is already reported by its own key.
+								if (![n.range_start, n.range_end, n.gateway].every((v) => isIpv4(v))) return;
+								if (ipv4ToInt(n.range_start) > ipv4ToInt(n.range_end)) {
 									ctx.addIssue({ code: 'custom', path: ['range_end'], message: 'must not come before range_start' });
 								}
-								const mask = n.prefix === 0 ? 0 : (0xffffffff << (32 - n.prefix)) >>> 0;
-								const net = (ip: string) => (ipv4Int(ip) & mask) >>> 0;
-								if (net(n.gateway) !== net(n.range_start) || net(n.range_end) !== net(n.range_start)) {
+								const network = { base: (ipv4ToInt(n.range_start) & prefixMask(n.prefix)) >>> 0, prefix: n.prefix, address: n.range_start };
+								if (!inNetwork(n.gateway, network) || !inNetwork(n.range_end, network)) {
 									ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be in the same /${n.prefix} network as the address range` });
 								}
 							})
-					])
-					.default({ mode: 'dhcp' }),
+						],
+						{
+							error: (iss) =>
+								iss.input === undefined
+									? 'is required: mode: dhcp with cidr (the network DHCP serves environments), or mode: static with an address range'
+									: undefined
+						}
+					),
 				defaults: z
 					.object({
 						template: nonEmpty.optional(),

@@ -246,7 +246,7 @@ export async function createContainer(
 	run.step('start', `Starting CT ${row.vmid}`, progress('start'));
 	row = set(row.id, { status: 'starting' });
 	await confirmRunning(run, row, signal);
-	return bringUp(run, row, params.staticIp, signal, progress);
+	return bringUp(run, row, signal, progress);
 }
 
 /** The quick form's create: validate, insert, then build the CT as a background 'create' job. */

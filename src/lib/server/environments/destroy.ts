@@ -10,7 +10,24 @@ import { getEnvironment, type EnvironmentRow } from './repo';
 import { removed, requireRow, set, target } from './state';
 import { followTask, stopCt } from './steps';
 
-/** Stop (if running) and destroy the CT on `node`, then remove the row. Shared with the restart resume. */
+/**
+ * The one end of every destroy (a normal one, one resumed after a restart, one Proxmox finished while Spyre
+ * was down): close the environment's SSH connections, take its service routes out of Caddy, forget the
+ * row. A route left behind would keep sending a service URL to an address another CT may get next.
+ */
+export async function finishDestroy(row: EnvironmentRow, warn: (message: string) => void): Promise<void> {
+	await ssh
+		.getSshPool()
+		.close(row.id)
+		.catch(() => {});
+	// A failed route update is retried on the proxy manager's next tick.
+	await import('../proxy-manager')
+		.then((proxy) => proxy.servicesRemoved(row.id))
+		.catch((err) => warn(`Service routes were not removed yet: ${(err as Error).message}`));
+	removed(row);
+}
+
+/** Stop (if running) and destroy the CT on `node`. Shared with the restart resume. */
 export async function destroyCt(run: Run, row: EnvironmentRow, node: string, running: boolean, signal: AbortSignal): Promise<void> {
 	if (running) await stopCt(run, { ...row, node }, signal);
 	run.step('destroy', `Destroying CT ${row.vmid}`);
@@ -34,13 +51,8 @@ export function destroyEnvironment(id: string, actor: AuditActor): EnvironmentRo
 				if (live) await destroyCt(run, row, live.node, live.status === 'running', signal);
 				else run.event('status', `CT ${row.vmid} no longer exists on Proxmox; removing Spyre's record.`);
 			}
-			void ssh.getSshPool().close(row.id).catch(() => {});
-			// Take its service routes out of Caddy; a failure is retried on the proxy manager's next tick.
-			await import('../proxy-manager')
-				.then((proxy) => proxy.servicesRemoved(row.id))
-				.catch((err) => run.event('warning', `Service routes were not removed yet: ${(err as Error).message}`));
 			run.step('done', `${row.hostname} is destroyed`);
-			removed(row);
+			await finishDestroy(row, (m) => run.event('warning', m));
 		},
 		onFailure: markFailed(row.id)
 	});

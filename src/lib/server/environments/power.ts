@@ -1,13 +1,12 @@
-// Starting and stopping an environment's CT as background jobs. Start ends only when SSH works again
-// (the address may change across a restart); stop tries a graceful shutdown before a hard stop.
+// Starting and stopping an environment's CT as background jobs. Start ends only when SSH works again at a
+// verified address (it may change across a restart); stop tries a graceful shutdown before a hard stop.
 
 import type { AuditActor } from '../audit';
-import { getProxmox } from '../proxmox';
 import { startJob } from '../jobs';
 import { liveStatusOr, markFailed } from './failure';
 import { getEnvironment, type EnvironmentRow } from './repo';
 import { requireRow, requireVmid, set, target } from './state';
-import { bringUp, followTask, stopCt } from './steps';
+import { startAndBringUp, stopCt } from './steps';
 
 export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow {
 	const row = requireRow(id);
@@ -19,16 +18,7 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 		action: 'environment.start',
 		target: target(row),
 		work: async (run, signal) => {
-			const current = set(row.id, { status: 'starting', error: null, error_step: null });
-			run.step('start', `Starting CT ${vmid}`);
-			const status = await getProxmox().getLxcStatus(row.node, vmid, { signal });
-			if (status.status !== 'running') {
-				const upid = await getProxmox().startLxc(row.node, vmid, { signal });
-				await followTask(run, row.node, upid, signal, current);
-			} else {
-				run.event('status', 'The container is already running.');
-			}
-			await bringUp(run, getEnvironment(row.id)!, null, signal);
+			await startAndBringUp(run, getEnvironment(row.id)!, signal, { label: `Starting CT ${vmid}` });
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))
 	});

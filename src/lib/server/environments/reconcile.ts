@@ -11,11 +11,11 @@ import { getProxmox } from '../proxmox';
 import { interruptStaleRuns, isBusy, latestRun, startJob } from '../jobs';
 import type { ClusterResource } from '$lib/types/proxmox';
 import { BUSY_STATUSES } from '$lib/types/environments';
-import { destroyCt } from './destroy';
+import { destroyCt, finishDestroy } from './destroy';
 import { liveStatusOr, markFailed } from './failure';
-import { getEnvironment, listEnvironments, type EnvironmentRow } from './repo';
-import { removed, set, target } from './state';
-import { bringUp, confirmRunning, timings } from './steps';
+import { listEnvironments, type EnvironmentRow } from './repo';
+import { set, target } from './state';
+import { startAndBringUp, timings } from './steps';
 
 const SYSTEM: AuditActor = { username: 'spyre', ip: null };
 
@@ -39,7 +39,7 @@ export async function reconcileAfterRestart(): Promise<void> {
 	for (const row of stale) {
 		const live = row.vmid === null ? undefined : resources.find((r) => r.vmid === row.vmid && r.type === 'lxc');
 		if (interruptedProvision(row)) continue;
-		if (!live) settleVanished(row);
+		if (!live) await settleVanished(row);
 		else if (row.status === 'destroying') resumeDestroy(row, live);
 		else if (row.status === 'stopping') {
 			const running = live.status === 'running';
@@ -67,9 +67,9 @@ function interruptedProvision(row: EnvironmentRow): boolean {
 }
 
 /** The CT is not on Proxmox: a destroy finished, a create never got there, or the CT went away. */
-function settleVanished(row: EnvironmentRow): void {
+async function settleVanished(row: EnvironmentRow): Promise<void> {
 	if (row.status === 'destroying') {
-		removed(row);
+		await finishDestroy(row, (m) => console.warn(`[spyre] reconcile: ${row.hostname}: ${m}`));
 		audit.record(SYSTEM, 'environment.destroy', target(row), 'success', 'finished while Spyre was restarting');
 	} else if (row.status === 'creating' || row.status === 'pending') {
 		set(row.id, {
@@ -92,7 +92,8 @@ function resumeDestroy(row: EnvironmentRow, live: ClusterResource): void {
 		work: async (run, signal) => {
 			run.event('status', 'Resuming the destroy after a Spyre restart.');
 			await destroyCt(run, row, live.node, live.status === 'running', signal);
-			removed(row);
+			run.step('done', `${row.hostname} is destroyed`);
+			await finishDestroy(row, (m) => run.event('warning', m));
 		},
 		onFailure: markFailed(row.id)
 	});
@@ -116,9 +117,7 @@ function resumeBringUp(row: EnvironmentRow, live: ClusterResource): void {
 				await sleep(timings.pollMs, undefined, { signal });
 				status = await pve.getLxcStatus(live.node, row.vmid!, { signal });
 			}
-			const current = set(row.id, { status: 'starting', node: live.node });
-			await confirmRunning(run, current, signal);
-			await bringUp(run, getEnvironment(row.id)!, null, signal);
+			await startAndBringUp(run, set(row.id, { node: live.node }), signal);
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))
 	});

@@ -1,5 +1,5 @@
 // Steps shared by the lifecycle verbs (and the provisioner's create phase): follow a Proxmox task,
-// confirm a CT is running, find its address, prove Spyre's SSH key works, bring it up, stop it. Each
+// confirm a CT is running, bring it up (the address step in address.ts), start-then-bring-up, stop it. Each
 // records what it does on the run and honours the job's AbortSignal; none decides a job's outcome.
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,16 +7,12 @@ import { SpyreError, messageOf } from '../errors';
 import { getProxmox } from '../proxmox';
 import * as ssh from '../ssh';
 import type { Run, StepProgress } from '../jobs';
-import type { EnvironmentRow } from './repo';
+import { settleAddress } from './address';
+import { getEnvironment, type EnvironmentRow } from './repo';
 import { set } from './state';
+import { timings } from './timings';
 
-/** Tunables, so tests can shorten waits. */
-export const timings = {
-	startConfirmMs: 30_000,
-	sshVerifyMs: 60_000,
-	shutdownTimeoutS: 30,
-	pollMs: 500
-};
+export { timings };
 
 /** Maps a step name to the progress it reports; steps without one report none. */
 export type ProgressOf = (step: string) => StepProgress | undefined;
@@ -54,45 +50,37 @@ export async function confirmRunning(run: Run, row: EnvironmentRow, signal: Abor
 	}
 }
 
-export async function discoverIp(run: Run, row: EnvironmentRow, staticIp: string | null, signal: AbortSignal): Promise<string> {
-	if (staticIp) {
-		run.event('status', `Using the static address ${staticIp}.`);
-		return staticIp;
-	}
-	const ip = await getProxmox().waitForIp(row.node, row.vmid!, { signal });
-	run.event('status', `The container has address ${ip}.`);
-	return ip;
-}
-
-/** Spyre's SSH key must work before an environment counts as running; the host key is pinned here. */
-export async function verifySsh(run: Run, row: EnvironmentRow, ip: string, signal: AbortSignal): Promise<void> {
-	const deadline = Date.now() + timings.sshVerifyMs;
-	let attempt = 0;
-	for (;;) {
-		try {
-			await ssh.verifySsh({ envId: row.id, host: ip });
-			run.event('status', "SSH works with Spyre's key; host key pinned.");
-			return;
-		} catch (err) {
-			const retryable = err instanceof SpyreError && (err.code === 'ssh' || err.code === 'timeout');
-			if (!retryable || Date.now() > deadline) throw err;
-			if (attempt++ === 0) run.event('status', `SSH not ready yet (${messageOf(err)}); retrying.`);
-			await sleep(Math.min(500 * attempt, 3000), undefined, { signal });
-		}
-	}
-}
-
-/** From a running CT to a usable environment: address, SSH verified, status running. */
-export async function bringUp(run: Run, row: EnvironmentRow, staticIp: string | null, signal: AbortSignal, progress?: ProgressOf): Promise<EnvironmentRow> {
+/**
+ * From a running CT to a usable environment: its address settled by the one address step (checked against
+ * the configured network, host key verified there, then stored), status running.
+ */
+export async function bringUp(run: Run, row: EnvironmentRow, signal: AbortSignal, progress?: ProgressOf): Promise<EnvironmentRow> {
 	run.step('network', "Waiting for the container's network address", progress?.('network'));
 	row = set(row.id, { status: 'waiting_network' });
-	const ip = await discoverIp(run, row, staticIp, signal);
-	row = set(row.id, { ip, status: 'verifying_ssh' });
-	run.step('ssh', `Checking SSH to ${ip}`, progress?.('ssh'));
-	await verifySsh(run, row, ip, signal);
+	run.step('ssh', `Checking SSH and the host key`, progress?.('ssh'));
+	const settled = await settleAddress(run, set(row.id, { status: 'verifying_ssh' }), signal);
 	row = set(row.id, { status: 'running', error: null, error_step: null });
-	run.step('done', `${row.hostname} is running at ${ip}`, progress?.('done'));
+	run.step('done', `${row.hostname} is running at ${settled.ip}`, progress?.('done'));
 	return row;
+}
+
+/**
+ * The one "start the CT if it is stopped, then bring it up" (start, a provision retry, the restart resume):
+ * start and follow the task when needed, confirm it runs, then `bringUp`.
+ */
+export async function startAndBringUp(run: Run, row: EnvironmentRow, signal: AbortSignal, opts: { label?: string; progress?: ProgressOf } = {}): Promise<EnvironmentRow> {
+	const pve = getProxmox();
+	run.step('start', opts.label ?? `Starting CT ${row.vmid}`, opts.progress?.('start'));
+	const current = set(row.id, { status: 'starting', error: null, error_step: null });
+	const status = await pve.getLxcStatus(current.node, current.vmid!, { signal });
+	if (status.status !== 'running') {
+		const upid = await pve.startLxc(current.node, current.vmid!, { signal });
+		await followTask(run, current.node, upid, signal, current);
+	} else {
+		run.event('status', 'The container is already running.');
+	}
+	await confirmRunning(run, current, signal);
+	return bringUp(run, getEnvironment(row.id)!, signal, opts.progress);
 }
 
 /** Graceful shutdown with a timeout, then a hard stop if the container did not go down. */

@@ -5,6 +5,7 @@
 
 import { SpyreError } from '../errors';
 import type { CreateEnvironmentInput, NodeView } from '$lib/types/environments';
+import { isIpv4, isIpv4Cidr } from '$lib/validation/ipv4';
 import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
 
 export { HOSTNAME_RE, LIMITS } from '$lib/validation/environment';
@@ -82,9 +83,6 @@ export interface CreatePlatform {
 /** A Proxmox storage or bridge id: what PVE accepts, and nothing a form parameter could smuggle. */
 const PVE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
-const IPV4 = String.raw`(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
-const IPV4_RE = new RegExp(`^${IPV4}$`);
-const CIDR_RE = new RegExp(`^${IPV4}/(?:[1-9]|[12]\\d|3[0-2])$`);
 
 /** Check platform settings (already parsed by the caller, e.g. a config); throws SpyreError('validation'). */
 export function validatePlatform(p: CreatePlatform): CreatePlatform {
@@ -98,13 +96,13 @@ export function validatePlatform(p: CreatePlatform): CreatePlatform {
 	}
 	const net = p.network;
 	if (net !== undefined && net !== 'dhcp') {
-		if (typeof net !== 'object' || net === null || typeof net.cidr !== 'string' || !CIDR_RE.test(net.cidr)) {
+		if (typeof net !== 'object' || net === null || !isIpv4Cidr(net.cidr) || net.cidr.endsWith('/0')) {
 			fields['platform.network'] = 'network must be dhcp or an IPv4 address with its prefix, e.g. 10.0.0.5/24.';
-		} else if (net.gw !== undefined && (typeof net.gw !== 'string' || !IPV4_RE.test(net.gw))) {
+		} else if (net.gw !== undefined && !isIpv4(net.gw)) {
 			fields['platform.network.gw'] = 'The gateway must be an IPv4 address.';
 		}
 	}
-	if (p.nameserver !== undefined && (typeof p.nameserver !== 'string' || !IPV4_RE.test(p.nameserver))) {
+	if (p.nameserver !== undefined && !isIpv4(p.nameserver)) {
 		fields['platform.nameserver'] = 'The nameserver must be an IPv4 address.';
 	}
 	for (const key of ['nesting', 'onboot'] as const) {

@@ -28,13 +28,13 @@ export function sizesOf(config: EnvironmentConfig) {
 	return { template: p.template, cores: p.cores, memory: p.memory, disk: p.disk };
 }
 
-async function ctExists(row: EnvironmentRow, signal: AbortSignal): Promise<{ running: boolean } | null> {
-	if (row.vmid === null) return null;
+async function ctExists(row: EnvironmentRow, signal: AbortSignal): Promise<boolean> {
+	if (row.vmid === null) return false;
 	try {
-		const status = await getProxmox().getLxcStatus(row.node, row.vmid, { signal });
-		return { running: status.status === 'running' };
+		await getProxmox().getLxcStatus(row.node, row.vmid, { signal });
+		return true;
 	} catch (err) {
-		if (isProxmoxError(err) && err.kind === 'not_found') return null;
+		if (isProxmoxError(err) && err.kind === 'not_found') return false;
 		throw err;
 	}
 }
@@ -55,13 +55,5 @@ export async function runCreatePhase(
 		const cleared = environments.changeEnvironment(row.id, { vmid: null, ip: null, status: 'creating' });
 		return environments.createContainer(cleared, environments.createParamsFor(cleared, sizesOf(config), platformOf(config)), run, signal, progress);
 	}
-	run.step('start', `CT ${row.vmid} exists; making sure it runs`, progress('start'));
-	let current = environments.changeEnvironment(row.id, { status: 'starting' });
-	if (!existing.running) {
-		const upid = await getProxmox().startLxc(row.node, row.vmid!, { signal });
-		await environments.followTask(run, row.node, upid, signal, current);
-	}
-	await environments.confirmRunning(run, current, signal);
-	current = environments.getEnvironment(row.id)!;
-	return environments.bringUp(run, current, null, signal, progress);
+	return environments.startAndBringUp(run, row, signal, { label: `CT ${row.vmid} exists; making sure it runs`, progress });
 }

@@ -243,7 +243,7 @@ describe('construction', () => {
 			storage: 'local-lvm',
 			templateStorage: 'local',
 			bridge: 'vmbr0',
-			network: { mode: 'dhcp' },
+			network: { mode: 'dhcp', cidr: '10.0.0.0/24' },
 			defaults: { cores: 2, memoryMb: 2048, diskGb: 8 },
 			requestTimeoutMs: 1000,
 			taskTimeoutMs: 5000,

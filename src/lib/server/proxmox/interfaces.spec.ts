@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LxcInterface } from '$lib/types/proxmox';
-import { interfacesToIp } from './interfaces';
+import { interfacesToIp, reportedIpv4s } from './interfaces';
 
 const iface = (name: string, inet?: string, addrs: [string, string][] = []): LxcInterface => ({
 	name,
@@ -21,5 +21,18 @@ describe('interfacesToIp', () => {
 		['ignores IPv6-only', [iface('eth0', undefined, [['fe80::1', 'inet6']])], null]
 	])('%s', (_name, ifaces, expected) => {
 		expect(interfacesToIp(ifaces)).toBe(expected);
+	});
+});
+
+describe('accept: the caller decides which reported address may be used', () => {
+	const spoof = [iface('lo', '127.0.0.1/8'), iface('eth0', '127.0.0.1/8', [['10.0.0.5', 'inet']]), iface('eth1', '169.254.9.9/16')];
+	it('lists every IPv4 outside lo, eth0 first, without duplicates or leading zeros', () => {
+		expect(reportedIpv4s(spoof)).toEqual(['127.0.0.1', '10.0.0.5', '169.254.9.9']);
+		expect(reportedIpv4s([iface('eth0', '010.0.0.5/24')])).toEqual([]);
+	});
+	it('skips what accept refuses', () => {
+		const accept = (ip: string) => (ip.startsWith('10.') ? null : 'outside');
+		expect(interfacesToIp(spoof, accept)).toBe('10.0.0.5');
+		expect(interfacesToIp([iface('eth0', '127.0.0.1/8')], accept)).toBeNull();
 	});
 });

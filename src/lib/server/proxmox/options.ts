@@ -44,6 +44,8 @@ export interface WaitForIpOptions extends CallOptions {
 	timeout?: number;
 	/** First poll interval, doubled each poll up to 3 s. Default 500 ms. */
 	intervalMs?: number;
+	/** Why a reported address may not be used (null: it may); unusable ones are waited past. */
+	accept?: (ip: string) => string | null;
 }
 
 export interface ProxmoxStats {

@@ -3,7 +3,7 @@
 
 import type { LxcInterface, TaskLog, TaskLogLine, TaskStatus } from '$lib/types/proxmox';
 import { formatMs, isTaskSuccess, ProxmoxError, ProxmoxTaskError } from './errors';
-import { interfacesToIp } from './interfaces';
+import { reportedIpv4s } from './interfaces';
 import type { CallOptions, WaitForIpOptions, WaitForTaskOptions } from './options';
 import { sleep } from './sleep';
 import { parseUpid } from './upid';
@@ -105,8 +105,9 @@ export async function waitForTask(
 }
 
 /**
- * Waits until the CT reports an IPv4 address on a non-loopback interface (DHCP leases are only visible via
- * `/interfaces`, PVE >= 8.1). A static `ip=` from the create parameters needs no waiting: use it directly.
+ * Waits until the CT reports an IPv4 address on an interface other than `lo` that `opts.accept` allows
+ * (DHCP leases are only visible via `/interfaces`, PVE >= 8.1, and come from inside the CT). On timeout the
+ * message names what was reported and why it was refused. A static `ip=` needs no waiting.
  */
 export async function waitForIp(
 	reader: InterfaceReader,
@@ -119,11 +120,18 @@ export async function waitForIp(
 		endpoint: 'GET /nodes/{node}/lxc/{vmid}/interfaces',
 		message: `CT ${vmid} on node ${node} reported no IPv4 address within ${formatMs(timeoutMs)}; is it running and does DHCP answer on its bridge?`
 	};
+	const accept = opts.accept ?? (() => null);
 	return underDeadline(timeoutMs, opts.signal, timedOut, async (signal) => {
 		let delay = opts.intervalMs ?? 500;
 		for (;;) {
-			const ip = interfacesToIp(await reader.getLxcInterfaces(node, vmid, { signal }));
+			const reported = reportedIpv4s(await reader.getLxcInterfaces(node, vmid, { signal }));
+			const ip = reported.find((a) => accept(a) === null);
 			if (ip) return ip;
+			if (reported.length > 0) {
+				// Kept for the timeout message: the CT answers, but with nothing Spyre may use.
+				const why = reported.map((a) => `${a} ${accept(a)}`).join('; ');
+				timedOut.message = `CT ${vmid} on node ${node} reported no usable IPv4 address within ${formatMs(timeoutMs)}: ${why}.`;
+			}
 			await sleep(delay, signal);
 			delay = Math.min(delay * 2, 3000);
 		}

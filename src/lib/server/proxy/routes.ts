@@ -1,6 +1,7 @@
 // Pure construction of the Caddy JSON routes for environment services. Every value that reaches Caddy is
 // checked here (labels, IPv4, ports, domain), so a bad row can never inject a matcher or a placeholder.
 
+import { isIpv4 } from '$lib/validation/ipv4';
 import { SpyreError } from '../errors';
 
 export type ProxyMode = { kind: 'subdomain'; baseDomain: string } | { kind: 'path'; publicHost: string };
@@ -32,10 +33,7 @@ const ENV_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const HOST_PORT = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
-export function isIpv4(v: string): boolean {
-	const parts = v.split('.');
-	return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
+export { isIpv4 };
 
 function bad(message: string, fields: Record<string, string> = {}): never {
 	throw new SpyreError('validation', message, { fields });
