@@ -5,18 +5,21 @@
 import { isHttpError, isRedirect, json, redirect, text, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
-import { SESSION_COOKIE, cookieOptions, isSetUp, sessionCookieScope, validateSession } from '$lib/server/auth';
+import { isSetUp, validateSession } from '$lib/server/auth';
 import { startAuthAuditFlush } from '$lib/server/auth-audit-flush';
 import { startClaudeAuth } from '$lib/server/claude/auth-health';
 import { getConfig } from '$lib/server/env-config';
-import { MUTATING_METHODS, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
+import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
+import { startCredentialRevocation } from '$lib/server/service-auth/credentials';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 import { announceSetupCode } from '$lib/server/setup-code';
 
 export const init: ServerInit = async () => {
 	start();
 	startAuthAuditFlush();
 	startClaudeAuth();
+	startCredentialRevocation();
 	if (!isSetUp()) announceSetupCode();
 };
 
@@ -27,6 +30,13 @@ const guard: Handle = async ({ event, resolve }) => {
 	if (event.url.pathname !== '/healthz' && !hostAllowed(event.url.host, policy)) {
 		return text('Misdirected Request: this server does not answer for that host name.', { status: 421 });
 	}
+	const h = event.request.headers;
+	const site = { site: h.get('sec-fetch-site'), mode: h.get('sec-fetch-mode'), dest: h.get('sec-fetch-dest') };
+	if (!crossSiteAllowed(site, event.request.method, event.url.pathname)) {
+		const message = 'Requests that another site makes are refused.';
+		if (event.url.pathname.startsWith('/api/')) return json({ error: message, code: 'forbidden' }, { status: 403 });
+		return text(message, { status: 403 });
+	}
 	if (MUTATING_METHODS.has(event.request.method) && !mutationOriginAllowed(event.request.headers.get('origin'), event.url.origin, policy)) {
 		const message = 'Cross-site or Origin-less requests that change something are refused.';
 		if (event.url.pathname.startsWith('/api/')) return json({ error: message, code: 'forbidden' }, { status: 403 });
@@ -36,17 +46,17 @@ const guard: Handle = async ({ event, resolve }) => {
 };
 
 /** Paths that never need a session. `/setup` is public only while there are no users. */
-const PUBLIC_PATHS = new Set(['/login', '/healthz', '/auth/claude/callback', '/auth/forward']);
+const PUBLIC_PATHS = new Set(['/login', '/healthz', '/auth/claude/callback', ...SERVICE_GATEWAY_PATHS]);
 
 const authenticate: Handle = async ({ event, resolve }) => {
-	const token = event.cookies.get(SESSION_COOKIE);
+	const token = readSessionCookie(event.cookies);
 	const session = validateSession(token);
 	event.locals.user = session?.user ?? null;
 	event.locals.sessionHash = session?.tokenHash ?? null;
 	if (session?.renewed && token) {
-		event.cookies.set(SESSION_COOKIE, token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
+		setSessionCookie(event.cookies, token, session.expiresAt);
 	} else if (token && !session) {
-		event.cookies.delete(SESSION_COOKIE, sessionCookieScope(getConfig().server.cookieDomain));
+		clearSessionCookie(event.cookies);
 	}
 	return resolve(event);
 };

@@ -88,10 +88,10 @@ test('live updates (/api/events) connect from the browser on a full page load', 
 	await expect(page.locator('[data-live]')).toHaveAttribute('data-live', 'open');
 });
 
-test('the session cookie is HttpOnly and SameSite=Lax', async () => {
+test('the session cookie is __Host-: HttpOnly, Secure, SameSite=Lax, host-only', async () => {
 	const cookies = await page.context().cookies(spyre.url);
-	const session = cookies.find((c) => c.name === 'spyre_session');
-	expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false, path: '/' });
+	const session = cookies.find((c) => c.name === '__Host-spyre_session');
+	expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true, path: '/', domain: new URL(spyre.url).hostname });
 	expect(await page.evaluate(() => document.cookie)).not.toContain('spyre_session');
 });
 

@@ -1,7 +1,7 @@
 // The whole of Spyre in one Chromium session, as a person uses it: sign in (through Caddy) → provision the
 // built-in `dev-web` config (configs/dev-web.yaml, read from the repo as it ships) from its page → watch the
 // provision view until done → run a command in its terminal → open its `web` service URL through the real
-// caddy (healthy, served by the CT's Node.js; refused without the session cookie) → run a Claude task on
+// caddy (healthy, served by the CT's Node.js after the credential handshake; refused without it) → run a Claude task on
 // its Claude page against the fake Messages API and watch the transcript stream → destroy it with the
 // typed-name confirmation and see it gone, its service URL no longer routed.
 //
@@ -11,9 +11,9 @@
 // would carry its mirror: while a simulator fault holds back the CT's address (Spyre's "network" step
 // waits), the simulated Proxmox host's `pct exec` points the CT's apt at the repository.
 //
-// Service URLs use subdomain mode under `spyre.localhost` (Spyre's public host is `spyre.localhost:PORT`,
-// Caddy's site), so the session cookie carries Domain=spyre.localhost; Chromium maps every such name to
-// 127.0.0.1 (--host-resolver-rules). Screenshots: test-results/screens/full-flow-*.png.
+// Service hosts are `<service>--<hostname>.spyre.localhost` (Spyre's public host is `spyre.localhost:PORT`,
+// Caddy's site); Spyre's session cookie is host-only (`__Host-`) and never reaches them, a service gets its
+// own credential through the handshake. Chromium maps every such name to 127.0.0.1 (--host-resolver-rules). Screenshots: test-results/screens/full-flow-*.png.
 
 import fs from 'node:fs';
 import net from 'node:net';
@@ -154,9 +154,10 @@ test('sign in through Caddy', async () => {
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
 	const cookie = (await context.cookies()).find((c) => c.name === SESSION_COOKIE);
-	// Scoped to base_domain, so the service subdomains get it too.
-	expect(cookie?.domain).toMatch(new RegExp(`^\\.?${BASE.replace('.', '\\.')}$`));
+	// Host-only on Spyre's host: service hosts under the same name never get it.
+	expect(cookie?.domain).toBe(BASE);
 	expect(cookie?.httpOnly).toBe(true);
+	expect(cookie?.secure).toBe(true);
 });
 
 test('provision dev-web from its config page and watch it until done', async () => {
@@ -214,11 +215,13 @@ test('open its terminal and run a command', async () => {
 
 test('open the service URL through Caddy: healthy, served by the CT, refused without the session', async ({ browser }) => {
 	test.setTimeout(60_000);
-	const item = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: new RegExp(`^http://web-${HOSTNAME}\\.`) }) });
+	const item = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: /^Open service web at / }) });
 	await expect(item.getByText('healthy', { exact: true })).toBeVisible({ timeout: 30_000 });
 	const link = item.getByRole('link');
-	serviceUrl = (await link.getAttribute('href'))!;
-	expect(serviceUrl).toBe(`http://web-${HOSTNAME}.${BASE}:${caddy.port}/`);
+	serviceUrl = (await link.textContent())!.trim();
+	expect(serviceUrl).toBe(`http://web--${HOSTNAME}.${BASE}:${caddy.port}/`);
+	// The link goes through Spyre's handshake, which sets the service's own credential on its host.
+	expect(await link.getAttribute('href')).toBe(`/auth/service?host=web--${HOSTNAME}.${BASE}&to=%2F`);
 	const [site] = await Promise.all([context.waitForEvent('page'), link.click()]);
 	await site.waitForLoadState();
 	await expect(site).toHaveURL(serviceUrl);
@@ -227,15 +230,17 @@ test('open the service URL through Caddy: healthy, served by the CT, refused wit
 	await shot(site, '03-service');
 	await site.close();
 
-	// A browser without the session cookie is sent to sign in; the site's content never reaches it.
+	// A browser without a session is sent (through the handshake) to sign in; the site's content never reaches it.
 	const stranger = await browser.newContext();
 	try {
 		const p = await stranger.newPage();
 		const res = await p.goto(serviceUrl);
-		await expect(p).toHaveURL(`${publicUrl}/login`);
+		await expect(p).toHaveURL(new RegExp(`^${publicUrl.replace(/\./g, '\\.')}/login\\?next=`));
 		await expect(p.getByRole('button', { name: 'Sign in' })).toBeVisible();
 		expect(await p.content()).not.toContain('Hello from Spyre');
-		expect(res?.request().redirectedFrom()?.url()).toBe(serviceUrl);
+		let first = res?.request();
+		while (first?.redirectedFrom()) first = first.redirectedFrom()!;
+		expect(first?.url()).toBe(serviceUrl);
 	} finally {
 		await stranger.close();
 	}

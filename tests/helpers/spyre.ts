@@ -14,7 +14,9 @@ import WebSocket from 'ws';
 import { stringify } from 'yaml';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SESSION_COOKIE = 'spyre_session';
+// The one name (src/lib/server/session-cookie.ts): `__Host-spyre_session`.
+export { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
+import { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
 
 /** The sim.json that a running Proxmox simulator writes (sim/pve/server.ts); only what the config needs. */
 export interface SimJson {
@@ -418,7 +420,7 @@ export function get(baseUrl: string, pathname: string, cookie?: string): Promise
 	return fetch(new URL(pathname, baseUrl), { redirect: 'manual', headers: cookie ? { cookie } : {} });
 }
 
-/** Create the first admin through /setup; returns `spyre_session=<token>`. */
+/** Create the first admin through /setup; returns `__Host-spyre_session=<token>`. */
 export async function setupAdmin(url: string, username: string, password: string): Promise<string> {
 	const res = await postForm(url, '/setup', { username, password, confirm: password });
 	const cookie = sessionCookieFrom(res);
@@ -428,7 +430,7 @@ export async function setupAdmin(url: string, username: string, password: string
 	return cookie;
 }
 
-/** Sign in through /login; returns `spyre_session=<token>`. */
+/** Sign in through /login; returns `__Host-spyre_session=<token>`. */
 export async function login(url: string, username: string, password: string): Promise<string> {
 	const res = await postForm(url, '/login', { username, password });
 	const cookie = sessionCookieFrom(res);

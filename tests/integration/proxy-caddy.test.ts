@@ -1,7 +1,8 @@
 // Service URLs through the real caddy: an environment provisioned from a config with a `web` service gets
-// a route in Caddy (applied over the loopback admin API, retried while Caddy is not up yet), the service
-// (python3 -m http.server in the simulator CT) answers through Caddy with a Spyre session and is refused
-// without one, its health turns healthy live, the admin API is reachable from neither public listener, a
+// a route in Caddy (applied over the loopback admin API, retried while Caddy is not up yet) at
+// web--<hostname>.<base_domain>, the service (python3 -m http.server in the simulator CT) answers through
+// Caddy with the service's own credential from the handshake and is refused without it (Spyre's session
+// cookie is no credential there), nothing is served under /svc/ on Spyre's host, its health turns healthy live, the admin API is reachable from neither public listener, a
 // refused apply keeps Caddy's previous routes, an https service with a self-signed certificate is reached
 // only where its config opted out of the certificate check, and destroy takes the route away.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServer, writeRoutes } from '../../src/lib/server/proxy/caddy-admin';
 import { buildRoute, mergeRoutes } from '../../src/lib/server/proxy/routes';
+import { SERVICE_COOKIE } from '../../src/lib/server/session-cookie';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
@@ -28,6 +30,8 @@ let cookie: string;
 let envId: string;
 let ctIp: string;
 let servicePid = '';
+/** `__Host-spyre_svc=…` for web--<hostname>, from the handshake. */
+let svcCookie = '';
 let tlsPid = '';
 const TLS_PORT = 8443;
 const hostname = 'svc-web-1';
@@ -149,24 +153,50 @@ describe('service URLs through Caddy', () => {
 		// tcp services are health-checked only: HTTP routing cannot carry them.
 		expect(routes).not.toContain(`spyre-svc-${envId}-db`);
 		const page = await (await api('GET', `/environments/${envId}`)).text();
-		expect(page).toContain(`http://web-${hostname}.${BASE}:`);
+		expect(page).toContain(`http://web--${hostname}.${BASE}:`);
+		expect(page).toContain(`/auth/service?host=web--${hostname}.${BASE}`);
 	}, 180_000);
 
-	it('reaches the service with a session, refuses without, and keeps the session cookie from the CT', async () => {
+	it('reaches the service with its own credential from the handshake, refuses without it', async () => {
 		const started = await inCt(`nohup python3 -m http.server ${SVC_PORT} --bind ${ctIp} >/dev/null 2>&1 </dev/null & echo $!`);
 		servicePid = started.stdout.trim();
 		expect(servicePid).toMatch(/^\d+$/);
-		const host = `web-${hostname}.${BASE}`;
-		const ok = await waitFor(() => viaCaddy(host, '/', { cookie }), (r) => r.status === 200, 20_000);
-		expect(ok.body).toMatch(/Directory listing/);
+		const host = `web--${hostname}.${BASE}`;
+		// A page load without a credential is sent to Spyre's handshake; anything else is refused.
+		const browser = await viaCaddy(host, '/x?y=1', { accept: 'text/html', 'sec-fetch-mode': 'navigate' });
+		expect(browser.status).toBe(302);
+		const start = new URL(browser.headers.location!);
+		expect(start.origin).toBe(spyre.url);
+		expect(start.pathname).toBe('/auth/service');
+		expect(start.searchParams.get('host')).toBe(host);
+		expect(start.searchParams.get('to')).toBe('/x?y=1');
 		const anon = await viaCaddy(host, '/', { accept: 'application/json' });
 		expect(anon.status).toBe(401);
 		expect(anon.body).not.toMatch(/Directory listing/);
-		const browser = await viaCaddy(host, '/', { accept: 'text/html' });
-		expect(browser.status).toBe(302);
-		expect(browser.headers.location).toMatch(/\/login$/);
-		const forged = await viaCaddy(host, '/', { cookie: 'spyre_session=not-a-real-session' });
-		expect(forged.status).toBe(401);
+		// Spyre's own session cookie is no credential on a service host.
+		expect((await viaCaddy(host, '/', { cookie })).status).toBe(401);
+		expect((await viaCaddy(host, '/', { cookie: `${SERVICE_COOKIE}=not-a-real-credential` })).status).toBe(401);
+		// The handshake: Spyre (own origin, signed in) issues a one-time code for this host ...
+		const issued = await fetch(`${spyre.url}/auth/service?host=${host}&to=/`, { headers: { cookie, 'sec-fetch-site': 'same-origin' }, redirect: 'manual' });
+		expect(issued.status).toBe(303);
+		const callback = new URL(issued.headers.get('location')!);
+		expect(callback.hostname).toBe(host);
+		expect(callback.pathname).toBe('/__spyre/callback');
+		// ... which the reserved path on the service host (routed to Spyre, not the CT) swaps for a host-only cookie.
+		const cb = await viaCaddy(host, callback.pathname + callback.search);
+		expect(cb.status).toBe(200);
+		const set = String(cb.headers['set-cookie']);
+		expect(set).toMatch(new RegExp(`^${SERVICE_COOKIE}=[A-Za-z0-9_-]{43};`));
+		expect(set).toMatch(/HttpOnly/i);
+		expect(set).toMatch(/Secure/i);
+		expect(set).not.toMatch(/Domain=/i);
+		svcCookie = set.split(';')[0];
+		// The code is one-time.
+		expect((await viaCaddy(host, callback.pathname + callback.search)).status).toBe(400);
+		const ok = await waitFor(() => viaCaddy(host, '/', { cookie: svcCookie }), (r) => r.status === 200, 20_000);
+		expect(ok.body).toMatch(/Directory listing/);
+		// The credential is bound to its host: on another service host of the same Caddy it is nothing.
+		expect((await viaCaddy(`other--${hostname}.${BASE}`, '/', { cookie: svcCookie })).body).not.toMatch(/Directory listing/);
 	}, 60_000);
 
 	it('shows the health live', async () => {
@@ -183,7 +213,7 @@ describe('service URLs through Caddy', () => {
 	}, 30_000);
 
 	it('never exposes Caddy\'s admin API through a public listener', async () => {
-		for (const host of [`127.0.0.1:${caddyPort}`, `localhost:${adminPort}`, `web-${hostname}.${BASE}`]) {
+		for (const host of [`127.0.0.1:${caddyPort}`, `localhost:${adminPort}`, `web--${hostname}.${BASE}`]) {
 			const r = await viaCaddy(host, '/config/', { cookie });
 			expect(r.body).not.toContain('"servers"');
 			expect(r.body).not.toContain('"apps"');
@@ -205,23 +235,10 @@ describe('service URLs through Caddy', () => {
 		await expect(readServer('http://10.1.2.3:2019', '127.0.0.1')).rejects.toThrow(/loopback/);
 	});
 
-	it('path-prefix routes (no wildcard DNS) work in the real caddy too', async () => {
-		// Spyre runs in subdomain mode here; the path-mode route is built by the same code and applied the same way.
-		const admin = `http://127.0.0.1:${adminPort}`;
-		const route = buildRoute(
-			{ environmentId: envId, hostname, name: 'pathweb', port: SVC_PORT, protocol: 'http', ip: ctIp, tlsVerify: true },
-			{ kind: 'path', publicHost: `127.0.0.1:${caddyPort}` },
-			{ dial: `127.0.0.1:${spyre.port}`, host: `127.0.0.1:${spyre.port}` }
-		)!;
-		const current = await readServer(admin, '127.0.0.1');
-		await writeRoutes(admin, current, mergeRoutes(current.routes, [...current.routes.filter((r) => JSON.stringify(r).includes('spyre-svc-')) as Record<string, unknown>[], route]));
-		const prefix = `/svc/${hostname}/pathweb/`;
-		const ok = await viaCaddy(`127.0.0.1:${caddyPort}`, prefix, { cookie });
-		expect(ok.status).toBe(200);
-		expect(ok.body).toMatch(/Directory listing for \/</);
-		expect((await viaCaddy(`127.0.0.1:${caddyPort}`, prefix, { accept: 'application/json' })).status).toBe(401);
-		// Spyre's own pages on the same host are untouched.
-		expect((await viaCaddy(`127.0.0.1:${caddyPort}`, '/healthz')).status).toBe(200);
+	it('serves nothing of a service on Spyre\'s own host (the old /svc/ path mode is gone)', async () => {
+		const r = await viaCaddy(`127.0.0.1:${caddyPort}`, `/svc/${hostname}/web/`, { cookie });
+		expect(r.body).not.toMatch(/Directory listing/);
+		expect(await adminRoutes()).not.toContain('/svc/');
 	});
 
 	it('an https service with a self-signed certificate is refused unless its config said tls_verify: false', async () => {
@@ -240,20 +257,27 @@ describe('service URLs through Caddy', () => {
 		const mode = { kind: 'subdomain', baseDomain: BASE } as const;
 		const auth = { dial: `127.0.0.1:${spyre.port}`, host: `127.0.0.1:${spyre.port}` };
 		const target = { environmentId: envId, hostname, port: TLS_PORT, protocol: 'https', ip: ctIp } as const;
-		const checked = buildRoute({ ...target, name: 'tlscheck', tlsVerify: true }, mode, auth)!;
-		const trusting = buildRoute({ ...target, name: 'tlsskip', tlsVerify: false }, mode, auth)!;
+		// These two routes are not in Spyre's table, so forward_auth would refuse them: the test is about the
+		// upstream's certificate, so their forward_auth step is left out.
+		const noAuth = (r: Record<string, unknown>) => {
+			const service = (r.handle as Array<{ routes: Array<{ handle: unknown[] }> }>)[0].routes[1];
+			service.handle = service.handle.slice(1);
+			return r;
+		};
+		const checked = noAuth(buildRoute({ ...target, name: 'tlscheck', tlsVerify: true }, mode, auth)!);
+		const trusting = noAuth(buildRoute({ ...target, name: 'tlsskip', tlsVerify: false }, mode, auth)!);
 		const current = await readServer(admin, '127.0.0.1');
 		const ours = current.routes.filter((r) => JSON.stringify(r).includes('spyre-svc-')) as Record<string, unknown>[];
 		await writeRoutes(admin, current, mergeRoutes(current.routes, [...ours, checked, trusting]));
-		const skip = await waitFor(() => viaCaddy(`tlsskip-${hostname}.${BASE}`, '/', { cookie }), (r) => r.status === 200, 20_000);
+		const skip = await waitFor(() => viaCaddy(`tlsskip--${hostname}.${BASE}`, '/'), (r) => r.status === 200, 20_000);
 		expect(skip.body).toMatch(/Directory listing/);
-		const check = await viaCaddy(`tlscheck-${hostname}.${BASE}`, '/', { cookie });
+		const check = await viaCaddy(`tlscheck--${hostname}.${BASE}`, '/');
 		expect(check.status).toBe(502);
 		expect(check.body).not.toMatch(/Directory listing/);
 	}, 60_000);
 
 	it('removes the route on destroy, retrying when Caddy was down', async () => {
-		const host = `web-${hostname}.${BASE}`;
+		const host = `web--${hostname}.${BASE}`;
 		// The service process we started goes first, by its PID inside the CT.
 		if (servicePid) expect((await inCt(`kill ${servicePid}`)).code).toBe(0);
 		if (tlsPid) expect((await inCt(`kill ${tlsPid}`)).code).toBe(0);
@@ -261,7 +285,8 @@ describe('service URLs through Caddy', () => {
 		expect(res.status).toBe(202);
 		await waitFor(async () => (await api('GET', `/api/environments/${envId}`)).status, (s) => s === 404, 60_000);
 		await waitFor(adminRoutes, (t) => !t.includes(`spyre-svc-${envId}-`), 15_000);
-		const gone = await viaCaddy(host, '/', { cookie });
+		const gone = await viaCaddy(host, '/', { cookie: svcCookie });
 		expect(gone.body).not.toMatch(/Directory listing/);
+		expect(gone.status).not.toBe(200);
 	}, 90_000);
 });

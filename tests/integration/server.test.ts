@@ -417,7 +417,7 @@ describe('built server', () => {
 					.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('bob', ?, 'member', ?)")
 					.run(bcrypt.hashSync('bob-password-1', 4), Date.now())
 			);
-			expect(await login(spyre.url, 'bob', 'bob-password-1')).toMatch(/^spyre_session=/);
+			expect(await login(spyre.url, 'bob', 'bob-password-1')).toMatch(/^__Host-spyre_session=/);
 			for (let i = 0; i < 5; i++) {
 				const res = await postForm(spyre.url, '/login', { username: 'bob', password: `wrong-${i}` });
 				expect(res.status).toBe(400);
@@ -442,7 +442,7 @@ describe('built server', () => {
 			expect(blocked.status).toBe(429);
 			expect(alertText(blocked.body)).toMatch(/^Too many failed sign-ins/);
 			// 127.0.0.1 is a different client.
-			expect(await login(spyre.url, ADMIN, PASSWORD)).toMatch(/^spyre_session=/);
+			expect(await login(spyre.url, ADMIN, PASSWORD)).toMatch(/^__Host-spyre_session=/);
 		});
 
 		it('a successful login sets the cookie and honours a safe ?next=, refusing //evil.com', async () => {
@@ -578,7 +578,7 @@ describe('Secure cookie when the public URL is https', () => {
 					(res) => {
 						res.resume();
 						expect(res.statusCode).toBe(303);
-						resolve((res.headers['set-cookie'] ?? []).find((h) => h.startsWith('spyre_session=')) ?? '');
+						resolve((res.headers['set-cookie'] ?? []).find((h) => h.startsWith('__Host-spyre_session=')) ?? '');
 					}
 				);
 				req.on('error', reject);

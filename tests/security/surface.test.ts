@@ -90,9 +90,9 @@ describe('without a valid session', () => {
 	});
 
 	it.each([
-		['a forged token', 'spyre_session=' + 'A'.repeat(43)],
-		['a token with bad characters', 'spyre_session=%00%27%3B--'],
-		['a hash of a real token instead of the token', 'spyre_session=' + 'f'.repeat(64)]
+		['a forged token', '__Host-spyre_session=' + 'A'.repeat(43)],
+		['a token with bad characters', '__Host-spyre_session=%00%27%3B--'],
+		['a hash of a real token instead of the token', '__Host-spyre_session=' + 'f'.repeat(64)]
 	])('%s is refused everywhere', async (_name, forged) => {
 		for (const e of endpoints) if (!isPublic(e) && e.id !== '/setup') await expectRefused(e, { cookie: forged }, '/login');
 	});
@@ -173,7 +173,7 @@ describe('sockets', () => {
 			const refused = (o: Awaited<ReturnType<typeof rawUpgrade>>) => ('destroyed' in o ? 'destroyed' : o.status);
 			const none = refused(await rawUpgrade(spyre.url, p, { origin: new URL(spyre.url).origin }));
 			expect([p, none]).toSatisfy(([, s]: [string, unknown]) => s === 401 || s === 'destroyed');
-			const forged = refused(await rawUpgrade(spyre.url, p, { cookie: 'spyre_session=' + 'B'.repeat(43) }));
+			const forged = refused(await rawUpgrade(spyre.url, p, { cookie: '__Host-spyre_session=' + 'B'.repeat(43) }));
 			expect([p, forged]).toSatisfy(([, s]: [string, unknown]) => s === 401 || s === 'destroyed');
 			const foreign = refused(await rawUpgrade(spyre.url, p, { cookie, origin: 'https://evil.example' }));
 			expect([p, foreign]).toSatisfy(([, s]: [string, unknown]) => s === 403 || s === 'destroyed');

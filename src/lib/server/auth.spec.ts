@@ -11,8 +11,6 @@ import {
 	changePassword,
 	endUserSessions,
 	isSessionActive,
-	cookieFromHeader,
-	cookieOptions,
 	createFirstAdmin,
 	createSession,
 	deleteSession,
@@ -436,28 +434,6 @@ describe('session lifetime and revocation', () => {
 		expect(validateSession(keep.token, db)).not.toBeNull();
 		expect(await verifyLogin(name, 'new-password-1', uniqIp(), db)).toMatchObject({ ok: true });
 		expect(await verifyLogin(name, 'old-password-1', uniqIp(), db)).toEqual({ ok: false, reason: 'invalid' });
-	});
-});
-
-describe('cookies', () => {
-	it('cookieOptions: HttpOnly, SameSite=Lax, path /, Secure only when asked', () => {
-		const exp = Date.now() + 1000;
-		expect(cookieOptions(false, exp)).toEqual({ path: '/', httpOnly: true, sameSite: 'lax', secure: false, expires: new Date(exp) });
-		expect(cookieOptions(true, exp).secure).toBe(true);
-	});
-
-	it.each<[string | undefined, string | null]>([
-		[undefined, null],
-		['', null],
-		['spyre_session=abc', 'abc'],
-		['a=1; spyre_session=abc; b=2', 'abc'],
-		['xspyre_session=abc', null],
-		['spyre_session_old=abc', null],
-		['spyre_session=a%2Fb', 'a/b'],
-		['spyre_session=%E0%A4%A', null],
-		['flag; spyre_session = abc ', 'abc']
-	])('cookieFromHeader(%j) -> %j', (header, value) => {
-		expect(cookieFromHeader(header, 'spyre_session')).toBe(value);
 	});
 });
 

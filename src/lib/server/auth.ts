@@ -12,7 +12,6 @@ import { announceSessionsEnded } from './session-bus';
 import { singleton } from './singleton';
 import { newAccountProblems } from '$lib/validation/account';
 
-export const SESSION_COOKIE = 'spyre_session';
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** However active, a session ends this long after sign-in: a stolen cookie does not live forever. */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -247,34 +246,5 @@ export function purgeExpiredSessions(db: Db = getDb()): number {
 	return rows.length;
 }
 
-/** Parse one cookie out of a raw Cookie header (used at WebSocket upgrade, outside SvelteKit). */
-export function cookieFromHeader(header: string | undefined, name: string): string | null {
-	if (!header) return null;
-	for (const part of header.split(';')) {
-		const eq = part.indexOf('=');
-		if (eq < 0) continue;
-		if (part.slice(0, eq).trim() === name) {
-			try {
-				return decodeURIComponent(part.slice(eq + 1).trim());
-			} catch {
-				return null;
-			}
-		}
-	}
-	return null;
-}
-
-/** Path and (with service subdomains) Domain of the session cookie; deleting it needs the same scope. */
-export function sessionCookieScope(domain?: string): { path: '/'; domain?: string } {
-	return domain ? { path: '/', domain } : { path: '/' };
-}
-
-export function cookieOptions(secure: boolean, expiresAt: number, domain?: string) {
-	return {
-		...sessionCookieScope(domain),
-		httpOnly: true,
-		sameSite: 'lax' as const,
-		secure,
-		expires: new Date(expiresAt)
-	};
-}
+// Cookie parsing lives with the cookie names (session-cookie.ts); re-exported for existing callers.
+export { cookieFromHeader } from './session-cookie';

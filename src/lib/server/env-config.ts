@@ -3,5 +3,4 @@
 export { ConfigError } from './env-config/errors';
 export type { SpyreConfig } from './env-config/types';
 export { parseConfig } from './env-config/parse';
-export { cookieDomainFor } from './env-config/normalise';
 export { configPathFromEnv, getConfig, loadConfig, resetConfigForTests } from './env-config/load';

@@ -2,16 +2,18 @@
 // destroy, start-up) recomputes Spyre's whole route list from it and replaces it in Caddy in one admin
 // request, so Caddy holds either the old list or the new one, never half. A failed apply is retried on the
 // next health tick. Health probes run every 30 s and publish `service.health` when a state changes.
+// Services get URLs only under caddy.base_domain, never on Spyre's own host (docs/security-origins.md).
 
 import type { ResolvedService } from '$lib/types/configs';
 import { getConfig, type SpyreConfig } from './env-config';
-import { messageOf } from './errors';
+import { SpyreError, messageOf } from './errors';
 import { publish } from './events';
 import { singleton } from './singleton';
 import { readServer, writeRoutes } from './proxy/caddy-admin';
 import { probe } from './proxy/health';
-import { buildRoute, mergeRoutes, serviceUrl, type ForwardAuth, type ProxyMode } from './proxy/routes';
-import { deleteServices, listServices, recordHealth, replaceServices, servicesOf, toTarget, type ServiceHealth } from './proxy/store';
+import { buildRoute, mergeRoutes, parseServiceHost, serviceHost, serviceLabel, serviceUrl, validateTarget, type ForwardAuth, type ProxyMode } from './proxy/routes';
+import { deleteServices, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './proxy/store';
+import { revokeForEnvironment } from './service-auth/credentials';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:2019';
 export const HEALTH_INTERVAL_MS = 30_000;
@@ -20,8 +22,12 @@ export interface ServiceView {
 	name: string;
 	port: number;
 	protocol: 'http' | 'https' | 'tcp';
-	/** null for tcp services and when Caddy is not configured. */
+	/** The service's own URL; null for tcp services and without caddy.base_domain. */
 	url: string | null;
+	/** Spyre's link that opens it through the credential handshake (same origin, so no extra click). */
+	openUrl: string | null;
+	/** Why an http(s) service has no URL. */
+	note: string | null;
 	health: ServiceHealth;
 	lastCheckedAt: number | null;
 }
@@ -41,11 +47,71 @@ const state = singleton('proxy-manager', () => ({
 	probing: false
 }));
 
-/** Subdomains when caddy.base_domain is set (wildcard DNS), else a path prefix on Spyre's own host; null without a caddy section. */
+/** Shown where a service URL would be when services cannot have one. */
+export const NO_SERVICE_URL = 'services need caddy.base_domain with wildcard DNS';
+
+/**
+ * Service hosts under caddy.base_domain (wildcard DNS); null without one. There is no fallback on Spyre's
+ * own host (the old /svc/ path mode): a service page there would be Spyre's origin and act as the owner.
+ */
 export function proxyMode(config: SpyreConfig = getConfig()): ProxyMode | null {
-	if (!config.caddy) return null;
-	if (config.caddy.baseDomain) return { kind: 'subdomain', baseDomain: config.caddy.baseDomain.toLowerCase() };
-	return { kind: 'path', publicHost: new URL(config.server.publicUrl).host.toLowerCase() };
+	if (!config.caddy?.baseDomain) return null;
+	return { kind: 'subdomain', baseDomain: config.caddy.baseDomain.toLowerCase() };
+}
+
+/** The origin of a service host as browsers see it: Spyre's public scheme and port (Caddy serves both). */
+export function serviceOrigin(host: string, config: SpyreConfig = getConfig()): string {
+	const pub = new URL(config.server.publicUrl);
+	return `${pub.protocol}//${host}${pub.port ? `:${pub.port}` : ''}`;
+}
+
+export interface RoutedService {
+	environmentId: string;
+	hostname: string;
+	service: string;
+	/** Host name without port. */
+	host: string;
+	origin: string;
+}
+
+/** The routed service a host name (as Caddy reported it) belongs to, or null. */
+export function serviceForHost(host: string | null | undefined, config: SpyreConfig = getConfig()): RoutedService | null {
+	const mode = proxyMode(config);
+	if (!mode || !host || host.length > 253) return null;
+	const pair = parseServiceHost(host, mode);
+	if (!pair) return null;
+	const row = serviceByLabel(serviceLabel(pair));
+	if (!row || row.hostname !== pair.hostname || row.name !== pair.name) return null;
+	const h = serviceHost(pair, mode);
+	return { environmentId: row.environmentId, hostname: row.hostname, service: row.name, host: h, origin: serviceOrigin(h, config) };
+}
+
+/**
+ * The naming rule at provision: every routed service of `hostname` gets a host of its own that is neither
+ * Spyre's host nor another environment's service host. Throws a conflict naming both.
+ */
+export function checkServiceNames(environmentId: string | null, hostname: string, services: readonly ResolvedService[] | undefined, config: SpyreConfig = getConfig()): void {
+	const mode = proxyMode(config);
+	if (!mode) return;
+	const spyreHost = new URL(config.server.publicUrl).hostname.toLowerCase();
+	for (const s of services ?? []) {
+		if (s.protocol === 'tcp') continue;
+		validateTarget({ environmentId: environmentId ?? 'new', hostname, name: s.name, port: s.port, protocol: s.protocol, ip: '0.0.0.0', tlsVerify: true });
+		const host = serviceHost({ hostname, name: s.name }, mode);
+		if (host === spyreHost) {
+			throw new SpyreError('conflict', `Service ${s.name} of ${hostname} would be at ${host}, which is Spyre's own host. Rename the service or the environment.`, {
+				fields: { hostname: `${host} is Spyre's own host.` }
+			});
+		}
+		const taken = serviceByLabel(serviceLabel({ hostname, name: s.name }));
+		if (taken && taken.environmentId !== environmentId) {
+			throw new SpyreError(
+				'conflict',
+				`Service ${s.name} of ${hostname} would be at ${host}, which service ${taken.name} of environment ${taken.hostname} already uses.`,
+				{ fields: { hostname: `${host} is taken by service ${taken.name} of ${taken.hostname}.` } }
+			);
+		}
+	}
 }
 
 function forwardAuth(config: SpyreConfig): ForwardAuth {
@@ -65,16 +131,25 @@ export function applyRoutes(): Promise<{ applied: number } | null> {
 	return serialized(async () => {
 		const config = getConfig();
 		const mode = proxyMode(config);
-		if (!mode) return null;
 		const auth = forwardAuth(config);
+		if (!config.caddy) return null;
 		const ours: Record<string, unknown>[] = [];
-		for (const row of listServices()) {
+		const spyreHost = new URL(config.server.publicUrl).hostname.toLowerCase();
+		for (const row of mode ? listServices() : []) {
 			const target = toTarget(row);
 			// A service of an environment without an address yet has nowhere to go; it gets its route later.
-			const route = target ? buildRoute(target, mode, auth) : null;
-			if (route) ours.push(route);
+			if (!target || !mode) continue;
+			try {
+				// A row from before the naming rule (a `--` in a name, Spyre's own host) gets no route.
+				if (serviceHost(target, mode) === spyreHost) throw new Error(`its host ${spyreHost} is Spyre's own`);
+				const route = buildRoute(target, mode, auth);
+				if (route) ours.push(route);
+			} catch (err) {
+				console.error(`[spyre] service ${row.name} of ${row.hostname} gets no route: ${messageOf(err)}`);
+			}
 		}
-		const adminUrl = config.caddy?.adminUrl ?? DEFAULT_ADMIN_URL;
+		// Without base_domain the list is empty: routes of the removed path mode are taken out of Caddy.
+		const adminUrl = config.caddy.adminUrl ?? DEFAULT_ADMIN_URL;
 		try {
 			const current = await readServer(adminUrl, new URL(config.server.publicUrl).hostname);
 			await writeRoutes(adminUrl, current, mergeRoutes(current.routes, ours));
@@ -91,12 +166,14 @@ export function applyRoutes(): Promise<{ applied: number } | null> {
 
 /** After a successful provision: record the config's services and route them. Throws when Caddy refused. */
 export async function servicesProvisioned(environmentId: string, hostname: string, services: readonly ResolvedService[]): Promise<void> {
+	checkServiceNames(environmentId, hostname, services);
 	replaceServices(environmentId, hostname, services, proxyMode());
 	await applyRoutes();
 }
 
 /** Before an environment's row goes: forget its services and take their routes out of Caddy. */
 export async function servicesRemoved(environmentId: string): Promise<void> {
+	revokeForEnvironment(environmentId);
 	deleteServices(environmentId);
 	await applyRoutes();
 }
@@ -105,14 +182,19 @@ export function serviceViews(environmentId: string): ServiceView[] {
 	const config = getConfig();
 	const mode = proxyMode(config);
 	const pub = new URL(config.server.publicUrl);
-	return servicesOf(environmentId).map((s) => ({
-		name: s.name,
-		port: s.port,
-		protocol: s.protocol,
-		url: mode && s.protocol !== 'tcp' ? serviceUrl(s, mode, pub.protocol as 'http:' | 'https:', mode.kind === 'subdomain' ? pub.port : '') : null,
-		health: s.health,
-		lastCheckedAt: s.lastCheckedAt
-	}));
+	return servicesOf(environmentId).map((s) => {
+		const routed = mode !== null && s.protocol !== 'tcp';
+		return {
+			name: s.name,
+			port: s.port,
+			protocol: s.protocol,
+			url: routed ? serviceUrl(s, mode, pub.protocol as 'http:' | 'https:', pub.port) : null,
+			openUrl: routed ? `/auth/service?${new URLSearchParams({ host: serviceHost(s, mode), to: '/' })}` : null,
+			note: s.protocol !== 'tcp' && !mode ? NO_SERVICE_URL : null,
+			health: s.health,
+			lastCheckedAt: s.lastCheckedAt
+		};
+	});
 }
 
 /** One round of probes; publishes only changes (the event log is not a metrics store). */

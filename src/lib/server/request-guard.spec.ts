@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostAllowed, hostPolicy, isLoopbackName, mutationOriginAllowed } from './request-guard';
+import { crossSiteAllowed, hostAllowed, hostPolicy, isLoopbackName, mutationOriginAllowed } from './request-guard';
 
 describe('hostAllowed', () => {
 	const prod = hostPolicy('https://spyre.example.com');
@@ -53,5 +53,28 @@ describe('mutationOriginAllowed', () => {
 		['file://', 'https://spyre.example.com', false]
 	])('%j to %j -> %j', (origin, requestOrigin, ok) => {
 		expect(mutationOriginAllowed(origin, requestOrigin, prod)).toBe(ok);
+	});
+});
+
+describe('crossSiteAllowed (fetch metadata resource isolation)', () => {
+	const h = (site: string | null, mode: string | null = null, dest: string | null = null) => ({ site, mode, dest });
+	it('answers same-origin, typed and metadata-less requests', () => {
+		expect(crossSiteAllowed(h('same-origin', 'cors', 'empty'), 'POST', '/api/configs')).toBe(true);
+		expect(crossSiteAllowed(h('none', 'navigate', 'document'), 'GET', '/')).toBe(true);
+		expect(crossSiteAllowed(h(null), 'GET', '/api/environments')).toBe(true);
+	});
+	it('lets another site only navigate the top level', () => {
+		expect(crossSiteAllowed(h('same-site', 'navigate', 'document'), 'GET', '/environments')).toBe(true);
+		expect(crossSiteAllowed(h('cross-site', 'navigate', 'document'), 'GET', '/auth/claude/callback')).toBe(true);
+		expect(crossSiteAllowed(h('same-site', 'cors', 'empty'), 'GET', '/api/environments')).toBe(false);
+		expect(crossSiteAllowed(h('same-site', 'no-cors', 'empty'), 'GET', '/settings/audit/export')).toBe(false);
+		expect(crossSiteAllowed(h('same-site', 'navigate', 'document'), 'POST', '/api/configs')).toBe(false);
+		expect(crossSiteAllowed(h('cross-site', 'navigate', 'iframe'), 'GET', '/')).toBe(false);
+		expect(crossSiteAllowed(h('same-site', 'websocket', 'websocket'), 'GET', '/api/terminal/x')).toBe(false);
+		expect(crossSiteAllowed(h('same-site', 'cors', 'empty'), 'GET', '/sw.js')).toBe(false);
+	});
+	it('leaves the service gateway paths to their own checks', () => {
+		expect(crossSiteAllowed(h('cross-site', 'cors', 'empty'), 'GET', '/auth/forward')).toBe(true);
+		expect(crossSiteAllowed(h('cross-site', 'navigate', 'document'), 'GET', '/auth/service/callback')).toBe(true);
 	});
 });

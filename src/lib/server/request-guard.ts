@@ -68,3 +68,19 @@ export function mutationOriginAllowed(origin: string | null | undefined, request
 }
 
 export const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Paths a service host's requests reach through Caddy (with the browser's fetch metadata of that host). */
+export const SERVICE_GATEWAY_PATHS = new Set(['/auth/forward', '/auth/service/callback']);
+
+/**
+ * Resource isolation (fetch metadata): a request another site made - including a service page under the
+ * same parent domain (`same-site`) - is answered only when it is a top-level page load (the person
+ * following a link; cookies are SameSite=Lax anyway). Its fetches, form posts, embeds and scripts are
+ * refused before anything is read, whatever cookies they carry. Browsers without fetch metadata send no
+ * Sec-Fetch-Site and fall back to the Origin and SameSite checks.
+ */
+export function crossSiteAllowed(h: { site: string | null; mode: string | null; dest: string | null }, method: string, path: string): boolean {
+	if (h.site === null || h.site === 'same-origin' || h.site === 'none') return true;
+	if (path === '/healthz' || SERVICE_GATEWAY_PATHS.has(path)) return true;
+	return h.mode === 'navigate' && (method === 'GET' || method === 'HEAD') && (h.dest === 'document' || h.dest === null);
+}

@@ -6,7 +6,9 @@ describe('hostnameProblem', () => {
 	it.each([
 		['', /Enter a hostname/],
 		['a'.repeat(64), /at most 63/],
-		['-api', /lowercase letters, digits and hyphens/],
+		['-api', /lowercase letters, digits and single hyphens/],
+		// `--` separates service and hostname in a service's DNS label (<service>--<hostname>).
+		['a--b', /single hyphens/],
 		['api-', /lowercase letters/],
 		['Api', /lowercase letters/],
 		['a_b', /lowercase letters/],

@@ -3,8 +3,15 @@
 // taken hostnames, the node list, available templates). One copy, so the form never accepts what the
 // server refuses or words the same problem differently. Pure: no browser or server imports.
 
-/** One DNS label: what Proxmox accepts as a CT hostname and what is safe in URLs and shells. */
-export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * The one rule for a hostname and a service name: one DNS label (what Proxmox accepts as a CT hostname,
+ * safe in URLs and shells) without `--`. `--` is the separator of a service's DNS label
+ * (`<service>--<hostname>`, see proxy/routes.ts), so no two (service, hostname) pairs can share a label.
+ */
+export const DNS_LABEL_RE = /^(?!.*--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const HOSTNAME_RE = DNS_LABEL_RE;
+/** Between service and hostname in a service's DNS label; can occur in neither. */
+export const SERVICE_LABEL_SEPARATOR = '--';
 
 /** A container template volume id, `storage:vztmpl/name`. */
 export const TEMPLATE_RE = /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/;
@@ -28,7 +35,7 @@ const SIZE_WORDS: Record<SizeField, { label: string; unit: string }> = {
 export function hostnameProblem(hostname: string): string | null {
 	if (!hostname) return 'Enter a hostname.';
 	if (hostname.length > 63) return 'A hostname has at most 63 characters.';
-	if (!HOSTNAME_RE.test(hostname)) return 'Use lowercase letters, digits and hyphens (a DNS name), not starting or ending with a hyphen.';
+	if (!HOSTNAME_RE.test(hostname)) return 'Use lowercase letters, digits and single hyphens (a DNS name), not starting or ending with a hyphen.';
 	return null;
 }
 

@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, cookieOptions, createSession, verifyLogin } from '$lib/server/auth';
+import { createSession, verifyLogin } from '$lib/server/auth';
+import { setSessionCookie } from '$lib/server/session-cookie';
 import * as audit from '$lib/server/audit';
 import { recordAuthFailure } from '$lib/server/auth-audit';
-import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress, safeNext } from '$lib/server/http';
 import type { Actions, PageServerLoad } from './$types';
@@ -41,7 +41,7 @@ export const actions: Actions = {
 			return fail(400, { username, error: 'Wrong username or password.' });
 		}
 		const session = createSession(result.user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
-		cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
+		setSessionCookie(cookies, session.token, session.expiresAt);
 		audit.record({ userId: result.user.id, username: result.user.username, ip }, 'auth.login', result.user.username, 'success');
 		redirect(303, safeNext(url.searchParams.get('next')));
 	}

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, deleteSession, sessionCookieScope } from '$lib/server/auth';
-import { getConfig } from '$lib/server/env-config';
+import { deleteSession } from '$lib/server/auth';
+import { clearSessionCookie } from '$lib/server/session-cookie';
 import * as audit from '$lib/server/audit';
 import { actorOf } from '$lib/server/http';
 import type { RequestHandler } from './$types';
@@ -11,6 +11,6 @@ export const POST: RequestHandler = (event) => {
 		deleteSession(locals.sessionHash);
 		audit.record(actorOf(event), 'auth.logout', locals.user?.username ?? null, 'success');
 	}
-	cookies.delete(SESSION_COOKIE, sessionCookieScope(getConfig().server.cookieDomain));
+	clearSessionCookie(cookies);
 	redirect(303, '/login');
 };

@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, cookieOptions, createFirstAdmin, createSession, isSetUp, validateNewAccount } from '$lib/server/auth';
+import { createFirstAdmin, createSession, isSetUp, validateNewAccount } from '$lib/server/auth';
+import { setSessionCookie } from '$lib/server/session-cookie';
 import * as audit from '$lib/server/audit';
-import { getConfig } from '$lib/server/env-config';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
 import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/setup-code';
@@ -42,7 +42,7 @@ export const actions: Actions = {
 			const user = await createFirstAdmin(username, password);
 			forgetSetupCode();
 			const session = createSession(user.id, { ip, userAgent: request.headers.get('user-agent') ?? undefined });
-			cookies.set(SESSION_COOKIE, session.token, cookieOptions(getConfig().server.secureCookies, session.expiresAt, getConfig().server.cookieDomain));
+			setSessionCookie(cookies, session.token, session.expiresAt);
 			audit.record({ userId: user.id, username: user.username, ip }, 'auth.setup', user.username, 'success', 'created the admin account');
 		} catch (err) {
 			audit.record({ username, ip }, 'auth.setup', username, 'failure', isSpyreError(err) ? err.message : 'error');

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
+import { DNS_LABEL_RE } from '$lib/validation/environment';
 
 /** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
@@ -20,8 +21,10 @@ export const RE = {
 	envName: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
 	helperVar: /^var_[a-z0-9_]{1,64}$/,
 	sha256: /^[0-9a-fA-F]{64}$/,
-	/** One DNS label, as Proxmox accepts for a CT hostname. */
-	hostname: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+	/** One DNS label without `--`, as Proxmox accepts for a CT hostname (the one rule, $lib/validation/environment). */
+	hostname: DNS_LABEL_RE,
+	/** A service name: the same rule, since it becomes part of a DNS label (`<service>--<hostname>`). */
+	serviceName: DNS_LABEL_RE,
 	node: /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
 	storage: /^[A-Za-z][A-Za-z0-9._-]{0,63}$/,
 	template: /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/,
@@ -69,7 +72,8 @@ export const posixName = pattern(RE.posixName, 'must be a POSIX user or group na
 export const owner = pattern(RE.owner, "must be 'user' or 'user:group' with POSIX names");
 export const envName = pattern(RE.envName, 'must be an environment variable name: letters, digits and _, not starting with a digit');
 export const sha256 = pattern(RE.sha256, 'must be a SHA-256 digest: 64 hex characters');
-export const hostname = pattern(RE.hostname, 'must be a hostname: one DNS label, lowercase letters, digits and -');
+export const hostname = pattern(RE.hostname, 'must be a hostname: one DNS label, lowercase letters, digits and single -');
+export const serviceName = pattern(RE.serviceName, 'must be a service name: one DNS label (lowercase letters, digits and single -, not starting or ending with -)');
 export const nodeName = pattern(RE.node, 'must be a Proxmox node name: letters, digits and -');
 export const storageId = pattern(RE.storage, 'must be a Proxmox storage id: a letter, then letters, digits . _ -');
 export const templateId = pattern(RE.template, 'must be a CT template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst');

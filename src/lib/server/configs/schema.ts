@@ -91,7 +91,7 @@ const provision = z
 
 const service = z
 	.object({
-		name: r.slug,
+		name: r.serviceName,
 		port: z.number().int().min(1).max(65535),
 		protocol: z.enum(SERVICE_PROTOCOLS).optional(),
 		tls_verify: z

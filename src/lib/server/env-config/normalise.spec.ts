@@ -11,8 +11,7 @@ describe('parseConfig: defaults and derived values', () => {
 			host: '127.0.0.1',
 			port: 3000,
 			publicUrl: 'http://127.0.0.1:3000',
-			dataDir: dir,
-			secureCookies: false
+			dataDir: dir
 		});
 		expect(cfg.database.path).toBe(path.join(dir, 'spyre.db'));
 		expect(cfg.proxmox).toMatchObject({
@@ -44,14 +43,13 @@ describe('parseConfig: defaults and derived values', () => {
 		expect(cfg.proxmox.defaults).toEqual({ template: undefined, cores: 4, memoryMb: 2048, diskGb: 8 });
 	});
 
-	it('https public URL makes cookies Secure; trailing slashes are stripped', () => {
+	it('trailing slashes are stripped', () => {
 		const cfg = parse(
 			withSet((c) => {
 				c.server.public_url = 'https://spyre.example.com/';
 				c.proxmox.url = 'https://pve.example.com:8006//';
 			})
 		);
-		expect(cfg.server.secureCookies).toBe(true);
 		expect(cfg.server.publicUrl).toBe('https://spyre.example.com');
 		expect(cfg.proxmox.url).toBe('https://pve.example.com:8006');
 	});

@@ -1,19 +1,11 @@
 // Turns the validated YAML document into the SpyreConfig the app reads: camelCase keys, paths derived from
-// data_dir, trailing slashes dropped, cookie settings from the public URL, the whole tree frozen.
+// data_dir, trailing slashes dropped, the whole tree frozen.
 
 import path from 'node:path';
 import { formatNetwork, parseCidr } from '$lib/validation/ipv4';
 import type { ConfigFiles } from './files';
 import type { RawConfig } from './schema';
 import type { SpyreConfig } from './types';
-
-/** base_domain when Spyre's own host name is base_domain or under it; a cookie cannot be scoped to a domain its host is not in. */
-export function cookieDomainFor(publicUrl: string, baseDomain: string | undefined): string | undefined {
-	if (!baseDomain) return undefined;
-	const base = baseDomain.toLowerCase();
-	const host = new URL(publicUrl).hostname.toLowerCase();
-	return host === base || host.endsWith(`.${base}`) ? base : undefined;
-}
 
 function deepFreeze<T>(value: T): T {
 	if (value && typeof value === 'object') {
@@ -33,9 +25,7 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 			host: cfg.server.host,
 			port: cfg.server.port,
 			publicUrl: cfg.server.public_url.replace(/\/+$/, ''),
-			dataDir: cfg.server.data_dir,
-			secureCookies: new URL(cfg.server.public_url).protocol === 'https:',
-			cookieDomain: cookieDomainFor(cfg.server.public_url, cfg.caddy?.base_domain)
+			dataDir: cfg.server.data_dir
 		},
 		database: { path: cfg.database.path ?? path.join(cfg.server.data_dir, 'spyre.db') },
 		configs: { dir: cfg.configs.dir ?? path.join(cfg.server.data_dir, 'configs') },

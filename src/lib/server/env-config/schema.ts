@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, prefixMask, reservedAddressProblem } from '$lib/validation/ipv4';
+import { isLoopbackName } from '../request-guard';
 
 const port = z.number().int().min(1).max(65535);
 const positiveMs = z.number().int().min(1).max(3_600_000);
@@ -173,11 +174,44 @@ export const configSchema = z
 	.strict();
 
 /**
+ * Spyre's session cookie is `__Host-` (Secure): browsers keep it over https, and over plain http only on
+ * loopback (localhost, *.localhost, 127.x, [::1]). Anywhere else sign-in could never work, so say so now.
+ */
+function publicUrlProblems(server: unknown): string[] {
+	if (typeof server !== 'object' || server === null) return [];
+	const value = (server as Record<string, unknown>).public_url;
+	if (typeof value !== 'string') return [];
+	let u: URL;
+	try {
+		u = new URL(value);
+	} catch {
+		return [];
+	}
+	if (u.protocol !== 'http:') return [];
+	return isLoopbackName(u.hostname)
+		? []
+		: ['server.public_url: must be https:// (plain http is only possible on loopback): the session cookie is Secure, and browsers drop Secure cookies from other http:// sites'];
+}
+
+/**
+ * Path mode (services at /svc/<host>/<service>/ on Spyre's own host) is gone: a service page there acted as
+ * the signed-in owner. A caddy section without base_domain still starts, with this warning on every start.
+ */
+export function crossFieldWarnings(raw: Record<string, unknown>): string[] {
+	const caddy = raw.caddy;
+	if (typeof caddy !== 'object' || caddy === null || (caddy as Record<string, unknown>).base_domain !== undefined) return [];
+	return [
+		'caddy.base_domain: not set, so environment services get no URL. Services need caddy.base_domain with wildcard DNS; ' +
+			'the old path mode (/svc/<host>/<service>/ on Spyre\'s own host) was removed because a service page there could act as you in Spyre.'
+	];
+}
+
+/**
  * Checks that span several keys. They run on the raw document even when other keys are wrong, so the
  * first start-up lists every problem at once.
  */
 export function crossFieldProblems(raw: Record<string, unknown>): string[] {
-	const problems: string[] = [];
+	const problems: string[] = [...publicUrlProblems(raw.server)];
 	const pve = raw.proxmox;
 	if (typeof pve !== 'object' || pve === null || Array.isArray(pve)) return problems;
 	const p = pve as Record<string, unknown>;

@@ -8,9 +8,6 @@ export interface SpyreConfig {
 		port: number;
 		publicUrl: string;
 		dataDir: string;
-		secureCookies: boolean;
-		/** Session cookie Domain: caddy.base_domain when Spyre's host is in it (service subdomains need the cookie). */
-		cookieDomain?: string;
 	};
 	readonly database: { path: string };
 	/** Where user environment configs live (may be a git checkout); default <data_dir>/configs. */

@@ -2,7 +2,7 @@
 // start with a newer file; every other problem, cross-field ones included, is listed at once.
 
 import { invalidConfig } from './errors';
-import { configSchema, crossFieldProblems, friendlyIssue, type RawConfig } from './schema';
+import { configSchema, crossFieldProblems, crossFieldWarnings, friendlyIssue, type RawConfig } from './schema';
 
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
 	return p.map(String).join('.') || '(root)';
@@ -21,7 +21,7 @@ function stripUnknown(raw: unknown, paths: PropertyKey[][]): RawConfig {
 
 /** The validated document and its warnings; throws ConfigError listing every problem with its key path. */
 export function validateDocument(raw: Record<string, unknown>, configPath: string): { cfg: RawConfig; warnings: string[] } {
-	const warnings: string[] = [];
+	const warnings: string[] = crossFieldWarnings(raw);
 	const crossProblems = crossFieldProblems(raw);
 	const lenient = configSchema.safeParse(raw, { error: friendlyIssue });
 	if (lenient.success && crossProblems.length > 0) {

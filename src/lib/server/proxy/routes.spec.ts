@@ -1,26 +1,60 @@
 import { describe, expect, it } from 'vitest';
-import { buildRoute, isIpv4, mergeRoutes, routeId, serviceUrl, type ServiceTarget } from './routes';
+import { buildRoute, isIpv4, mergeRoutes, parseServiceHost, routeId, serviceHost, serviceLabel, serviceUrl, type ServiceTarget } from './routes';
 
 const t: ServiceTarget = { environmentId: 'env-abc234', hostname: 'web1', name: 'web', port: 3000, protocol: 'http', ip: '10.0.0.5', tlsVerify: true };
 const auth = { dial: '127.0.0.1:3000', host: 'spyre.example.com' };
+const mode = { kind: 'subdomain', baseDomain: 'example.com' } as const;
+
+type Sub = { match?: unknown[]; handle: Array<Record<string, unknown>>; terminal?: boolean };
+function parts(r: Record<string, unknown>) {
+	const sub = (r.handle as Array<{ handler: string; routes: Sub[] }>)[0];
+	expect(sub.handler).toBe('subroute');
+	const [callback, service] = sub.routes;
+	return { callback, service };
+}
 
 describe('buildRoute', () => {
-	it('matches the subdomain, asks Spyre first, strips the session cookie, proxies to the CT', () => {
-		const r = buildRoute(t, { kind: 'subdomain', baseDomain: 'example.com' }, auth)!;
+	it('matches the service host only, asks Spyre first, strips Spyre cookies both ways, proxies to the CT', () => {
+		const r = buildRoute(t, mode, auth)!;
 		expect(r['@id']).toBe('spyre-svc-env-abc234-web');
-		expect(r.match).toEqual([{ host: ['web-web1.example.com'] }]);
-		const handle = r.handle as Array<Record<string, unknown>>;
-		expect(handle[0]).toMatchObject({ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:3000' }], rewrite: { uri: '/auth/forward' } });
-		expect(JSON.stringify(handle[1])).toContain('spyre_session=');
-		expect(handle.at(-1)).toEqual({ handler: 'reverse_proxy', upstreams: [{ dial: '10.0.0.5:3000' }] });
+		expect(r.match).toEqual([{ host: ['web--web1.example.com'] }]);
+		const { service } = parts(r);
+		expect(service.handle[0]).toMatchObject({
+			handler: 'reverse_proxy',
+			upstreams: [{ dial: '127.0.0.1:3000' }],
+			rewrite: { uri: '/auth/forward' },
+			headers: { request: { set: { Host: ['spyre.example.com'], 'X-Spyre-Service-Host': ['web--web1.example.com'] } } }
+		});
+		const strip = JSON.stringify(service.handle[1]);
+		for (const name of ['__Host-spyre_session', '__Host-spyre_svc', '|spyre_session)']) expect(strip).toContain(name);
+		expect(service.handle[1]).toMatchObject({ request: { replace: { Cookie: [{ replace: '' }] } }, response: { replace: { 'Set-Cookie': [{ replace: '' }] }, deferred: true } });
+		expect(service.handle.at(-1)).toEqual({ handler: 'reverse_proxy', upstreams: [{ dial: '10.0.0.5:3000' }] });
 	});
-	it('path mode matches the prefix on Spyre\'s host and strips it', () => {
-		const r = buildRoute(t, { kind: 'path', publicHost: 'spyre.example.com' }, auth)!;
-		expect(r.match).toEqual([{ host: ['spyre.example.com'], path: ['/svc/web1/web/*'] }]);
-		expect(r.handle).toContainEqual({ handler: 'rewrite', strip_path_prefix: '/svc/web1/web' });
+
+	it('sends the reserved /__spyre path to Spyre\'s callback, never to the CT', () => {
+		const { callback } = parts(buildRoute(t, mode, auth)!);
+		expect(callback.match).toEqual([{ path: ['/__spyre/*', '/__spyre'] }]);
+		expect(callback.terminal).toBe(true);
+		expect(callback.handle).toHaveLength(1);
+		expect(callback.handle[0]).toMatchObject({ upstreams: [{ dial: '127.0.0.1:3000' }], rewrite: { uri: '/auth/service/callback?{http.request.uri.query}' } });
+		expect(JSON.stringify(callback)).not.toContain('10.0.0.5');
 	});
+
+	it('the Cookie and Set-Cookie patterns catch every Spyre cookie and nothing else (as Go regexp would)', () => {
+		const { service } = parts(buildRoute(t, mode, auth)!);
+		const ops = service.handle[1] as { request: { replace: { Cookie: Array<{ search_regexp: string }> } }; response: { replace: { 'Set-Cookie': Array<{ search_regexp: string }> } } };
+		const js = (re: string) => new RegExp(re.replace('(?i)', ''), 'i');
+		const cookie = js(ops.request.replace.Cookie[0].search_regexp);
+		expect('a=1; __Host-spyre_session=x; b=2'.replace(new RegExp(cookie.source, 'gi'), '')).toBe('a=1; b=2');
+		expect('__Host-spyre_svc=y'.replace(new RegExp(cookie.source, 'gi'), '')).toBe('');
+		expect('spyre_session=z; keep=1'.replace(new RegExp(cookie.source, 'gi'), '')).toBe('; keep=1');
+		expect('myspyre_session=z'.replace(new RegExp(cookie.source, 'gi'), '')).toBe('myspyre_session=z');
+		const setCookie = js(ops.response.replace['Set-Cookie'][0].search_regexp);
+		for (const v of ['spyre_session=x; Domain=example.com', '__Host-spyre_svc=x; Path=/; Secure', ' __host-SPYRE_session = x']) expect(setCookie.test(v)).toBe(true);
+		expect(setCookie.test('app_session=x; Path=/')).toBe(false);
+	});
+
 	it('refuses values that could inject into Caddy JSON', () => {
-		const mode = { kind: 'subdomain', baseDomain: 'example.com' } as const;
 		expect(() => buildRoute({ ...t, ip: '10.0.0.5:2019' }, mode, auth)).toThrow(/IPv4/);
 		expect(() => buildRoute({ ...t, name: '{http.request.host}' }, mode, auth)).toThrow(/DNS label/);
 		expect(() => buildRoute({ ...t, hostname: 'a.b' }, mode, auth)).toThrow(/DNS label/);
@@ -28,9 +62,15 @@ describe('buildRoute', () => {
 		expect(() => buildRoute(t, { kind: 'subdomain', baseDomain: 'ex ample' }, auth)).toThrow(/base_domain/);
 		expect(() => buildRoute(t, mode, { ...auth, dial: 'x' })).toThrow(/host:port/);
 	});
+
+	it('refuses names with the separator and labels longer than DNS allows', () => {
+		expect(() => buildRoute({ ...t, name: 'a--b' }, mode, auth)).toThrow(/--/);
+		expect(() => buildRoute({ ...t, hostname: 'x--y' }, mode, auth)).toThrow(/--/);
+		expect(() => buildRoute({ ...t, name: 'a'.repeat(40), hostname: 'b'.repeat(30) }, mode, auth)).toThrow(/63/);
+	});
+
 	it('checks an https upstream\'s certificate for the CT\'s hostname unless the config opted out', () => {
-		const mode = { kind: 'subdomain', baseDomain: 'example.com' } as const;
-		const last = (target: ServiceTarget) => (buildRoute(target, mode, auth)!.handle as unknown[]).at(-1);
+		const last = (target: ServiceTarget) => parts(buildRoute(target, mode, auth)!).service.handle.at(-1);
 		expect(last({ ...t, protocol: 'https' })).toEqual({
 			handler: 'reverse_proxy',
 			upstreams: [{ dial: '10.0.0.5:3000' }],
@@ -39,8 +79,26 @@ describe('buildRoute', () => {
 		expect(last({ ...t, protocol: 'https', tlsVerify: false })).toMatchObject({ transport: { tls: { insecure_skip_verify: true } } });
 		expect(JSON.stringify(last({ ...t, protocol: 'http', tlsVerify: false }))).not.toContain('tls');
 	});
+
 	it('gives tcp services no HTTP route', () => {
-		expect(buildRoute({ ...t, protocol: 'tcp' }, { kind: 'path', publicHost: 'h' }, auth)).toBeNull();
+		expect(buildRoute({ ...t, protocol: 'tcp' }, mode, auth)).toBeNull();
+	});
+});
+
+describe('service names', () => {
+	it('the label is <service>--<hostname> and parses back to exactly that pair', () => {
+		expect(serviceLabel(t)).toBe('web--web1');
+		expect(serviceHost(t, mode)).toBe('web--web1.example.com');
+		expect(parseServiceHost('web--web1.example.com', mode)).toEqual({ name: 'web', hostname: 'web1' });
+		expect(parseServiceHost('WEB--web1.Example.com', mode)).toEqual({ name: 'web', hostname: 'web1' });
+	});
+	it('the old collision (a-b + c vs a + b-c) cannot happen any more', () => {
+		expect(serviceLabel({ name: 'a-b', hostname: 'c' })).not.toBe(serviceLabel({ name: 'a', hostname: 'b-c' }));
+	});
+	it('hosts that are not a service host parse to null', () => {
+		for (const h of ['spyre.example.com', 'web-web1.example.com', '--web1.example.com', 'web--.example.com', 'a--b--c.example.com', 'web--web1.example.org', 'x.web--web1.example.com']) {
+			expect(parseServiceHost(h, mode)).toBeNull();
+		}
 	});
 });
 
@@ -53,9 +111,9 @@ describe('mergeRoutes', () => {
 });
 
 describe('serviceUrl / isIpv4', () => {
-	it('builds both URL shapes', () => {
-		expect(serviceUrl(t, { kind: 'subdomain', baseDomain: 'example.com' }, 'https:')).toBe('https://web-web1.example.com/');
-		expect(serviceUrl(t, { kind: 'path', publicHost: 'spyre.example.com' }, 'https:')).toBe('https://spyre.example.com/svc/web1/web/');
+	it('builds the service host URL with Spyre\'s scheme and port', () => {
+		expect(serviceUrl(t, mode, 'https:')).toBe('https://web--web1.example.com/');
+		expect(serviceUrl(t, mode, 'http:', '8080')).toBe('http://web--web1.example.com:8080/');
 	});
 	it('accepts dotted quads only', () => {
 		expect(isIpv4('127.77.0.5')).toBe(true);

@@ -3,7 +3,7 @@
 
 import type { ResolvedService } from '$lib/types/configs';
 import { getDb, type Db } from '../db';
-import { routeId, subdomainLabel, type ProxyMode, type ServiceTarget } from './routes';
+import { routeId, serviceLabel, type ProxyMode, type ServiceTarget } from './routes';
 
 export type ServiceHealth = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -44,7 +44,7 @@ export function replaceServices(environmentId: string, hostname: string, declare
 		}
 		for (const s of declared) {
 			const id = { environmentId, name: s.name };
-			const sub = mode?.kind === 'subdomain' && s.protocol !== 'tcp' ? subdomainLabel({ hostname, name: s.name }) : null;
+			const sub = mode && s.protocol !== 'tcp' ? serviceLabel({ hostname, name: s.name }) : null;
 			db.prepare(
 				`INSERT INTO services (environment_id, name, port, protocol, tls_verify, subdomain, route_id) VALUES (?, ?, ?, ?, ?, ?, ?)
 				 ON CONFLICT (environment_id, name) DO UPDATE SET port = excluded.port, protocol = excluded.protocol,
@@ -53,6 +53,11 @@ export function replaceServices(environmentId: string, hostname: string, declare
 			).run(environmentId, s.name, s.port, s.protocol, s.tlsVerify === false ? 0 : 1, sub, s.protocol === 'tcp' ? null : routeId(id));
 		}
 	})();
+}
+
+/** The routed (non-tcp) service whose DNS label is `label`, if any. */
+export function serviceByLabel(label: string, db: Db = getDb()): ServiceRow | undefined {
+	return db.prepare(`${SELECT} WHERE s.subdomain = ? AND s.protocol != 'tcp'`).get(label) as ServiceRow | undefined;
 }
 
 export function deleteServices(environmentId: string, db: Db = getDb()): void {

@@ -8,7 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
-import { SESSION_COOKIE, cookieFromHeader, isSessionActive, validateSession, type SessionUser } from '../auth';
+import { isSessionActive, validateSession, type SessionUser } from '../auth';
+import { sessionTokenFromHeader } from '../session-cookie';
 import { getConfig } from '../env-config';
 import { hostAllowed, hostPolicy } from '../request-guard';
 import { onSessionsEnded } from '../session-bus';
@@ -136,7 +137,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 		if (!originAllowed(req.headers.origin, host, publicUrl)) {
 			return reject(socket, 403, 'Forbidden');
 		}
-		session = validateSession(cookieFromHeader(req.headers.cookie, SESSION_COOKIE));
+		session = validateSession(sessionTokenFromHeader(req.headers.cookie));
 	} catch (err) {
 		console.error('[spyre] websocket upgrade failed:', (err as Error).message);
 		return reject(socket, 500, 'Internal Server Error');

@@ -1,21 +1,44 @@
-// Caddy's forward_auth for service URLs: 200 when the request carries a live Spyre session, otherwise a
-// redirect to sign in (browsers navigating) or 401 (everything else). The hooks already resolved the
-// session cookie into locals.user; this path is public in the gate so it can answer 401 itself.
+// Caddy's forward_auth for service hosts: 200 only for a request that carries this service host's own
+// credential (service-auth/) AND was made by the service's own origin or typed by the person (fetch
+// metadata, Origin; WebSocket upgrades included). A page load without that goes through the handshake
+// (a redirect to Spyre); anything else gets 401/403. Spyre's own session cookie never reaches this path
+// from a service host (it is host-only on Spyre's host), and is not looked at here.
 
 import { getConfig } from '$lib/server/env-config';
+import { serviceForHost } from '$lib/server/proxy-manager';
+import { SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
+import { checkCredential } from '$lib/server/service-auth/credentials';
+import { isPageLoad, madeByServiceOrigin, type RequestMeta } from '$lib/server/service-auth/rules';
+import { SERVICE_COOKIE } from '$lib/server/session-cookie';
 import type { RequestHandler } from './$types';
 
-export const GET: RequestHandler = ({ locals, request }) => {
-	const headers = { 'cache-control': 'no-store' };
-	if (locals.user) return new Response(null, { status: 200, headers: { ...headers, 'x-spyre-user': locals.user.username } });
-	const method = request.headers.get('x-forwarded-method') ?? 'GET';
-	const wantsPage = method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-	if (wantsPage) {
-		const login = new URL('/login', getConfig().server.publicUrl);
-		// `next` only for the path mode (same origin); the login page refuses foreign redirects anyway.
-		const uri = request.headers.get('x-forwarded-uri');
-		if (uri && uri.startsWith('/svc/')) login.searchParams.set('next', uri);
-		return new Response(null, { status: 302, headers: { ...headers, location: login.href } });
+const NO_STORE = { 'cache-control': 'no-store' };
+
+function refuse(status: number, message: string): Response {
+	return new Response(message, { status, headers: { ...NO_STORE, 'content-type': 'text/plain' } });
+}
+
+export const GET: RequestHandler = ({ request, cookies }) => {
+	const h = request.headers;
+	const svc = serviceForHost(h.get(SERVICE_HOST_HEADER.toLowerCase()));
+	if (!svc) return refuse(404, 'No such service.');
+	const meta: RequestMeta = {
+		method: h.get('x-forwarded-method') ?? 'GET',
+		secFetchSite: h.get('sec-fetch-site'),
+		secFetchMode: h.get('sec-fetch-mode'),
+		origin: h.get('origin'),
+		accept: h.get('accept')
+	};
+	const ownOrigin = madeByServiceOrigin(meta, svc.origin);
+	const owner = checkCredential(cookies.get(SERVICE_COOKIE), svc);
+	if (owner && ownOrigin) return new Response(null, { status: 200, headers: { ...NO_STORE, 'x-spyre-user': owner.username } });
+	if (isPageLoad(meta)) {
+		// Through Spyre, where the owner's session is checked and a one-time code for this host is issued.
+		const open = new URL('/auth/service', getConfig().server.publicUrl);
+		open.searchParams.set('host', svc.host);
+		open.searchParams.set('to', h.get('x-forwarded-uri') ?? '/');
+		return new Response(null, { status: 302, headers: { ...NO_STORE, location: open.href } });
 	}
-	return new Response('Sign in to Spyre first.', { status: 401, headers: { ...headers, 'content-type': 'text/plain' } });
+	if (owner) return refuse(403, 'Refused: this request was made by another site, not by the service itself.');
+	return refuse(401, 'Open this service from Spyre first.');
 };

@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { SESSION_COOKIE, changePassword, endUserSessions, sessionCookieScope } from '$lib/server/auth';
-import { getConfig } from '$lib/server/env-config';
+import { changePassword, endUserSessions } from '$lib/server/auth';
+import { clearSessionCookie } from '$lib/server/session-cookie';
 import * as audit from '$lib/server/audit';
 import { getDb } from '$lib/server/db';
 import { isSpyreError } from '$lib/server/errors';
@@ -53,7 +53,7 @@ export const actions: Actions = {
 		const user = requireUser(event);
 		const ended = endUserSessions(user.id);
 		audit.record(actorOf(event), 'auth.logout_everywhere', user.username, 'success', `${ended} session${ended === 1 ? '' : 's'} ended`);
-		event.cookies.delete(SESSION_COOKIE, sessionCookieScope(getConfig().server.cookieDomain));
+		clearSessionCookie(event.cookies);
 		redirect(303, '/login');
 	}
 };
