@@ -9,6 +9,9 @@
 //   [[slow: N, MS]]        N text blocks ("slow line i/N"), MS ms apart (reload/restart tests)
 //   [[long: N]]            N text blocks at once ("long line i/N")
 //   [[say: TEXT]]          one text block with TEXT (Markdown tests)
+//   [[usage: IN, OUT]]     report IN input and OUT output tokens (budget tests)
+// GET /v1/models answers 200 for an accepted credential and 401 otherwise (Spyre's credential check).
+// Every request's headers are recorded with credential values replaced by `<credential>`.
 // Listens on 127.0.0.1 only, on a random port. Importable from tests and from plain Node (tsx).
 
 import http from 'node:http';
@@ -22,6 +25,10 @@ export interface FakeRequest {
 	stream: boolean;
 	/** The marker-bearing text the reply was chosen from. */
 	prompt: string;
+	/** Every header as received, credential values replaced by `<credential>`. */
+	headers: Record<string, string>;
+	/** The raw query string (`beta=true`). */
+	query: string;
 	at: number;
 }
 
@@ -36,6 +43,7 @@ export interface FakeAnthropic {
 
 type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 interface Plan {
+	usage?: { input: number; output: number };
 	blocks: Block[];
 	delayMs: number;
 	stopReason: 'end_turn' | 'tool_use';
@@ -112,7 +120,8 @@ export function planReply(messages: Message[]): Plan | 'auth401' {
 	}
 	const say = /\[\[say: ([\s\S]*?)\]\]/.exec(prompt);
 	const text = say ? say[1] : `Hello from the fake API. turns=${prompts}`;
-	return { blocks: [{ type: 'text', text }], delayMs: 0, stopReason: 'end_turn' };
+	const usage = /\[\[usage: (\d+), (\d+)\]\]/.exec(prompt);
+	return { blocks: [{ type: 'text', text }], delayMs: 0, stopReason: 'end_turn', ...(usage ? { usage: { input: Number(usage[1]), output: Number(usage[2]) } } : {}) };
 }
 
 function sse(res: http.ServerResponse, event: string, data: unknown): void {
@@ -121,7 +130,7 @@ function sse(res: http.ServerResponse, event: string, data: unknown): void {
 
 async function streamPlan(res: http.ServerResponse, plan: Plan, model: string, closed: () => boolean): Promise<void> {
 	res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': nextId('req') });
-	const usage = { input_tokens: 12, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+	const usage = { input_tokens: plan.usage?.input ?? 12, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 	sse(res, 'message_start', {
 		type: 'message_start',
 		message: { id: nextId('msg'), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage }
@@ -149,7 +158,7 @@ async function streamPlan(res: http.ServerResponse, plan: Plan, model: string, c
 		}
 		sse(res, 'content_block_stop', { type: 'content_block_stop', index });
 	}
-	sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: plan.stopReason, stop_sequence: null }, usage: { output_tokens: out } });
+	sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: plan.stopReason, stop_sequence: null }, usage: { output_tokens: plan.usage?.output ?? out } });
 	sse(res, 'message_stop', { type: 'message_stop' });
 	res.end();
 }
@@ -167,7 +176,22 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): 
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
-			const path = (req.url ?? '/').split('?')[0];
+			const [path, query = ''] = (req.url ?? '/').split('?');
+			const apiKey = req.headers['x-api-key'];
+			const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+			const key = typeof apiKey === 'string' ? apiKey : bearer;
+			const headers: Record<string, string> = {};
+			for (const [k, v] of Object.entries(req.headers)) {
+				if (v === undefined) continue;
+				headers[k] = k === 'x-api-key' ? '<credential>' : k === 'authorization' ? String(v).replace(/^Bearer .+$/, 'Bearer <credential>') : Array.isArray(v) ? v.join(', ') : v;
+			}
+			if (req.method === 'GET' && path === '/v1/models') {
+				requests.push({ path, auth: typeof apiKey === 'string' ? 'api_key' : bearer ? 'oauth' : 'none', model: null, stream: false, prompt: '', headers, query, at: Date.now() });
+				if (acceptKeys.size > 0 && (!key || !acceptKeys.has(key))) return unauthorized(res);
+				res.writeHead(200, { 'content-type': 'application/json' });
+				res.end(JSON.stringify({ data: [{ type: 'model', id: 'claude-fake', display_name: 'Fake' }], has_more: false, first_id: 'claude-fake', last_id: 'claude-fake' }));
+				return;
+			}
 			if (req.method !== 'POST' || path !== '/v1/messages') {
 				res.writeHead(404, { 'content-type': 'application/json' });
 				res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `no route ${req.method} ${path}` } }));
@@ -181,9 +205,6 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): 
 				res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'body is not JSON' } }));
 				return;
 			}
-			const apiKey = req.headers['x-api-key'];
-			const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-			const key = typeof apiKey === 'string' ? apiKey : bearer;
 			const messages = Array.isArray(body.messages) ? body.messages : [];
 			const model = body.model ?? 'claude-fake';
 			requests.push({
@@ -192,6 +213,8 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): 
 				model: body.model ?? null,
 				stream: body.stream === true,
 				prompt: newestPrompt(messages).prompt,
+				headers,
+				query,
 				at: Date.now()
 			});
 			if (acceptKeys.size > 0 && (!key || !acceptKeys.has(key))) return unauthorized(res);

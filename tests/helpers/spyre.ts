@@ -180,7 +180,13 @@ export async function makeDataDir(
 					}
 				}
 			: {}),
-		claude: { config_dir: path.join(dataDir, 'claude') }
+		claude: {
+			config_dir: path.join(dataDir, 'claude'),
+			// Tests never reach Anthropic: without a fake API, upstream is a loopback port nothing listens on.
+			api_base_url: `http://127.0.0.1:${await freePort()}`,
+			// The credential broker on a free loopback port (its URL follows the bound port).
+			broker: { listen: '127.0.0.1:0' }
+		}
 	};
 	if (opts.config) config = deepMerge(config, opts.config as RawConfig);
 	const configPath = path.join(dataDir, 'environment.yaml');

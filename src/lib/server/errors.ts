@@ -19,6 +19,7 @@ export type SpyreErrorCode =
 	| 'ssh_host_key'
 	| 'timeout'
 	| 'claude_missing'
+	| 'broker'
 	| 'internal';
 
 const STATUS: Record<SpyreErrorCode, number> = {
@@ -39,6 +40,8 @@ const STATUS: Record<SpyreErrorCode, number> = {
 	ssh_host_key: 502,
 	timeout: 504,
 	claude_missing: 409,
+	/** The Claude credential broker is not configured or an environment cannot reach it. */
+	broker: 503,
 	internal: 500
 };
 

@@ -64,6 +64,15 @@ export function start(): void {
 			onShutdown(() => bridge.stopFollowing());
 		})
 		.catch((err) => console.error('[spyre] recovering Claude tasks failed:', messageOf(err)));
+	// The Claude credential broker: its own listener; a missing or unusable claude.broker is said now.
+	void import('./claude/broker')
+		.then(async (broker) => {
+			onShutdown(() => broker.stopBroker());
+			const problem = broker.brokerProblem();
+			if (problem) return console.error(`[spyre] ${problem}`);
+			console.log(`[spyre] Claude credential broker listening; environments use ${await broker.startBroker()}`);
+		})
+		.catch((err) => console.error('[spyre]', messageOf(err)));
 	// Service URLs through Caddy: re-apply routes from the services table, then health probes.
 	void import('./proxy-manager')
 		.then((proxy) => {

@@ -49,6 +49,14 @@ export interface ClaudeAuthView {
 	checkedAt: number | null;
 }
 
+/** How tasks reach Anthropic: through the broker (its URL, or why it cannot serve), or the inject opt-in. */
+export interface ClaudeBrokerView {
+	url: string | null;
+	problem: string | null;
+	/** The owner opted in to injecting the long-lived credential into tasks (a warning on the page). */
+	injectCredential: boolean;
+}
+
 /** The `claude.auth` event on the bus carries the view (it is browser-safe by construction). */
 export type ClaudeAuthEvent = ClaudeAuthView;
 
@@ -59,6 +67,7 @@ export const claudeAuthRoutes = {
 	cancel: () => '/auth/claude/cancel',
 	apiKey: () => '/auth/claude/api-key',
 	signOut: () => '/auth/claude/sign-out',
+	inject: () => '/auth/claude/inject',
 	history: () => '/auth/claude/history',
 	page: () => '/settings/claude'
 };

@@ -28,6 +28,16 @@ export interface TaskOptions {
 /** What a caller may set; anything left out comes from the config's `claude:` section or the defaults. */
 export type TaskOptionsInput = Partial<TaskOptions>;
 
+/** Tokens and cost of a task's calls, as upstream reported them to Spyre's broker. */
+export interface TaskUsage {
+	calls: number;
+	inputTokens: number;
+	outputTokens: number;
+	cacheCreationTokens: number;
+	cacheReadTokens: number;
+	costUsd: number;
+}
+
 export interface TaskView {
 	id: string;
 	environmentId: string;
@@ -39,7 +49,13 @@ export interface TaskView {
 	options: TaskOptions;
 	result: string | null;
 	error: string | null;
+	/** Measured by Spyre's broker from upstream's answers (null when no call went through it). */
 	costUsd: number | null;
+	/** What the CLI's own result line claimed (not trusted: the CT writes it). */
+	reportedCostUsd: number | null;
+	usage: TaskUsage | null;
+	/** Why the broker refused a call of this task (a budget), shown on its page. */
+	refused: string | null;
 	numTurns: number | null;
 	durationMs: number | null;
 	resultSubtype: string | null;
@@ -81,5 +97,5 @@ export interface TaskPage {
 export interface DispatchReadiness {
 	ok: boolean;
 	reason: string | null;
-	code: 'unauthenticated' | 'not_running' | 'claude_missing' | 'busy' | null;
+	code: 'unauthenticated' | 'broker' | 'not_running' | 'claude_missing' | 'busy' | null;
 }

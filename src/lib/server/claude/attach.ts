@@ -12,7 +12,6 @@ import { requireReachable } from '../environments/reachable';
 import { singleton } from '../singleton';
 import type { SshTarget } from '../ssh/types';
 import { publishTask } from './bus';
-import { reportTaskAuthFailure } from './credential';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
 import { OffsetLineReader } from './line-reader';
 import { parseLine, sessionIdOf, summarizeResult } from './stream-json';
@@ -141,7 +140,6 @@ class LineSink {
 		const events: NewEvent[] = [];
 		let skipped = 0;
 		const updates: Parameters<typeof updateTask>[1] = {};
-		let authDetail: string | null = null;
 		for (const line of lines) {
 			const parsed = parseLine(line.text, line.cutBytes);
 			if (line.final && parsed.type === 'raw') parsed.data.truncated = true;
@@ -149,16 +147,17 @@ class LineSink {
 			if (session) updates.session_id = session;
 			if (parsed.type === 'result') {
 				const s = summarizeResult(parsed.data);
+				// A result line is the task's own word: it may end this task, never change global state, and
+				// its cost is only what the CLI claims (the broker measures the real one into cost_usd).
 				Object.assign(updates, {
 					result: s.result,
 					error: s.error,
-					cost_usd: s.costUsd,
+					reported_cost_usd: s.costUsd,
 					num_turns: s.numTurns,
 					duration_ms: s.durationMs,
 					result_subtype: s.subtype ?? (s.status === 'failed' ? 'error' : 'success'),
 					...(s.sessionId ? { session_id: s.sessionId } : {})
 				});
-				if (s.authFailure) authDetail = (s.error ?? 'authentication failed').slice(0, 300);
 			}
 			const size = line.text.length;
 			if (parsed.type !== 'result' && this.#storedBytes + size > limits.maxStoredBytes) {
@@ -177,13 +176,6 @@ class LineSink {
 		if (Object.keys(updates).length > 0) updateTask(this.#task.id, updates);
 		for (const event of stored) publishTask(this.#task.id, { kind: 'event', event });
 		if (Object.keys(updates).length > 0) publishTaskRow(this.#task.id);
-		if (authDetail) {
-			try {
-				reportTaskAuthFailure(authDetail);
-			} catch (err) {
-				console.error('[spyre] reporting a task auth failure failed:', messageOf(err));
-			}
-		}
 	}
 }
 
@@ -206,7 +198,8 @@ function complete(task: TaskRow, probe: Probe, why: string | null, target?: SshT
 		status = 'interrupted';
 		error = why ?? 'The task ended without a result (killed, or its environment restarted).';
 	}
-	updateTask(task.id, { status, error, exit_code: exitCode, finished_at: Date.now() });
+	// The status change alone already makes the task's broker token invalid; clearing it is the record.
+	updateTask(task.id, { status, error, exit_code: exitCode, finished_at: Date.now(), broker_token_hash: null });
 	publishTaskRow(task.id);
 	// The launcher deletes the credential once read; this covers a task that died before it did.
 	if (target) void ssh.exec(target, scrubCommand(task.id), { timeoutMs: 10_000 }).catch(() => {});

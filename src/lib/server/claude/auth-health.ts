@@ -1,12 +1,13 @@
-// The token-free health check of Claude authentication, every 60 s: the stored expiry (setup-token, API
-// key), and for a full login what `claude auth status` says (it asks no model). It also notes the CLI's
-// version for the page. Task failures arrive separately through reportTaskAuthFailure(). Starts with the
+// The token-free health check of Claude authentication, every 60 s, on the Spyre host: an API key or a
+// token is checked with upstream (GET /v1/models, which costs nothing), which sets or clears a rejection;
+// a full login asks `claude auth status`. It also notes the CLI's version for the page. The broker reports
+// upstream's real 401/403 separately (reportUpstreamRejection); nothing a task writes counts. Starts with the
 // server (hooks.server.ts init) and kills orphaned login CLIs of an earlier run first.
 
 import { getConfig } from '../env-config';
 import { onShutdown } from '../runtime';
 import { singleton } from '../singleton';
-import { applyHealth, healthInputs, initAuthState, refreshFromCliFile, stopAuth } from './auth';
+import { applyHealth, healthInputs, initAuthState, recheckCredential, refreshFromCliFile, stopAuth } from './auth';
 import { parseAuthStatus, redact } from './auth-parse';
 import { cliEnv, ownerMarker, runCli } from './auth-process';
 import { authSettings } from './auth-settings';
@@ -26,12 +27,12 @@ export async function checkHealth(): Promise<void> {
 		}
 		const { meta, busy } = healthInputs();
 		if (!meta || busy) return applyHealth(null, { version: loop.version });
-		if (meta.health) return applyHealth({ state: meta.health.state, detail: meta.health.error }, { version: loop.version });
 		if (meta.method !== 'login') {
-			const state = credentialState(meta.expiresAt, Date.now());
-			const detail = meta.expiresAt ? `Stored credential valid until ${new Date(meta.expiresAt).toISOString()}.` : 'API key stored.';
-			return applyHealth({ state, detail }, { version: loop.version });
+			// An expired token needs no call to say so; otherwise upstream decides.
+			if (credentialState(meta.expiresAt, Date.now()) === 'expired') return applyHealth({ state: 'expired', detail: 'The stored token is past its expiry.' }, { version: loop.version });
+			return applyHealth(await recheckCredential(), { version: loop.version });
 		}
+		if (meta.health) return applyHealth({ state: meta.health.state, detail: meta.health.error }, { version: loop.version });
 		refreshFromCliFile();
 		const r = await runCli(cfg.claude.cliPath, ['auth', 'status'], env, 15_000);
 		const status = parseAuthStatus(r.stdout);

@@ -19,6 +19,7 @@ import { authSettings } from './auth-settings';
 import { FLOW_STATES, canTransition, credentialState, defaultEvent, type AuthLogEvent } from './auth-state';
 import * as store from './auth-store';
 import { LoginFlow, flowWorkDir } from './auth-flow';
+import { checkCredential, rejectionMessage } from './broker/upstream';
 
 export interface AuthActor {
 	userId?: number | null;
@@ -333,7 +334,7 @@ export async function cancelLogin(actor: AuthActor = {}): Promise<ClaudeAuthView
 
 const API_KEY = /^sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_-]{16,500}$/;
 
-export function saveApiKey(key: string, actor: AuthActor = {}): ClaudeAuthView {
+export async function saveApiKey(key: string, actor: AuthActor = {}): Promise<ClaudeAuthView> {
 	ensureLoaded();
 	if (m.flow) throw new SpyreError('conflict', 'Cancel the sign-in in progress before saving an API key.');
 	const value = key.trim();
@@ -342,9 +343,23 @@ export function saveApiKey(key: string, actor: AuthActor = {}): ClaudeAuthView {
 	}
 	store.save(dataDir(), { method: 'api_key', kind: 'api_key', value, expiresAt: null });
 	m.method = 'api_key';
-	if (!transition('authenticated', { event: 'api_key_saved', actor, error: null, detail: 'API key stored (encrypted).' })) {
-		authLog.append({ event: 'api_key_saved', fromState: m.state, toState: m.state, method: 'api_key', userId: actor.userId ?? null, detail: 'API key replaced (encrypted).' });
-		publishView();
+	// Checked once against upstream before it may say "Authenticated"; until then it is not usable.
+	store.setHealth(dataDir(), { state: 'failed', error: 'The API key has not been checked with Anthropic yet.', at: Date.now() });
+	const check = await checkCredential({ kind: 'api_key', value });
+	if (check.ok) {
+		store.setHealth(dataDir(), null);
+		if (!transition('authenticated', { event: 'api_key_saved', actor, error: null, detail: 'API key stored (encrypted) and accepted by Anthropic.' })) {
+			authLog.append({ event: 'api_key_saved', fromState: m.state, toState: m.state, method: 'api_key', userId: actor.userId ?? null, detail: 'API key replaced (encrypted) and accepted by Anthropic.' });
+			m.lastError = null;
+			publishView();
+		}
+	} else {
+		store.setHealth(dataDir(), { state: 'failed', error: check.message, at: Date.now() });
+		if (!transition('failed', { event: 'api_key_saved', actor, error: check.message, detail: `API key stored (encrypted); ${check.message}` })) {
+			authLog.append({ event: 'api_key_saved', fromState: m.state, toState: m.state, method: 'api_key', userId: actor.userId ?? null, detail: `API key replaced; ${check.message}` });
+			m.lastError = check.message;
+			publishView();
+		}
 	}
 	return authStatus();
 }
@@ -369,23 +384,44 @@ export function getTaskCredential(): { kind: 'oauth_token' | 'api_key'; value: s
 	return store.readSecret(dataDir());
 }
 
-/** A task saw the credential refused: flip to expired or failed, keep it so across restarts, log it. */
-export function reportTaskAuthFailure(detail: string): void {
+/**
+ * The broker saw upstream's real 401/403 for the credential it used: the one way a task's call changes
+ * the global state (nothing a task writes can). A 403 counts only when its message is about the
+ * credential (a 403 for a model the account may not use is not a rejection). Ignored when the stored
+ * credential changed meanwhile.
+ */
+export function reportUpstreamRejection(used: { kind: 'oauth_token' | 'api_key'; value: string }, status: number, body: string): void {
 	ensureLoaded();
 	const meta = store.loadMeta(dataDir());
-	if (!meta) return;
-	const text = redact(detail).slice(0, 300);
-	const to = /expired/i.test(text) ? 'expired' : 'failed';
-	store.setHealth(dataDir(), { state: to, error: text, at: Date.now() });
-	if (m.flow) {
-		authLog.append({ event: 'task_auth_failed', fromState: m.state, toState: m.state, method: meta.method, detail: text });
-		return;
+	if (!meta || store.readSecret(dataDir())?.value !== used.value) return;
+	let said = '';
+	try {
+		said = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? '');
+	} catch {
+		said = '';
 	}
-	if (!transition(to, { event: 'task_auth_failed', detail: text, error: `A task was refused: ${text}` })) {
-		m.lastError = `A task was refused: ${text}`;
-		authLog.append({ event: 'task_auth_failed', fromState: m.state, toState: m.state, method: meta.method, detail: text });
+	if (status === 403 && !/token|key|revoked|authenticat|credential/i.test(said)) return;
+	markRejected(used.kind, rejectionMessage(used.kind, status), 'The broker saw Anthropic refuse the credential.');
+}
+
+/** Record a rejected credential (kept across restarts) and move the state, with the owner's message. */
+function markRejected(kind: 'oauth_token' | 'api_key', message: string, detail: string): void {
+	const to = kind === 'api_key' ? 'failed' : 'expired';
+	store.setHealth(dataDir(), { state: to, error: message, at: Date.now() });
+	if (m.flow || !transition(to, { detail: `${detail} ${message}`, error: message })) {
+		m.lastError = message;
 		publishView();
 	}
+}
+
+/** Why tasks cannot use the credential right now, in the owner's words (null: they can). */
+export function credentialProblem(): string | null {
+	ensureLoaded();
+	const meta = store.loadMeta(dataDir());
+	if (!meta) return 'Claude is not connected: authenticate in Settings → Claude first.';
+	if (meta.health) return `Claude cannot run tasks: ${meta.health.error}`;
+	if (credentialView() === 'expired') return 'The stored Claude credential has expired: sign in again in Settings → Claude.';
+	return null;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -421,6 +457,28 @@ export function stopAuth(): Promise<void> {
 export function healthInputs(): { meta: store.CredentialMeta | null; state: ClaudeAuthState; busy: boolean } {
 	ensureLoaded();
 	return { meta: store.loadMeta(dataDir()), state: m.state, busy: m.flow !== null };
+}
+
+/**
+ * For the health check: ask upstream whether the stored API key or token works (a free call). Clears a
+ * rejection when it does, records one when upstream refuses; returns null when it could not tell.
+ */
+export async function recheckCredential(): Promise<{ state: 'authenticated' | 'expiring' | 'expired' | 'failed'; detail: string } | null> {
+	const secret = store.readSecret(dataDir());
+	const meta = store.loadMeta(dataDir());
+	if (!secret || !meta || meta.method === 'login') return null;
+	const check = await checkCredential(secret);
+	if (store.readSecret(dataDir())?.value !== secret.value) return null;
+	if (check.ok) {
+		if (meta.health) store.setHealth(dataDir(), null);
+		const state = credentialState(meta.expiresAt, Date.now());
+		return { state, detail: 'Anthropic accepted the stored credential.' };
+	}
+	if (check.rejected) {
+		markRejected(secret.kind, check.message, 'The health check saw Anthropic refuse the credential.');
+		return null;
+	}
+	return meta.health ? { state: meta.health.state, detail: meta.health.error } : null;
 }
 
 /** For the health check of a full login: refresh the stored access token from the CLI's file. */

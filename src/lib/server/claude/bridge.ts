@@ -3,7 +3,9 @@
 // A task is `claude -p` started detached inside the environment (launcher.ts), writing stream-json to a
 // file that attach.ts follows by byte offset into numbered events. This module owns the checks before a
 // start, the start itself, cancel, resume, rollback and the recovery of running tasks after a restart.
-// It never puts the prompt or the credential on a command line, and never logs either.
+// A task reaches Anthropic through Spyre's credential broker (broker/): its CLI gets the broker's URL and a
+// per-task token, never the long-lived credential (unless the owner opted in to injecting it). It never
+// puts the prompt or a credential on a command line, and never logs either.
 
 import { record, type AuditActor } from '../audit';
 import * as configs from '../configs';
@@ -14,9 +16,12 @@ import { requireReachable } from '../environments/reachable';
 import * as ssh from '../ssh';
 import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
 import { attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
-import { authStatus, getTaskCredential } from './credential';
+import { credentialProblem, getTaskCredential } from './credential';
+import { brokerProblem, startBroker } from './broker';
+import { issueToken, revokeToken } from './broker/tokens';
+import { injectCredentialEnabled } from './inject-setting';
 import { cliVersion, installClaudeCode } from './install';
-import { cancelCommand, launcherScript, prepareCommand, startCommand, taskPaths } from './launcher';
+import { brokerProbeCommand, cancelCommand, launcherScript, prepareCommand, startCommand, taskPaths } from './launcher';
 import { resolveOptions } from './options';
 import { rollbackTo, snapshotBefore } from './snapshot';
 import { activeTasks, getTask, insertTask, newTaskId, runningCount, toTaskView, updateTask, type TaskRow } from './tasks-repo';
@@ -64,10 +69,10 @@ export function defaultOptions(envId: string): TaskOptions {
 
 /** Why Run is refused right now (for the page), without touching the environment. */
 export function readiness(envId: string): DispatchReadiness {
-	const status = authStatus();
-	if (!status || !['authenticated', 'expiring'].includes(status.state)) {
-		return { ok: false, code: 'unauthenticated', reason: 'Claude is not connected: authenticate in Settings → Claude first.' };
-	}
+	const problem = credentialProblem();
+	if (problem) return { ok: false, code: 'unauthenticated', reason: problem };
+	const broker = injectCredentialEnabled() ? null : brokerProblem();
+	if (broker) return { ok: false, code: 'broker', reason: broker };
 	try {
 		requireReachable(envId);
 	} catch (err) {
@@ -100,7 +105,9 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 		delete baseOptions.snapshot;
 	}
 	const credential = getTaskCredential();
-	if (!credential) throw new SpyreError('conflict', 'Claude is not connected: authenticate in Settings → Claude first.');
+	if (!credential) throw new SpyreError('conflict', credentialProblem() ?? 'Claude is not connected: authenticate in Settings → Claude first.');
+	const inject = injectCredentialEnabled();
+	const brokerUrl = inject ? null : await startBroker();
 	const target = requireReachable(envId);
 	const options = resolveOptions({ ...baseOptions, ...input.options }, configClaude(envId));
 	if (!(await cliVersion(target))) {
@@ -115,21 +122,24 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 	try {
 		if (options.snapshot) updateTask(row.id, { snapshot: await snapshotBefore(envId, row.id) });
 		await ssh.exec(target, prepareCommand(row.id), { timeoutMs: 20_000 }).then(mustSucceed('prepare the task directory'));
+		if (brokerUrl) await requireBrokerReachable(target, brokerUrl);
 		await ssh.writeFile(target, paths.prompt, prompt, { mode: 0o600 });
-		await ssh.writeFile(target, paths.credential, credential.value, { mode: 0o600 });
+		// Issued only now, right before it is written: a task that never got this far has no live token.
+		const secret = brokerUrl ? issueToken(row.id) : credential.value;
+		await ssh.writeFile(target, paths.credential, secret, { mode: 0o600 });
 		const script = launcherScript({
 			taskId: row.id,
 			options,
 			resumeSessionId: resumeSession,
-			credentialKind: credential.kind,
-			apiBaseUrl: getConfig().claude.apiBaseUrl ?? null
+			credentialKind: brokerUrl ? 'broker_token' : credential.kind,
+			apiBaseUrl: brokerUrl ?? getConfig().claude.apiBaseUrl ?? null
 		});
 		await ssh.writeFile(target, paths.script, script, { mode: 0o700 });
 		const started = await ssh.exec(target, startCommand(row.id), { timeoutMs: 20_000 }).then(mustSucceed('start Claude Code'));
 		const pid = Number(started.stdout.trim().split('\n').at(-1));
 		updateTask(row.id, { status: 'running', started_at: Date.now(), remote_dir: paths.dir, remote_pid: Number.isSafeInteger(pid) ? pid : null });
 	} catch (err) {
-		updateTask(row.id, { status: 'failed', error: `Could not start the task: ${messageOf(err)}`, finished_at: Date.now() });
+		updateTask(row.id, { status: 'failed', error: `Could not start the task: ${messageOf(err)}`, finished_at: Date.now(), broker_token_hash: null });
 		void ssh.exec(target, `rm -f ${paths.credential}`, { timeoutMs: 10_000 }).catch(() => {});
 		record(actor, 'claude.task.dispatch', row.id, 'failure', `environment ${envId}: ${messageOf(err)}`);
 		publishTaskRow(row.id);
@@ -139,6 +149,18 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 	publishTaskRow(row.id);
 	void attach(row.id);
 	return taskView(row.id);
+}
+
+/** From inside the environment: can it reach the broker? A clear task error instead of the CLI's. */
+async function requireBrokerReachable(target: Parameters<typeof ssh.exec>[0], brokerUrl: string): Promise<void> {
+	const r = await ssh.exec(target, brokerProbeCommand(brokerUrl), { timeoutMs: 20_000 });
+	const said = r.stdout.trim().split('\n').at(-1);
+	if (said === 'broker-unreachable') {
+		throw new SpyreError(
+			'broker',
+			`This environment cannot reach Spyre's Claude credential broker at ${brokerUrl}: check claude.broker (listen and url) in environment.yaml and that the environments' network can reach that address.`
+		);
+	}
 }
 
 function mustSucceed(what: string) {
@@ -161,6 +183,8 @@ export async function cancel(taskId: string, actor: AuditActor): Promise<TaskVie
 	if (!row) throw new SpyreError('not_found', 'No such task.');
 	if (row.status !== 'running' && row.status !== 'queued') throw new SpyreError('conflict', `The task is ${row.status}, not running.`);
 	markCancelRequested(taskId);
+	// Cancelled means no more calls, even before the process group is gone.
+	revokeToken(taskId);
 	try {
 		const target = requireReachable(row.environment_id);
 		await ssh.exec(target, cancelCommand(taskId), { timeoutMs: 20_000 });

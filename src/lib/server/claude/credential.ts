@@ -1,7 +1,7 @@
-// The one place the bridge reaches the auth module (built alongside it): the credential a task gets, the
-// report of an auth failure seen in a task, and the state the pages show. Keeping it to this file means
-// only one import changes if the auth module's names move.
+// The one place the bridge and the broker reach the auth module: the credential the broker adds to a
+// task's calls (or, with the owner's opt-in, injects), the report of upstream's real rejection, and the
+// state the pages show. Nothing a task writes reaches the auth state through here.
 
-export { getTaskCredential, reportTaskAuthFailure, authStatus } from './auth';
+export { getTaskCredential, reportUpstreamRejection, authStatus, credentialProblem } from './auth';
 
 export type TaskCredential = { kind: 'oauth_token' | 'api_key'; value: string };

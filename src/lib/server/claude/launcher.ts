@@ -1,9 +1,10 @@
 // The shell side of a task inside an environment: where its files live, the launcher script that runs
 // `claude -p` detached from the SSH channel, and the small commands that probe, tail and stop it. Every
 // value from data (paths, model, tools, session ids, the API URL) goes through `quote()`; the prompt and
-// the credential are never on a command line at all: they sit in 0600 files the launcher reads (the
+// the task's credential are never on a command line at all: they sit in 0600 files the launcher reads (the
 // prompt as the CLI's stdin, so no argv limit applies; the credential into the CLI's environment, after
-// which the file is deleted).
+// which the file is deleted). The credential is the per-task broker token (ANTHROPIC_AUTH_TOKEN, with
+// ANTHROPIC_BASE_URL = the broker), or only with the owner's opt-in the real one.
 
 import { SpyreError } from '../errors';
 import { command, quote } from '../shell';
@@ -68,7 +69,8 @@ export interface LauncherInput {
 	taskId: string;
 	options: TaskOptions;
 	resumeSessionId: string | null;
-	credentialKind: TaskCredential['kind'] | null;
+	/** `broker_token`: the per-task token for Spyre's broker; the others only with the inject opt-in. */
+	credentialKind: TaskCredential['kind'] | 'broker_token' | null;
 	apiBaseUrl: string | null;
 	cli?: string;
 }
@@ -79,7 +81,7 @@ export interface LauncherInput {
  */
 export function launcherScript(input: LauncherInput): string {
 	const p = taskPaths(input.taskId);
-	const envVar = input.credentialKind === 'api_key' ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN';
+	const envVar = input.credentialKind === 'broker_token' ? 'ANTHROPIC_AUTH_TOKEN' : input.credentialKind === 'api_key' ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN';
 	const lines = [
 		'#!/bin/sh',
 		'# Written by Spyre for one Claude task; runs detached from SSH. Output: out.jsonl; exit status: exit.',
@@ -88,7 +90,7 @@ export function launcherScript(input: LauncherInput): string {
 		'export HOME="${HOME:-/root}"',
 		// A fresh home would run the CLI's onboarding; a task has nobody to answer it.
 		'[ -f "$HOME/.claude.json" ] || printf \'%s\\n\' \'{"hasCompletedOnboarding":true}\' > "$HOME/.claude.json"',
-		'unset ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN',
+		'unset ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN ANTHROPIC_AUTH_TOKEN',
 		`if [ -f "$d/credential" ]; then ${envVar}=$(cat "$d/credential"); export ${envVar}; rm -f "$d/credential"; fi`,
 		// Root in a container: bypassPermissions is refused without it (CLAUDE-CODE.md).
 		'export IS_SANDBOX=1',
@@ -103,6 +105,22 @@ export function launcherScript(input: LauncherInput): string {
 		''
 	];
 	return lines.join('\n');
+}
+
+/**
+ * Can this environment open a TCP connection to the broker? Prints `broker-ok`, `broker-unreachable` or
+ * `broker-unknown` (no bash to try with). Run before the CLI starts, so a task fails with a clear reason
+ * instead of the CLI's "Unable to connect to API".
+ */
+export function brokerProbeCommand(brokerUrl: string, timeoutSeconds = 5): string {
+	const u = new URL(brokerUrl);
+	const host = u.hostname.replace(/^\[|\]$/g, '');
+	const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+	if (!/^[A-Za-z0-9.:-]+$/.test(host) || !/^\d+$/.test(port)) throw new SpyreError('config', 'claude.broker.url has an unusable host or port.');
+	return [
+		'if ! command -v bash >/dev/null 2>&1; then echo broker-unknown; exit 0; fi',
+		`if timeout ${timeoutSeconds} bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ ${quote(host)} ${quote(port)} 2>/dev/null; then echo broker-ok; else echo broker-unreachable; fi`
+	].join('\n');
 }
 
 /** Prepare the task's directory (0700) and an empty output file; run before the files are written. */

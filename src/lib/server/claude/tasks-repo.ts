@@ -4,7 +4,7 @@
 
 import crypto from 'node:crypto';
 import { getDb, type Db } from '../db';
-import type { TaskEvent, TaskOptions, TaskStatus, TaskView } from '$lib/types/claude';
+import type { TaskEvent, TaskOptions, TaskStatus, TaskUsage, TaskView } from '$lib/types/claude';
 
 export interface TaskRow {
 	id: string;
@@ -31,6 +31,14 @@ export interface TaskRow {
 	snapshot: string | null;
 	exit_code: number | null;
 	result_subtype: string | null;
+	/** SHA-256 of the task's broker token; valid only while the task is queued or running (008). */
+	broker_token_hash: string | null;
+	/** What the CLI's result line claimed; cost_usd is what the broker measured. */
+	reported_cost_usd: number | null;
+	/** Why the broker refused a call (budget). */
+	refused: string | null;
+	/** The broker's usage totals as JSON. */
+	usage: string | null;
 }
 
 export function newTaskId(): string {
@@ -129,6 +137,9 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		result: row.result,
 		error: row.error,
 		costUsd: row.cost_usd,
+		reportedCostUsd: row.reported_cost_usd,
+		usage: row.usage ? (JSON.parse(row.usage) as TaskUsage) : null,
+		refused: row.refused,
 		numTurns: row.num_turns,
 		durationMs: row.duration_ms,
 		resultSubtype: row.result_subtype,

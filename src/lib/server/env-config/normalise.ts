@@ -82,7 +82,9 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 		claude: {
 			cliPath: cfg.claude.cli_path,
 			configDir: cfg.claude.config_dir ?? path.join(cfg.server.data_dir, 'claude'),
-			apiBaseUrl: cfg.claude.api_base_url?.replace(/\/+$/, '')
+			apiBaseUrl: cfg.claude.api_base_url?.replace(/\/+$/, ''),
+			...(cfg.claude.broker ? { broker: brokerListen(cfg.claude.broker) } : {}),
+			...(cfg.claude.monthly_budget_usd !== undefined ? { monthlyBudgetUsd: cfg.claude.monthly_budget_usd } : {})
 		},
 		caddy: cfg.caddy
 			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }
@@ -90,4 +92,10 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 		warnings
 	};
 	return deepFreeze(config);
+}
+
+function brokerListen(b: { listen: string; url?: string }): { host: string; port: number; url?: string } {
+	const at = b.listen.lastIndexOf(':');
+	const host = b.listen.slice(0, at).replace(/^\[|\]$/g, '');
+	return { host, port: Number(b.listen.slice(at + 1)), ...(b.url ? { url: b.url.replace(/\/+$/, '') } : {}) };
 }

@@ -25,7 +25,12 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['memory too small', (c) => (c.proxmox.defaults = { memory_mb: 8 }), 'proxmox.defaults.memory_mb:'],
 		['timeout zero', (c) => (c.proxmox.task_timeout_ms = 0), 'proxmox.task_timeout_ms:'],
 		['caddy bad domain', (c) => (c.caddy = { base_domain: 'not a domain!' }), 'caddy.base_domain: must be a DNS name'],
-		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL']
+		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL'],
+		['broker listen without port', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2' } }), 'claude.broker.listen: must be host:port'],
+		['broker listen port too big', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2:70000' } }), 'claude.broker.listen: must have a port from 0 to 65535'],
+		['broker wildcard without url', (c) => ((c as Raw).claude = { broker: { listen: '0.0.0.0:3101' } }), 'claude.broker.url: needs url'],
+		['broker bad url', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2:3101', url: 'ftp://x' } }), 'claude.broker.url: must be an http or https URL'],
+		['monthly budget zero', (c) => ((c as Raw).claude = { monthly_budget_usd: 0 }), 'claude.monthly_budget_usd: must be a positive amount']
 	])('%s', (_name, mutate, expected) => {
 		const err = problemsOf(withSet(mutate));
 		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
@@ -129,6 +134,15 @@ describe('parseConfig: static network', () => {
 		const err = problemsOf(withSet((c) => (c.proxmox.network = { mode: 'dhcp', cidr })));
 		expect(err.problems).toContainEqual(expect.stringMatching(re));
 		expect(err.problems.every((p) => p.startsWith('proxmox.network.cidr:'))).toBe(true);
+	});
+
+	it('claude.broker becomes host, port and url', () => {
+		const cfg = parse(withSet((c) => ((c as Raw).claude = { broker: { listen: '10.213.0.1:3101', url: 'http://10.213.0.1:3101/' }, monthly_budget_usd: 50 })));
+		expect(cfg.claude.broker).toEqual({ host: '10.213.0.1', port: 3101, url: 'http://10.213.0.1:3101' });
+		expect(cfg.claude.monthlyBudgetUsd).toBe(50);
+		expect(parse(withSet((c) => ((c as Raw).claude = { broker: { listen: '[::1]:0' } }))).claude.broker).toEqual({ host: '::1', port: 0 });
+	});
+
 	});
 
 	it.each<[string, Raw, string]>([

@@ -41,6 +41,12 @@ const dhcpNetwork = z
 		const net = parseCidr(v);
 		return !net || reservedAddressProblem(intToIpv4(net.base)) === null;
 	}, 'must not be a loopback, link-local, multicast or reserved network: environments are never given such addresses');
+/** `host:port` for a listener; port 0 takes a free port (then url defaults to the bound one). */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '[::]']);
+const hostPort = z
+	.string()
+	.regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost):\d{1,5}$/, 'must be host:port, e.g. 10.0.0.2:3101')
+	.refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'must have a port from 0 to 65535');
 const dnsName = z
 	.string()
 	.regex(
@@ -157,8 +163,23 @@ export const configSchema = z
 			.object({
 				cli_path: nonEmpty.default('claude'),
 				config_dir: absPath.optional(),
-				/** Where tasks in environments send API calls (ANTHROPIC_BASE_URL); unset = Anthropic's API. */
-				api_base_url: httpUrl.optional()
+				/** Where the broker (or, with the opt-in, a task itself) sends API calls; unset = Anthropic's API. */
+				api_base_url: httpUrl.optional(),
+				/** The credential broker: its own listener on an address the environments can reach. */
+				broker: z
+					.object({
+						listen: hostPort,
+						/** The URL environments use (ANTHROPIC_BASE_URL); default http://<listen>. */
+						url: httpUrl.optional()
+					})
+					.strict()
+					.refine((b) => b.url !== undefined || !WILDCARD_HOSTS.has(b.listen.slice(0, b.listen.lastIndexOf(':'))), {
+						message: 'needs url: the broker listens on every address, so say which one environments use',
+						path: ['url']
+					})
+					.optional(),
+				/** Refuse further Claude calls once this month's measured spend (UTC calendar month) reaches it. */
+				monthly_budget_usd: z.number().positive('must be a positive amount').max(1_000_000).optional()
 			})
 			.strict()
 			.default({ cli_path: 'claude' }),

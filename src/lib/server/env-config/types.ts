@@ -45,7 +45,14 @@ export interface SpyreConfig {
 		idleCloseMs: number;
 	};
 	readonly proxmoxHostSsh?: { host: string; port: number; user: string; privateKeyPath: string };
-	readonly claude: { cliPath: string; configDir: string; apiBaseUrl?: string };
+	readonly claude: {
+		cliPath: string;
+		configDir: string;
+		apiBaseUrl?: string;
+		/** The credential broker's listener; `url` is what environments use (default: the bound address). */
+		broker?: { host: string; port: number; url?: string };
+		monthlyBudgetUsd?: number;
+	};
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];

@@ -1,5 +1,7 @@
 import { authHistory, authStatus } from '$lib/server/claude/auth';
+import { brokerView } from '$lib/server/claude/broker-settings';
 import type { PageServerLoad } from './$types';
 
-// Browser-safe view of Claude Code's authentication and its history; never the credential.
-export const load: PageServerLoad = () => ({ auth: authStatus(), history: authHistory(50) });
+// Browser-safe view of Claude Code's authentication, its history and how tasks reach Anthropic; never the
+// credential.
+export const load: PageServerLoad = async () => ({ auth: authStatus(), history: authHistory(50), broker: await brokerView() });
