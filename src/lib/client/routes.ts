@@ -3,6 +3,8 @@
 // themselves, so a renamed route changes here only. routes.spec.ts walks src/routes/api and fails when an
 // endpoint has no builder. Pure (no browser globals), so the server and tests can import it too.
 
+import type { RunKind } from '$lib/types/environments';
+
 const enc = encodeURIComponent;
 const env = (id: string) => `/api/environments/${enc(id)}`;
 const task = (id: string) => `/api/claude/tasks/${enc(id)}`;
@@ -13,7 +15,14 @@ export const apiRoutes = {
 	environment: env,
 	start: (id: string) => `${env(id)}/start`,
 	stop: (id: string) => `${env(id)}/stop`,
-	run: (id: string) => `${env(id)}/run`,
+	/** The newest run, the newest of one kind, or one run by id (each with its log). */
+	run: (id: string, which: { kind?: RunKind; run?: number } = {}) => {
+		const q = new URLSearchParams();
+		if (which.kind) q.set('kind', which.kind);
+		if (which.run !== undefined) q.set('run', String(which.run));
+		const qs = q.toString();
+		return `${env(id)}/run${qs ? `?${qs}` : ''}`;
+	},
 	cancel: (id: string) => `${env(id)}/cancel`,
 	retry: (id: string) => `${env(id)}/retry`,
 	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,
