@@ -54,11 +54,21 @@ export const wsRoutes = {
 	claudeTask: (taskId: string, after = 0) => `/api/claude/${enc(taskId)}?after=${after}`
 } as const;
 
-/** Pages that show one record. */
+/** Pages (routes.spec.ts fails on a page link spelled out in a component instead of built here). */
 export const pageRoutes = {
+	dashboard: () => '/',
 	environments: () => '/environments',
+	/** The environments page with its create form open. */
+	newEnvironment: () => '/environments?new=1',
 	environment: (id: string) => `/environments/${enc(id)}`,
-	environmentClaude: (id: string) => `/environments/${enc(id)}/claude`,
+	environmentClaude: (id: string, taskId?: string) => `/environments/${enc(id)}/claude${taskId ? `?task=${enc(taskId)}` : ''}`,
+	configs: () => '/configs',
 	config: (name: string) => `/configs/${enc(name)}`,
-	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`
+	claude: () => '/claude',
+	claudeSessions: () => '/claude/sessions',
+	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`,
+	settings: () => '/settings',
+	account: () => '/settings/account',
+	settingsClaude: () => '/settings/claude',
+	audit: () => '/settings/audit'
 } as const;
