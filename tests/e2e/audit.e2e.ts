@@ -93,6 +93,14 @@ test('filter by action, open a detail, export the filtered set as CSV', async ({
 	await expect(detail).toHaveCount(0);
 });
 
+test('a page that does not exist says so, without an error id', async ({ page }) => {
+	await signIn(page, '/settings');
+	const res = await page.goto(`${spyre.url}/settings/no-such-page`);
+	expect(res?.status()).toBe(404);
+	await expect(page.getByRole('heading', { name: 'This page does not exist' })).toBeVisible();
+	await expect(page.getByText(/Error id/)).toHaveCount(0);
+});
+
 test('paging and a phone-width layout', async ({ page }) => {
 	await page.setViewportSize({ width: 390, height: 844 });
 	await signIn(page, '/settings/audit');
