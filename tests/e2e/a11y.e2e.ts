@@ -1,12 +1,17 @@
 // Every page, on a 390 px-wide phone screen: a full-page screenshot (test-results/screens/narrow-*.png,
 // for a person to look at) and an axe-core scan that fails on any 'serious' or 'critical' violation.
 // One Spyre on the Proxmox simulator with one running environment, so the environment pages exist;
-// /setup is scanned before the first admin exists, /login before signing in.
+// /setup is scanned before the first admin exists, /login before signing in. The states that widened
+// pages before are there too: a stored Claude credential that has expired (the navigation bar's
+// re-authenticate pill shows on every page) and a finished Claude task with long unbroken lines in its
+// transcript (the environment's Claude page once measured 646 px on a 390 px screen).
+import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import * as claudeCredential from '../../src/lib/server/claude/auth-store';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
 const SCREENS = 'test-results/screens';
@@ -24,6 +29,8 @@ test.setTimeout(90_000);
 test.beforeAll(async () => {
 	sim = await startSim();
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
+	// Expired a minute ago: Spyre reads it on the first status request and shows the pill from then on.
+	claudeCredential.save(spyre.dataDir, { method: 'setup_token', kind: 'oauth_token', value: 'sk-ant-oat01-a11y-expired', expiresAt: Date.now() - 60_000 });
 });
 
 test.afterAll(async () => {
@@ -47,8 +54,36 @@ async function createEnvironment(): Promise<void> {
 		if (Date.now() > deadline) throw new Error(`environment stayed ${env.status}`);
 		await new Promise((r) => setTimeout(r, 250));
 	}
+	seedClaudeTask();
 	const made = await fetch(`${spyre.url}/api/configs`, { method: 'POST', headers, body: JSON.stringify({ name: 'a11y-mine', from: { base: 'ubuntu-dev' } }) });
 	expect(made.status, await made.clone().text()).toBe(201);
+}
+
+const TASK_ID = 'task-a11ywidetranscript';
+
+/** A finished task as the bridge records one, with lines no screen is wide enough for. */
+function seedClaudeTask(): void {
+	const db = new Database(spyre.dbPath);
+	try {
+		const now = Date.now();
+		const long = `/home/dev/project/${'very-long-directory-name/'.repeat(12)}file.ts`;
+		db.prepare(
+			`INSERT INTO claude_tasks (id, environment_id, prompt, status, session_id, created_at, started_at, finished_at, num_turns, result, snapshot)
+			 VALUES (?, ?, ?, 'succeeded', 'sess-a11y', ?, ?, ?, 2, ?, 'spyre_a11ywide')`
+		).run(TASK_ID, envId, `Refactor ${long}`, now - 5000, now - 4000, now, `Done: ${long}`);
+		const event = db.prepare('INSERT INTO claude_task_events (task_id, seq, ts, type, payload) VALUES (?, ?, ?, ?, ?)');
+		const lines: Array<[string, unknown]> = [
+			['system', { type: 'system', subtype: 'init', session_id: 'sess-a11y', model: 'claude-sonnet-4-5', cwd: '/home/dev/project', tools: ['Bash', 'Edit'] }],
+			['assistant', { type: 'assistant', message: { content: [{ type: 'text', text: `Reading \`${long}\`\n\n\`\`\`\n${'x'.repeat(300)}\n\`\`\`` }] } }],
+			['assistant', { type: 'assistant', message: { content: [{ type: 'tool_use', id: 'tu1', name: 'Bash', input: { command: `grep -rn ${'needle'.repeat(40)} ${long}` } }] } }],
+			['user', { type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 'tu1', content: `${long}:1:${'y'.repeat(300)}` }] } }],
+			['result', { type: 'result', subtype: 'success', result: `Done: ${long}`, num_turns: 2, total_cost_usd: 0.01, duration_ms: 4000, session_id: 'sess-a11y' }]
+		];
+		lines.forEach(([type, payload], i) => event.run(TASK_ID, i + 1, now - 4000 + i, type, JSON.stringify(payload)));
+		db.prepare('UPDATE claude_tasks SET last_seq = ? WHERE id = ?').run(lines.length, TASK_ID);
+	} finally {
+		db.close();
+	}
 }
 
 interface AxeViolation {
@@ -72,6 +107,11 @@ async function check(page: Page, name: string, path: string): Promise<string[]> 
 	await page.screenshot({ path: `${SCREENS}/narrow-${name}.png`, fullPage: true });
 	// Anything wider than the screen means a sideways scroll on a phone.
 	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+	// The header's own width counts too: a sticky bar can overflow without widening the document.
+	const header = await page.evaluate(() => {
+		const bar = document.querySelector('header.topbar');
+		return bar ? bar.scrollWidth - bar.clientWidth : 0;
+	});
 	await page.addScriptTag({ path: AXE_PATH });
 	const violations = await page.evaluate(async () => {
 		const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: unknown[] }> } }).axe;
@@ -80,6 +120,7 @@ async function check(page: Page, name: string, path: string): Promise<string[]> 
 	}) as AxeViolation[];
 	const out: string[] = [];
 	if (overflow > 1) out.push(`${path}: page is ${overflow}px wider than a 390px screen`);
+	if (header > 1) out.push(`${path}: the navigation bar overflows by ${header}px`);
 	for (const v of violations) {
 		if (v.impact !== 'serious' && v.impact !== 'critical') continue;
 		out.push(`${path}: [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`);
@@ -106,12 +147,17 @@ test('every page: narrow screenshot, no serious or critical axe violation, no si
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await page.waitForURL((u) => u.pathname === '/');
 	await createEnvironment();
+	// The expired credential's pill is in the navigation bar of every page scanned below.
+	await page.goto(`${spyre.url}/`);
+	await expect(page.locator('[data-claude-auth="expired"]')).toBeVisible({ timeout: 10_000 });
 
 	const pages: [string, string][] = [
 		['dashboard', '/'],
 		['environments', '/environments'],
 		['environment', `/environments/${envId}`],
 		['environment-claude', `/environments/${envId}/claude`],
+		['environment-claude-task', `/environments/${envId}/claude?task=${TASK_ID}`],
+		['claude-session', `/claude/sessions/${TASK_ID}`],
 		['configs', '/configs'],
 		['config-builtin', '/configs/dev-web'],
 		['config-user', '/configs/a11y-mine'],

@@ -84,6 +84,11 @@ test('new config from a base: an invalid key is underlined at its line, fixed, s
 	await resolved.getByRole('tab', { name: 'YAML' }).click();
 	await expect(resolved.getByLabel('Resolved YAML')).toContainText('apiVersion: spyre/v1');
 	await expect(resolved.getByLabel('Resolved YAML')).toContainText('build-essential');
+	// Modes as the config writes them (octal), and no unset keys printed as null.
+	await expect(resolved.getByLabel('Resolved YAML')).toContainText('mode: "0644"');
+	await expect(resolved.getByLabel('Resolved YAML')).not.toContainText('mode: 420');
+	await expect(resolved.getByLabel('Resolved YAML')).not.toContainText('null');
+	await page.screenshot({ path: 'test-results/screens/configs-resolved-yaml-1280.png', fullPage: true });
 
 	await expect(page.getByRole('status').filter({ hasText: 'Unsaved changes' })).toBeVisible();
 	await page.keyboard.press('Control+s');
@@ -117,6 +122,19 @@ test('a built-in config is read-only; Clone to edit makes an editable copy, whic
 	await expect(page.getByText('yours', { exact: true })).toBeVisible();
 	await expect(await editor(page)).toHaveAttribute('contenteditable', 'true');
 	await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
+
+	// Enter after a key that opens a mapping indents the next line, so completion offers that key's children.
+	await (await editor(page)).click();
+	await page.keyboard.press('Control+End');
+	await page.keyboard.type('spyre-e2e:');
+	await page.keyboard.press('Enter');
+	await page.keyboard.type('x');
+	await expect(page.locator('.cm-activeLine')).toHaveText(/^ {2}x$/);
+	await page.keyboard.press('Enter');
+	await page.keyboard.type('- name: a');
+	await page.keyboard.press('Enter');
+	await page.keyboard.type('y');
+	await expect(page.locator('.cm-activeLine')).toHaveText(/^ {4}y$/);
 
 	await page.getByRole('button', { name: 'Delete' }).click();
 	const confirm = page.getByRole('dialog', { name: 'Delete dev-web-copy?' });

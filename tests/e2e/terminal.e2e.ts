@@ -73,6 +73,8 @@ test('type, open a second tab, close the browser, come back to both tabs and the
 	await typeInto(first, "echo tab''two-ok");
 	await expect(screenText(first)).toContainText('tabtwo-ok');
 	const names = await tabs.allTextContents();
+	// Each tab has its own name (tmux would call every new window after its program: "bash", "bash").
+	expect(new Set(names).size).toBe(names.length);
 	await first.context().close();
 
 	// A new browser: both tabs are there, each with what it ran.

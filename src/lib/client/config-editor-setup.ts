@@ -5,7 +5,7 @@
 
 import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { yaml, yamlLanguage } from '@codemirror/lang-yaml';
-import { HighlightStyle, indentUnit, syntaxHighlighting } from '@codemirror/language';
+import { HighlightStyle, indentService, indentUnit, syntaxHighlighting } from '@codemirror/language';
 import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
@@ -14,6 +14,7 @@ import { basicSetup } from 'codemirror';
 import { indentWithTab } from '@codemirror/commands';
 import type { CheckResult } from './configs-api';
 import { lineIndexOf, problemRange } from './problem-ranges';
+import { indentAfter } from './yaml-indent';
 import { keyPathAt, keySuggestions, siblingKeys, valueSuggestions, type SchemaNode } from './yaml-keys';
 
 export interface EditorOptions {
@@ -116,6 +117,19 @@ function completionSource(schema: () => Promise<SchemaNode | null>) {
 	};
 }
 
+// Enter's indentation comes from the line above the caret (yaml-indent.ts), not from the grammar, which
+// left the caret at column 0 after a key that opens a mapping.
+const yamlIndent = indentService.of((cx, pos) => {
+	const here = cx.lineAt(pos, -1);
+	const before = here.text.slice(0, pos - here.from);
+	if (before !== '') return indentAfter(before);
+	for (let n = cx.state.doc.lineAt(here.from).number - 1; n >= 1; n--) {
+		const text = cx.state.doc.line(n).text;
+		if (text.trim() !== '') return indentAfter(text);
+	}
+	return 0;
+});
+
 export function createEditor(parent: HTMLElement, opts: EditorOptions): EditorView {
 	const extensions: Extension[] = [
 		basicSetup,
@@ -123,6 +137,7 @@ export function createEditor(parent: HTMLElement, opts: EditorOptions): EditorVi
 		indentUnit.of('  '),
 		EditorState.tabSize.of(2),
 		yaml(),
+		yamlIndent,
 		theme,
 		syntaxHighlighting(highlight),
 		lintGutter(),

@@ -24,7 +24,10 @@ export const configsApi = {
 
 export const provisionApi = {
 	start: (input: { config: string; hostname: string; node: string }) => call<{ id: string }>('POST', apiRoutes.provision(), input),
-	run: (id: string) => call<{ run: RunView | null }>('GET', apiRoutes.run(id)).then((r) => r.run),
+	/** The newest provision run (later start or stop runs do not replace it). */
+	run: (id: string) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { kind: 'provision' })).then((r) => r.run),
+	/** One recorded run with its log, by id. */
+	runById: (id: string, runId: number) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { run: runId })).then((r) => r.run),
 	cancel: (id: string) => call<unknown>('POST', apiRoutes.cancel(id)),
 	retry: (id: string, fromStep: string | null) => call<unknown>('POST', apiRoutes.retry(id), fromStep ? { fromStep } : {}),
 	nodes: () => call<{ nodes: NodeView[] }>('GET', apiRoutes.environments()).then((r) => r.nodes)

@@ -57,8 +57,11 @@ export interface ActivityItem {
 	ts: number;
 	username: string | null;
 	action: string;
+	/** The target as a person reads it: an environment's hostname rather than its id. */
 	target: string | null;
 	outcome: 'success' | 'failure' | 'denied';
+	/** Set when the target is an environment that still exists (the line links to it). */
+	environmentId: string | null;
 }
 
 export interface LastTerminal {

@@ -95,6 +95,9 @@ describe('applyLiveLine', () => {
 		expect(applyLiveLine(recorded, live({ id: 'env-b' }), 100)).toBeNull();
 		expect(applyLiveLine(recorded, live({ runId: 8 }), 100)).toBe('reload');
 	});
+	it('ignores a run of another kind: a Start after a failed provision leaves the failure on screen', () => {
+		expect(applyLiveLine(recorded, live({ runId: 8, runKind: 'start' }), 100)).toBeNull();
+	});
 	it('keeps at most maxLines lines', () => {
 		const r = applyLiveLine(recorded, live({}), 1) as RunView;
 		expect(r.events.map((e) => e.seq)).toEqual([2]);

@@ -117,12 +117,14 @@ export function appendBounded<T>(lines: readonly T[], line: T, max: number): T[]
 
 /**
  * One live `env.log` line applied to the recorded run the page shows: the run with the line (and its step,
- * phase and percent moved on), `'reload'` when the line belongs to another run (a retry, or a run started
- * elsewhere: load that one whole), or null when there is nothing to change (another environment, a replay).
+ * phase and percent moved on), `'reload'` when the line belongs to another run of the same kind (a retry,
+ * or a run started elsewhere: load that one whole), or null when there is nothing to change (another
+ * environment, a replay, or a run of another kind: a Start after a failed provision must not replace the
+ * failure on screen).
  */
 export function applyLiveLine(run: RunView, d: ServerEventMap['env.log'], maxLines: number): RunView | 'reload' | null {
 	if (d.id !== run.environmentId) return null;
-	if (d.runId !== run.id) return 'reload';
+	if (d.runId !== run.id) return d.runKind === run.kind ? 'reload' : null;
 	const last = run.events.at(-1);
 	if (last && d.seq <= last.seq) return null;
 	const line = lineOf(d);

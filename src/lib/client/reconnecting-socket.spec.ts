@@ -6,7 +6,10 @@ import { ReconnectingSocket, type SocketState } from './reconnecting-socket';
 class FakeSocket {
 	static all: FakeSocket[] = [];
 	onopen: (() => void) | null = null;
-	onmessage: ((m: { data: string }) => void) | null = null;
+	onmessage: ((m: { data: string | ArrayBuffer }) => void) | null = null;
+	binaryType = 'blob';
+	readyState = 0;
+	sent: unknown[] = [];
 	onclose: ((e: { code: number }) => void) | null = null;
 	closedWith: number | null = null;
 	constructor(readonly url: URL) {
@@ -14,6 +17,13 @@ class FakeSocket {
 	}
 	close(code: number) {
 		this.closedWith = code;
+	}
+	send(data: unknown) {
+		this.sent.push(data);
+	}
+	serverOpens() {
+		this.readyState = 1;
+		this.onopen?.();
 	}
 	serverCloses(code: number) {
 		this.onclose?.({ code });
@@ -54,6 +64,38 @@ describe('ReconnectingSocket', () => {
 		expect(states.at(-1)).toEqual(['closed', 4401]);
 		expect(messages).toEqual(['x']);
 		expect(s.running).toBe(false);
+	});
+
+	it('carries a terminal: bytes to onBinary, sends only while open, says how long until the next try', async () => {
+		const bytes: number[][] = [];
+		const states: Array<[SocketState, number | undefined, number | undefined]> = [];
+		let cols = 80;
+		const s = new ReconnectingSocket({
+			path: () => `/api/terminal/env-1?cols=${cols}`,
+			onMessage: () => {},
+			onBinary: (b) => bytes.push([...new Uint8Array(b)]),
+			onState: (st, c, d) => states.push([st, c, d])
+		});
+		s.start();
+		const first = FakeSocket.all[0];
+		expect(first.binaryType).toBe('arraybuffer');
+		expect(s.send('x')).toBe(false);
+		first.serverOpens();
+		expect(s.send('x')).toBe(true);
+		first.onmessage?.({ data: new Uint8Array([104, 105]).buffer });
+		expect(bytes).toEqual([[104, 105]]);
+		cols = 120;
+		first.serverCloses(4500);
+		const [state, code, delay] = states.at(-1)!;
+		expect([state, code]).toEqual(['retrying', 4500]);
+		expect(delay).toBeGreaterThan(0);
+		// A person presses Reconnect: no waiting, a fresh size in the URL, a late close of the old socket ignored.
+		s.reconnectNow();
+		expect(FakeSocket.all).toHaveLength(2);
+		expect(FakeSocket.all[1].url.search).toBe('?cols=120');
+		first.serverCloses(1006);
+		await vi.advanceTimersByTimeAsync(60_000);
+		expect(FakeSocket.all).toHaveLength(2);
 	});
 
 	it('stop() closes with 1000 and cancels a pending retry', async () => {

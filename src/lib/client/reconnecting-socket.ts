@@ -1,17 +1,21 @@
-// The browser's one reconnecting WebSocket for Spyre's JSON streams (events, task transcripts): it builds
-// the URL afresh for every attempt (so it can carry `?after=` the last seq seen), retries with the shared
-// backoff only after close codes that `isRetryableClose` allows, and reports its state. Parsing stays with
-// the caller; a reconnect is only as good as the `after` the caller gives it.
+// The browser's one reconnecting WebSocket for every Spyre stream (events, task transcripts, terminals):
+// it builds the URL afresh for every attempt (so it can carry `?after=` the last seq seen, or a terminal's
+// current size), retries with the shared backoff only after close codes that `isRetryableClose` allows,
+// and reports its state. Parsing stays with the caller; a reconnect is only as good as the `after` the
+// caller gives it. Binary frames (a terminal's bytes) go to `onBinary` when the caller gives one.
 
 import { backoffDelay, isRetryableClose } from '$lib/live-socket';
 
 export type SocketState = 'connecting' | 'open' | 'retrying' | 'closed';
 
 export interface ReconnectingSocketOptions {
-	/** Path and query for the next attempt, e.g. `/api/events?after=12`. */
+	/** Path and query for the next attempt, e.g. `/api/events?after=12`. Called after onState('connecting'). */
 	path: () => string;
 	onMessage: (data: string) => void;
-	onState?: (state: SocketState, closeCode?: number) => void;
+	/** Binary frames; with it the socket receives ArrayBuffers (without it, binary frames are not expected). */
+	onBinary?: (data: ArrayBuffer) => void;
+	/** `delayMs` comes with 'retrying': how long until the next attempt. */
+	onState?: (state: SocketState, closeCode?: number, delayMs?: number) => void;
 	/** Backoff cap in ms (default 15 s). */
 	maxDelayMs?: number;
 }
@@ -31,6 +35,15 @@ export class ReconnectingSocket {
 		return !this.#stopped;
 	}
 
+	/** How many attempts failed in a row since the server last answered (0 on the first try). */
+	get attempt(): number {
+		return this.#attempt;
+	}
+
+	get open(): boolean {
+		return this.#ws?.readyState === 1; // WebSocket.OPEN
+	}
+
 	start(): void {
 		if (!this.#stopped || typeof window === 'undefined') return;
 		this.#stopped = false;
@@ -47,29 +60,59 @@ export class ReconnectingSocket {
 		this.#opts.onState?.('closed');
 	}
 
+	/** Drop any pending wait or connection and connect again now, with the backoff reset (a person asked). */
+	reconnectNow(): void {
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+		const old = this.#ws;
+		this.#ws = null;
+		old?.close(1000);
+		this.#attempt = 0;
+		this.#stopped = false;
+		this.#connect();
+	}
+
+	/** Send when open; returns whether it was sent. */
+	send(data: string | ArrayBufferView | ArrayBuffer): boolean {
+		if (!this.open) return false;
+		this.#ws!.send(data as string);
+		return true;
+	}
+
 	/** The server answered: the next failure starts the backoff from the beginning. */
 	resetBackoff(): void {
 		this.#attempt = 0;
 	}
 
 	#connect(): void {
+		this.#timer = null;
+		this.#opts.onState?.('connecting');
 		const url = new URL(this.#opts.path(), location.href);
 		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-		this.#opts.onState?.('connecting');
 		const ws = new WebSocket(url);
+		if (this.#opts.onBinary) ws.binaryType = 'arraybuffer';
 		this.#ws = ws;
-		ws.onopen = () => this.#opts.onState?.('open');
-		ws.onmessage = (msg) => this.#opts.onMessage(String(msg.data));
+		ws.onopen = () => {
+			if (this.#ws === ws) this.#opts.onState?.('open');
+		};
+		ws.onmessage = (msg) => {
+			if (this.#ws !== ws) return;
+			if (typeof msg.data === 'string') this.#opts.onMessage(msg.data);
+			else if (this.#opts.onBinary && msg.data instanceof ArrayBuffer) this.#opts.onBinary(msg.data);
+			else this.#opts.onMessage(String(msg.data));
+		};
 		ws.onclose = (e) => {
-			if (this.#ws === ws) this.#ws = null;
+			if (this.#ws !== ws) return;
+			this.#ws = null;
 			if (this.#stopped) return;
 			if (!isRetryableClose(e.code)) {
 				this.#stopped = true;
 				this.#opts.onState?.('closed', e.code);
 				return;
 			}
-			this.#opts.onState?.('retrying', e.code);
-			this.#timer = setTimeout(() => this.#connect(), backoffDelay(this.#attempt++, 500, this.#opts.maxDelayMs ?? 15_000));
+			const delay = backoffDelay(this.#attempt++, 500, this.#opts.maxDelayMs ?? 15_000);
+			this.#opts.onState?.('retrying', e.code, delay);
+			this.#timer = setTimeout(() => this.#connect(), delay);
 		};
 	}
 }

@@ -89,3 +89,26 @@ describe('WebSocket route builders', () => {
 		expect(wsRoutes.claudeTask('t/1')).toBe('/api/claude/t%2F1?after=0');
 	});
 });
+
+describe('page links', () => {
+	/** Every .svelte file under src. */
+	function svelteFiles(dir = join(process.cwd(), 'src')): string[] {
+		return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+			const path = join(dir, e.name);
+			return e.isDirectory() ? svelteFiles(path) : e.name.endsWith('.svelte') ? [path] : [];
+		});
+	}
+
+	it('are built by pageRoutes, never spelled out in a component', () => {
+		// href="/x", href="/x/{id}", href={`/x`}, goto('/x'), { href: '/x' }: a literal path to one of our pages.
+		const literal = /href=["'`]\/|href=\{\s*[`'"]\/|goto\(\s*[`'"]\/|href:\s*[`'"]\//;
+		const found = svelteFiles().flatMap((file) =>
+			readFileSync(file, 'utf8')
+				.split('\n')
+				.map((line, i) => [line, i] as const)
+				.filter(([line]) => literal.test(line) && !/favicon|\/auth\//.test(line))
+				.map(([line, i]) => `${relative(process.cwd(), file)}:${i + 1}: ${line.trim()}`)
+		);
+		expect(found).toEqual([]);
+	});
+});

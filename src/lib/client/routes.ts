@@ -3,6 +3,8 @@
 // themselves, so a renamed route changes here only. routes.spec.ts walks src/routes/api and fails when an
 // endpoint has no builder. Pure (no browser globals), so the server and tests can import it too.
 
+import type { RunKind } from '$lib/types/environments';
+
 const enc = encodeURIComponent;
 const env = (id: string) => `/api/environments/${enc(id)}`;
 const task = (id: string) => `/api/claude/tasks/${enc(id)}`;
@@ -13,7 +15,14 @@ export const apiRoutes = {
 	environment: env,
 	start: (id: string) => `${env(id)}/start`,
 	stop: (id: string) => `${env(id)}/stop`,
-	run: (id: string) => `${env(id)}/run`,
+	/** The newest run, the newest of one kind, or one run by id (each with its log). */
+	run: (id: string, which: { kind?: RunKind; run?: number } = {}) => {
+		const q = new URLSearchParams();
+		if (which.kind) q.set('kind', which.kind);
+		if (which.run !== undefined) q.set('run', String(which.run));
+		const qs = q.toString();
+		return `${env(id)}/run${qs ? `?${qs}` : ''}`;
+	},
 	cancel: (id: string) => `${env(id)}/cancel`,
 	retry: (id: string) => `${env(id)}/retry`,
 	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,
@@ -45,11 +54,21 @@ export const wsRoutes = {
 	claudeTask: (taskId: string, after = 0) => `/api/claude/${enc(taskId)}?after=${after}`
 } as const;
 
-/** Pages that show one record. */
+/** Pages (routes.spec.ts fails on a page link spelled out in a component instead of built here). */
 export const pageRoutes = {
+	dashboard: () => '/',
 	environments: () => '/environments',
+	/** The environments page with its create form open. */
+	newEnvironment: () => '/environments?new=1',
 	environment: (id: string) => `/environments/${enc(id)}`,
-	environmentClaude: (id: string) => `/environments/${enc(id)}/claude`,
+	environmentClaude: (id: string, taskId?: string) => `/environments/${enc(id)}/claude${taskId ? `?task=${enc(taskId)}` : ''}`,
+	configs: () => '/configs',
 	config: (name: string) => `/configs/${enc(name)}`,
-	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`
+	claude: () => '/claude',
+	claudeSessions: () => '/claude/sessions',
+	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`,
+	settings: () => '/settings',
+	account: () => '/settings/account',
+	settingsClaude: () => '/settings/claude',
+	audit: () => '/settings/audit'
 } as const;

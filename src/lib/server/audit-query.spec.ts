@@ -10,6 +10,7 @@ import {
 	exportFormat,
 	getAuditEntry,
 	knownActions,
+	actionChoices,
 	parseAuditFilter,
 	parseCursor,
 	queryAudit,
@@ -157,6 +158,20 @@ describe('queryAudit', () => {
 	});
 	it('lists the distinct actions', () => {
 		expect(knownActions(db)).toEqual(['auth.login', 'env.create', 'env.destroy']);
+	});
+	it('offers each family as a prefix and takes the placeholder from families that exist', () => {
+		const actions = ['auth.login', 'auth.logout', 'environment.create', 'environment.provision.retry', 'terminal.attach'];
+		expect(actionChoices(actions)).toEqual({
+			options: ['auth.*', 'auth.login', 'auth.logout', 'environment.*', 'environment.create', 'environment.provision.retry', 'terminal.*', 'terminal.attach'],
+			example: 'environment.*'
+		});
+		expect(actionChoices(['auth.login', 'config.save', 'config.create']).example).toBe('config.*');
+		expect(actionChoices([]).example).toBe('environment.*');
+		// The example is always a prefix some recorded action has, or the default family.
+		for (const list of [actions, ['auth.login'], ['claude.task.dispatch', 'claude.install']]) {
+			const { example } = actionChoices(list);
+			expect(list.some((a) => a.startsWith(example.slice(0, -1)))).toBe(true);
+		}
 	});
 });
 

@@ -22,7 +22,7 @@ const MAX_TEXT = 200;
 export interface AuditFilter {
 	/** Exact username (as recorded; a failed sign-in records what was typed). */
 	user?: string;
-	/** Exact action, or a prefix when it ends with `*` (`env.*`). */
+	/** Exact action, or a prefix when it ends with `*` (`environment.*`). */
 	action?: string;
 	outcome?: AuditOutcome;
 	/** Substring of the target, case-insensitive for ASCII. */
@@ -217,6 +217,25 @@ export function getAuditEntry(id: number, db: Db = getDb()): AuditEntry | null {
  * Actions ever recorded, for the filter's suggestions. A skip-scan over `audit_log_action` (one index
  * seek per distinct action) instead of DISTINCT, which would read the whole index.
  */
+/**
+ * What the Action filter offers: each recorded family as a prefix (`environment.*`) before its actions,
+ * and a placeholder example taken from the families that exist, so the hint never names a prefix no row
+ * has (it once said `env.*` while every action is `environment.*`).
+ */
+export function actionChoices(actions: readonly string[]): { options: string[]; example: string } {
+	const families = new Map<string, number>();
+	for (const a of actions) {
+		const dot = a.indexOf('.');
+		if (dot > 0) families.set(a.slice(0, dot), (families.get(a.slice(0, dot)) ?? 0) + 1);
+	}
+	const options = [...new Set([...actions, ...[...families.keys()].map((f) => `${f}.*`)])].sort((x, y) => {
+		// `environment.*` sorts before `environment.create` (`*` < letters), so a prefix heads its family.
+		return x < y ? -1 : x > y ? 1 : 0;
+	});
+	const preferred = families.has('environment') ? 'environment' : ([...families].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'environment');
+	return { options, example: `${preferred}.*` };
+}
+
 export function knownActions(db: Db = getDb()): string[] {
 	const rows = db
 		.prepare(

@@ -48,7 +48,18 @@ describe('dashboard queries', () => {
 		audit.record({ userId: null, username: 'ada', ip: '10.0.0.9' }, 'environment.create', 'box', 'success', 'some detail', db);
 		const [row] = recentActivity(10, db);
 		expect(row).toMatchObject({ username: 'ada', action: 'environment.create', target: 'box', outcome: 'success' });
-		expect(Object.keys(row).sort()).toEqual(['action', 'id', 'outcome', 'target', 'ts', 'username']);
+		expect(Object.keys(row).sort()).toEqual(['action', 'environmentId', 'id', 'outcome', 'target', 'ts', 'username']);
+	});
+
+	it('names an environment target by its hostname and links it; a gone one keeps its id', () => {
+		const live = newEnv('walk-fail');
+		const gone = newEnv('gone-box');
+		deleteEnvironment(gone, db);
+		audit.record({ userId: null, username: 'ada' }, 'terminal.attach', live, 'success', 'window 0', db);
+		audit.record({ userId: null, username: 'ada' }, 'terminal.attach', gone, 'success', 'window 0', db);
+		const [goneRow, liveRow] = recentActivity(2, db);
+		expect(liveRow).toMatchObject({ target: 'walk-fail', environmentId: live });
+		expect(goneRow).toMatchObject({ target: gone, environmentId: null });
 	});
 
 	it("finds the user's last successful terminal, and forgets it once the environment is gone", () => {

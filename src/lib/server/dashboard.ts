@@ -69,8 +69,18 @@ export function recentProvisions(db: Db = getDb()): ProvisionItem[] {
 }
 
 /** The newest audit rows, without the client IP or the free-text detail (a glance, not the audit log). */
+/**
+ * The newest audit rows. A target that is an environment's id (terminal attaches, Claude installs record
+ * the id) is shown by its hostname and links to it; an environment since destroyed keeps its id.
+ */
 export function recentActivity(limit = ACTIVITY, db: Db = getDb()): ActivityItem[] {
-	return audit.recent(limit, db).map(({ id, ts, username, action, target, outcome }) => ({ id, ts, username, action, target, outcome }));
+	const hostnameOf = db.prepare('SELECT hostname FROM environments WHERE id = ?').pluck();
+	return audit.recent(limit, db).map(({ id, ts, username, action, target, outcome }) => {
+		const hostname = target !== null && target.startsWith('env-') ? (hostnameOf.get(target) as string | undefined) : undefined;
+		return hostname === undefined
+			? { id, ts, username, action, target, outcome, environmentId: null }
+			: { id, ts, username, action, target: hostname, outcome, environmentId: target };
+	});
 }
 
 /** The environment this user last attached a terminal to, if it still exists. */

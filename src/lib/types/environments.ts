@@ -129,6 +129,9 @@ export interface RunView {
 	events: RunEventView[];
 }
 
+/** A run as the environment page lists it: no events, no snapshot (its log is fetched when opened). */
+export type RunSummary = Omit<RunView, 'events' | 'configSnapshot'>;
+
 export interface InventoryView {
 	environments: EnvironmentView[];
 	unmanaged: GuestView[];

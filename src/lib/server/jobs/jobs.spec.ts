@@ -216,6 +216,42 @@ describe('steps and progress', () => {
 		expect(view.events[1].message.length).toBeLessThanOrEqual(4001);
 	});
 
+	it('keeps every run: a retry lists beside the failed attempt, whose log stays readable', async () => {
+		const key = newEnv();
+		const failed = job(key, async (run) => {
+			run.event('output', 'widget missing');
+			throw new Error('exit 4');
+		}, { kind: 'provision' });
+		await jobs.settled(key);
+		const started = job(key, async () => {});
+		await jobs.settled(key);
+		const retried = job(key, async (run) => run.event('output', 'widget ok'), { kind: 'provision' });
+		await jobs.settled(key);
+
+		expect(jobs.listRuns(key).map((r) => [r.id, r.kind, r.status])).toEqual([
+			[retried.id, 'provision', 'succeeded'],
+			[started.id, 'start', 'succeeded'],
+			[failed.id, 'provision', 'failed']
+		]);
+		expect(jobs.listRuns(key)[0]).not.toHaveProperty('events');
+		expect(jobs.listRuns(key, 1)).toHaveLength(1);
+		expect(jobs.getRun(failed.id)!.events.map((e) => e.message)).toContain('widget missing');
+		expect(jobs.latestRun(key, 'provision', db)!.id).toBe(retried.id);
+		expect(jobs.latestRun(key)!.id).toBe(retried.id);
+	});
+
+	it('the newest run of a kind outlives later runs of other kinds', async () => {
+		const key = newEnv();
+		const failed = job(key, async () => {
+			throw new Error('exit 4');
+		}, { kind: 'provision' });
+		await jobs.settled(key);
+		job(key, async () => {});
+		await jobs.settled(key);
+		expect(jobs.latestRun(key)!.kind).toBe('start');
+		expect(jobs.latestRun(key, 'provision', db)).toMatchObject({ id: failed.id, status: 'failed', error: 'exit 4' });
+	});
+
 	it('getRun and latestRun are null for unknown ids', () => {
 		expect(jobs.getRun(987654)).toBeNull();
 		expect(jobs.latestRun('env-none')).toBeNull();

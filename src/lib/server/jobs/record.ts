@@ -5,7 +5,7 @@
 
 import { getDb, type Db } from '../db';
 import * as events from '../events';
-import type { RunEventView, RunKind, RunPhase, RunStatus, RunView } from '$lib/types/environments';
+import type { RunEventView, RunKind, RunPhase, RunStatus, RunSummary, RunView } from '$lib/types/environments';
 
 export interface StepProgress {
 	phase?: RunPhase;
@@ -188,12 +188,28 @@ function eventView(r: EventRow): RunEventView {
 	return view;
 }
 
-/** The newest run of an environment and its events, for the progress view after a page reload. */
-export function latestRun(environmentId: string, db: Db = getDb()): RunView | null {
-	const run = db
-		.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? ORDER BY id DESC LIMIT 1`)
-		.get(environmentId) as RunRow | undefined;
+/**
+ * The newest run of an environment and its events, for the progress view after a page reload; with
+ * `kind`, the newest run of that kind (a provision's outcome outlives the start and stop runs after it).
+ */
+export function latestRun(environmentId: string, kind?: RunKind, db: Db = getDb()): RunView | null {
+	const run = (
+		kind === undefined
+			? db.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? ORDER BY id DESC LIMIT 1`).get(environmentId)
+			: db.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`).get(environmentId, kind)
+	) as RunRow | undefined;
 	return withEvents(run, db);
+}
+
+/** How many runs the environment page lists (every run stays recorded; older ones are a query away). */
+export const LISTED_RUNS = 50;
+
+/** An environment's runs, newest first, without their events: every attempt stays listed after a retry. */
+export function listRuns(environmentId: string, limit = LISTED_RUNS, db: Db = getDb()): RunSummary[] {
+	const rows = db
+		.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? ORDER BY id DESC LIMIT ?`)
+		.all(environmentId, limit) as RunRow[];
+	return rows.map(({ configSnapshot: _snapshot, ...summary }) => summary);
 }
 
 export function getRun(runId: number, db: Db = getDb()): RunView | null {

@@ -3,7 +3,6 @@
 // The config is resolved once per run and snapshotted on it, so the environment page shows exactly what a
 // run built, and a retry picks up the config as it is now (the user may have fixed it).
 
-import { stringify } from 'yaml';
 import type { AuditActor } from '../audit';
 import * as audit from '../audit';
 import * as configs from '../configs';
@@ -12,6 +11,7 @@ import * as environments from '../environments';
 import type { EnvironmentRow } from '../environments';
 import { SpyreError } from '../errors';
 import * as jobs from '../jobs';
+import { configYaml } from '$lib/shared/config-yaml';
 import { CONFIG_NAME_RE } from '$lib/types/configs';
 import type { EnvironmentConfig } from '$lib/types/configs';
 import { platformOf } from './create-phase';
@@ -21,7 +21,7 @@ import { planSteps, type PlanStep } from './plan';
 export { planSteps, PHASE_TITLES, type PlanStep, type Phase } from './plan';
 
 function snapshot(config: EnvironmentConfig, chain: string[]): string {
-	return `# Resolved from ${chain.join(' → ')} at ${new Date().toISOString()}\n${stringify(config, { lineWidth: 0 })}`;
+	return `# Resolved from ${chain.join(' → ')} at ${new Date().toISOString()}\n${configYaml(config)}`;
 }
 
 function requireString(body: Record<string, unknown>, key: string, label: string): string {

@@ -11,6 +11,9 @@ export const load: PageServerLoad = async ({ params, depends }) => {
 		environment: await environments.loadEnvironmentView(row),
 		hostKey: row.host_key_fingerprint,
 		run: environments.latestRun(row.id),
+		// The newest provision outlives the start and stop runs after it: its failure stays visible.
+		provision: environments.latestRun(row.id, 'provision'),
+		runs: environments.listRuns(row.id),
 		services: serviceViews(row.id)
 	};
 };

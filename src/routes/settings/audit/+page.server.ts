@@ -1,5 +1,5 @@
 import { pendingAuthFailures } from '$lib/server/auth-audit';
-import { EXPORT_MAX_ROWS, PAGE_SIZE, formatCursor, getAuditEntry, knownActions, parseAuditFilter, parseCursor, queryAudit } from '$lib/server/audit-query';
+import { actionChoices, EXPORT_MAX_ROWS, PAGE_SIZE, formatCursor, getAuditEntry, knownActions, parseAuditFilter, parseCursor, queryAudit } from '$lib/server/audit-query';
 import type { PageServerLoad } from './$types';
 
 // The audit viewer: everything it shows comes from the URL (filters, page cursor, open entry), so a
@@ -19,7 +19,7 @@ export const load: PageServerLoad = ({ url }) => {
 		newer: page.newer ? formatCursor(page.newer) : null,
 		selected,
 		selectedMissing: wanted && selected === null,
-		actions: knownActions(),
+		actions: actionChoices(knownActions()),
 		pendingSignIns: pendingAuthFailures(),
 		pageSize: PAGE_SIZE,
 		exportMax: EXPORT_MAX_ROWS

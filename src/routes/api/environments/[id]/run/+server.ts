@@ -2,11 +2,14 @@ import { json } from '@sveltejs/kit';
 import * as environments from '$lib/server/environments';
 import { SpyreError } from '$lib/server/errors';
 import { api, requireUser } from '$lib/server/http';
+import type { RunKind } from '$lib/types/environments';
 import type { RequestHandler } from './$types';
 
+const KINDS: readonly RunKind[] = ['create', 'provision', 'start', 'stop', 'destroy'];
+
 /**
- * The newest run of an environment (create, provision, start, stop, destroy), or the one named by
- * `?run=ID`, with its recorded steps, progress and log lines.
+ * The newest run of an environment (create, provision, start, stop, destroy), the newest of one kind
+ * (`?kind=provision`), or the one named by `?run=ID`, with its recorded steps, progress and log lines.
  */
 export const GET: RequestHandler = (event) =>
 	api(async () => {
@@ -14,7 +17,13 @@ export const GET: RequestHandler = (event) =>
 		const id = event.params.id;
 		if (!environments.getEnvironment(id)) throw new SpyreError('not_found', `Environment ${id} does not exist.`);
 		const wanted = event.url.searchParams.get('run');
-		if (wanted === null) return json({ run: environments.latestRun(id) });
+		if (wanted === null) {
+			const kind = event.url.searchParams.get('kind');
+			if (kind !== null && !KINDS.includes(kind as RunKind)) {
+				throw new SpyreError('validation', `kind must be one of ${KINDS.join(', ')}.`, { fields: { kind: 'unknown run kind' } });
+			}
+			return json({ run: environments.latestRun(id, (kind ?? undefined) as RunKind | undefined) });
+		}
 		const run = /^\d{1,15}$/.test(wanted) ? environments.getRun(Number(wanted)) : null;
 		// A run of another environment is as absent as one that never existed.
 		if (!run || run.environmentId !== id) throw new SpyreError('not_found', `Run ${wanted.slice(0, 20)} of ${id} does not exist.`);
