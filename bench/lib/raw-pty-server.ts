@@ -65,7 +65,7 @@ wss.on('connection', (ws, req) => {
 });
 wss.on('listening', () => {
 	const addr = wss.address();
-	process.stdout.write(JSON.stringify({ port: typeof addr === 'object' ? addr.port : 0 }) + '\n');
+	process.stdout.write(JSON.stringify({ port: addr && typeof addr === 'object' ? addr.port : 0 }) + '\n');
 });
 const quit = () => {
 	wss.close();

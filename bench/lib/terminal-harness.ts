@@ -159,7 +159,15 @@ export function openTerminal(
 	const u = new URL(`/api/terminal/${encodeURIComponent(envId)}`, h.spyre.url);
 	u.protocol = 'ws:';
 	u.search = new URLSearchParams({ window: String(window), cols: String(opts.cols ?? 120), rows: String(opts.rows ?? 40) }).toString();
-	const ws = new WebSocket(u, { headers: { cookie: h.cookie }, origin: new URL(h.spyre.url).origin, perMessageDeflate: false });
+	return connectTerminal(u, { headers: { cookie: h.cookie }, origin: new URL(h.spyre.url).origin }, `terminal ${envId}:${window}`, opts.timeoutMs);
+}
+
+/**
+ * Connect a terminal WebSocket speaking Spyre's protocol (binary = terminal bytes, text = JSON control)
+ * and wait for its `ready` control message (rejects on close or timeout).
+ */
+export function connectTerminal(url: URL, options: { headers?: Record<string, string>; origin?: string }, label: string, timeoutMs = 20_000): Promise<Term> {
+	const ws = new WebSocket(url, { ...options, perMessageDeflate: false });
 	ws.on('error', () => {});
 	const term: Term = {
 		ws,
@@ -198,8 +206,8 @@ export function openTerminal(
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			ws.terminate();
-			reject(new Error(`terminal ${envId}:${window} not ready after ${opts.timeoutMs ?? 20_000} ms; controls ${JSON.stringify(term.controls)}`));
-		}, opts.timeoutMs ?? 20_000);
+			reject(new Error(`${label} not ready after ${timeoutMs} ms; controls ${JSON.stringify(term.controls)}`));
+		}, timeoutMs);
 		const poll = setInterval(() => {
 			if (term.controls.some((m) => m.type === 'ready')) {
 				clearInterval(poll);
@@ -211,7 +219,7 @@ export function openTerminal(
 			clearInterval(poll);
 			clearTimeout(timer);
 			const err = term.controls.find((m) => m.type === 'error');
-			reject(Object.assign(new Error(`terminal ${envId}:${window} closed ${c.code} ${c.reason} ${err ? JSON.stringify(err) : ''}`.trim()), { close: c, control: err }));
+			reject(Object.assign(new Error(`${label} closed ${c.code} ${c.reason} ${err ? JSON.stringify(err) : ''}`.trim()), { close: c, control: err }));
 		});
 	});
 }
