@@ -45,8 +45,8 @@ export interface Harness {
 	stop(): Promise<void>;
 }
 
-/** Start sim + built Spyre + admin session. Call stop() in a finally block. */
-export async function startHarness(): Promise<Harness> {
+/** Start sim + built Spyre + admin session. Call stop() in a finally block. `serverEnv` is added to the server's environment. */
+export async function startHarness(opts: { serverEnv?: Record<string, string> } = {}): Promise<Harness> {
 	const children = new Set<ChildProcess>();
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
@@ -67,7 +67,7 @@ export async function startHarness(): Promise<Harness> {
 	try {
 		sim = await startSim();
 		// No status poller noise during measurements.
-		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' } });
+		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv } });
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
 		const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
 		const sshPort = sim.simJson.sshPort;
