@@ -13,7 +13,7 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'unit',
-					include: ['src/**/*.spec.ts', 'sim/**/*.spec.ts'],
+					include: ['src/**/*.spec.ts', 'sim/**/*.spec.ts', 'bench/**/*.spec.ts'],
 					environment: 'node'
 				}
 			},

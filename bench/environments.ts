@@ -7,31 +7,22 @@
 // CPU profile of the server during the page loads (`npx tsx bench/lib/profile-summary.ts FILE` sums it up),
 // `--profile-poll FILE` one of the server while it polls (`--polls N` measured, default 20, after
 // `--warmup-polls N`, default 5).
+//
+// A second timing of the same page runs with background database writes (`--write-every-ms N`, default
+// 10): one audit row committed every N ms from another connection, and one more right before each load.
+// Spyre caches the environments rows until SQLite reports any write (environments/rows-cache.ts), so
+// the quiet timing above measures cache hits; this one measures every load paying the row read, as on a
+// server where sign-ins, terminals and agent tasks write all the time.
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { control, controlGet, pveRequest, startSim, type RunningSim } from '../tests/helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
+import { startBackgroundWriter } from './lib/db-writer';
+import { flag, intFlag } from './lib/flags';
 import { createCts, insertManaged } from './lib/many-cts';
+import { median, percentile } from './lib/stats';
 
 const NODES = ['pve', 'pve2', 'pve3'];
-
-/** `--name value` from the command line (bench/run.ts leaves flags to the benchmarks). */
-function flag(name: string): string | undefined {
-	const i = process.argv.indexOf(`--${name}`);
-	return i === -1 ? undefined : process.argv[i + 1];
-}
-
-function intFlag(name: string, fallback: number): number {
-	const v = flag(name);
-	if (v === undefined) return fallback;
-	const n = Number(v);
-	if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive integer, got ${v}`);
-	return n;
-}
-
-function percentile(sorted: number[], p: number): number {
-	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -134,6 +125,7 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 	const profilePoll = flag('profile-poll');
 	const POLLS = intFlag('polls', 20);
 	const WARMUP = intFlag('warmup-polls', 5);
+	const WRITE_EVERY_MS = intFlag('write-every-ms', 10);
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
 	try {
@@ -171,12 +163,12 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 		const perLoad = diff(await simCalls(sim), before);
 		stages = [];
 		const renderMs = await timedLoads(() => load(), LOADS);
-		const median = (k: string) => round1(percentile(stages.map((x) => x[k] ?? 0).sort((a, b) => a - b), 50));
+		const stage = (k: string) => round1(median(stages.map((x) => x[k] ?? 0)));
 		const breakdown = {
-			proxmoxCall: median('proxmox'),
-			mergeRows: median('merge'),
-			filterAndPage: median('list'),
-			rest: round1(median('total') - median('proxmox') - median('merge') - median('list')),
+			proxmoxCall: stage('proxmox'),
+			mergeRows: stage('merge'),
+			filterAndPage: stage('list'),
+			rest: round1(stage('total') - stage('proxmox') - stage('merge') - stage('list')),
 			note: 'medians in ms; proxmoxCall = GET /cluster/resources incl. JSON parse and validation; rest = hooks, layout, SSR, serialisation, transfer'
 		};
 		const simTimes: number[] = [];
@@ -190,6 +182,26 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 		const searchMs = await timedLoads(() => load(firstQuery, lastManaged), LOADS);
 		const cards = await load('?view=cards');
 		const cardsMs = await timedLoads(() => load('?view=cards'), LOADS);
+
+		// The same page while the database is written to (see the header): every load is a rows-cache miss.
+		const writer = startBackgroundWriter(spyre.dbPath, WRITE_EVERY_MS);
+		const db = new Database(spyre.dbPath);
+		let withWrites: { p50: number; p95: number; max: number };
+		let writes: number;
+		try {
+			db.pragma('busy_timeout = 5000');
+			const write = db.prepare("INSERT INTO audit_log (ts, action, target, outcome, detail) VALUES (?, 'bench.write', 'bench', 'success', 'write before a load')");
+			for (let i = 0; i < 3; i++) await load(); // the writer is running
+			const writesBefore = writer.count();
+			withWrites = await timedLoads(() => {
+				write.run(Date.now());
+				return load();
+			}, LOADS);
+			writes = writer.count() - writesBefore + LOADS;
+		} finally {
+			db.close();
+			await writer.stop();
+		}
 
 		const beforeRefresh = await simCalls(sim);
 		const api = await fetch(`${spyre.url}/api/environments`, { headers: { cookie } });
@@ -207,6 +219,8 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 		const targets = {
 			'server time p50 <= 50 ms': renderMs.p50 <= 50,
 			'server time p95 <= 80 ms': renderMs.p95 <= 80,
+			'server time p50 <= 50 ms with background writes': withWrites.p50 <= 50,
+			'server time p95 <= 80 ms with background writes': withWrites.p95 <= 80,
 			'first response <= 200 KB': one.bytes <= 200 * 1024,
 			'one /cluster/resources call per load': (perLoad['GET /cluster/resources'] ?? 0) === 1 && onlyResources(perLoad),
 			'one /cluster/resources call per refresh': (perRefresh['GET /cluster/resources'] ?? 0) === 1 && onlyResources(perRefresh),
@@ -222,6 +236,12 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			setupSeconds: round1(setupMs / 1000),
 			pageBytes: one.bytes,
 			renderMs,
+			renderWithBackgroundWritesMs: {
+				...withWrites,
+				writes,
+				writesPerLoad: round1(writes / LOADS),
+				note: `one audit row committed every ${WRITE_EVERY_MS} ms from another connection and one right before each load: every load misses the rows cache`
+			},
 			serverStagesMs: breakdown,
 			simulatorClusterResourcesMs: round1(percentile(simTimes, 50)),
 			searchOneCt: { bytes: searched.bytes, ms: searchMs },
@@ -235,7 +255,7 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			targetsSetFor: '1,000 CTs',
 			// The time targets are set for 1,000 CTs; at another count they are reported, not judged.
 			targets: Object.fromEntries(
-				Object.entries(targets).map(([k, ok]) => [k, k.startsWith('server time') && CTS !== 1000 ? 'reported (set for 1,000 CTs)' : ok ? 'met' : 'NOT met'])
+				Object.entries(targets).map(([k, ok]) => [k, k.startsWith('server time') && CTS !== 1000 ? 'reported (set for 1,000 CTs)' : ok ? 'met' : 'not met'])
 			),
 			...(profile ? { profile } : {}),
 			...(profilePoll ? { profilePoll } : {})

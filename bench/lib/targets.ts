@@ -1,5 +1,6 @@
 // The targets a benchmark is judged on (issue 12): each figure printed beside its target with "met" or
 // "not met", in the JSON report and as one stderr line per target so a run's verdict is readable at once.
+// A figure that is not a finite number (NaN: nothing measured; +Infinity: a miss decided it) is not met.
 import { log } from './terminal-harness';
 
 export interface Target {
@@ -13,15 +14,18 @@ export interface Target {
 	versus: string;
 }
 
-export interface JudgedTarget extends Target {
+export interface JudgedTarget extends Omit<Target, 'figure'> {
+	/** The figure; a string when it is not finite (JSON has no Infinity or NaN). */
+	figure: number | string;
 	target: string;
 	verdict: 'met' | 'not met';
 }
 
 export function judge(t: Target): JudgedTarget {
-	const ok = t.op === '<=' ? t.figure <= t.limit : t.figure >= t.limit;
+	const ok = Number.isFinite(t.figure) && (t.op === '<=' ? t.figure <= t.limit : t.figure >= t.limit);
 	const sign = (n: number) => (t.unit === 'ms' && n > 0 ? `+${n}` : `${n}`);
-	const judged: JudgedTarget = { ...t, target: `${t.op} ${sign(t.limit)} ${t.unit}`, verdict: ok ? 'met' : 'not met' };
+	const figure = Number.isFinite(t.figure) ? t.figure : String(t.figure);
+	const judged: JudgedTarget = { ...t, figure, target: `${t.op} ${sign(t.limit)} ${t.unit}`, verdict: ok ? 'met' : 'not met' };
 	log(`target: ${t.name} = ${sign(t.figure)} ${t.unit} (${t.versus}); target ${judged.target}: ${judged.verdict}`);
 	return judged;
 }

@@ -16,16 +16,9 @@ export const ROWS = 40;
 export const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function percentile(sorted: number[], p: number): number {
-	if (sorted.length === 0) return NaN;
-	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-export function median(xs: number[]): number {
-	return percentile([...xs].sort((a, b) => a - b), 50);
-}
-
-export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+// The statistics live in ./stats (one percentile definition for every benchmark); re-exported for the
+// benchmarks that import them from here.
+export { median, percentile, round } from './stats';
 
 export interface Env {
 	id: string;
@@ -52,8 +45,8 @@ export interface Harness {
 	stop(): Promise<void>;
 }
 
-/** Start sim + built Spyre + admin session. Call stop() in a finally block. */
-export async function startHarness(): Promise<Harness> {
+/** Start sim + built Spyre + admin session. Call stop() in a finally block. `serverEnv` is added to the server's environment. */
+export async function startHarness(opts: { serverEnv?: Record<string, string> } = {}): Promise<Harness> {
 	const children = new Set<ChildProcess>();
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
@@ -74,7 +67,7 @@ export async function startHarness(): Promise<Harness> {
 	try {
 		sim = await startSim();
 		// No status poller noise during measurements.
-		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' } });
+		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv } });
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
 		const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
 		const sshPort = sim.simJson.sshPort;
@@ -166,7 +159,15 @@ export function openTerminal(
 	const u = new URL(`/api/terminal/${encodeURIComponent(envId)}`, h.spyre.url);
 	u.protocol = 'ws:';
 	u.search = new URLSearchParams({ window: String(window), cols: String(opts.cols ?? 120), rows: String(opts.rows ?? 40) }).toString();
-	const ws = new WebSocket(u, { headers: { cookie: h.cookie }, origin: new URL(h.spyre.url).origin, perMessageDeflate: false });
+	return connectTerminal(u, { headers: { cookie: h.cookie }, origin: new URL(h.spyre.url).origin }, `terminal ${envId}:${window}`, opts.timeoutMs);
+}
+
+/**
+ * Connect a terminal WebSocket speaking Spyre's protocol (binary = terminal bytes, text = JSON control)
+ * and wait for its `ready` control message (rejects on close or timeout).
+ */
+export function connectTerminal(url: URL, options: { headers?: Record<string, string>; origin?: string }, label: string, timeoutMs = 20_000): Promise<Term> {
+	const ws = new WebSocket(url, { ...options, perMessageDeflate: false });
 	ws.on('error', () => {});
 	const term: Term = {
 		ws,
@@ -205,8 +206,8 @@ export function openTerminal(
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			ws.terminate();
-			reject(new Error(`terminal ${envId}:${window} not ready after ${opts.timeoutMs ?? 20_000} ms; controls ${JSON.stringify(term.controls)}`));
-		}, opts.timeoutMs ?? 20_000);
+			reject(new Error(`${label} not ready after ${timeoutMs} ms; controls ${JSON.stringify(term.controls)}`));
+		}, timeoutMs);
 		const poll = setInterval(() => {
 			if (term.controls.some((m) => m.type === 'ready')) {
 				clearInterval(poll);
@@ -218,7 +219,7 @@ export function openTerminal(
 			clearInterval(poll);
 			clearTimeout(timer);
 			const err = term.controls.find((m) => m.type === 'error');
-			reject(Object.assign(new Error(`terminal ${envId}:${window} closed ${c.code} ${c.reason} ${err ? JSON.stringify(err) : ''}`.trim()), { close: c, control: err }));
+			reject(Object.assign(new Error(`${label} closed ${c.code} ${c.reason} ${err ? JSON.stringify(err) : ''}`.trim()), { close: c, control: err }));
 		});
 	});
 }

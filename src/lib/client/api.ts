@@ -41,16 +41,8 @@ export async function call<T>(method: string, url: string, body?: unknown, init:
 	return data as T;
 }
 
-export function formatBytes(n: number | null | undefined): string {
-	if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-	let i = 0;
-	while (n >= 1024 && i < units.length - 1) {
-		n /= 1024;
-		i++;
-	}
-	return `${n >= 10 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
-}
+// The one formatter lives in $lib/shared (the server and the benchmarks use it too).
+export { formatBytes } from '$lib/shared/format-bytes';
 
 export function formatUptime(s: number | null | undefined): string {
 	if (!s) return '—';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CONFIG_NAME_RE } from '$lib/types/configs';
 import { SpyreError } from '../errors';
-import { formatBytes } from './parse';
+import { formatBytes } from '$lib/shared/format-bytes';
 import { relativePathProblem } from './rules';
 
 /** Largest file a config may reference (scripts, file sources). */

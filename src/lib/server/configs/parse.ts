@@ -7,6 +7,7 @@ import { MAX_CONFIG_BYTES, type ConfigProblem } from '$lib/types/configs';
 import { at, friendlyIssue, issuesToProblems } from './problems';
 import { layerSchema, type ConfigLayer } from './schema';
 import { span } from './locate';
+import { formatBytes } from '$lib/shared/format-bytes';
 
 /** Alias expansions allowed while building values: plenty for DRY configs, far from a billion laughs. */
 const MAX_ALIAS_COUNT = 100;
@@ -20,12 +21,6 @@ export interface ParsedLayer {
 	/** The raw value (for merge diagnostics) when the YAML itself was readable. */
 	raw: Record<string, unknown> | null;
 	problems: ConfigProblem[];
-}
-
-export function formatBytes(n: number): string {
-	if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-	if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
-	return `${n} bytes`;
 }
 
 export function sizeProblem(text: string): ConfigProblem | null {

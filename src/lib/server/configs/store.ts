@@ -11,7 +11,8 @@ import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/validation/config
 import type { AuditActor, AuditOutcome } from '../audit';
 import { SpyreError } from '../errors';
 import type { PlatformDefaults } from './defaults';
-import { formatBytes, sizeProblem } from './parse';
+import { formatBytes } from '$lib/shared/format-bytes';
+import { sizeProblem } from './parse';
 import { parseCached, resolveText, type Resolution } from './resolve';
 import { ConfigValidationError } from './validation-error';
 import { listDir, readAsset, writeAtomic } from './files';
