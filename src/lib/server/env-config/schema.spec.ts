@@ -143,8 +143,6 @@ describe('parseConfig: static network', () => {
 		expect(parse(withSet((c) => ((c as Raw).claude = { broker: { listen: '[::1]:0' } }))).claude.broker).toEqual({ host: '::1', port: 0 });
 	});
 
-	});
-
 	it.each<[string, Raw, string]>([
 		['missing gateway', { ...good, gateway: undefined }, 'proxmox.network.gateway: is required'],
 		['bad range start', { ...good, range_start: '10.0.0' }, 'proxmox.network.range_start: must be an IPv4 address'],
