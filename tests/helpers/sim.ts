@@ -251,6 +251,14 @@ export function simNetwork(sim: SimJson): SimNetwork {
 	return sim.network;
 }
 
+/**
+ * The network to give Spyre as `proxmox.network.cidr`: the simulator's bridge. Spyre refuses loopback CT
+ * addresses, so a simulator without a bridge cannot back tests that bring environments up.
+ */
+export function simCidr(sim: SimJson): string {
+	return sim.network?.cidr ?? '10.213.0.0/16';
+}
+
 /** True when `ip` is an address on the simulator's bridge (a CT's, not the gateway's). */
 export function onBridge(sim: SimJson, ip: string): boolean {
 	const net = simNetwork(sim);

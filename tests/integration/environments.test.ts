@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 
 let sim: RunningSim;
 let dir: string;
@@ -34,6 +34,7 @@ function writeConfig(file: string, sj: RunningSim['simJson'], overrides: { token
 			`  token_id: "${sj.tokenId}"`,
 			`  token_secret: "${overrides.tokenSecret ?? sj.tokenSecret}"`,
 			`  tls: { fingerprint: "${sj.fingerprint}" }`,
+			`  network: { mode: dhcp, cidr: "${simCidr(sj)}" }`,
 			`  ip_timeout_ms: ${overrides.ipTimeoutMs ?? 20000}`,
 			'ssh:',
 			`  private_key_path: ${dir}/id_ed25519`,
