@@ -25,10 +25,15 @@ export interface Faults {
 	offlineNodes: string[];
 	/** How long a mutating call waits for another task on the same CT before `can't lock file`. */
 	lockTimeoutMs: number;
+	/**
+	 * vmid -> the IPv4 address its `/interfaces` reports on eth0 instead of its real one: what a CT's root
+	 * can do on real Proxmox (the address comes from inside the CT). The CT's real address is unchanged.
+	 */
+	reportAddress: Record<string, string>;
 }
 
 export function defaultFaults(): Faults {
-	return { latencyMs: 0, failNext: {}, warnNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000 };
+	return { latencyMs: 0, failNext: {}, warnNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000, reportAddress: {} };
 }
 
 export interface ControlActions {
@@ -78,7 +83,7 @@ function asTaskType(v: unknown, what: string): FaultTaskType {
 
 /** Apply one POST /faults body. Throws FaultError on a malformed body (nothing is applied then). */
 export function applyFaults(f: Faults, body: Json, actions: ControlActions): Json {
-	const known = ['latencyMs', 'failNext', 'warnNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reset'];
+	const known = ['latencyMs', 'failNext', 'warnNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reportAddress', 'reset'];
 	for (const k of Object.keys(body)) if (!known.includes(k)) throw new FaultError(`unknown fault '${k}' (known: ${known.join(', ')})`);
 	const steps: (() => void)[] = [];
 	const result: Json = {};
@@ -119,6 +124,19 @@ export function applyFaults(f: Faults, body: Json, actions: ControlActions): Jso
 	if ('killSshd' in body) {
 		const vmid = asInt(asObject(body.killSshd, 'killSshd').vmid, 'killSshd.vmid');
 		steps.push(() => (result.killed = actions.killSshd(vmid)));
+	}
+	if ('reportAddress' in body) {
+		// { vmid, address }: report `address` from now on; { vmid, address: null }: the real one again.
+		const o = asObject(body.reportAddress, 'reportAddress');
+		const vmid = asInt(o.vmid, 'reportAddress.vmid');
+		const address = o.address;
+		if (address !== null && (typeof address !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address))) {
+			throw new FaultError('reportAddress.address must be an IPv4 address or null');
+		}
+		steps.push(() => {
+			if (address === null) delete f.reportAddress[String(vmid)];
+			else f.reportAddress[String(vmid)] = address;
+		});
 	}
 	if ('ignoreShutdown' in body) {
 		const o = asObject(body.ignoreShutdown, 'ignoreShutdown');

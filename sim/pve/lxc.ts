@@ -129,7 +129,9 @@ export class Lxc {
 		const fault = interfacesFault(this.faults, vmid);
 		if (fault?.mode === 'null') return null;
 		// rec.inet is what the CT's eth0 really carries (network.ts sets it and CT root cannot change it).
-		const [addr, prefix] = rec.inet.split('/');
+		const [real, prefix] = rec.inet.split('/');
+		// The spoof fault: a CT's root reporting another address (its real one stays as it is).
+		const addr = this.faults.reportAddress[String(vmid)] ?? real;
 		const lo = {
 			name: 'lo',
 			hwaddr: '00:00:00:00:00:00',
@@ -149,7 +151,7 @@ export class Lxc {
 			'ip-addresses': [{ 'ip-address': ll, 'ip-address-type': 'inet6', prefix: 64 }]
 		};
 		if (fault?.mode !== 'noinet') {
-			eth0.inet = rec.inet;
+			eth0.inet = `${addr}/${prefix}`;
 			(eth0['ip-addresses'] as unknown[]).unshift({ 'ip-address': addr, 'ip-address-type': 'inet', prefix: Number(prefix) });
 		}
 		return [lo, eth0];

@@ -53,7 +53,7 @@ export function addressRefusal(ip: string, network: Ipv4Network, envId: string, 
 }
 
 /** The address candidate: the configured static one, or the first acceptable DHCP address the CT reports. */
-async function candidate(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<string> {
+export async function candidateAddress(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<string> {
 	const pve = getProxmox();
 	const config = await pve.getLxcConfig(row.node, row.vmid!, { signal });
 	const fixed = staticAddressOf(config.net0);
@@ -113,13 +113,19 @@ function store(row: EnvironmentRow, ip: string): EnvironmentRow {
 	return updated;
 }
 
+/** The second half of the step: the pinned host key answers at `ip` (retried while sshd starts), then store it. */
+export async function verifyAndStore(run: Reporter, row: EnvironmentRow, ip: string, signal: AbortSignal): Promise<EnvironmentRow> {
+	await verifyAt(run, row, ip, signal);
+	return store(row, ip);
+}
+
 /**
  * THE address step: candidate (static, or DHCP inside the network), refused if another live environment
- * holds it, host key verified at it, then stored. Throws SpyreError ('conflict' for a refused address, 'ssh_host_key', 'ssh', 'timeout', …) with
- * a message that says why; on any failure the stored address is left as it was.
+ * holds it, host key verified at it, then stored. Throws SpyreError ('conflict' for a refused address,
+ * 'ssh_host_key', 'ssh', 'timeout', …) with a message that says why; on any failure the stored address is
+ * left as it was. `bringUp` runs the two halves as its `network` and `ssh` steps.
  */
 export async function settleAddress(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<{ row: EnvironmentRow; ip: string }> {
-	const ip = await candidate(run, row, signal);
-	await verifyAt(run, row, ip, signal);
-	return { row: store(row, ip), ip };
+	const ip = await candidateAddress(run, row, signal);
+	return { row: await verifyAndStore(run, row, ip, signal), ip };
 }
