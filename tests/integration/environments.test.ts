@@ -303,6 +303,11 @@ describe('environment lifecycle against the simulator', () => {
 		const ghost = repo.insertEnvironment({ id: repo.newEnvironmentId(), hostname: 'ghost', node: 'pve', vmid: 999_990, status: 'creating' });
 		// A crash while destroying, after Proxmox removed the CT.
 		const gone = repo.insertEnvironment({ id: repo.newEnvironmentId(), hostname: 'gone', node: 'pve', vmid: 999_991, status: 'destroying' });
+		// It still had an SSH connection open (here: to the running CT's sshd, under its id). A destroy
+		// finished at start-up must end it as a normal destroy does (one finishDestroy step).
+		const { getSshPool } = await import('../../src/lib/server/ssh');
+		await getSshPool().exec({ envId: gone.id, host: repo.getEnvironment(envId)!.ip! }, 'true');
+		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(true);
 
 		await lifecycle.reconcileAfterRestart();
 		await lifecycle.settleAll();
@@ -310,6 +315,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(repo.getEnvironment(ghost.id)).toMatchObject({ status: 'error' });
 		expect(repo.getEnvironment(ghost.id)!.error).toMatch(/restarted/);
 		expect(repo.getEnvironment(gone.id)).toBeUndefined();
+		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(false);
 		const stale = db.prepare("SELECT COUNT(*) AS n FROM provision_runs WHERE status = 'running'").get() as { n: number };
 		expect(stale.n).toBe(0);
 		lifecycle.destroyEnvironment(ghost.id, actor);
