@@ -50,6 +50,8 @@ export interface SpyreConfig {
 	readonly proxmoxHostSsh?: { host: string; port: number; user: string; privateKeyPath: string };
 	readonly claude: { cliPath: string; configDir: string; apiBaseUrl?: string };
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
+	/** `aptProxy`: http://host:port the packages step points the CT's package manager at (configs may override). */
+	readonly provision: { aptProxy?: string };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];
 }
