@@ -11,7 +11,7 @@ import { environmentAddressProblem, formatNetwork, parseCidr, type Ipv4Network }
 import { getDb } from '../db';
 import { getConfig } from '../env-config';
 import { SpyreError, messageOf } from '../errors';
-import { getProxmox } from '../proxmox';
+import { getProxmox, parsePropertyString } from '../proxmox';
 import type { Run } from '../jobs';
 import * as ssh from '../ssh';
 import { HostKeyChangedError } from '../ssh/host-keys';
@@ -27,12 +27,7 @@ const RELEASED: ReadonlySet<EnvironmentRow['status']> = new Set(['stopped', 'mis
 
 /** The static address in a CT's net0 (`…,ip=10.0.0.5/24,…`) with its network, or null (DHCP, none). */
 export function staticAddressOf(net0: string | undefined): { address: string; network: Ipv4Network } | null {
-	const ip = net0
-		?.split(',')
-		.map((part) => part.trim())
-		.find((part) => part.startsWith('ip='))
-		?.slice(3);
-	const network = parseCidr(ip);
+	const network = net0 ? parseCidr(parsePropertyString(net0, 'name').ip) : null;
 	return network ? { address: network.address, network } : null;
 }
 
