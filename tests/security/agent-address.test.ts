@@ -175,6 +175,8 @@ describe('an environment cannot choose its own address', () => {
 			expect(audit!.detail).toMatch(why);
 			const env = await envView(a.id);
 			expect(env.error).toMatch(why);
+			// The environment page shows the owner the same reason.
+			expect(await (await api('GET', `/environments/${a.id}`)).text()).toMatch(why);
 			expect(env.ip).toBe(a.ip);
 			expect(db.prepare('SELECT ip, host_key_fingerprint AS f FROM environments WHERE id = ?').get(a.id)).toEqual({ ip: a.ip, f: a.fingerprint });
 			expect(await routeDials()).toEqual([`${a.ip}:${SVC_PORT}`]);
