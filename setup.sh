@@ -106,7 +106,7 @@ stop_demo() {
 
 cmd_demo() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables
 	ensure_sshd_runtime
 	npm_install
 	build_app
@@ -146,7 +146,7 @@ cmd_test() {
 	# and installs Debian packages: it needs root, and says so before anything else happens.
 	[ "$(id -u)" -eq 0 ] || die "./setup.sh test must run as root (the simulator creates namespaces and network devices). Try: sudo ./setup.sh test"
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev dpkg-dev caddy chromium fonts-dejavu-core
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables dpkg-dev caddy chromium fonts-dejavu-core
 	ensure_sshd_runtime
 	npm_install
 	say "Type-checking (svelte-check)"

@@ -10,7 +10,7 @@
 // - latency: PACED lines, one every INTERVAL ms, each carrying its CT write time; arrival - write, p50/p99.
 import { performance } from 'node:perf_hooks';
 import { installClaudeInCt } from '../tests/helpers/claude-cli';
-import { startFakeAnthropic, type FakeAnthropic } from '../tests/helpers/fake-anthropic';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../tests/helpers/fake-anthropic';
 import { startSim, type RunningSim } from '../tests/helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
 import { log, percentile, round } from './lib/terminal-harness';
@@ -41,8 +41,8 @@ export async function benchClaude(): Promise<Record<string, unknown>> {
 	let spyre: RunningSpyre | undefined;
 	let fake: FakeAnthropic | undefined;
 	try {
-		fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 		sim = await startSim();
+		fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url } } });
 		const url = spyre.url;
 		const cookie = await setupAdmin(url, 'bench', 'bench-password-1');

@@ -1,6 +1,7 @@
-// Fault switches and the plain-HTTP control endpoint on 127.0.0.1 that tests use to turn them on.
-// Spyre never calls it. Any local user (and any CT: they share the host's network) can reach the port, so
-// every request needs `Authorization: Bearer <secret>` with the secret from the 0600 sim.json. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
+// Fault switches and the plain-HTTP control endpoint on 127.0.0.1 that tests use to turn them on (and to
+// change the gateway ports CTs may reach: POST /network).
+// Spyre never calls it. Any local user (and, in non-root mode, any CT: they share the host's network) can
+// reach the port, so every request needs `Authorization: Bearer <secret>` with the secret from the 0600 sim.json. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
 // the simulator through the ControlActions it is given.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,10 +25,15 @@ export interface Faults {
 	offlineNodes: string[];
 	/** How long a mutating call waits for another task on the same CT before `can't lock file`. */
 	lockTimeoutMs: number;
+	/**
+	 * vmid -> the IPv4 address its `/interfaces` reports on eth0 instead of its real one: what a CT's root
+	 * can do on real Proxmox (the address comes from inside the CT). The CT's real address is unchanged.
+	 */
+	reportAddress: Record<string, string>;
 }
 
 export function defaultFaults(): Faults {
-	return { latencyMs: 0, failNext: {}, warnNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000 };
+	return { latencyMs: 0, failNext: {}, warnNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000, reportAddress: {} };
 }
 
 export interface ControlActions {
@@ -38,6 +44,10 @@ export interface ControlActions {
 	/** API calls served so far, per `METHOD /route/{template}`. */
 	requests(): Record<string, number>;
 	state(): unknown;
+	/** The node's bridge (sim.json `network`), or null without one (non-root mode). */
+	network(): unknown;
+	/** Replace the gateway ports every CT may reach (running CTs included); returns network(). */
+	setGatewayPorts(ports: unknown): Promise<unknown>;
 }
 
 export class FaultError extends Error {}
@@ -73,7 +83,7 @@ function asTaskType(v: unknown, what: string): FaultTaskType {
 
 /** Apply one POST /faults body. Throws FaultError on a malformed body (nothing is applied then). */
 export function applyFaults(f: Faults, body: Json, actions: ControlActions): Json {
-	const known = ['latencyMs', 'failNext', 'warnNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reset'];
+	const known = ['latencyMs', 'failNext', 'warnNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reportAddress', 'reset'];
 	for (const k of Object.keys(body)) if (!known.includes(k)) throw new FaultError(`unknown fault '${k}' (known: ${known.join(', ')})`);
 	const steps: (() => void)[] = [];
 	const result: Json = {};
@@ -115,6 +125,19 @@ export function applyFaults(f: Faults, body: Json, actions: ControlActions): Jso
 		const vmid = asInt(asObject(body.killSshd, 'killSshd').vmid, 'killSshd.vmid');
 		steps.push(() => (result.killed = actions.killSshd(vmid)));
 	}
+	if ('reportAddress' in body) {
+		// { vmid, address }: report `address` from now on; { vmid, address: null }: the real one again.
+		const o = asObject(body.reportAddress, 'reportAddress');
+		const vmid = asInt(o.vmid, 'reportAddress.vmid');
+		const address = o.address;
+		if (address !== null && (typeof address !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address))) {
+			throw new FaultError('reportAddress.address must be an IPv4 address or null');
+		}
+		steps.push(() => {
+			if (address === null) delete f.reportAddress[String(vmid)];
+			else f.reportAddress[String(vmid)] = address;
+		});
+	}
 	if ('ignoreShutdown' in body) {
 		const o = asObject(body.ignoreShutdown, 'ignoreShutdown');
 		const vmid = asInt(o.vmid, 'ignoreShutdown.vmid');
@@ -147,6 +170,16 @@ export function controlAuthorized(header: string | undefined, secret: string): b
 	return a.length === b.length && timingSafeEqual(a, b);
 }
 
+async function readJson(req: IncomingMessage): Promise<unknown> {
+	const chunks: Buffer[] = [];
+	for await (const c of req) chunks.push(c as Buffer);
+	try {
+		return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+	} catch {
+		throw new FaultError('body must be JSON');
+	}
+}
+
 export function startControl(f: Faults, actions: ControlActions, port: number, secret: string): Promise<Server> {
 	const server = createServer((req, res) => void handle(req, res));
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -163,15 +196,14 @@ export function startControl(f: Faults, actions: ControlActions, port: number, s
 			if (req.method === 'GET' && path === '/faults') return send(200, f);
 			if (req.method === 'GET' && path === '/state') return send(200, actions.state());
 			if (req.method === 'GET' && path === '/requests') return send(200, actions.requests());
+			if (req.method === 'GET' && path === '/network') return send(200, actions.network());
+			if (req.method === 'POST' && path === '/network') {
+				const body = asObject(await readJson(req), 'body');
+				for (const k of Object.keys(body)) if (k !== 'gatewayPorts') throw new FaultError(`unknown network setting '${k}' (known: gatewayPorts)`);
+				return send(200, await actions.setGatewayPorts(body.gatewayPorts));
+			}
 			if (req.method === 'POST' && path === '/faults') {
-				const chunks: Buffer[] = [];
-				for await (const c of req) chunks.push(c as Buffer);
-				let body: unknown;
-				try {
-					body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-				} catch {
-					return send(400, { error: 'body must be JSON' });
-				}
+				const body = await readJson(req);
 				const result = applyFaults(f, asObject(body, 'body'), actions);
 				return send(200, { ok: true, ...result, faults: f });
 			}

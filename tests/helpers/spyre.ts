@@ -28,6 +28,8 @@ export interface SimJson {
 	sshPort: number;
 	/** The simulated Proxmox host's sshd (for helper scripts via pct exec) and the key it accepts. */
 	host?: { address: string; port: number; user?: string; privateKeyPath?: string };
+	/** The simulator's CT bridge (root simulators): environments' addresses lie in `cidr`. */
+	network?: { cidr: string };
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -153,6 +155,8 @@ export async function makeDataDir(
 					token_id: sim.tokenId,
 					token_secret: sim.tokenSecret,
 					tls: { fingerprint: sim.fingerprint },
+					// Environments' addresses must lie in the simulator's bridge network (the address rule).
+					network: { mode: 'dhcp', cidr: sim.network?.cidr ?? '10.213.0.0/16' },
 					request_timeout_ms: 5000
 				}
 			: {
@@ -163,6 +167,7 @@ export async function makeDataDir(
 					token_id: 'root@pam!spyre-test',
 					token_secret: '00000000-0000-0000-0000-000000000000',
 					tls: { fingerprint: Array.from({ length: 32 }, () => 'AB').join(':') },
+					network: { mode: 'dhcp', cidr: '10.0.0.0/24' },
 					request_timeout_ms: 2000
 				},
 		ssh: {

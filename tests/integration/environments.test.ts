@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 
 let sim: RunningSim;
 let dir: string;
@@ -34,6 +34,7 @@ function writeConfig(file: string, sj: RunningSim['simJson'], overrides: { token
 			`  token_id: "${sj.tokenId}"`,
 			`  token_secret: "${overrides.tokenSecret ?? sj.tokenSecret}"`,
 			`  tls: { fingerprint: "${sj.fingerprint}" }`,
+			`  network: { mode: dhcp, cidr: "${simCidr(sj)}" }`,
 			`  ip_timeout_ms: ${overrides.ipTimeoutMs ?? 20000}`,
 			'ssh:',
 			`  private_key_path: ${dir}/id_ed25519`,
@@ -95,7 +96,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(done.error).toBeNull();
 		expect(done.status).toBe('running');
 		expect(done.vmid).toBeGreaterThanOrEqual(100);
-		expect(done.ip).toMatch(/^127\./);
+		expect(onBridge(sim.simJson, String(done.ip))).toBe(true);
 		expect(done.host_key_fingerprint).toMatch(/^SHA256:/);
 
 		const run = runs.latestRun(envId)!;
@@ -302,6 +303,11 @@ describe('environment lifecycle against the simulator', () => {
 		const ghost = repo.insertEnvironment({ id: repo.newEnvironmentId(), hostname: 'ghost', node: 'pve', vmid: 999_990, status: 'creating' });
 		// A crash while destroying, after Proxmox removed the CT.
 		const gone = repo.insertEnvironment({ id: repo.newEnvironmentId(), hostname: 'gone', node: 'pve', vmid: 999_991, status: 'destroying' });
+		// It still had an SSH connection open (here: to the running CT's sshd, under its id). A destroy
+		// finished at start-up must end it as a normal destroy does (one finishDestroy step).
+		const { getSshPool } = await import('../../src/lib/server/ssh');
+		await getSshPool().exec({ envId: gone.id, host: repo.getEnvironment(envId)!.ip! }, 'true');
+		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(true);
 
 		await lifecycle.reconcileAfterRestart();
 		await lifecycle.settleAll();
@@ -309,6 +315,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(repo.getEnvironment(ghost.id)).toMatchObject({ status: 'error' });
 		expect(repo.getEnvironment(ghost.id)!.error).toMatch(/restarted/);
 		expect(repo.getEnvironment(gone.id)).toBeUndefined();
+		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(false);
 		const stale = db.prepare("SELECT COUNT(*) AS n FROM provision_runs WHERE status = 'running'").get() as { n: number };
 		expect(stale.n).toBe(0);
 		lifecycle.destroyEnvironment(ghost.id, actor);

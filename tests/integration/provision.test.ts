@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
-import { ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { simCidr, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
 
 let sim: RunningSim;
 let dir: string;
@@ -114,6 +114,7 @@ beforeAll(async () => {
 			`  token_id: "${sim.simJson.tokenId}"`,
 			`  token_secret: "${sim.simJson.tokenSecret}"`,
 			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
+			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
 			'ssh:',
 			`  private_key_path: ${dir}/id_ed25519`,
 			`  public_key_path: ${dir}/id_ed25519.pub`,

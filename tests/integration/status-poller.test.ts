@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { simCidr, controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import type { ServerEvent } from '../../src/lib/server/events';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -32,6 +32,7 @@ function writeConfig(file: string, sj: RunningSim['simJson']): void {
 			`  token_id: "${sj.tokenId}"`,
 			`  token_secret: "${sj.tokenSecret}"`,
 			`  tls: { fingerprint: "${sj.fingerprint}" }`,
+			`  network: { mode: dhcp, cidr: "${simCidr(sj)}" }`,
 			'ssh:',
 			`  private_key_path: ${dir}/id_ed25519`,
 			`  public_key_path: ${dir}/id_ed25519.pub`,

@@ -6,6 +6,5 @@ export type { CallOptions, ProxmoxClientOptions, ProxmoxStats, WaitForIpOptions,
 export type { LxcSnapshot } from './proxmox/schemas';
 export { ProxmoxError, ProxmoxTaskError, isProxmoxError, isTaskSuccess, type ProxmoxErrorKind } from './proxmox/errors';
 export { parseUpid, isUpid } from './proxmox/upid';
-export { interfacesToIp } from './proxmox/interfaces';
 export { parsePropertyString, createLxcParams } from './proxmox/params';
 export { certFingerprint256, normaliseFingerprint, TlsPinError, type ProxmoxTlsOptions } from './proxmox/tls';

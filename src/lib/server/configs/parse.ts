@@ -1,5 +1,5 @@
 // Parses one config file's text into a validated layer, collecting every problem with its position:
-// the size limit, YAML syntax, duplicate keys, alias bombs, then the schema. Pure and synchronous: the
+// the size limit, the nesting cap (before the parser recurses), YAML syntax, duplicate keys, alias bombs, then the schema. Pure and synchronous: the
 // editor calls it on every keystroke. Never throws for bad input.
 
 import { isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
@@ -8,6 +8,7 @@ import { at, friendlyIssue, issuesToProblems } from './problems';
 import { layerSchema, type ConfigLayer } from './schema';
 import { span } from './locate';
 import { formatBytes } from '$lib/shared/format-bytes';
+import { nestingProblem } from './nesting';
 
 /** Alias expansions allowed while building values: plenty for DRY configs, far from a billion laughs. */
 const MAX_ALIAS_COUNT = 100;
@@ -71,8 +72,8 @@ function keepSourceText(value: unknown, doc: Document, pattern: ReadonlyArray<st
 }
 
 export function parseLayer(text: string): ParsedLayer {
-	const tooBig = sizeProblem(text);
-	if (tooBig) return { text, doc: null, lines: null, layer: null, raw: null, problems: [tooBig] };
+	const refused = sizeProblem(text) ?? nestingProblem(text);
+	if (refused) return { text, doc: null, lines: null, layer: null, raw: null, problems: [refused] };
 
 	const lines = new LineCounter();
 	const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });

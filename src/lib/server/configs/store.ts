@@ -5,14 +5,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { CONFIG_NAME_RE, MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/types/configs';
 import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/validation/config-name';
 import type { AuditActor, AuditOutcome } from '../audit';
 import { SpyreError } from '../errors';
 import type { PlatformDefaults } from './defaults';
 import { formatBytes } from '$lib/shared/format-bytes';
-import { sizeProblem } from './parse';
+import { parseLayer, sizeProblem } from './parse';
 import { parseCached, resolveText, type Resolution } from './resolve';
 import { ConfigValidationError } from './validation-error';
 import { listDir, readAsset, writeAtomic } from './files';
@@ -278,8 +277,9 @@ export function createConfigStore(opts: StoreOptions) {
 
 /** A clone keeps the source's text and comments; only metadata.name changes to the new name. */
 function renamed(text: string, name: string): string {
-	const doc = parseDocument(text);
-	if (doc.errors.length > 0 || !doc.hasIn(['metadata', 'name'])) return text;
+	// Through the one parse path (size and nesting caps first).
+	const { doc } = parseLayer(text);
+	if (!doc || doc.errors.length > 0 || !doc.hasIn(['metadata', 'name'])) return text;
 	doc.setIn(['metadata', 'name'], name);
 	return doc.toString();
 }

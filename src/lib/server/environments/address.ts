@@ -11,7 +11,7 @@ import { environmentAddressProblem, formatNetwork, parseCidr, type Ipv4Network }
 import { getDb } from '../db';
 import { getConfig } from '../env-config';
 import { SpyreError, messageOf } from '../errors';
-import { getProxmox } from '../proxmox';
+import { getProxmox, parsePropertyString } from '../proxmox';
 import type { Run } from '../jobs';
 import * as ssh from '../ssh';
 import { HostKeyChangedError } from '../ssh/host-keys';
@@ -27,12 +27,7 @@ const RELEASED: ReadonlySet<EnvironmentRow['status']> = new Set(['stopped', 'mis
 
 /** The static address in a CT's net0 (`…,ip=10.0.0.5/24,…`) with its network, or null (DHCP, none). */
 export function staticAddressOf(net0: string | undefined): { address: string; network: Ipv4Network } | null {
-	const ip = net0
-		?.split(',')
-		.map((part) => part.trim())
-		.find((part) => part.startsWith('ip='))
-		?.slice(3);
-	const network = parseCidr(ip);
+	const network = net0 ? parseCidr(parsePropertyString(net0, 'name').ip) : null;
 	return network ? { address: network.address, network } : null;
 }
 
@@ -53,7 +48,7 @@ export function addressRefusal(ip: string, network: Ipv4Network, envId: string, 
 }
 
 /** The address candidate: the configured static one, or the first acceptable DHCP address the CT reports. */
-async function candidate(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<string> {
+export async function candidateAddress(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<string> {
 	const pve = getProxmox();
 	const config = await pve.getLxcConfig(row.node, row.vmid!, { signal });
 	const fixed = staticAddressOf(config.net0);
@@ -113,13 +108,19 @@ function store(row: EnvironmentRow, ip: string): EnvironmentRow {
 	return updated;
 }
 
+/** The second half of the step: the pinned host key answers at `ip` (retried while sshd starts), then store it. */
+export async function verifyAndStore(run: Reporter, row: EnvironmentRow, ip: string, signal: AbortSignal): Promise<EnvironmentRow> {
+	await verifyAt(run, row, ip, signal);
+	return store(row, ip);
+}
+
 /**
  * THE address step: candidate (static, or DHCP inside the network), refused if another live environment
- * holds it, host key verified at it, then stored. Throws SpyreError ('conflict' for a refused address, 'ssh_host_key', 'ssh', 'timeout', …) with
- * a message that says why; on any failure the stored address is left as it was.
+ * holds it, host key verified at it, then stored. Throws SpyreError ('conflict' for a refused address,
+ * 'ssh_host_key', 'ssh', 'timeout', …) with a message that says why; on any failure the stored address is
+ * left as it was. `bringUp` runs the two halves as its `network` and `ssh` steps.
  */
 export async function settleAddress(run: Reporter, row: EnvironmentRow, signal: AbortSignal): Promise<{ row: EnvironmentRow; ip: string }> {
-	const ip = await candidate(run, row, signal);
-	await verifyAt(run, row, ip, signal);
-	return { row: store(row, ip), ip };
+	const ip = await candidateAddress(run, row, signal);
+	return { row: await verifyAndStore(run, row, ip, signal), ip };
 }

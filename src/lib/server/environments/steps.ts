@@ -7,7 +7,7 @@ import { SpyreError, messageOf } from '../errors';
 import { getProxmox } from '../proxmox';
 import * as ssh from '../ssh';
 import type { Run, StepProgress } from '../jobs';
-import { settleAddress } from './address';
+import { candidateAddress, verifyAndStore } from './address';
 import { getEnvironment, type EnvironmentRow } from './repo';
 import { set } from './state';
 import { timings } from './timings';
@@ -57,10 +57,11 @@ export async function confirmRunning(run: Run, row: EnvironmentRow, signal: Abor
 export async function bringUp(run: Run, row: EnvironmentRow, signal: AbortSignal, progress?: ProgressOf): Promise<EnvironmentRow> {
 	run.step('network', "Waiting for the container's network address", progress?.('network'));
 	row = set(row.id, { status: 'waiting_network' });
-	run.step('ssh', `Checking SSH and the host key`, progress?.('ssh'));
-	const settled = await settleAddress(run, set(row.id, { status: 'verifying_ssh' }), signal);
+	const ip = await candidateAddress(run, row, signal);
+	run.step('ssh', `Checking SSH and the host key at ${ip}`, progress?.('ssh'));
+	row = await verifyAndStore(run, set(row.id, { status: 'verifying_ssh' }), ip, signal);
 	row = set(row.id, { status: 'running', error: null, error_step: null });
-	run.step('done', `${row.hostname} is running at ${settled.ip}`, progress?.('done'));
+	run.step('done', `${row.hostname} is running at ${ip}`, progress?.('done'));
 	return row;
 }
 

@@ -5,7 +5,7 @@
 
 import { SpyreError } from '../errors';
 import type { CreateEnvironmentInput, NodeView } from '$lib/types/environments';
-import { isIpv4, isIpv4Cidr } from '$lib/validation/ipv4';
+import { environmentAddressProblem, isIpv4, isIpv4Cidr, parseCidr } from '$lib/validation/ipv4';
 import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
 
 export { HOSTNAME_RE, LIMITS } from '$lib/validation/environment';
@@ -98,6 +98,8 @@ export function validatePlatform(p: CreatePlatform): CreatePlatform {
 	if (net !== undefined && net !== 'dhcp') {
 		if (typeof net !== 'object' || net === null || !isIpv4Cidr(net.cidr) || net.cidr.endsWith('/0')) {
 			fields['platform.network'] = 'network must be dhcp or an IPv4 address with its prefix, e.g. 10.0.0.5/24.';
+		} else if (environmentAddressProblem(net.cidr.split('/')[0], parseCidr(net.cidr)!)) {
+			fields['platform.network'] = `The address ${net.cidr.split('/')[0]} ${environmentAddressProblem(net.cidr.split('/')[0], parseCidr(net.cidr)!)}; an environment cannot have it.`;
 		} else if (net.gw !== undefined && !isIpv4(net.gw)) {
 			fields['platform.network.gw'] = 'The gateway must be an IPv4 address.';
 		}

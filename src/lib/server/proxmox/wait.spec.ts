@@ -92,7 +92,7 @@ describe('waitForIp', () => {
 
 	it('waits past addresses `accept` refuses and names them on timeout', async () => {
 		h.pve.handle = () => ok([{ name: 'eth0', inet: '127.0.0.1/8', hwaddr: 'aa:bb:cc:dd:ee:ff' }]);
-		const err = await caught(h.client.waitForIp('pve', 101, { timeout: 150, intervalMs: 20, accept: (ip) => (ip.startsWith('127.') ? 'is a loopback address' : null) }));
+		const err = await caught(h.client.waitForIp('pve', 101, { timeout: 1000, intervalMs: 20, accept: (ip) => (ip.startsWith('127.') ? 'is a loopback address' : null) }));
 		expect(err.kind).toBe('timeout');
 		expect(err.message).toContain('no usable IPv4 address');
 		expect(err.message).toContain('127.0.0.1 is a loopback address');
