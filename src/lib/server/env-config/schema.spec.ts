@@ -25,7 +25,10 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['memory too small', (c) => (c.proxmox.defaults = { memory_mb: 8 }), 'proxmox.defaults.memory_mb:'],
 		['timeout zero', (c) => (c.proxmox.task_timeout_ms = 0), 'proxmox.task_timeout_ms:'],
 		['caddy bad domain', (c) => (c.caddy = { base_domain: 'not a domain!' }), 'caddy.base_domain: must be a DNS name'],
-		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL']
+		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL'],
+		// The session cookie is __Host- (Secure): plain http works on loopback only.
+		['plain http on a network name', (c) => (c.server.public_url = 'http://spyre.example.com'), 'server.public_url: must be https://'],
+		['plain http on a LAN address', (c) => (c.server.public_url = 'http://192.168.1.5:3000'), 'server.public_url: must be https://']
 	])('%s', (_name, mutate, expected) => {
 		const err = problemsOf(withSet(mutate));
 		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
@@ -147,5 +150,18 @@ ssh: { private_key_path: /nonexistent/a, public_key_path: /nonexistent/b }
 		const net = { mode: 'static', range_start: '10.0.0.10', range_end: '10.0.0.20', prefix: 24, gateway: '10.0.0.1', ...fields };
 		const yaml = base + `proxmox: { url: "https://x", node: pve, token_id: "a@pam!t", token_secret: s, network: ${JSON.stringify(net)} }\n`;
 		expect(() => parseConfig(yaml, '/x.yaml')).toThrow(re);
+	});
+});
+
+describe('service origins at start-up', () => {
+	it('plain http is fine on loopback names and addresses', () => {
+		for (const u of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://spyre.localhost:8080', 'http://[::1]:3000', 'https://spyre.example.com']) {
+			expect(parse(withSet((c) => (c.server.public_url = u))).server.publicUrl).toBe(u);
+		}
+	});
+	it('a caddy section without base_domain (the removed path mode) starts with a clear warning', () => {
+		const cfg = parse(withSet((c) => (c.caddy = { admin_url: 'http://127.0.0.1:2019' })));
+		expect(cfg.warnings.join('\n')).toMatch(/caddy\.base_domain: not set.*[Ss]ervices need caddy\.base_domain with wildcard DNS.*path mode.*removed/);
+		expect(parse(withSet((c) => (c.caddy = { base_domain: 'svc.example.com' }))).warnings).toEqual([]);
 	});
 });
