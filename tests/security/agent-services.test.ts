@@ -63,10 +63,10 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_0
 	}
 }
 
-function auditRows(where: string): Array<{ action: string; target: string | null; outcome: string }> {
+function auditRows(where: string, ...params: string[]): Array<{ action: string; target: string | null; outcome: string }> {
 	const db = new Database(spyre.dbPath, { readonly: true });
 	try {
-		return db.prepare(`SELECT action, target, outcome FROM audit_log WHERE ${where}`).all() as Array<{ action: string; target: string | null; outcome: string }>;
+		return db.prepare(`SELECT action, target, outcome FROM audit_log WHERE ${where}`).all(...params) as Array<{ action: string; target: string | null; outcome: string }>;
 	} finally {
 		db.close();
 	}
@@ -86,11 +86,11 @@ async function provision(hostname: string): Promise<void> {
 	expect(res.status).toBe(202);
 	const id = ((await res.json()) as { id: string }).id;
 	const env = await waitFor(
-		async () => (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string; ip: string | null },
+		async () => (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string; ip: string | null; error?: string | null },
 		(e) => e.status === 'running' || e.status === 'error',
 		150_000
 	);
-	expect(env.status).toBe('running');
+	expect(env.status, JSON.stringify(env)).toBe('running');
 	envs[hostname] = { id, ip: env.ip!, port: 0, pid: '' };
 }
 
@@ -133,7 +133,8 @@ spec:
     - { name: web, port: 8090, protocol: http }
 `
 	);
-	await Promise.all([provision(EVIL), provision(GOOD)]);
+	await provision(EVIL);
+	await provision(GOOD);
 	await startService(EVIL, GOOD);
 	await startService(GOOD, EVIL);
 	await waitFor(() => caddy.routes(), (t) => t.includes(`spyre-svc-${envs[EVIL].id}-web`) && t.includes(`spyre-svc-${envs[GOOD].id}-web`), 20_000);
@@ -176,8 +177,13 @@ describe('a hostile service opened by the signed-in owner', () => {
 		const link = page.getByRole('link', { name: /^Open service web at / });
 		expect((await link.textContent())?.trim()).toBe(`${origin(EVIL)}/`);
 		const [evil] = await Promise.all([context.waitForEvent('page'), link.click()]);
+		const consoleLines: string[] = [];
+		evil.on('console', (m) => consoleLines.push(m.text()));
+		evil.on('pageerror', (e) => consoleLines.push(String(e)));
 		await evil.waitForURL(`${origin(EVIL)}/`);
-		await evil.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 });
+		await evil.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 }).catch((e: Error) => {
+			throw new Error(`${e.message}\n${consoleLines.join('\n')}`);
+		});
 		results = (await evil.evaluate(() => (window as unknown as { __results: unknown }).__results)) as typeof results;
 		// The own-form check happens on this page later.
 		(globalThis as unknown as { evilPage: Page }).evilPage = evil;
@@ -204,7 +210,8 @@ describe('a hostile service opened by the signed-in owner', () => {
 	it('cannot open a terminal or the event stream of Spyre', () => {
 		expect(results.spyreTerminal).not.toHaveProperty('open');
 		expect(results.spyreEvents).not.toHaveProperty('open');
-		expect(auditRows("action LIKE 'terminal%'")).toEqual([]);
+		// The hostile page aimed at the sibling's terminal (the owner's own environment page attached to evil-1's).
+		expect(auditRows("action LIKE 'terminal%' AND target = ?", envs[GOOD].id)).toEqual([]);
 	});
 
 	it('cannot reach the sibling service with the owner\'s credential (fetch, POST, form, WebSocket)', async () => {
@@ -228,8 +235,9 @@ describe('a hostile service opened by the signed-in owner', () => {
 	});
 
 	it('cannot sign the owner out or swap Spyre\'s cookie (Set-Cookie and document.cookie)', async () => {
-		const jar = await context.cookies();
-		const spyreSession = jar.filter((c) => c.name === SESSION_COOKIE);
+		// What Spyre's host gets: its own session cookie, unchanged. (The page could set a `__Host-` cookie on
+		// its own host, and a `spyre_session` on the parent domain: neither is one Spyre reads.)
+		const spyreSession = (await context.cookies(publicUrl)).filter((c) => c.name === SESSION_COOKIE);
 		expect(spyreSession.map((c) => [c.domain, c.value])).toEqual([[BASE, sessionBefore]]);
 		// Caddy blanked the service's Set-Cookie for Spyre's names; its own cookie got through.
 		const onEvil = await context.cookies(origin(EVIL));
@@ -247,6 +255,10 @@ describe('a hostile service opened by the signed-in owner', () => {
 		expect(results.ownPost).toMatchObject({ status: 200, body: 'posted-ok posted' });
 		expect(results.ownWs).toMatchObject({ message: 'pong' });
 		const evil = (globalThis as unknown as { evilPage: Page }).evilPage;
+		// Its own service worker (registered above, on its own origin) would answer the form; take it away.
+		await evil.evaluate(async () => {
+			for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+		});
 		await evil.locator('#own-form button').click();
 		await evil.waitForURL(`${origin(EVIL)}/form`);
 		expect(await evil.textContent('h1')).toBe('form-ok v=own-form-value');
