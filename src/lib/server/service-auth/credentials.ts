@@ -107,6 +107,6 @@ export function purgeExpiredCredentials(db: Db = getDb()): number {
 }
 
 /** Start-up: a session that ends (sign-out, sign out everywhere, password change, expiry) takes its service credentials along. */
-export function startCredentialRevocation(): () => void {
-	return onSessionsEnded((hashes) => revokeForSessions(hashes));
+export function startCredentialRevocation(db?: Db): () => void {
+	return onSessionsEnded((hashes) => revokeForSessions(hashes, db ?? getDb()));
 }
