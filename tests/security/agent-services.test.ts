@@ -275,6 +275,25 @@ describe('a hostile service opened by the signed-in owner', () => {
 		}
 	});
 
+	it('a link from another site to Spyre\'s handshake asks first, and opens the service only on the owner\'s click', async () => {
+		const before = auditRows("action = 'service.credential'").length;
+		const p = await context.newPage();
+		const start = `${publicUrl}/auth/service?host=${host(GOOD)}&to=/asked`;
+		await p.goto(`data:text/html,<a href="${encodeURIComponent(start)}">open</a>`);
+		await p.click('a');
+		const open = p.getByRole('button', { name: 'Open web' });
+		await open.waitFor();
+		expect(auditRows("action = 'service.credential'").length).toBe(before);
+		expect((await ctLog(GOOD)).some((r) => r.path === '/asked')).toBe(false);
+		await open.click();
+		await p.waitForURL(`${origin(GOOD)}/asked`, { timeout: 10_000 }).catch(async (e: Error) => {
+			throw new Error(`${e.message}\nat ${p.url()}: ${(await p.textContent('body'))?.slice(0, 300)}`);
+		});
+		expect(await p.textContent('body')).toContain('hostile /asked');
+		expect(auditRows("action = 'service.credential'").length).toBe(before + 1);
+		await p.close();
+	});
+
 	it('signing out revokes the service credentials', async () => {
 		const spyrePage = await context.newPage();
 		await spyrePage.goto(`${publicUrl}/environments`);
