@@ -311,5 +311,11 @@ describe('a hostile service opened by the signed-in owner', () => {
 		// Back through the handshake, which now needs a sign-in.
 		expect(page.url()).toMatch(new RegExp(`^${publicUrl.replace(/\./g, '\\.')}/login`));
 		expect(await res?.text()).not.toContain('hostile /hello');
+		// Signing in again carries on to the service through a fresh handshake.
+		await page.getByLabel('Username').fill(USER);
+		await page.getByLabel('Password').fill(PASS);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL(`${origin(GOOD)}/hello`);
+		expect(await page.textContent('body')).toContain('hostile /hello');
 	});
 });
