@@ -279,16 +279,18 @@ test('account: change password (inline errors, then success) and sign out everyw
 });
 
 test('first boot of a server that is not loopback-only asks for the setup code from its log', async ({ browser }) => {
-	const pub = await startSpyre({ config: { server: { public_url: 'http://spyre.example.test' } } });
+	// A public name must be https (plain http only on loopback): Caddy would terminate TLS and say so.
+	const pub = await startSpyre({ config: { server: { public_url: 'https://spyre.example.test' } }, env: { PROTOCOL_HEADER: 'x-forwarded-proto' } });
 	const p = await browser.newPage();
 	try {
 		// Address the server by its public name, as Caddy would forward it.
-		await p.route('http://spyre.example.test/**', async (route) => {
+		await p.route('https://spyre.example.test/**', async (route) => {
 			const url = new URL(route.request().url());
-			const res = await route.fetch({ url: `${pub.url}${url.pathname}${url.search}`, headers: { ...route.request().headers(), host: 'spyre.example.test' } });
+			const headers = { ...route.request().headers(), host: 'spyre.example.test', 'x-forwarded-proto': 'https' };
+			const res = await route.fetch({ url: `${pub.url}${url.pathname}${url.search}`, headers });
 			await route.fulfill({ response: res });
 		});
-		await p.goto('http://spyre.example.test/setup');
+		await p.goto('https://spyre.example.test/setup');
 		await expect(p.getByLabel('Setup code')).toBeVisible();
 		await p.getByLabel('Setup code').fill('WRNG-CODE-XXXX-YYYY');
 		await p.getByLabel('Username').fill(USER);

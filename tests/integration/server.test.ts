@@ -164,7 +164,7 @@ describe('built server', () => {
 			expect(withDb((db) => db.prepare('SELECT COUNT(*) AS n FROM users').get())).toEqual({ n: 0 });
 		});
 
-		it('/setup creates the admin and sets an HttpOnly, SameSite=Lax session cookie (not Secure on http)', async () => {
+		it('/setup creates the admin and sets a __Host- session cookie: HttpOnly, SameSite=Lax, Secure (loopback http too), no Domain', async () => {
 			const res = await postForm(spyre.url, '/setup', { username: ADMIN, password: PASSWORD, confirm: PASSWORD });
 			expect(res.status).toBe(303);
 			expect(res.headers.get('location')).toBe('/');
@@ -174,7 +174,9 @@ describe('built server', () => {
 			expect(setCookie).toMatch(/;\s*SameSite=Lax/i);
 			expect(setCookie).toMatch(/;\s*Path=\//i);
 			expect(setCookie).toMatch(/;\s*Expires=/i);
-			expect(setCookie).not.toMatch(/;\s*Secure/i);
+			expect(setCookie).toMatch(/;\s*Secure/i);
+			expect(setCookie).toMatch(/^__Host-spyre_session=/);
+			expect(setCookie).not.toMatch(/;\s*Domain=/i);
 			cookie = sessionCookieFrom(res)!;
 			const token = cookie.slice(SESSION_COOKIE.length + 1);
 			expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -551,7 +553,7 @@ describe('built server', () => {
 });
 
 describe('Secure cookie when the public URL is https', () => {
-	it('sets Secure on the session cookie', async () => {
+	it('sets the __Host- session cookie there too', async () => {
 		const spyre = await startSpyre({ config: { server: { public_url: 'https://spyre.example.test' } } });
 		try {
 			// Not loopback: requests must name the public host (as Caddy forwards them), and /setup needs

@@ -16,7 +16,9 @@ const label = (e: Endpoint) => `${e.method} ${requestPath(e)}`;
 /** Public after first boot: everything else must refuse an anonymous caller. */
 function isPublic(e: Endpoint): boolean {
 	// /auth/claude/callback is public by design (hooks PUBLIC_PATHS): it only answers a waiting sign-in's state.
-	return e.id === '/healthz' || e.id === '/login' || e.id === '/auth/claude/callback';
+	// The service gateway paths (Caddy's forward_auth, the handshake callback) check a service credential or
+	// a one-time code themselves; 'the service gateway paths' below holds them to that.
+	return e.id === '/healthz' || e.id === '/login' || e.id === '/auth/claude/callback' || e.id === '/auth/forward' || e.id === '/auth/service/callback';
 }
 
 let sim: RunningSim;
@@ -125,6 +127,18 @@ describe('without a valid session', () => {
 		expect((await get(spyre.url, '/api/environments', c)).status).toBe(200);
 		expect((await postForm(spyre.url, '/logout', {}, { cookie: c })).status).toBe(303);
 		for (const e of endpoints) if (!isPublic(e) && e.id !== '/setup') await expectRefused(e, { cookie: c }, '/login');
+	});
+});
+
+describe('the service gateway paths', () => {
+	it('answer no 2xx to a caller without a service credential or code, a Spyre session and a forged service host included', async () => {
+		for (const headers of [{}, { cookie }, { cookie, 'x-spyre-service-host': 'web--nowhere.example.com' }, { 'x-spyre-service-host': 'spyre.example.com' }]) {
+			for (const p of ['/auth/forward', '/auth/service/callback?code=' + 'C'.repeat(43)]) {
+				const res = await raw(spyre.url, p, { headers: { accept: 'text/html', ...headers } });
+				expect([p, JSON.stringify(headers), res.status >= 300]).toEqual([p, JSON.stringify(headers), true]);
+				expect(res.headers['set-cookie'] ?? []).toEqual([]);
+			}
+		}
 	});
 });
 

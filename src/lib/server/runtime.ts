@@ -6,6 +6,7 @@
 import { getConfig } from './env-config';
 import { closeDb, getDb } from './db';
 import { purgeExpiredSessions } from './auth';
+import { purgeExpiredCredentials } from './service-auth/credentials';
 import { closeAllSockets, handleUpgrade } from './ws/upgrade';
 import { singleton } from './singleton';
 import { reconcileAfterRestart } from './environments';
@@ -52,7 +53,8 @@ export function start(): void {
 	g[SHUTDOWN_KEY] = shutdown;
 	g[LISTEN_KEY] = { host: config.server.host, port: config.server.port, publicUrl: config.server.publicUrl };
 	purgeExpiredSessions();
-	const sweep = setInterval(() => purgeExpiredSessions(), 60 * 60 * 1000);
+	purgeExpiredCredentials();
+	const sweep = setInterval(() => (purgeExpiredSessions(), purgeExpiredCredentials()), 60 * 60 * 1000);
 	sweep.unref();
 	lifecycle.timers.push(sweep);
 	void reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)));

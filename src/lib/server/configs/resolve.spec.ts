@@ -152,6 +152,13 @@ describe('cross-field rules', () => {
 		]);
 	});
 
+	it('a service name is one DNS label without -- (it becomes <service>--<hostname>)', () => {
+		for (const name of ['a--b', 'web-', '-web', 'Web']) {
+			expect(e(`  services:\n    - {name: ${JSON.stringify(name)}, port: 80}\n`)[0]).toMatch(/^spec\.services\[0\]\.name: must be a service name: one DNS label/);
+		}
+		expect(e('  services:\n    - {name: my-web, port: 80}\n')).toEqual([]);
+	});
+
 	it('an https service checks its certificate unless tls_verify: false; tls_verify on http is refused', () => {
 		const services = (yaml: string) => check(`${HEAD}spec:\n${yaml}`).resolved?.spec.services;
 		expect(services('  services:\n    - {name: app, port: 8443, protocol: https}\n')).toEqual([{ name: 'app', port: 8443, protocol: 'https', tlsVerify: true }]);

@@ -30,7 +30,10 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['broker listen port too big', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2:70000' } }), 'claude.broker.listen: must have a port from 0 to 65535'],
 		['broker wildcard without url', (c) => ((c as Raw).claude = { broker: { listen: '0.0.0.0:3101' } }), 'claude.broker.url: needs url'],
 		['broker bad url', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2:3101', url: 'ftp://x' } }), 'claude.broker.url: must be an http or https URL'],
-		['monthly budget zero', (c) => ((c as Raw).claude = { monthly_budget_usd: 0 }), 'claude.monthly_budget_usd: must be a positive amount']
+		['monthly budget zero', (c) => ((c as Raw).claude = { monthly_budget_usd: 0 }), 'claude.monthly_budget_usd: must be a positive amount'],
+		// The session cookie is __Host- (Secure): plain http works on loopback only.
+		['plain http on a network name', (c) => (c.server.public_url = 'http://spyre.example.com'), 'server.public_url: must be https://'],
+		['plain http on a LAN address', (c) => (c.server.public_url = 'http://192.168.1.5:3000'), 'server.public_url: must be https://']
 	])('%s', (_name, mutate, expected) => {
 		const err = problemsOf(withSet(mutate));
 		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
@@ -204,5 +207,18 @@ describe('parseConfig: provision.apt_proxy', () => {
 	])('%j is refused with the key named', (url) => {
 		const err = problemsOf({ ...base(), provision: { apt_proxy: url } });
 		expect(err.problems.some((p) => p.startsWith('provision.apt_proxy: must'))).toBe(true);
+	});
+});
+
+describe('service origins at start-up', () => {
+	it('plain http is fine on loopback names and addresses', () => {
+		for (const u of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://spyre.localhost:8080', 'http://[::1]:3000', 'https://spyre.example.com']) {
+			expect(parse(withSet((c) => (c.server.public_url = u))).server.publicUrl).toBe(u);
+		}
+	});
+	it('a caddy section without base_domain (the removed path mode) starts with a clear warning', () => {
+		const cfg = parse(withSet((c) => (c.caddy = { admin_url: 'http://127.0.0.1:2019' })));
+		expect(cfg.warnings.join('\n')).toMatch(/caddy\.base_domain: not set.*[Ss]ervices need caddy\.base_domain with wildcard DNS.*path mode.*removed/);
+		expect(parse(withSet((c) => (c.caddy = { base_domain: 'svc.example.com' }))).warnings).toEqual([]);
 	});
 });

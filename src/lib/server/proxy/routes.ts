@@ -127,11 +127,13 @@ export function buildRoute(t: ServiceTarget, mode: ProxyMode, auth: ForwardAuth)
 	validateForwardAuth(auth);
 	if (t.protocol === 'tcp') return null;
 	const host = serviceHost(t, mode);
+	// A WebSocket upgrade to the service is asked about as a plain GET: without Connection/Upgrade, Caddy
+	// does not try to upgrade the sub-request to Spyre (Origin and Sec-Fetch-* still go along).
 	const toSpyre = (uri: string, extra: Record<string, string[]> = {}) => ({
 		handler: 'reverse_proxy',
 		upstreams: [{ dial: auth.dial }],
 		rewrite: { method: 'GET', uri },
-		headers: { request: { set: { Host: [auth.host], [SERVICE_HOST_HEADER]: [host], ...extra } } }
+		headers: { request: { set: { Host: [auth.host], [SERVICE_HOST_HEADER]: [host], ...extra }, delete: ['Connection', 'Upgrade'] } }
 	});
 	const callback = {
 		match: [{ path: [`${RESERVED_PREFIX}/*`, RESERVED_PREFIX] }],

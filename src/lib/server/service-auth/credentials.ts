@@ -5,7 +5,7 @@
 // returns a code or a token to anyone but the browser it was issued to.
 
 import crypto from 'node:crypto';
-import { hashToken } from '../auth';
+import { SESSION_MAX_AGE_MS, hashToken } from '../auth';
 import { getDb, type Db } from '../db';
 import { onSessionsEnded } from '../session-bus';
 import { singleton } from '../singleton';
@@ -83,11 +83,11 @@ export function checkCredential(token: string | null | undefined, ref: ServiceRe
 	const row = db
 		.prepare(
 			`SELECT u.username FROM service_credentials c
-			 JOIN sessions s ON s.token_hash = c.session_hash AND s.expires_at > ?
+			 JOIN sessions s ON s.token_hash = c.session_hash AND s.expires_at > ? AND s.created_at > ?
 			 JOIN users u ON u.id = c.user_id
 			 WHERE c.token_hash = ? AND c.host = ? AND c.environment_id = ? AND c.service = ? AND c.expires_at > ?`
 		)
-		.get(now, hashToken(token), ref.host, ref.environmentId, ref.service, now) as { username: string } | undefined;
+		.get(now, now - SESSION_MAX_AGE_MS, hashToken(token), ref.host, ref.environmentId, ref.service, now) as { username: string } | undefined;
 	return row ?? null;
 }
 
@@ -107,6 +107,6 @@ export function purgeExpiredCredentials(db: Db = getDb()): number {
 }
 
 /** Start-up: a session that ends (sign-out, sign out everywhere, password change, expiry) takes its service credentials along. */
-export function startCredentialRevocation(): () => void {
-	return onSessionsEnded((hashes) => revokeForSessions(hashes));
+export function startCredentialRevocation(db?: Db): () => void {
+	return onSessionsEnded((hashes) => revokeForSessions(hashes, db ?? getDb()));
 }

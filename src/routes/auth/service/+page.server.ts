@@ -1,7 +1,8 @@
 // The start of the service handshake, on Spyre's origin (the owner's session is checked by the gate).
 // A load the person started (typed URL, bookmark) or one Spyre's own page made gets a one-time code for
 // that service host at once; a load another site started is asked to confirm with a POST from this page,
-// so no site can open a service in the owner's name by linking here.
+// so no site can open a service in the owner's name by linking here. The code goes only to the owner's
+// browser, in a redirect or (after the POST) in this page's meta refresh.
 
 import { error, redirect } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/http';
@@ -17,23 +18,27 @@ function target(url: URL): { svc: RoutedService; to: string } {
 	return { svc, to: safeTarget(url.searchParams.get('to'), RESERVED_PREFIX) };
 }
 
-function sendToCallback(event: Pick<RequestEvent, 'locals'>, svc: RoutedService, to: string): never {
+/** The callback URL on the service host with a fresh one-time code for the signed-in owner. */
+function callbackUrl(event: Pick<RequestEvent, 'locals'>, svc: RoutedService, to: string): string {
 	const user = requireUser(event);
 	const sessionHash = event.locals.sessionHash;
 	if (!sessionHash) error(401, 'Sign in first.');
 	const code = issueCode(svc, { sessionHash, userId: user.id, username: user.username }, to);
-	redirect(303, `${svc.origin}${RESERVED_PREFIX}/callback?${new URLSearchParams({ code })}`);
+	return `${svc.origin}${RESERVED_PREFIX}/callback?${new URLSearchParams({ code })}`;
 }
 
 export const load: PageServerLoad = (event) => {
 	const { svc, to } = target(event.url);
-	if (mayIssueWithoutAsking(event.request.headers.get('sec-fetch-site'))) sendToCallback(event, svc, to);
+	// GET only: after the POST below this load runs again (same-origin), and must not redirect that form post.
+	if (event.request.method === 'GET' && mayIssueWithoutAsking(event.request.headers.get('sec-fetch-site'))) redirect(303, callbackUrl(event, svc, to));
 	return { service: svc.service, hostname: svc.hostname, url: `${svc.origin}${to}` };
 };
 
 export const actions: Actions = {
+	// Not a redirect: Spyre's CSP (form-action 'self') rightly blocks a form post that redirects to another
+	// origin, so the page moves on with a meta refresh (a new navigation) instead.
 	default: (event) => {
 		const { svc, to } = target(event.url);
-		sendToCallback(event, svc, to);
+		return { next: callbackUrl(event, svc, to) };
 	}
 };

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { SpyreConfig } from './env-config';
+import { checkServiceNames, proxyMode, serviceOrigin } from './proxy-manager';
+
+const config = (publicUrl: string, baseDomain?: string) =>
+	({ server: { publicUrl }, caddy: baseDomain === undefined ? { adminUrl: 'http://127.0.0.1:2019' } : { baseDomain } }) as unknown as SpyreConfig;
+
+describe('service hosts at provision', () => {
+	it('refuses a service host equal to Spyre\'s own host, naming both', () => {
+		const cfg = config('https://web--dev.example.com', 'example.com');
+		expect(() => checkServiceNames(null, 'dev', [{ name: 'web', port: 80, protocol: 'http' }], cfg)).toThrow(
+			/Service web of dev would be at web--dev\.example\.com, which is Spyre's own host/
+		);
+	});
+	it('refuses a label longer than DNS allows and names with the separator', () => {
+		const cfg = config('https://spyre.example.com', 'example.com');
+		expect(() => checkServiceNames(null, 'h'.repeat(40), [{ name: 's'.repeat(30), port: 80, protocol: 'http' }], cfg)).toThrow(/63/);
+		expect(() => checkServiceNames(null, 'a--b', [{ name: 'web', port: 80, protocol: 'http' }], cfg)).toThrow(/--/);
+	});
+	it('has nothing to check for tcp services or without base_domain (no URLs then)', () => {
+		expect(() => checkServiceNames(null, 'dev', [{ name: 'web', port: 80, protocol: 'tcp' }], config('https://web--dev.example.com', 'example.com'))).not.toThrow();
+		expect(() => checkServiceNames(null, 'dev', [{ name: 'web', port: 80, protocol: 'http' }], config('https://x.example.com'))).not.toThrow();
+	});
+});
+
+describe('proxyMode / serviceOrigin', () => {
+	it('has no mode without base_domain: nothing is served on Spyre\'s host', () => {
+		expect(proxyMode(config('https://spyre.example.com'))).toBeNull();
+		expect(proxyMode(config('https://spyre.example.com', 'Svc.Example.com'))).toEqual({ kind: 'subdomain', baseDomain: 'svc.example.com' });
+	});
+	it('a service origin has Spyre\'s public scheme and port', () => {
+		expect(serviceOrigin('web--dev.example.com', config('https://spyre.example.com'))).toBe('https://web--dev.example.com');
+		expect(serviceOrigin('web--dev.spyre.localhost', config('http://spyre.localhost:8080'))).toBe('http://web--dev.spyre.localhost:8080');
+	});
+});
