@@ -106,7 +106,7 @@ stop_demo() {
 
 cmd_demo() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables
 	ensure_sshd_runtime
 	npm_install
 	build_app
@@ -143,7 +143,7 @@ cmd_demo() {
 
 cmd_test() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev dpkg-dev caddy chromium fonts-dejavu-core
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables dpkg-dev caddy chromium fonts-dejavu-core
 	ensure_sshd_runtime
 	npm_install
 	say "Type-checking (svelte-check)"

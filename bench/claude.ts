@@ -11,7 +11,7 @@
 // The broker's own cost (direct vs through it, tokens/s) is measured first, in claude-broker.ts.
 import { performance } from 'node:perf_hooks';
 import { installClaudeInCt } from '../tests/helpers/claude-cli';
-import { startFakeAnthropic, type FakeAnthropic } from '../tests/helpers/fake-anthropic';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../tests/helpers/fake-anthropic';
 import { startSim, type RunningSim } from '../tests/helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
 import { log, percentile, round } from './lib/terminal-harness';
@@ -56,8 +56,8 @@ async function benchTranscript(): Promise<Record<string, unknown>> {
 	let spyre: RunningSpyre | undefined;
 	let fake: FakeAnthropic | undefined;
 	try {
-		fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 		sim = await startSim();
+		fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url } } });
 		const url = spyre.url;
 		const cookie = await setupAdmin(url, 'bench', 'bench-password-1');

@@ -1,9 +1,9 @@
 // Container lifecycle: the files of a CT (host key, authorized_keys, sshd_config, boot script under
 // DIR/cts/VMID) and its processes: `unshare --mount --uts --pid --fork` running a boot script (PID 1) that
 // mounts the CT's own root filesystem (rootfs.ts), pivots into it and runs a real sshd as root of the CT's
-// user namespace (host uid 100000), bound to the CT's loopback address. Without host root (legacy mode)
-// the CT only gets private /root, /home and /tmp. Never touches an address outside 127.0.0.0/8, never
-// kills a process it did not start.
+// user namespace (host uid 100000), bound to the CT's address in its own network namespace (network.ts
+// wires it up before sshd listens). Without host root (legacy mode) the CT only gets private /root, /home
+// and /tmp and shares the host's network on a loopback address. Never kills a process it did not start.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -153,38 +153,64 @@ export interface StartedCt {
 	process: ChildProcess;
 }
 
-/** Start the CT's namespaces and sshd; resolves once sshd accepts TCP on address:port. */
-export async function startCt(rt: CtRuntime, vmid: number, hostname: string, address: string): Promise<StartedCt> {
-	assertLoopback(address);
+/**
+ * Start the CT's namespaces and sshd; resolves once sshd accepts TCP on address:port. With `attachNet`
+ * the CT gets a network namespace of its own (owned by the host's user namespace): the boot waits on
+ * its stdin until `attachNet(pid of PID 1)` has given that namespace its interface, address and filter.
+ * Without it (legacy mode) the address must be a loopback one of the host.
+ */
+export async function startCt(
+	rt: CtRuntime,
+	vmid: number,
+	hostname: string,
+	address: string,
+	attachNet?: (initPid: number) => Promise<void>
+): Promise<StartedCt> {
+	if (!attachNet) assertLoopback(address);
 	const dir = ctDir(rt.stateDir, vmid);
 	if (!existsSync(join(dir, 'ssh_host_ed25519_key'))) throw new Error(`missing host key for CT ${vmid}`);
 	const own = !rt.userns;
 	if (own && !existsSync(join(dir, 'upper'))) await migrateLegacyCt(rt, dir, hostname);
 	const config = join(dir, 'sshd_config');
 	writeFileSync(config, sshdConfig({ address, port: rt.sshPort, base: CT_INNER_DIR, setEnv: ['LANG=C.UTF-8'], ownRoot: own }));
-	const script = own ? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort }) : legacyInitScript(dir, hostname);
+	if (attachNet && !own) throw new Error('a network namespace per CT needs host root');
+	const script = own
+		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, waitNet: !!attachNet })
+		: legacyInitScript(dir, hostname);
 	writeFileSync(join(dir, 'init.sh'), script, { mode: 0o755 });
 	const console = join(dir, 'console.log');
 	writeFileSync(console, '');
 	const fd = openSync(console, 'a');
 	const args = [
 		...(rt.userns ? ['--user', '--map-root-user'] : []),
+		...(attachNet ? ['--net'] : []),
 		'--mount', '--uts', '--pid', '--fork', '--mount-proc', '--kill-child',
 		'/bin/sh', join(dir, 'init.sh')
 	];
-	const child = spawn('unshare', args, { detached: true, stdio: ['ignore', fd, fd] });
+	const child = spawn('unshare', args, { detached: true, stdio: [attachNet ? 'pipe' : 'ignore', fd, fd] });
 	closeSync(fd);
 	let exited = false;
 	child.on('exit', () => (exited = true));
 	child.on('error', () => (exited = true));
+	child.stdin?.on('error', () => undefined);
 	const deadline = Date.now() + 10_000;
 	let initPid = 0;
 	// When the boot is done and sshd was started (the legacy init starts it at once).
 	let bootedAt = own ? 0 : Date.now();
+	let netReady = !attachNet;
 	try {
 		while (Date.now() < deadline) {
 			if (exited) throw new Error(startFailure(vmid, console, address, rt.sshPort));
 			if (!initPid && child.pid) initPid = firstChild(child.pid);
+			if (initPid && !netReady && attachNet) {
+				try {
+					await attachNet(initPid);
+				} catch (err) {
+					throw new Error(`startup for container '${vmid}' failed - network: ${err instanceof Error ? err.message : String(err)}`);
+				}
+				netReady = true;
+				child.stdin?.end('go\n');
+			}
 			if (initPid && !bootedAt && cmdline(initPid).startsWith(`${rt.helper} init `)) bootedAt = Date.now();
 			// The init keeps running when sshd dies at once (bind error): notice that without waiting 10 s.
 			if (bootedAt && Date.now() - bootedAt > 300 && !namespaceMembers(initPid).some((p) => isSshd(p)))

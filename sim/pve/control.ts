@@ -1,6 +1,7 @@
-// Fault switches and the plain-HTTP control endpoint on 127.0.0.1 that tests use to turn them on.
-// Spyre never calls it. Any local user (and any CT: they share the host's network) can reach the port, so
-// every request needs `Authorization: Bearer <secret>` with the secret from the 0600 sim.json. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
+// Fault switches and the plain-HTTP control endpoint on 127.0.0.1 that tests use to turn them on (and to
+// change the gateway ports CTs may reach: POST /network).
+// Spyre never calls it. Any local user (and, in non-root mode, any CT: they share the host's network) can
+// reach the port, so every request needs `Authorization: Bearer <secret>` with the secret from the 0600 sim.json. Owns the Faults object; actions on CTs (lock, killSshd) are delegated to
 // the simulator through the ControlActions it is given.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -38,6 +39,10 @@ export interface ControlActions {
 	/** API calls served so far, per `METHOD /route/{template}`. */
 	requests(): Record<string, number>;
 	state(): unknown;
+	/** The node's bridge (sim.json `network`), or null without one (non-root mode). */
+	network(): unknown;
+	/** Replace the gateway ports every CT may reach (running CTs included); returns network(). */
+	setGatewayPorts(ports: unknown): Promise<unknown>;
 }
 
 export class FaultError extends Error {}
@@ -147,6 +152,16 @@ export function controlAuthorized(header: string | undefined, secret: string): b
 	return a.length === b.length && timingSafeEqual(a, b);
 }
 
+async function readJson(req: IncomingMessage): Promise<unknown> {
+	const chunks: Buffer[] = [];
+	for await (const c of req) chunks.push(c as Buffer);
+	try {
+		return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+	} catch {
+		throw new FaultError('body must be JSON');
+	}
+}
+
 export function startControl(f: Faults, actions: ControlActions, port: number, secret: string): Promise<Server> {
 	const server = createServer((req, res) => void handle(req, res));
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -163,15 +178,14 @@ export function startControl(f: Faults, actions: ControlActions, port: number, s
 			if (req.method === 'GET' && path === '/faults') return send(200, f);
 			if (req.method === 'GET' && path === '/state') return send(200, actions.state());
 			if (req.method === 'GET' && path === '/requests') return send(200, actions.requests());
+			if (req.method === 'GET' && path === '/network') return send(200, actions.network());
+			if (req.method === 'POST' && path === '/network') {
+				const body = asObject(await readJson(req), 'body');
+				for (const k of Object.keys(body)) if (k !== 'gatewayPorts') throw new FaultError(`unknown network setting '${k}' (known: gatewayPorts)`);
+				return send(200, await actions.setGatewayPorts(body.gatewayPorts));
+			}
 			if (req.method === 'POST' && path === '/faults') {
-				const chunks: Buffer[] = [];
-				for await (const c of req) chunks.push(c as Buffer);
-				let body: unknown;
-				try {
-					body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-				} catch {
-					return send(400, { error: 'body must be JSON' });
-				}
+				const body = await readJson(req);
 				const result = applyFaults(f, asObject(body, 'body'), actions);
 				return send(200, { ok: true, ...result, faults: f });
 			}

@@ -53,6 +53,11 @@ userns_arg() {
 	[ "$(readlink "/proc/$u/ns/pid")" = "$(readlink "/proc/$1/ns/pid")" ] || { echo "CT $2: its user namespace is gone" >&2; exit 2; }
 	USERNS_ARG=("--user=/proc/$u/ns/user")
 }
+# NET_ARG: the CT's own network namespace, when it has one (a root simulator's CTs do).
+net_arg() {
+	NET_ARG=()
+	[ "$(readlink "/proc/$1/ns/net")" = "$(readlink /proc/self/ns/net)" ] || NET_ARG=(-n)
+}
 cmd="$1"; shift || true
 case "$cmd" in
 status)
@@ -65,14 +70,14 @@ exec)
 	[ "$1" = "--" ] && shift
 	pid=$(init_pid "$vmid") || { echo "CT $vmid not running" >&2; exit 2; }
 	[ $# -gt 0 ] || { echo "missing command" >&2; exit 255; }
-	userns_arg "$pid" "$vmid"
-	exec nsenter "\${USERNS_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root 2>/dev/null; HOME=/root; export HOME; exec "$@"' pct-exec "$@"
+	userns_arg "$pid" "$vmid"; net_arg "$pid"
+	exec nsenter "\${USERNS_ARG[@]}" "\${NET_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root 2>/dev/null; HOME=/root; export HOME; exec "$@"' pct-exec "$@"
 	;;
 enter)
 	need_ct "$1"
 	pid=$(init_pid "$1") || { echo "CT $1 not running" >&2; exit 2; }
-	userns_arg "$pid" "$1"
-	exec nsenter "\${USERNS_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root; HOME=/root; export HOME; exec /bin/bash -l'
+	userns_arg "$pid" "$1"; net_arg "$pid"
+	exec nsenter "\${USERNS_ARG[@]}" "\${NET_ARG[@]}" -t "$pid" -m -u -p -- /bin/sh -c 'cd /root; HOME=/root; export HOME; exec /bin/bash -l'
 	;;
 help|"")
 	usage; [ -n "$cmd" ]; exit $?

@@ -9,6 +9,7 @@ import * as ct from './containers';
 import { interfacesFault, takeFault, type Faults } from './control';
 import { ApiError } from './http';
 import { featuresFormat, isIpv4, netFormat, parsePropertyString, printPropertyString, rootfsFormat, type Values } from './params';
+import { inCidr, planAddress, type CtNet, type SimNetwork } from './network';
 import { intToIp, ipToInt, type CtConfig, type CtRecord, type StateStore } from './state';
 import { storageByName, templateByVolid, templatePath } from './storage';
 import type { TaskContext, Tasks } from './tasks';
@@ -37,7 +38,9 @@ export class Lxc {
 		private readonly store: StateStore,
 		private readonly tasks: Tasks,
 		private readonly faults: Faults,
-		private readonly runtime: ct.CtRuntime
+		private readonly runtime: ct.CtRuntime,
+		/** The node's bridge; undefined in non-root mode, where CTs share the host's network on loopback. */
+		private readonly net?: SimNetwork
 	) {}
 
 	private r(vmid: number): Runtime {
@@ -119,11 +122,13 @@ export class Lxc {
 		return out;
 	}
 
+	/** `/interfaces`: generated here only (faults that change what it reports belong here too). */
 	interfaces(node: string, vmid: number): unknown {
 		const rec = this.mustGet(node, vmid);
 		if (!this.isRunning(rec)) return null;
 		const fault = interfacesFault(this.faults, vmid);
 		if (fault?.mode === 'null') return null;
+		// rec.inet is what the CT's eth0 really carries (network.ts sets it and CT root cannot change it).
 		const [addr, prefix] = rec.inet.split('/');
 		const lo = {
 			name: 'lo',
@@ -271,16 +276,29 @@ export class Lxc {
 		const first = net.net0 ?? Object.values(net)[0];
 		const hwaddr = first?.hwaddr ?? randomMac();
 		const staticIp = first?.ip && first.ip !== 'dhcp' && first.ip !== 'manual' ? first.ip : undefined;
-		const staticAddr = staticIp?.split('/')[0];
-		const useStatic = staticAddr !== undefined && /^127\./.test(staticAddr) && staticAddr !== '127.0.0.1' && isIpv4(staticAddr);
-		const address = useStatic ? (staticAddr as string) : await this.allocateAddress();
+		let address: string;
+		let inet: string;
+		let useStatic = false;
+		if (this.net) {
+			const plan = planAddress(first, this.net.cidr, (ip) => !this.addressTaken(ip));
+			if ('error' in plan) throw new ApiError(400, 'Parameter verification failed.', { net0: plan.error });
+			this.reserved.add(plan.address);
+			address = plan.address;
+			inet = `${plan.address}/${plan.prefix}`;
+			useStatic = !plan.dhcp;
+		} else {
+			const staticAddr = staticIp?.split('/')[0];
+			useStatic = staticAddr !== undefined && /^127\./.test(staticAddr) && staticAddr !== '127.0.0.1' && isIpv4(staticAddr);
+			address = useStatic ? (staticAddr as string) : await this.allocateAddress();
+			inet = useStatic ? (staticIp as string) : `${address}/8`;
+		}
 		const rec: CtRecord = {
 			vmid,
 			node,
 			conf,
 			lock: 'create',
 			address,
-			inet: useStatic ? (staticIp as string) : `${address}/8`,
+			inet,
 			hwaddr,
 			running: false,
 			createdAt: Date.now()
@@ -347,6 +365,11 @@ export class Lxc {
 		ct.removeCtFiles(this.runtime.stateDir, vmid);
 	}
 
+	private addressTaken(ip: string): boolean {
+		return this.reserved.has(ip) || Object.values(this.store.state.cts).some((c) => c.address === ip);
+	}
+
+	/** Legacy (non-root) mode: a free loopback address for the CT's sshd in the host's network. */
 	private async allocateAddress(): Promise<string> {
 		const used = new Set(Object.values(this.store.state.cts).map((c) => c.address));
 		const st = this.store.state;
@@ -388,7 +411,9 @@ export class Lxc {
 	/** Start the CT's processes (also used when the simulator restarts with CTs that were running). */
 	async bootCt(rec: CtRecord): Promise<void> {
 		await ct.killStaleInit(this.runtime.stateDir, rec.vmid);
-		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address);
+		const net = this.net;
+		const attach = net ? (pid: number) => net.attach(rec.vmid, pid, ct.ctDir(this.runtime.stateDir, rec.vmid), this.ctNet(rec)) : undefined;
+		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, attach);
 		const x = this.r(rec.vmid);
 		x.initPid = started.initPid;
 		x.process = started.process;
@@ -398,9 +423,51 @@ export class Lxc {
 		this.store.save();
 	}
 
+	/** eth0 of a CT: its address, MAC, and a default route (DHCP: the bridge's gateway; static: net0's `gw=`). */
+	private ctNet(rec: CtRecord): CtNet {
+		const net0 = rec.conf.net0 === undefined ? undefined : parsePropertyString(netFormat, String(rec.conf.net0));
+		const v = net0?.ok ? net0.values : {};
+		const dhcp = v.ip === undefined || v.ip === 'dhcp' || v.ip === 'manual';
+		return { address: rec.address, prefix: Number(rec.inet.split('/')[1] ?? 24), hwaddr: rec.hwaddr, gw: dhcp ? this.net?.gateway : v.gw };
+	}
+
+	/** PID 1 of every running CT (for changes to every CT's network namespace). */
+	runningInitPids(): number[] {
+		return Object.values(this.store.state.cts)
+			.filter((c) => this.isRunning(c))
+			.map((c) => this.initPid(c.vmid) as number);
+	}
+
+	/**
+	 * Simulator start with a bridge: a CT whose address is not on it (the simulator had to take another
+	 * /24, or the CT comes from a loopback-only simulator) gets one there, keeping its host part if it can.
+	 */
+	adoptNetwork(log: (msg: string) => void): void {
+		const net = this.net;
+		if (!net) return;
+		let changed = false;
+		for (const rec of Object.values(this.store.state.cts)) {
+			if (inCidr(rec.address, net.cidr)) continue;
+			const moved = net.moveAddress(rec.address);
+			const prefix = rec.inet.endsWith('/8') ? 24 : Number(rec.inet.split('/')[1] ?? 24);
+			let address = moved;
+			if (/^127\./.test(rec.address) || this.addressTaken(moved) || /\.(0|1|255)$/.test(moved)) {
+				const plan = planAddress(undefined, net.cidr, (ip) => !this.addressTaken(ip));
+				if ('error' in plan) throw new Error(plan.error);
+				address = plan.address;
+			}
+			log(`pve-sim: CT ${rec.vmid}: address ${rec.address} is not on ${net.cidr}; it is now ${address}`);
+			rec.address = address;
+			rec.inet = `${address}/${prefix}`;
+			changed = true;
+		}
+		if (changed) this.store.save();
+	}
+
 	async halt(rec: CtRecord): Promise<void> {
 		const x = this.r(rec.vmid);
 		await ct.stopCt(this.runtime.stateDir, rec.vmid, x.initPid);
+		await this.net?.detach(rec.vmid);
 		x.initPid = undefined;
 		x.process = undefined;
 		rec.running = false;
@@ -485,6 +552,7 @@ export class Lxc {
 		await Promise.all(
 			[...this.rt.entries()].map(async ([vmid, x]) => {
 				if (x.initPid) await ct.stopCt(this.runtime.stateDir, vmid, x.initPid);
+				await this.net?.detach(vmid);
 				x.initPid = undefined;
 			})
 		);

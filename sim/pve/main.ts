@@ -1,8 +1,10 @@
 // CLI entry of the Proxmox VE API simulator:
 //   npx tsx sim/pve/main.ts --port 8006 --state DIR [--nodes pve,pve2] [--ssh-port N]
 //                           [--auth-delay-ms N] [--control-port N] [--host 127.0.0.1] [--hide DIR,...]
+//                           [--net-range 10.213.0.0/16] [--gateway-ports 3101,3142]
 // Prints one `pve-sim listening on ...` line when ready; SIGTERM/SIGINT stop every sshd and exit 0.
 import { parseArgs } from 'node:util';
+import { checkRange, parsePorts } from './network';
 import { detectPrivileges } from './privileges';
 import { startSimulator } from './server';
 
@@ -26,18 +28,32 @@ async function main(): Promise<void> {
 			'control-port': { type: 'string' },
 			host: { type: 'string', default: '127.0.0.1' },
 			hide: { type: 'string', multiple: true, default: [] },
+			'net-range': { type: 'string' },
+			'gateway-ports': { type: 'string', default: '' },
 			help: { type: 'boolean', default: false }
 		},
 		strict: true
 	});
 	if (values.help || !values.state) {
-		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--hide DIR,...]');
+		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--hide DIR,...] [--net-range 10.213.0.0/16] [--gateway-ports P,P]');
 		process.exit(values.help ? 0 : 2);
 	}
 	const nodes = String(values.nodes).split(',').map((s) => s.trim()).filter(Boolean);
 	const bad = nodes.find((n) => !/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(n));
 	if (bad !== undefined || new Set(nodes).size !== nodes.length) {
 		console.error(`pve-sim: --nodes must be distinct node names, got '${values.nodes}'`);
+		process.exit(2);
+	}
+	const rangeError = values['net-range'] === undefined ? null : checkRange(values['net-range']);
+	if (rangeError) {
+		console.error(`pve-sim: ${rangeError}`);
+		process.exit(2);
+	}
+	let gatewayPorts: number[];
+	try {
+		gatewayPorts = parsePorts(values['gateway-ports'], '--gateway-ports');
+	} catch (err) {
+		console.error(`pve-sim: ${err instanceof Error ? err.message : String(err)}`);
 		process.exit(2);
 	}
 	const privileges = detectPrivileges();
@@ -64,6 +80,8 @@ async function main(): Promise<void> {
 		sshPort: intArg('ssh-port', values['ssh-port']),
 		authDelayMs: intArg('auth-delay-ms', values['auth-delay-ms']),
 		controlPort: intArg('control-port', values['control-port']),
+		netRange: values['net-range'],
+		gatewayPorts,
 		hide: values.hide.flatMap((v) => v.split(',')).map((d) => d.trim()).filter(Boolean),
 		privileges
 	});

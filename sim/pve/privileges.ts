@@ -17,7 +17,12 @@ export function detectPrivileges(): Privileges | { error: string } {
 	const missing = TOOLS.filter((t) => !existsSync(t));
 	if (missing.length > 0)
 		return { error: `pve-sim: missing programs: ${missing.join(', ')} (Debian: apt-get install openssh-server openssh-client util-linux openssl)` };
-	if (process.getuid?.() === 0) return { root: true, userns: false, defaultSshPort: 22 };
+	if (process.getuid?.() === 0) {
+		// As root every CT gets a network namespace on a bridge, filtered with nftables (network.ts).
+		const net = ['/usr/sbin/ip', '/usr/sbin/nft'].filter((t) => !existsSync(t));
+		if (net.length > 0) return { error: `pve-sim: missing programs: ${net.join(', ')} (Debian: apt-get install iproute2 nftables)` };
+		return { root: true, userns: false, defaultSshPort: 22 };
+	}
 	const probe = spawnSync('unshare', ['--user', '--map-root-user', '--mount', '--uts', '--pid', '--fork', '/bin/true'], { encoding: 'utf8' });
 	if (probe.status !== 0) {
 		return {

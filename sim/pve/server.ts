@@ -12,6 +12,7 @@ import { applyFaults, defaultFaults, FaultError, startControl } from './control'
 import { startHost, type HostInfo, type RunningHost } from './host';
 import { createApiHandler, type AuthResult } from './http';
 import { Lxc } from './lxc';
+import { parsePorts, SimNetwork, type NetworkInfo } from './network';
 import { ensureHelper } from './native';
 import { Snapshots } from './snapshots';
 import { hiddenDirs } from './rootfs';
@@ -30,6 +31,10 @@ export interface SimOptions {
 	controlPort?: number;
 	/** Host directories CTs must not see, besides rootfs.ts DEFAULT_HIDDEN and the state dir. */
 	hide?: string[];
+	/** Private range the node's bridge takes its /24 from (network.ts DEFAULT_RANGE). */
+	netRange?: string;
+	/** TCP ports of the bridge's gateway address that CTs may reach. */
+	gatewayPorts?: number[];
 	privileges: Privileges;
 	log?: (msg: string) => void;
 }
@@ -48,6 +53,8 @@ export interface SimJson {
 	certPath: string;
 	stateDir: string;
 	pid: number;
+	/** The node's bridge; absent in non-root mode (CTs on loopback addresses, no network of their own). */
+	network?: NetworkInfo;
 }
 
 export interface RunningSimulator {
@@ -86,17 +93,30 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	// In non-root mode CTs keep the legacy layout (no own rootfs), so no helper is needed.
 	const helper = opts.privileges.userns ? '' : await ensureHelper(stateDir);
 	const runtime = { stateDir, sshPort, userns: opts.privileges.userns, helper, hidden: hiddenDirs(stateDir, opts.hide ?? []) };
-	const lxc = new Lxc(store, tasks, faults, runtime);
-	const startedAt = Date.now();
-	// New at every start; only sim.json (0600) carries it.
-	const controlSecret = randomBytes(24).toString('base64url');
-
 	const cleanups: (() => Promise<void>)[] = [];
 	const stopAll = async () => {
 		for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`pve-sim: cleanup: ${String(e)}`));
 		cleanups.length = 0;
 	};
+	// As root every CT gets a network namespace on the node's bridge; without root CTs stay on loopback.
+	const net = opts.privileges.userns
+		? undefined
+		: await SimNetwork.open({ stateDir, range: opts.netRange, gatewayPorts: opts.gatewayPorts, log });
+	if (net) cleanups.push(() => net.close());
+	const lxc = new Lxc(store, tasks, faults, runtime, net);
+	const startedAt = Date.now();
+	// New at every start; only sim.json (0600) carries it.
+	const controlSecret = randomBytes(24).toString('base64url');
+	let simJson: SimJson | undefined;
+	const simJsonPath = join(stateDir, 'sim.json');
+	const writeSimJson = (j: SimJson) => {
+		writeFileSync(`${simJsonPath}.tmp`, `${JSON.stringify(j, null, 2)}\n`, { mode: 0o600 });
+		rmSync(simJsonPath, { force: true });
+		writeFileSync(simJsonPath, `${JSON.stringify(j, null, 2)}\n`, { mode: 0o600 });
+		rmSync(`${simJsonPath}.tmp`, { force: true });
+	};
 	try {
+		lxc.adoptNetwork(log);
 		const host: RunningHost = await startHost({ stateDir, node: nodes[0], sshPort, userns: opts.privileges.userns });
 		cleanups.push(() => host.stop());
 		cleanups.push(() => lxc.stopAll());
@@ -132,7 +152,20 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 				killSshd: (vmid) => wrap(() => lxc.killSshd(vmid)),
 				nodes: () => nodes,
 				requests: () => Object.fromEntries(requestCounts),
-				state: () => ({ ...publicState(store.state), runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) })
+				state: () => ({ ...publicState(store.state), runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) }),
+				network: () => net?.info() ?? null,
+				setGatewayPorts: async (ports) => {
+					if (!net) throw new FaultError('this simulator has no bridge (non-root mode)');
+					let list: number[];
+					try {
+						list = parsePorts(ports, 'gatewayPorts');
+					} catch (err) {
+						throw new FaultError(err instanceof Error ? err.message : String(err));
+					}
+					await net.setGatewayPorts(list, lxc.runningInitPids());
+					if (simJson) writeSimJson((simJson = { ...simJson, network: net.info() }));
+					return net.info();
+				}
 			},
 			opts.controlPort ?? 0,
 			controlSecret
@@ -141,7 +174,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		const controlPort = (control.address() as AddressInfo).port;
 
 		const url = `https://${listenHost === 'localhost' ? '127.0.0.1' : listenHost}:${apiPort}`;
-		const simJson: SimJson = {
+		simJson = {
 			url,
 			node: nodes[0],
 			nodes,
@@ -153,16 +186,16 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 			control: { url: `http://127.0.0.1:${controlPort}`, secret: controlSecret },
 			certPath: tls.certPath,
 			stateDir,
-			pid: process.pid
+			pid: process.pid,
+			...(net ? { network: net.info() } : {})
 		};
-		const simJsonPath = join(stateDir, 'sim.json');
-		writeFileSync(`${simJsonPath}.tmp`, `${JSON.stringify(simJson, null, 2)}\n`, { mode: 0o600 });
-		rmSync(simJsonPath, { force: true });
-		writeFileSync(simJsonPath, `${JSON.stringify(simJson, null, 2)}\n`, { mode: 0o600 });
-		rmSync(`${simJsonPath}.tmp`, { force: true });
+		writeSimJson(simJson);
+		const current = simJson;
 		return {
 			url,
-			simJson,
+			get simJson() {
+				return simJson ?? current;
+			},
 			stop: async () => {
 				await stopAll();
 				store.save();

@@ -8,7 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { installClaudeInCt } from '../helpers/claude-cli';
-import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
@@ -39,8 +39,8 @@ async function shots(name: string): Promise<void> {
 test.beforeAll(async ({ browser }) => {
 	test.setTimeout(180_000);
 	fs.mkdirSync(SCREENS, { recursive: true });
-	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 	sim = await startSim();
+	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url } } });
 	const cookie = await setupAdmin(spyre.url, 'admin', 'e2e-password-123');
 	const headers = { cookie, origin: spyre.url, 'content-type': 'application/json' };

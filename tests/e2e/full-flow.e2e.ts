@@ -25,8 +25,8 @@ import { quote } from '../../src/lib/server/shell';
 import { buildAptRepo, ctOnlyRepoScript, type AptRepo } from '../helpers/apt-repo';
 import { startCaddy, type RunningCaddy } from '../helpers/caddy';
 import { installClaudeInCt } from '../helpers/claude-cli';
-import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
-import { control, pveRequest, ssh, startSim, type RunningSim } from '../helpers/sim';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { control, onBridge, pveRequest, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
 const BASE = 'spyre.localhost';
@@ -113,8 +113,8 @@ test.beforeAll(async ({ browser }) => {
 	fs.mkdirSync(SCREENS, { recursive: true });
 	await assertPortFree(WEB_PORT);
 	repo = await buildAptRepo(1, { standIns: ['sudo', 'nginx'] });
-	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 	sim = await startSim();
+	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	const [caddyPort, adminPort] = [await freePort(), await freePort()];
 	publicUrl = `http://${BASE}:${caddyPort}`;
 	// Spyre starts first: its first route apply finds no Caddy and is retried on the next health tick.
@@ -244,7 +244,7 @@ test('open the service URL through Caddy: healthy, served by the CT, refused wit
 test('run a Claude task against the fake Messages API and watch it stream', async () => {
 	test.setTimeout(90_000);
 	const { ip } = await apiGet<{ ip: string }>(`/api/environments/${envId}`);
-	expect(ip).toMatch(/^127\.77\./);
+	expect(onBridge(sim.simJson, ip)).toBe(true);
 	// Claude Code as a template would carry it (the product's own installer needs the internet).
 	await installClaudeInCt(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ip, sim.simJson.sshPort);
 

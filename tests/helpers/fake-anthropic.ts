@@ -18,6 +18,7 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setGatewayPorts, simNetwork, type SimJson } from './sim';
 
 export interface FakeRequest {
 	path: string;
@@ -183,7 +184,11 @@ function unauthorized(res: http.ServerResponse): void {
 	res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } }));
 }
 
-export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): Promise<FakeAnthropic> {
+/**
+ * `host` is the address it listens on (default 127.0.0.1). A CLI inside a simulator CT reaches it only
+ * at the simulator's gateway on an exposed port: use startFakeAnthropicFor(sim) for that.
+ */
+export async function startFakeAnthropic(opts: { acceptKeys?: string[]; host?: string } = {}): Promise<FakeAnthropic> {
 	const requests: FakeRequest[] = [];
 	const acceptKeys = new Set(opts.acceptKeys ?? []);
 	const sockets = new Set<import('node:net').Socket>();
@@ -260,10 +265,11 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): 
 		sockets.add(s);
 		s.on('close', () => sockets.delete(s));
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const host = opts.host ?? '127.0.0.1';
+	await new Promise<void>((resolve) => server.listen(0, host, resolve));
 	const port = (server.address() as AddressInfo).port;
 	return {
-		url: `http://127.0.0.1:${port}`,
+		url: `http://${host}:${port}`,
 		port,
 		requests,
 		acceptKeys,
@@ -273,6 +279,21 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[] } = {}): 
 				server.close(() => resolve());
 			})
 	};
+}
+
+/**
+ * The fake API where CTs of a simulator can reach it: on the simulator's gateway address, with its port
+ * exposed there (CTs have no other way to the host). Spyre on the host reaches that address too.
+ */
+export async function startFakeAnthropicFor(sim: SimJson, opts: { acceptKeys?: string[] } = {}): Promise<FakeAnthropic> {
+	const fake = await startFakeAnthropic({ ...opts, host: simNetwork(sim).gateway });
+	try {
+		await setGatewayPorts(sim, [...simNetwork(sim).gatewayPorts, fake.port]);
+	} catch (err) {
+		await fake.stop();
+		throw err;
+	}
+	return fake;
 }
 
 // `tsx tests/helpers/fake-anthropic.ts [port-file]`: run it on its own (the demo), printing its URL.

@@ -24,6 +24,16 @@ export interface SimJson {
 	certPath: string;
 	stateDir: string;
 	pid: number;
+	/** The node's bridge (root simulators): CT addresses are in `cidr`; CTs reach the host only at `gateway:gatewayPorts`. */
+	network?: SimNetwork;
+}
+
+export interface SimNetwork {
+	bridge: string;
+	cidr: string;
+	gateway: string;
+	gatewayPorts: number[];
+	range: string;
 }
 
 export interface StartSimOptions {
@@ -33,6 +43,8 @@ export interface StartSimOptions {
 	/** Reuse a state dir (restart); a fresh temp dir when omitted. */
 	stateDir?: string;
 	extraArgs?: string[];
+	/** TCP ports of the bridge's gateway that CTs may reach (`--gateway-ports`; setGatewayPorts changes them later). */
+	gatewayPorts?: number[];
 	timeoutMs?: number;
 }
 
@@ -77,6 +89,7 @@ export async function startSim(opts: StartSimOptions = {}): Promise<RunningSim> 
 		'--state', stateDir,
 		'--auth-delay-ms', String(opts.authDelayMs ?? 50),
 		'--nodes', (opts.nodes ?? ['pve']).join(','),
+		...(opts.gatewayPorts?.length ? ['--gateway-ports', opts.gatewayPorts.join(',')] : []),
 		...(opts.extraArgs ?? [])
 	];
 	const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -229,6 +242,29 @@ export async function control(sim: SimJson, body: Record<string, unknown>): Prom
 	const res = await controlFetch(sim, '/faults', { method: 'POST', body: JSON.stringify(body) });
 	const json = (await res.json()) as Record<string, unknown>;
 	if (!res.ok) throw new Error(`control ${res.status}: ${JSON.stringify(json)}`);
+	return json;
+}
+
+/** The simulator's bridge; every test that needs CT networking runs against a root simulator, which has one. */
+export function simNetwork(sim: SimJson): SimNetwork {
+	if (!sim.network) throw new Error('this simulator has no bridge (not running as root)');
+	return sim.network;
+}
+
+/** True when `ip` is an address on the simulator's bridge (a CT's, not the gateway's). */
+export function onBridge(sim: SimJson, ip: string): boolean {
+	const net = simNetwork(sim);
+	const [base] = net.cidr.split('/');
+	const prefix = base.split('.').slice(0, 3).join('.');
+	return ip.startsWith(`${prefix}.`) && ip !== net.gateway && /^\d+\.\d+\.\d+\.\d+$/.test(ip);
+}
+
+/** Replace the gateway ports CTs may reach (running CTs too); returns the bridge as the simulator now has it. */
+export async function setGatewayPorts(sim: SimJson, ports: number[]): Promise<SimNetwork> {
+	const res = await controlFetch(sim, '/network', { method: 'POST', body: JSON.stringify({ gatewayPorts: ports }) });
+	const json = (await res.json()) as SimNetwork & { error?: string };
+	if (!res.ok) throw new Error(`control /network ${res.status}: ${JSON.stringify(json)}`);
+	sim.network = json;
 	return json;
 }
 

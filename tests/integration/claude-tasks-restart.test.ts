@@ -5,7 +5,7 @@
 // down and is completed from its file; a client reconnecting with ?after=SEQ gets exactly what it missed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installClaudeInCt } from '../helpers/claude-cli';
-import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
@@ -66,8 +66,8 @@ function taskSocket(id: string, after: number): Promise<EventsClient> {
 const seqsOf = (c: EventsClient) => c.messages.filter((m) => (m as { kind?: string }).kind === 'event').map((m) => (m as unknown as TaskEvent).seq);
 
 beforeAll(async () => {
-	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 	sim = await startSim();
+	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
 	cookie = await setupAdmin(spyre.url, 'admin', PASSWORD);
 	expect((await api('POST', '/auth/claude/api-key', { apiKey: API_KEY })).status).toBe(200);

@@ -4,7 +4,7 @@
 // metacharacters (nothing injected), malformed and over-long lines, and Spyre restarted mid-task (the
 // built server) with zero lines lost. Spyre's modules run in this process against a temp environment.yaml.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { claudeVersion, installClaudeInCt } from '../helpers/claude-cli';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
@@ -65,8 +65,8 @@ function expectContiguous(id: string): void {
 }
 
 beforeAll(async () => {
-	fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 	sim = await startSim();
+	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	data = await makeDataDir({ simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
 	process.env.SPYRE_CONFIG = data.configPath;
 	environments = await import('../../src/lib/server/environments');

@@ -1,7 +1,7 @@
 // The environments HTTP API and live events against the built server (`node server.js`) and the real
 // simulator, including a Spyre restart in the middle of a create.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, pveRequest, startSim, type RunningSim } from '../helpers/sim';
+import { control, onBridge, pveRequest, startSim, type RunningSim } from '../helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -55,7 +55,7 @@ describe('environments API', () => {
 				(m) => m.type === 'env.updated' && (m.data as { environment: { id: string; status: string } }).environment.status === 'running',
 				30_000
 			);
-			expect((running.data as { environment: { ip: string } }).environment.ip).toMatch(/^127\./);
+			expect(onBridge(sim.simJson, (running.data as { environment: { ip: string } }).environment.ip)).toBe(true);
 			const logLines = events.messages.filter((m) => m.type === 'env.log').map((m) => (m.data as { message: string }).message);
 			expect(logLines).toContain('TASK OK');
 			const seqs = events.messages.filter((m) => typeof m.seq === 'number').map((m) => m.seq!);
@@ -66,7 +66,7 @@ describe('environments API', () => {
 		const env = (await (await api('GET', `/api/environments/${id}`)).json()) as Record<string, unknown>;
 		expect(env).toMatchObject({ id, hostname: 'api-1', status: 'running', node: 'pve' });
 		expect(typeof env.vmid).toBe('number');
-		expect(String(env.ip)).toMatch(/^127\./);
+		expect(onBridge(sim.simJson, String(env.ip))).toBe(true);
 		const list = (await (await api('GET', '/api/environments')).json()) as { environments: Array<{ id: string }> };
 		expect(list.environments.map((e) => e.id)).toContain(id);
 	});

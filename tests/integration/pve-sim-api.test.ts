@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKey, pveRequest, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { makeKey, onBridge, pveRequest, simNetwork, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
 
 const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const UBUNTU = 'local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst';
@@ -283,9 +283,9 @@ describe('CT lifecycle and quirks', () => {
 		expect(st.mem).toBeLessThan(200 * 1024 ** 2);
 		const ifs = (await get('/nodes/pve/lxc/110/interfaces')).body?.data as { name: string; inet: string; 'ip-addresses': unknown[] }[];
 		expect(ifs.map((i) => i.name)).toEqual(['lo', 'eth0']);
-		expect(ifs[1].inet).toMatch(/^127\.\d+\.\d+\.\d+\/8$/);
-		expect(ifs[1].inet).not.toMatch(/^127\.0\.0\.1\//);
-		expect(ifs[1]['ip-addresses']).toContainEqual({ 'ip-address': ifs[1].inet.split('/')[0], 'ip-address-type': 'inet', prefix: 8 });
+		expect(ifs[1].inet).toMatch(/^\d+\.\d+\.\d+\.\d+\/24$/);
+		expect(onBridge(sim, ifs[1].inet.split('/')[0])).toBe(true);
+		expect(ifs[1]['ip-addresses']).toContainEqual({ 'ip-address': ifs[1].inet.split('/')[0], 'ip-address-type': 'inet', prefix: 24 });
 
 		const again = await pveRequest(sim, 'POST', '/nodes/pve/lxc/110/status/start');
 		expect(again.status).toBe(500);
@@ -347,9 +347,10 @@ describe('CT lifecycle and quirks', () => {
 		expect((await get('/nodes/pve/lxc/112/config')).body?.data).toMatchObject({ ostype: 'ubuntu' });
 	});
 
-	it('JSON bodies: booleans accepted, start=1 runs a separate vzstart task, static 127.x ip is used', async () => {
+	it('JSON bodies: booleans accepted, start=1 runs a separate vzstart task, a static ip= on the bridge is used', async () => {
+		const prefix = simNetwork(sim).cidr.split('.').slice(0, 3).join('.');
 		const r = await pveRequest<string>(sim, 'POST', '/nodes/pve/lxc', {
-			json: { vmid: 113, hostname: 'json-ct', ostemplate: DEBIAN, rootfs: 'local-lvm:2', start: true, unprivileged: true, features: 'nesting=1', net0: 'name=eth0,bridge=vmbr0,ip=127.78.9.7/24,gw=127.78.9.1', 'ssh-public-keys': key.pub }
+			json: { vmid: 113, hostname: 'json-ct', ostemplate: DEBIAN, rootfs: 'local-lvm:2', start: true, unprivileged: true, features: 'nesting=1', net0: `name=eth0,bridge=vmbr0,ip=${prefix}.207/24,gw=${prefix}.1`, 'ssh-public-keys': key.pub }
 		});
 		expect(r.status).toBe(200);
 		expect(await waitTask(sim, r.body?.data as string)).toMatchObject({ exitstatus: 'OK' });
@@ -363,10 +364,11 @@ describe('CT lifecycle and quirks', () => {
 		expect(startTask?.upid).not.toBe(r.body?.data);
 		expect(await waitTask(sim, startTask?.upid as string)).toMatchObject({ exitstatus: 'OK' });
 		const cfg = (await get('/nodes/pve/lxc/113/config')).body?.data as Record<string, string>;
-		expect(cfg.net0).toMatch(/^name=eth0,bridge=vmbr0,gw=127\.78\.9\.1,hwaddr=BC:24:11:[0-9A-F:]{8},ip=127\.78\.9\.7\/24,type=veth$/);
+		expect(cfg.net0).toBe(`name=eth0,bridge=vmbr0,gw=${prefix}.1,hwaddr=${cfg.net0.match(/hwaddr=([0-9A-F:]{17})/)?.[1]},ip=${prefix}.207/24,type=veth`);
+		expect(cfg.net0).toMatch(/hwaddr=BC:24:11:/);
 		expect(cfg.features).toBe('nesting=1');
 		const ifs = (await get('/nodes/pve/lxc/113/interfaces')).body?.data as { name: string; inet?: string }[];
-		expect(ifs.find((i) => i.name === 'eth0')?.inet).toBe('127.78.9.7/24');
+		expect(ifs.find((i) => i.name === 'eth0')?.inet).toBe(`${prefix}.207/24`);
 		const del = await pveRequest<string>(sim, 'DELETE', '/nodes/pve/lxc/113', { query: { force: 1, purge: 1 } });
 		expect(await waitTask(sim, del.body?.data as string)).toMatchObject({ exitstatus: 'OK' });
 	});
