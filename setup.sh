@@ -114,13 +114,15 @@ cmd_demo() {
 	local demo="${SPYRE_DEMO_DIR:-$ROOT/.demo}"
 	local data="$demo/data" simstate="$demo/sim"
 	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}"
+	# The Claude credential broker listens on the simulator's bridge gateway; CTs may reach that port only.
+	local brokerport="${BROKER_PORT:-3101}"
 	mkdir -p "$data" "$simstate"
 	chmod 700 "$demo"
 	ensure_ssh_key "$data/ssh"
 
 	say "Starting the Proxmox VE simulator (state in $simstate)"
 	rm -f "$simstate/sim.json"
-	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" &
+	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" --gateway-ports "$brokerport" &
 	SIM_PID=$!
 	trap stop_demo INT TERM EXIT
 	for _ in $(seq 1 100); do
@@ -130,7 +132,7 @@ cmd_demo() {
 	done
 	[ -f "$simstate/sim.json" ] || die "the simulator did not start within 20 s"
 
-	node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host"
+	BROKER_PORT="$brokerport" node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host"
 	say "Spyre demo: open http://$([ "$host" = 0.0.0.0 ] && echo localhost || echo "$host"):$port (first visit asks you to create an account)"
 	SPYRE_CONFIG="$demo/environment.yaml" PORT="$port" HOST="$host" node server.js &
 	SPYRE_PID=$!
@@ -320,6 +322,11 @@ proxmox:
 ssh:
   private_key_path: "$data_dir/ssh/id_ed25519"
   public_key_path: "$data_dir/ssh/id_ed25519.pub"
+# Claude tasks reach Anthropic only through Spyre's credential broker. Set listen to an address of this
+# host that your environments can reach (e.g. its address on the CTs' bridge) and restart Spyre:
+# claude:
+#   broker:
+#     listen: 10.0.0.2:3101
 YAML
 		$SUDO chown root:spyre "$cfg"
 		$SUDO chmod 640 "$cfg"

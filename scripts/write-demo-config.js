@@ -43,7 +43,13 @@ const config = {
 		: undefined,
 	// Sign-in is tried against the login stand-in (Anthropic's OAuth cannot be faked for the real CLI; the
 	// page shows its version line, "Spyre demo stand-in"). SPYRE_DEMO_CLAUDE_CLI=claude uses the real one.
-	claude: { cli_path: process.env.SPYRE_DEMO_CLAUDE_CLI || standIn, config_dir: path.join(dataDir, 'claude') }
+	claude: {
+		cli_path: process.env.SPYRE_DEMO_CLAUDE_CLI || standIn,
+		config_dir: path.join(dataDir, 'claude'),
+		// The credential broker on the simulator's bridge gateway (the only host address CTs reach; setup.sh
+		// exposes BROKER_PORT there), else on loopback for a simulator without a bridge.
+		broker: { listen: `${sim.network?.gateway ?? '127.0.0.1'}:${Number(process.env.BROKER_PORT) || 3101}` }
+	}
 };
 if (!config.proxmox_host_ssh) delete config.proxmox_host_ssh;
 const header = '# Demo configuration written by ./setup.sh demo: Spyre against the bundled Proxmox simulator.\n';

@@ -14,12 +14,13 @@ let child: ChildProcess | undefined;
 
 async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null> }> {
 	let out = '';
+	const brokerPort = await freePort();
 	// Its own process group, so a Ctrl-C (SIGINT to the group) reaches the script and its children, as in a terminal.
 	child = spawn('bash', [path.join(REPO_ROOT, 'setup.sh'), 'demo'], {
 		cwd: REPO_ROOT,
 		detached: true,
 		stdio: ['ignore', 'pipe', 'pipe'],
-		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), SPYRE_DEMO_DIR: demoDir }
+		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), BROKER_PORT: String(brokerPort), SPYRE_DEMO_DIR: demoDir }
 	});
 	child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
 	child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
