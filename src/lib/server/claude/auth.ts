@@ -478,7 +478,9 @@ export async function recheckCredential(): Promise<{ state: 'authenticated' | 'e
 		markRejected(secret.kind, check.message, 'The health check saw Anthropic refuse the credential.');
 		return null;
 	}
-	return meta.health ? { state: meta.health.state, detail: meta.health.error } : null;
+	// Upstream could not tell: a recorded rejection stands; otherwise the stored expiry decides.
+	if (meta.health) return { state: meta.health.state, detail: meta.health.error };
+	return { state: credentialState(meta.expiresAt, Date.now()), detail: `The stored credential's expiry (upstream not reachable: ${check.message})` };
 }
 
 /** For the health check of a full login: refresh the stored access token from the CLI's file. */
