@@ -474,7 +474,10 @@ export async function recheckCredential(): Promise<{ state: 'authenticated' | 'e
 		const state = credentialState(meta.expiresAt, Date.now());
 		return { state, detail: 'Anthropic accepted the stored credential.' };
 	}
-	if (check.rejected) {
+	// An API key is refused by /v1/models exactly when it is refused by the Messages API. Whether an OAuth
+	// token may list models is not something Spyre relies on: for it, only the broker's real 401/403 on a
+	// Messages call sets a rejection; this check only clears one.
+	if (check.rejected && secret.kind === 'api_key') {
 		markRejected(secret.kind, check.message, 'The health check saw Anthropic refuse the credential.');
 		return null;
 	}
