@@ -80,7 +80,9 @@ export function installCommand(pm: PackageManager, packages: string[], proxy: st
 		}
 		case 'dnf':
 			return command('dnf', 'install', '-y', '--setopt=install_weak_deps=False', ...(proxy ? [`--setopt=proxy=${checkedProxy(proxy)}`] : []), ...packages);
-		case 'apk':
-			return command(...(proxy ? ['env', `http_proxy=${checkedProxy(proxy)}`] : []), 'apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages);
+		case 'apk': {
+			const apk = command('apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages);
+			return proxy ? `${command('env', `http_proxy=${checkedProxy(proxy)}`)} ${apk}` : apk;
+		}
 	}
 }
