@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cmdline, comm, isAlive, namespaceMembers, rssBytes, userNs } from './procfs';
 import { shQuote } from './quote';
+import type { CtNetFiles } from './network';
 import { bootScript, ID_BASE, prepareRootfs } from './rootfs';
 
 const run = promisify(execFile);
@@ -151,12 +152,15 @@ function legacyInitScript(dir: string, hostname: string): string {
 export interface StartedCt {
 	initPid: number;
 	process: ChildProcess;
+	/** How long the network namespace's setup took (0 without one); benchmarks report it. */
+	netMs: number;
 }
 
 /**
  * Start the CT's namespaces and sshd; resolves once sshd accepts TCP on address:port. With `attachNet`
  * the CT gets a network namespace of its own (owned by the host's user namespace): the boot waits on
- * its stdin until `attachNet(pid of PID 1)` has given that namespace its interface, address and filter.
+ * its stdin until `attachNet.attach(pid of PID 1)` has put eth0 there and written `attachNet.files`,
+ * then applies them (filter, then address and routes) before sshd listens.
  * Without it (legacy mode) the address must be a loopback one of the host.
  */
 export async function startCt(
@@ -164,7 +168,7 @@ export async function startCt(
 	vmid: number,
 	hostname: string,
 	address: string,
-	attachNet?: (initPid: number) => Promise<void>
+	attachNet?: { files: CtNetFiles; attach: (initPid: number) => Promise<unknown> }
 ): Promise<StartedCt> {
 	if (!attachNet) assertLoopback(address);
 	const dir = ctDir(rt.stateDir, vmid);
@@ -175,7 +179,7 @@ export async function startCt(
 	writeFileSync(config, sshdConfig({ address, port: rt.sshPort, base: CT_INNER_DIR, setEnv: ['LANG=C.UTF-8'], ownRoot: own }));
 	if (attachNet && !own) throw new Error('a network namespace per CT needs host root');
 	const script = own
-		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, waitNet: !!attachNet })
+		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files })
 		: legacyInitScript(dir, hostname);
 	writeFileSync(join(dir, 'init.sh'), script, { mode: 0o755 });
 	const console = join(dir, 'console.log');
@@ -198,13 +202,16 @@ export async function startCt(
 	// When the boot is done and sshd was started (the legacy init starts it at once).
 	let bootedAt = own ? 0 : Date.now();
 	let netReady = !attachNet;
+	let netMs = 0;
 	try {
 		while (Date.now() < deadline) {
 			if (exited) throw new Error(startFailure(vmid, console, address, rt.sshPort));
 			if (!initPid && child.pid) initPid = firstChild(child.pid);
 			if (initPid && !netReady && attachNet) {
+				const t0 = performance.now();
 				try {
-					await attachNet(initPid);
+					await attachNet.attach(initPid);
+					netMs = Math.round(performance.now() - t0);
 				} catch (err) {
 					throw new Error(`startup for container '${vmid}' failed - network: ${err instanceof Error ? err.message : String(err)}`);
 				}
@@ -222,7 +229,7 @@ export async function startCt(
 				const inUserns = namespaceMembers(initPid).find((p) => comm(p) === 'pve-sim-userns' && userNs(p) !== userNs(initPid));
 				if (own && !inUserns) throw new Error(`startup for container '${vmid}' failed - no process in its user namespace`);
 				writeFileSync(join(dir, 'userns.pid'), inUserns ? `${inUserns}\n` : '');
-				return { initPid, process: child };
+				return { initPid, process: child, netMs };
 			}
 			await sleep(30);
 		}

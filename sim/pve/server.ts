@@ -152,7 +152,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 				killSshd: (vmid) => wrap(() => lxc.killSshd(vmid)),
 				nodes: () => nodes,
 				requests: () => Object.fromEntries(requestCounts),
-				state: () => ({ ...publicState(store.state), runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)) }])) }),
+				state: () => ({ ...publicState(store.state), runtime: Object.fromEntries(Object.keys(store.state.cts).map((v) => [v, { initPid: lxc.initPid(Number(v)), netMs: lxc.netMs(Number(v)) }])) }),
 				network: () => net?.info() ?? null,
 				setGatewayPorts: async (ports) => {
 					if (!net) throw new FaultError('this simulator has no bridge (non-root mode)');

@@ -127,6 +127,8 @@ export interface EnvironmentConfig {
 			files: ResolvedFile[];
 			users: ResolvedUser[];
 			scripts: ResolvedScript[];
+			/** http://host:port the package manager goes through in the packages step; null = direct. */
+			apt_proxy: string | null;
 		};
 		services: ResolvedService[];
 		claude: {

@@ -16,6 +16,8 @@ export interface PlatformDefaults {
 	disk: number;
 	storage: string;
 	bridge: string;
+	/** environment.yaml `provision.apt_proxy`; a config may override it (or say `none`). */
+	aptProxy: string | null;
 }
 
 /** Spyre's own defaults where environment.yaml has no key for them. */
@@ -30,7 +32,8 @@ export function platformDefaultsFrom(cfg: SpyreConfig): PlatformDefaults {
 		swap: BUILTIN_DEFAULTS.swap,
 		disk: cfg.proxmox.defaults.diskGb,
 		storage: cfg.proxmox.storage,
-		bridge: cfg.proxmox.bridge
+		bridge: cfg.proxmox.bridge,
+		aptProxy: cfg.provision.aptProxy ?? null
 	};
 }
 
@@ -90,7 +93,8 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 					workdir: s.workdir ?? null,
 					env: { ...(s.env ?? {}) },
 					timeout: s.timeout ?? BUILTIN_DEFAULTS.scriptTimeout
-				}))
+				})),
+				apt_proxy: prov.apt_proxy === 'none' ? null : (prov.apt_proxy ?? defaults.aptProxy)
 			},
 			services: (spec.services ?? []).map(resolveService),
 			claude: spec.claude

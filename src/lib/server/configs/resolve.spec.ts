@@ -95,6 +95,23 @@ describe('defaults', () => {
 		expect(r.resolved?.spec.helper_script).toBeNull();
 	});
 
+	it('apt_proxy: environment.yaml by default, a config may set its own or none, and an extending config inherits it', () => {
+		const withProxy = { ...DEFAULTS, aptProxy: 'http://10.213.4.1:3142' };
+		const prov = (text: string, bases: Record<string, string> = {}) => check(text, bases, 'x', withProxy).resolved?.spec.provision.apt_proxy;
+		expect(prov(`${HEAD}spec:\n  provision:\n    packages: [git]\n`)).toBe('http://10.213.4.1:3142');
+		expect(check(`${HEAD}spec: {}\n`).resolved?.spec.provision.apt_proxy).toBeNull();
+		expect(prov(`${HEAD}spec:\n  provision:\n    apt_proxy: http://cache.lan:3142\n`)).toBe('http://cache.lan:3142');
+		expect(prov(`${HEAD}spec:\n  provision:\n    apt_proxy: none\n`)).toBeNull();
+		expect(prov(`${HEAD}extends: b\n`, { b: `${HEAD}spec:\n  provision:\n    apt_proxy: none\n` })).toBeNull();
+	});
+
+	it('apt_proxy: anything but an http host:port or none is refused at its key', () => {
+		for (const bad of ['https://x:1', 'http://u:p@x:1', 'http://x:1/path', 'direct', 'http://x:1";']) {
+			const r = check(`${HEAD}spec:\n  provision:\n    apt_proxy: '${bad.replace(/'/g, "''")}'\n`);
+			expect(errors(r)).toEqual([expect.objectContaining({ path: 'spec.provision.apt_proxy', message: expect.stringMatching(/proxy URL.*or none/) })]);
+		}
+	});
+
 	it('a template is required when environment.yaml has no default', () => {
 		const r = check(`${HEAD}spec:\n  platform:\n    cores: 2\n`, {}, 'x', { ...DEFAULTS, template: null });
 		expect(errors(r)).toEqual([expect.objectContaining({ path: 'spec.platform.template', line: 4, col: 3, message: expect.stringMatching(/^is required/) })]);

@@ -56,6 +56,18 @@ export function relativePathProblem(p: string): string | null {
 	return null;
 }
 
+/**
+ * A package-manager proxy (apt-cacher-ng, squid…): `http://host[:port][/]` only. No user or password
+ * (they would be written into every container), no path, query or quote, so the value is safe inside
+ * apt.conf's double quotes; a shell still only sees it quoted.
+ */
+export function aptProxyProblem(url: string): string | null {
+	const m = /^http:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(:(\d{1,5}))?\/?$/.exec(url);
+	if (!m) return 'must be a proxy URL like http://10.0.0.1:3142 (http, a host and a port; no user, password or path)';
+	if (m[6] !== undefined && (Number(m[6]) < 1 || Number(m[6]) > 65535)) return 'must have a port between 1 and 65535';
+	return null;
+}
+
 export function cidrNetwork(cidr: string): { net: number; prefix: number } {
 	const [ip, prefix] = cidr.split('/');
 	const p = Number(prefix);
@@ -116,6 +128,11 @@ export const httpsUrl = z
 	.string()
 	.max(2048)
 	.refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:' && !/[\s\u0000-\u001f]/.test(s), 'must be an https:// URL');
+
+export const aptProxy = z.string().superRefine((s, ctx) => {
+	const problem = aptProxyProblem(s);
+	if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Seconds, 1 s to 24 h. */
 export const timeoutSeconds = z.number().int('must be a whole number of seconds').min(1).max(86_400);

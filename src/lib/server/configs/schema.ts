@@ -85,7 +85,15 @@ const provision = z
 		packages: z.array(r.packageName).max(1000).optional().describe('Installed with apt, dnf or apk; concatenated with the base'),
 		files: z.array(file).max(500).optional().describe('Files written into the container'),
 		users: z.array(user).max(100).optional().describe('Users created (or updated) in the container'),
-		scripts: z.array(script).max(100).optional().describe('Shell scripts run in order, each with its own timeout')
+		scripts: z.array(script).max(100).optional().describe('Shell scripts run in order, each with its own timeout'),
+		apt_proxy: z
+			.string()
+			.superRefine((s, ctx) => {
+				const problem = s === 'none' ? null : r.aptProxyProblem(s);
+				if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, or none` });
+			})
+			.optional()
+			.describe('Proxy for the packages step (http://host:port), or none; default: provision.apt_proxy of environment.yaml')
 	})
 	.strict();
 

@@ -11,7 +11,8 @@ export const DEFAULTS: PlatformDefaults = {
 	swap: 512,
 	disk: 8,
 	storage: 'local-lvm',
-	bridge: 'vmbr0'
+	bridge: 'vmbr0',
+	aptProxy: null
 };
 
 export const HEAD = 'apiVersion: spyre/v1\nkind: Environment\n';

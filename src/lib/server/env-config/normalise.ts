@@ -97,6 +97,8 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 		caddy: cfg.caddy
 			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }
 			: undefined,
+		// A trailing slash means the same proxy; apt writes it as given.
+		provision: { aptProxy: cfg.provision.apt_proxy?.replace(/\/+$/, '') },
 		warnings
 	};
 	return deepFreeze(config);

@@ -161,3 +161,25 @@ ssh: { private_key_path: /nonexistent/a, public_key_path: /nonexistent/b }
 		expect(() => parseConfig(yaml, '/x.yaml')).toThrow(re);
 	});
 });
+
+describe('parseConfig: provision.apt_proxy', () => {
+	it('is optional, and an http proxy URL is kept without its trailing slash', () => {
+		expect(parse(base()).provision).toEqual({ aptProxy: undefined });
+		expect(parse({ ...base(), provision: { apt_proxy: 'http://10.213.4.1:3142/' } }).provision).toEqual({ aptProxy: 'http://10.213.4.1:3142' });
+		expect(parse({ ...base(), provision: { apt_proxy: 'http://apt-cache.lan:3142' } }).provision.aptProxy).toBe('http://apt-cache.lan:3142');
+	});
+
+	it.each([
+		'https://10.0.0.1:3142',
+		'http://user:secret@10.0.0.1:3142',
+		'http://10.0.0.1:3142/debian',
+		'http://10.0.0.1:3142/?x=1',
+		'http://10.0.0.1:99999',
+		'http://10.0.0.1:3142";\nAPT::Update::Pre-Invoke {"touch /tmp/x"',
+		"http://$(id):3142",
+		'10.0.0.1:3142'
+	])('%j is refused with the key named', (url) => {
+		const err = problemsOf({ ...base(), provision: { apt_proxy: url } });
+		expect(err.problems.some((p) => p.startsWith('provision.apt_proxy: must'))).toBe(true);
+	});
+});

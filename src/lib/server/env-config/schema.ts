@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { z } from 'zod';
+import { aptProxy } from '../configs/rules';
 
 const port = z.number().int().min(1).max(65535);
 const positiveMs = z.number().int().min(1).max(3_600_000);
@@ -166,7 +167,14 @@ export const configSchema = z
 				base_domain: dnsName.optional()
 			})
 			.strict()
-			.optional()
+			.optional(),
+		provision: z
+			.object({
+				/** The package managers' proxy in every environment (configs may override it). */
+				apt_proxy: aptProxy.optional()
+			})
+			.strict()
+			.default({})
 	})
 	.strict();
 

@@ -53,6 +53,8 @@ export interface SpyreConfig {
 		monthlyBudgetUsd?: number;
 	};
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
+	/** `aptProxy`: http://host:port the packages step points the CT's package manager at (configs may override). */
+	readonly provision: { aptProxy?: string };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];
 }

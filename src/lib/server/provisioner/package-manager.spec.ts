@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectPackageManager, installCommand, parseOsRelease } from './package-manager';
+import { APT_PROXY_FILE, aptProxyCommand, detectPackageManager, installCommand, parseOsRelease } from './package-manager';
 
 const DEBIAN = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n`;
 const UBUNTU = `NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n`;
@@ -42,5 +45,39 @@ describe('installCommand', () => {
 		const cmd = installCommand('dnf', ['gcc-c++', 'python3.11']);
 		const words = execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' });
 		expect(words.trim().split('\n')).toEqual(['dnf', 'install', '-y', '--setopt=install_weak_deps=False', 'gcc-c++', 'python3.11']);
+	});
+
+	it('points apt at the proxy in its own apt.conf.d file before installing, and removes it without one', () => {
+		const cmd = installCommand('apt', ['git'], 'http://10.213.4.1:3142');
+		expect(cmd.startsWith(`printf '%s\\n' `)).toBe(true);
+		expect(cmd).toContain(`> ${APT_PROXY_FILE} && `);
+		expect(cmd.indexOf(APT_PROXY_FILE)).toBeLessThan(cmd.indexOf('apt-get'));
+		expect(installCommand('apt', ['git'])).toMatch(new RegExp(`^rm -f ${APT_PROXY_FILE} && `));
+	});
+
+	it('writes exactly the apt setting, as a real shell runs it', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'spyre-aptproxy-'));
+		try {
+			const cmd = aptProxyCommand('http://[fd00::1]:3142').replace(APT_PROXY_FILE, join(dir, 'p'));
+			execFileSync('/bin/sh', ['-c', cmd]);
+			expect(readFileSync(join(dir, 'p'), 'utf8')).toBe(
+				'// Written by Spyre (provision.apt_proxy); rewritten at every packages step.\nAcquire::http::Proxy "http://[fd00::1]:3142";\n'
+			);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it('refuses a proxy that carries syntax, whatever the caller validated', () => {
+		for (const bad of ['http://x:1";\nAPT::Update::Pre-Invoke {"id"', "http://x:1' ; touch /tmp/x ; '", 'http://u:p@x:1', 'ftp://x:1', 'http://$(id):1']) {
+			expect(() => installCommand('apt', ['git'], bad)).toThrow(/Invalid package proxy/);
+			expect(() => installCommand('dnf', ['git'], bad)).toThrow(/Invalid package proxy/);
+		}
+	});
+
+	it('gives dnf and apk the proxy on their command line', () => {
+		const words = (cmd: string) => execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trim().split('\n');
+		expect(words(installCommand('dnf', ['git'], 'http://p:3128'))).toEqual(['dnf', 'install', '-y', '--setopt=install_weak_deps=False', '--setopt=proxy=http://p:3128', 'git']);
+		expect(words(installCommand('apk', ['git'], 'http://p:3128'))).toEqual(['env', 'http_proxy=http://p:3128', 'apk', 'add', '--no-cache', '--wait=300', 'git']);
 	});
 });

@@ -1,8 +1,11 @@
 // Which package manager a container uses, chosen from its /etc/os-release, and the commands that install
 // packages with it. Every package name is quoted; waiting for another apt/dnf/apk run to let go of its lock
 // is the package manager's own job (apt's DPkg::Lock::Timeout, dnf's lock wait, apk --wait), so a CT that
-// is still running its first-boot unattended-upgrades makes the step wait instead of fail.
+// is still running its first-boot unattended-upgrades makes the step wait instead of fail. A configured
+// proxy (provision.apt_proxy) is written for apt as Spyre's own apt.conf.d file (removed again when none
+// is configured) and given to dnf and apk on their command line.
 
+import { aptProxyProblem } from '../configs/rules';
 import { command, quote } from '../shell';
 import { SpyreError } from '../errors';
 
@@ -41,8 +44,25 @@ export function detectPackageManager(osRelease: string): PackageManager {
 /** Seconds a package step waits for another package-manager run to release its lock. */
 export const LOCK_WAIT_S = 300;
 
-/** One shell command that refreshes the package lists and installs `packages`. */
-export function installCommand(pm: PackageManager, packages: string[]): string {
+/** Spyre's apt setting in a CT: only the proxy, in a file of its own that later runs rewrite or remove. */
+export const APT_PROXY_FILE = '/etc/apt/apt.conf.d/90spyre-proxy';
+
+/** Shell that makes apt use `proxy` for http (or no proxy of Spyre's when null). */
+export function aptProxyCommand(proxy: string | null): string {
+	if (proxy === null) return `rm -f ${quote(APT_PROXY_FILE)}`;
+	const line = `Acquire::http::Proxy "${checkedProxy(proxy)}";`;
+	return `printf '%s\\n' ${quote('// Written by Spyre (provision.apt_proxy); rewritten at every packages step.')} ${quote(line)} > ${quote(APT_PROXY_FILE)}`;
+}
+
+function checkedProxy(proxy: string): string {
+	// The config validator refuses anything else; checked again so this module is safe on its own.
+	const problem = aptProxyProblem(proxy);
+	if (problem) throw new SpyreError('validation', `Invalid package proxy: ${problem}.`);
+	return proxy;
+}
+
+/** One shell command that refreshes the package lists and installs `packages` (through `proxy` when set). */
+export function installCommand(pm: PackageManager, packages: string[], proxy: string | null = null): string {
 	if (packages.length === 0) throw new SpyreError('bad_request', 'No packages to install.');
 	for (const p of packages) {
 		// The config validator already refuses these; a second, local check keeps this module safe on its own.
@@ -52,14 +72,17 @@ export function installCommand(pm: PackageManager, packages: string[]): string {
 		case 'apt': {
 			const lock = `-o DPkg::Lock::Timeout=${LOCK_WAIT_S}`;
 			return [
+				aptProxyCommand(proxy),
 				'export DEBIAN_FRONTEND=noninteractive',
 				`apt-get ${lock} update -q`,
 				`apt-get ${lock} install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.map(quote).join(' ')}`
 			].join(' && ');
 		}
 		case 'dnf':
-			return `${command('dnf', 'install', '-y', '--setopt=install_weak_deps=False', ...packages)}`;
-		case 'apk':
-			return `${command('apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages)}`;
+			return command('dnf', 'install', '-y', '--setopt=install_weak_deps=False', ...(proxy ? [`--setopt=proxy=${checkedProxy(proxy)}`] : []), ...packages);
+		case 'apk': {
+			const apk = command('apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages);
+			return proxy ? `${command('env', `http_proxy=${checkedProxy(proxy)}`)} ${apk}` : apk;
+		}
 	}
 }

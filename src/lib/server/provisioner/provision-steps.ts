@@ -57,9 +57,9 @@ export async function installPackages(ctx: StepContext): Promise<void> {
 	const osRelease = await ssh.exec(ctx.target, 'cat /etc/os-release', { timeoutMs: SHORT_COMMAND_MS });
 	if (osRelease.code !== 0) throw new StepFailedError('Could not read /etc/os-release in the container.', osRelease.stderr.split('\n').slice(-10));
 	const pm = detectPackageManager(osRelease.stdout);
-	const packages = ctx.config.spec.provision.packages;
-	ctx.run.event('status', `Installing ${packages.length} package${packages.length === 1 ? '' : 's'} with ${pm} (waits up to ${LOCK_WAIT_S} s for another package run to finish).`);
-	await runRecorded(ctx.run, runnerFor(ctx.target), installCommand(pm, packages), {
+	const { packages, apt_proxy: proxy } = ctx.config.spec.provision;
+	ctx.run.event('status', `Installing ${packages.length} package${packages.length === 1 ? '' : 's'} with ${pm}${proxy ? ` through the proxy ${proxy}` : ''} (waits up to ${LOCK_WAIT_S} s for another package run to finish).`);
+	await runRecorded(ctx.run, runnerFor(ctx.target), installCommand(pm, packages, proxy), {
 		label: `Installing packages with ${pm}`,
 		// Lock wait plus the install itself; large package sets on a slow mirror take minutes.
 		timeoutMs: (LOCK_WAIT_S + 1800) * 1000,

@@ -1,0 +1,177 @@
+// provision.apt_proxy (issue 18 item 3): Spyre points the CT's apt at the configured proxy in the packages
+// step, and apt really goes through it. The "proxy" is a tiny HTTP server this test runs on the simulator's
+// gateway (the only host address a CT can reach, with its port exposed there): it serves the local test
+// repository for one made-up host name that no resolver knows, records every request, and fetches nothing.
+// A config's own `apt_proxy: none` removes Spyre's apt setting again. Spyre's modules run in this process.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
+import { setGatewayPorts, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const REPO_HOST = 'spyre-test-repo.invalid';
+const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
+
+let sim: RunningSim;
+let dir: string;
+let configsDir: string;
+let repo: AptRepo;
+let proxy: http.Server;
+let proxyUrl = '';
+/** Every request the proxy saw: method and request target (a proxy gets absolute URLs). */
+const hits: string[] = [];
+let provisioner: typeof import('../../src/lib/server/provisioner');
+let environments: typeof import('../../src/lib/server/environments');
+let jobs: typeof import('../../src/lib/server/jobs');
+
+/** A forward proxy for one host: serves the repository's files by name, 404 for everything else. */
+function startProxy(host: string): Promise<http.Server> {
+	const server = http.createServer((req, res) => {
+		hits.push(`${req.method} ${req.url}`);
+		let target: URL | null = null;
+		try {
+			target = new URL(req.url ?? '');
+		} catch {
+			/* not a proxy request */
+		}
+		const name = target?.hostname === REPO_HOST ? path.basename(target.pathname) : '';
+		const file = name && fs.readdirSync(repo.dir).includes(name) ? path.join(repo.dir, name) : null;
+		if (!file || req.method !== 'GET') {
+			res.writeHead(404, { 'content-type': 'text/plain' });
+			res.end('not here\n');
+			return;
+		}
+		const data = fs.readFileSync(file);
+		res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
+		res.end(data);
+	});
+	return new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, host, () => resolve(server));
+	});
+}
+
+function configYaml(name: string, aptProxy?: string, extraFiles = ''): string {
+	return `apiVersion: spyre/v1
+kind: Environment
+metadata:
+  name: ${name}
+spec:
+  platform:
+    template: ${TEMPLATE}
+    cores: 1
+    memory: 512
+    disk: 4
+  provision:
+    packages: [spyre-hello]
+${aptProxy ? `    apt_proxy: ${aptProxy}\n` : ''}    files:
+      - path: /etc/apt/sources.list.d/debian.sources
+        content: "# no network in tests\\n"
+      - path: /etc/apt/sources.list.d/spyre-test.list
+        content: "deb [trusted=yes] http://${REPO_HOST}/ ./\\n"
+${extraFiles}`;
+}
+
+async function provision(config: string, hostname: string): Promise<string> {
+	const row = await provisioner.provisionEnvironment({ config, hostname }, actor);
+	await environments.settled(row.id);
+	return row.id;
+}
+
+function inCt(envId: string, cmd: string) {
+	return sshCmd(path.join(dir, 'id_ed25519'), environments.getEnvironment(envId)!.ip!, sim.simJson.sshPort, cmd);
+}
+
+beforeAll(async () => {
+	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-aptproxy-test-'));
+	configsDir = path.join(dir, 'configs');
+	fs.mkdirSync(configsDir, { recursive: true });
+	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
+	repo = await buildAptRepo(1);
+	sim = await startSim();
+	const gw = simNetwork(sim.simJson).gateway;
+	proxy = await startProxy(gw);
+	const port = (proxy.address() as AddressInfo).port;
+	proxyUrl = `http://${gw}:${port}`;
+	await setGatewayPorts(sim.simJson, [port]);
+	fs.writeFileSync(path.join(configsDir, 'via-proxy.yaml'), configYaml('via-proxy'));
+	// A stale setting of Spyre's in the CT (written by the files step, before packages) must go with `none`.
+	const stale = `      - path: /etc/apt/apt.conf.d/90spyre-proxy\n        content: 'Acquire::http::Proxy "${proxyUrl}";'\n`;
+	fs.writeFileSync(path.join(configsDir, 'no-proxy.yaml'), configYaml('no-proxy', 'none', stale));
+	fs.writeFileSync(
+		path.join(dir, 'environment.yaml'),
+		[
+			'server:',
+			'  port: 3999',
+			'  public_url: http://127.0.0.1:3999',
+			`  data_dir: ${dir}`,
+			'proxmox:',
+			`  url: ${sim.simJson.url}`,
+			`  node: ${sim.simJson.node}`,
+			`  token_id: "${sim.simJson.tokenId}"`,
+			`  token_secret: "${sim.simJson.tokenSecret}"`,
+			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
+			'ssh:',
+			`  private_key_path: ${dir}/id_ed25519`,
+			`  public_key_path: ${dir}/id_ed25519.pub`,
+			`  port: ${sim.simJson.sshPort}`,
+			'  connect_timeout_ms: 5000',
+			'configs:',
+			`  dir: ${configsDir}`,
+			'provision:',
+			`  apt_proxy: ${proxyUrl}`,
+			''
+		].join('\n')
+	);
+	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	provisioner = await import('../../src/lib/server/provisioner');
+	environments = await import('../../src/lib/server/environments');
+	jobs = await import('../../src/lib/server/jobs');
+	environments.timings.shutdownTimeoutS = 3;
+}, 120_000);
+
+afterAll(async () => {
+	await environments?.settleAll();
+	await (await import('../../src/lib/server/ssh')).closeSshPool();
+	(await import('../../src/lib/server/db')).closeDb();
+	await new Promise<void>((res) => (proxy ? proxy.close(() => res()) : res()));
+	await sim?.stop();
+	repo?.remove();
+	fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('provision.apt_proxy', () => {
+	let envId = '';
+
+	it("writes the proxy into the CT's apt settings, and apt fetches the lists and the package through it", async () => {
+		envId = await provision('via-proxy', 'apt-proxy-1');
+		const run = jobs.latestRun(envId)!;
+		expect(run.status, run.error ?? '').toBe('succeeded');
+		expect(run.events.some((e) => e.kind === 'status' && e.message.includes(`through the proxy ${proxyUrl}`))).toBe(true);
+		const conf = await inCt(envId, 'cat /etc/apt/apt.conf.d/90spyre-proxy; spyre-hello');
+		expect(conf.code, conf.stderr).toBe(0);
+		expect(conf.stdout).toContain(`Acquire::http::Proxy "${proxyUrl}";`);
+		expect(conf.stdout).toContain(HELLO_OUTPUT);
+		expect(hits).toContain(`GET http://${REPO_HOST}/./spyre-hello_1.0_all.deb`);
+		expect(hits.some((h) => /^GET http:\/\/spyre-test-repo\.invalid\/\.\/Packages/.test(h))).toBe(true);
+	});
+
+	it("a config's apt_proxy: none removes Spyre's apt setting, and apt no longer reaches the repository", async () => {
+		const before = hits.length;
+		const id = await provision('no-proxy', 'apt-proxy-2');
+		const run = jobs.latestRun(id)!;
+		// The files step wrote the stale setting; the packages step removed it before apt ran: without the
+		// proxy the made-up host does not resolve, so the install fails, and the proxy saw nothing.
+		expect(run.events.some((e) => e.kind === 'step' && e.step === 'packages')).toBe(true);
+		expect(run.status).toBe('failed');
+		expect(run.error ?? '').toMatch(/spyre-hello|package/i);
+		expect(hits.length).toBe(before);
+		const r = await inCt(id, 'test -e /etc/apt/apt.conf.d/90spyre-proxy && echo present || echo absent');
+		expect(r.stdout.trim()).toBe('absent');
+	});
+});
