@@ -97,9 +97,11 @@ ensure_sshd_runtime() {
 
 SIM_PID=""
 SPYRE_PID=""
+PROXY_PID=""
 stop_demo() {
 	trap - INT TERM EXIT
 	[ -n "$SPYRE_PID" ] && kill -TERM "$SPYRE_PID" 2>/dev/null && wait "$SPYRE_PID" 2>/dev/null || true
+	[ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null || true
 	[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
 	say "Demo stopped. Containers are kept; the next ./setup.sh demo finds them again."
 }
@@ -113,14 +115,18 @@ cmd_demo() {
 
 	local demo="${SPYRE_DEMO_DIR:-$ROOT/.demo}"
 	local data="$demo/data" simstate="$demo/sim"
-	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}"
+	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}" aptport="${APT_PROXY_PORT:-3142}"
+	# The Claude credential broker listens on the simulator's bridge gateway too.
+	local brokerport="${BROKER_PORT:-3101}"
 	mkdir -p "$data" "$simstate"
 	chmod 700 "$demo"
 	ensure_ssh_key "$data/ssh"
 
 	say "Starting the Proxmox VE simulator (state in $simstate)"
 	rm -f "$simstate/sim.json"
-	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" &
+	# CTs reach the host only at the simulator's gateway, and there only on the package proxy's and the
+	# credential broker's ports.
+	node --import tsx sim/pve/main.ts --port "$simport" --state "$simstate" --nodes "${SIM_NODES:-pve}" --gateway-ports "$aptport,$brokerport" &
 	SIM_PID=$!
 	trap stop_demo INT TERM EXIT
 	for _ in $(seq 1 100); do
@@ -130,7 +136,17 @@ cmd_demo() {
 	done
 	[ -f "$simstate/sim.json" ] || die "the simulator did not start within 20 s"
 
-	node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host"
+	# The package proxy on the simulator's gateway: demo CTs install from Debian's archive through it (and
+	# have no other way out). It fetches from deb.debian.org only, and only when a CT asks for a package.
+	local proxyurl=""
+	if node -e 'process.exit(require(process.argv[1]).network ? 0 : 1)' "$simstate/sim.json"; then
+		say "Starting the package proxy for the containers (cache in $demo/apt-cache)"
+		node --import tsx sim/apt-proxy/main.ts --sim "$simstate/sim.json" --port "$aptport" --cache "$demo/apt-cache" &
+		PROXY_PID=$!
+		proxyurl="http://$(node -p 'require(process.argv[1]).network.gateway' "$simstate/sim.json"):$aptport"
+	fi
+
+	BROKER_PORT="$brokerport" node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host" "$proxyurl"
 	say "Spyre demo: open http://$([ "$host" = 0.0.0.0 ] && echo localhost || echo "$host"):$port (first visit asks you to create an account)"
 	SPYRE_CONFIG="$demo/environment.yaml" PORT="$port" HOST="$host" node server.js &
 	SPYRE_PID=$!
@@ -333,6 +349,11 @@ proxmox:
 ssh:
   private_key_path: "$data_dir/ssh/id_ed25519"
   public_key_path: "$data_dir/ssh/id_ed25519.pub"
+# Claude tasks reach Anthropic only through Spyre's credential broker. Set listen to an address of this
+# host that your environments can reach (e.g. its address on the CTs' bridge) and restart Spyre:
+# claude:
+#   broker:
+#     listen: 10.0.0.2:3101
 YAML
 		$SUDO chown root:spyre "$cfg"
 		$SUDO chmod 640 "$cfg"

@@ -8,12 +8,14 @@
 // - throughput: LINES lines of ~120 bytes appended at once; lines/s from the first write to the last
 //   line's arrival on the socket.
 // - latency: PACED lines, one every INTERVAL ms, each carrying its CT write time; arrival - write, p50/p99.
+// The broker's own cost (direct vs through it, tokens/s) is measured first, in claude-broker.ts.
 import { performance } from 'node:perf_hooks';
 import { installClaudeInCt } from '../tests/helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../tests/helpers/fake-anthropic';
 import { startSim, type RunningSim } from '../tests/helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../tests/helpers/spyre';
 import { log, percentile, round } from './lib/terminal-harness';
+import { benchClaudeBroker } from './claude-broker';
 
 const API_KEY = 'sk-ant-api03-spyrebenchkey0000000000';
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -36,7 +38,20 @@ const burst = `awk -v n=${LINES} 'BEGIN { for (i = 0; i < n; i++) printf "{\\"ty
 // `date +%s%N` per line: nanoseconds since the epoch, the same clock as performance.timeOrigin + now().
 const paced = `i=0; while [ $i -lt ${PACED} ]; do printf '{"type":"bench","phase":"paced","i":%d,"t":%s}\\n' $i $(date +%s%N) >> "$f"; i=$((i+1)); sleep ${INTERVAL_MS / 1000}; done`;
 
+/** Both parts: the broker's own cost (no CT needed), then the product path from a CT's file to a browser. */
 export async function benchClaude(): Promise<Record<string, unknown>> {
+	const broker = await benchClaudeBroker();
+	let transcript: Record<string, unknown>;
+	try {
+		transcript = await benchTranscript();
+	} catch (err) {
+		// A task's CLI reaches the broker only from its CT's own address (a network namespace per CT).
+		transcript = { error: err instanceof Error ? err.message : String(err) };
+	}
+	return { broker, transcript };
+}
+
+async function benchTranscript(): Promise<Record<string, unknown>> {
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
 	let fake: FakeAnthropic | undefined;

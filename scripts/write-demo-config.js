@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Writes a demo environment.yaml pointing at a running Proxmox simulator (from its sim.json).
-// Usage: node scripts/write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST]
+// Usage: node scripts/write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST] [APT_PROXY_URL]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
-const [simJsonPath, outPath, dataDir, port, host = '127.0.0.1'] = process.argv.slice(2);
+const [simJsonPath, outPath, dataDir, port, host = '127.0.0.1', aptProxy = ''] = process.argv.slice(2);
 if (!simJsonPath || !outPath || !dataDir || !port) {
-	console.error('usage: write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST]');
+	console.error('usage: write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST] [APT_PROXY_URL]');
 	process.exit(2);
 }
 const sim = JSON.parse(fs.readFileSync(simJsonPath, 'utf8'));
@@ -44,9 +44,17 @@ const config = {
 		: undefined,
 	// Sign-in is tried against the login stand-in (Anthropic's OAuth cannot be faked for the real CLI; the
 	// page shows its version line, "Spyre demo stand-in"). SPYRE_DEMO_CLAUDE_CLI=claude uses the real one.
-	claude: { cli_path: process.env.SPYRE_DEMO_CLAUDE_CLI || standIn, config_dir: path.join(dataDir, 'claude') }
+	claude: {
+		cli_path: process.env.SPYRE_DEMO_CLAUDE_CLI || standIn,
+		config_dir: path.join(dataDir, 'claude'),
+		// The credential broker on the simulator's bridge gateway (the only host address CTs reach; setup.sh
+		// exposes BROKER_PORT there), else on loopback for a simulator without a bridge.
+		broker: { listen: `${sim.network?.gateway ?? '127.0.0.1'}:${Number(process.env.BROKER_PORT) || 3101}` }
+	}
 };
 if (!config.proxmox_host_ssh) delete config.proxmox_host_ssh;
+// The demo's package proxy on the simulator's gateway (sim/apt-proxy): the CTs' only way to Debian's archive.
+if (aptProxy) config.provision = { apt_proxy: aptProxy };
 const header = '# Demo configuration written by ./setup.sh demo: Spyre against the bundled Proxmox simulator.\n';
 const tmp = outPath + '.tmp';
 fs.writeFileSync(tmp, header + stringify(config), { mode: 0o600 });

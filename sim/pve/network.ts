@@ -472,9 +472,4 @@ export class SimNetwork {
 		const last = Number(address.split('.')[3]);
 		return intToIp(ipToInt(this.cidr.split('/')[0]) + last);
 	}
-
-	/** Is there a route from the host to this address through the bridge? (for assertions) */
-	owns(address: string): boolean {
-		return inCidr(address, this.cidr);
-	}
 }

@@ -84,7 +84,7 @@ test('a cancelled re-authentication keeps the stored credential', async () => {
 });
 
 test('a credential found failed turns red live and prompts in the navigation bar', async () => {
-	// What reportTaskAuthFailure() persists when a task is refused; the health check picks it up.
+	// What the broker persists when upstream refuses the credential; the health check picks it up.
 	const file = path.join(spyre.dataDir, 'claude-auth', 'credential.json');
 	const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
 	fs.writeFileSync(file, JSON.stringify({ ...stored, health: { state: 'failed', error: 'OAuth token revoked · Please run /login', at: Date.now() } }), { mode: 0o600 });

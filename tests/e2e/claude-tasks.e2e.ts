@@ -116,6 +116,8 @@ test('runs a task, streams it, survives a reload mid-stream and shows the whole 
 	expect(seenAfterReload).toBeLessThan(LINES);
 	await expect(transcript.getByText(`slow line ${LINES}/${LINES}`)).toBeVisible({ timeout: 30_000 });
 	await expect(transcript.locator('.result-line')).toHaveText(/Finished · \$\d+\.\d{4} · 1 turn · \d+\.\d s/);
+	// The usage Spyre's broker measured from upstream's answer (the fake reports 12 input tokens).
+	await expect(transcript.getByTestId('task-usage')).toHaveText(/Measured by Spyre: 1 call · 12 in · \d+ out · 0 cache · \$\d+\.\d{4}/);
 	// Every line exactly once, in order: the reload replayed what was stored, then went live.
 	const lines = await transcript.getByText(ANY_LINE).allTextContents();
 	expect(lines).toEqual(Array.from({ length: LINES }, (_, i) => `slow line ${i + 1}/${LINES}`));

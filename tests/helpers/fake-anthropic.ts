@@ -10,6 +10,8 @@
 //   [[long: N]]            N text blocks at once ("long line i/N")
 //   [[say: TEXT]]          one text block with TEXT (Markdown tests)
 //   [[usage: IN, OUT]]     report IN input and OUT output tokens (budget tests)
+//   [[stamped: N, MS]]     N text blocks MS ms apart, each `S<t>S<t>` where t is the write time in epoch ms
+//                          (fractional; the first text_delta holds `S<t>`): per-line latency in the bench
 // GET /v1/models answers 200 for an accepted credential and 401 otherwise (Spyre's credential check).
 // Every request's headers are recorded with credential values replaced by `<credential>`.
 // Listens on 127.0.0.1 only, on a random port. Importable from tests and from plain Node (tsx).
@@ -85,6 +87,13 @@ function newestPrompt(messages: Message[]): { prompt: string; prompts: number } 
 	return { prompt: userTexts.at(-1) ?? '', prompts: userTexts.length };
 }
 
+/** A stamped block's text, replaced by `S<t>S<t>` (same length halves) at the moment it is written. */
+const STAMP = '\u0000stamp';
+const stampNow = () => {
+	const t = (performance.timeOrigin + performance.now()).toFixed(3).padStart(20, '0');
+	return `S${t}S${t}`;
+};
+
 let ids = 0;
 const nextId = (prefix: string) => `${prefix}_fake${Date.now().toString(36)}${(++ids).toString(36)}`;
 
@@ -114,6 +123,11 @@ export function planReply(messages: Message[]): Plan | 'auth401' {
 		const n = Number(slow[1]);
 		return { blocks: Array.from({ length: n }, (_, i) => ({ type: 'text', text: `slow line ${i + 1}/${n}` })), delayMs: Number(slow[2]), stopReason: 'end_turn' };
 	}
+	const stamped = /\[\[stamped: (\d+), (\d+)\]\]/.exec(prompt);
+	if (stamped) {
+		const n = Number(stamped[1]);
+		return { blocks: Array.from({ length: n }, () => ({ type: 'text', text: STAMP })), delayMs: Number(stamped[2]), stopReason: 'end_turn' };
+	}
 	const long = /\[\[long: (\d+)\]\]/.exec(prompt);
 	if (long) {
 		const n = Number(long[1]);
@@ -142,12 +156,13 @@ async function streamPlan(res: http.ServerResponse, plan: Plan, model: string, c
 		if (closed()) return;
 		if (block.type === 'text') {
 			sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+			const text = block.text === STAMP ? stampNow() : block.text;
 			// Two deltas, as the real API splits text: the CLI must join them.
-			const mid = Math.ceil(block.text.length / 2);
-			for (const part of [block.text.slice(0, mid), block.text.slice(mid)]) {
+			const mid = Math.ceil(text.length / 2);
+			for (const part of [text.slice(0, mid), text.slice(mid)]) {
 				if (part) sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } });
 			}
-			out += Math.ceil(block.text.length / 4);
+			out += Math.ceil(text.length / 4);
 		} else {
 			sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
 			const json = JSON.stringify(block.input);

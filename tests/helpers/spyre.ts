@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
+import { setGatewayPorts } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The one name (src/lib/server/session-cookie.ts): `__Host-spyre_session`.
@@ -131,6 +132,18 @@ export interface TestDataDir {
 }
 
 /**
+ * Where Spyre's Claude credential broker listens: on the simulator's bridge gateway (the only host address
+ * its CTs reach) with that port exposed to CTs, else on a free loopback port (its URL follows the bound port).
+ */
+async function brokerListen(sim: SimJson | undefined): Promise<string> {
+	const withNet = sim as (SimJson & { network?: { gateway: string; gatewayPorts: number[] } }) | undefined;
+	if (!withNet?.network) return '127.0.0.1:0';
+	const port = await freePort();
+	await setGatewayPorts(withNet as unknown as Parameters<typeof setGatewayPorts>[0], [...withNet.network.gatewayPorts, port]);
+	return `${withNet.network.gateway}:${port}`;
+}
+
+/**
  * Create a temp data dir with an ed25519 key pair and an environment.yaml for `port`. Pass
  * `configText` to write arbitrary (e.g. invalid) YAML instead of the generated config.
  */
@@ -146,6 +159,7 @@ export async function makeDataDir(
 	const privateKey = path.join(sshDir, 'id_ed25519');
 	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'spyre-test', '-f', privateKey], { stdio: 'ignore' });
 	const sim = opts.simJson;
+	const broker = await brokerListen(sim);
 	let config: RawConfig = {
 		server: { host: '127.0.0.1', port, public_url: `http://127.0.0.1:${port}`, data_dir: dataDir },
 		proxmox: sim
@@ -189,8 +203,7 @@ export async function makeDataDir(
 			config_dir: path.join(dataDir, 'claude'),
 			// Tests never reach Anthropic: without a fake API, upstream is a loopback port nothing listens on.
 			api_base_url: `http://127.0.0.1:${await freePort()}`,
-			// The credential broker on a free loopback port (its URL follows the bound port).
-			broker: { listen: '127.0.0.1:0' }
+			broker: { listen: broker }
 		}
 	};
 	if (opts.config) config = deepMerge(config, opts.config as RawConfig);

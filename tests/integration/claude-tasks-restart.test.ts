@@ -1,8 +1,11 @@
 // Spyre restarted mid-task, through the built server: two real-CLI tasks stream from a simulator CT while
-// Spyre stops and starts again on the same data. Zero lines lost, counted three ways: the lines the fake
-// API made the CLI print (init + one per text block + result), the lines of the output file in the CT,
-// and the stored events (contiguous seqs, exact texts, no duplicate). The short task ends while Spyre is
-// down and is completed from its file; a client reconnecting with ?after=SEQ gets exactly what it missed.
+// Spyre stops and starts again on the same data. Zero lines lost, counted three ways: the lines each
+// task's Bash tool wrote into its own output file while Spyre was down (numbered ticks), the lines of the
+// output file in the CT, and the stored events (contiguous seqs, exact order, no duplicate). No model call
+// is in flight during the restart: the CLIs wait for their tools. Calls reach Anthropic through Spyre's
+// credential broker, so a call made while Spyre is down fails: the short task's tool ends while Spyre is
+// down, its final call is refused, and the task is completed from its file as failed with that reason.
+// A client reconnecting with ?after=SEQ gets exactly what it missed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
@@ -51,7 +54,15 @@ function texts(events: Array<Pick<TaskEvent, 'type' | 'data'>>): string[] {
 		.flatMap((e) => ((e.data.message as { content: Array<{ type: string; text?: string }> }).content ?? []).filter((c) => c.type === 'text').map((c) => c.text!));
 }
 
-const slowLines = (n: number) => Array.from({ length: n }, (_, i) => `slow line ${i + 1}/${n}`);
+/** A Bash tool that appends N numbered `tick` lines, MS ms apart, to its own task's output file. */
+function ticker(tag: string, n: number, ms: number): string {
+	return (
+		`[[bash: for d in /var/lib/spyre/claude/*; do grep -qF ${tag} "$d/prompt" && f="$d/out.jsonl"; done; ` +
+		`i=1; while [ $i -le ${n} ]; do printf '{"type":"tick","tag":"${tag}","i":%d}\\n' $i >> "$f"; i=$((i+1)); sleep ${ms / 1000}; done; echo wrote ${n}]]`
+	);
+}
+const ticks = (events: TaskEvent[]) => events.filter((e) => e.type === 'tick').map((e) => e.data.i as number);
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 async function dispatch(prompt: string): Promise<TaskView> {
 	const res = await api('POST', '/api/claude/tasks', { environmentId: envId, prompt, options: { snapshot: false } });
@@ -87,13 +98,13 @@ afterAll(async () => {
 
 describe('a Spyre restart mid-task', () => {
 	it('loses zero lines: a running task is re-attached at its offset, one that ended meanwhile completes from its file', async () => {
-		const long = await dispatch(`[[slow: ${LONG}, 120]]`);
+		const long = await dispatch(ticker('tag-long', LONG, 100));
 		const before = await taskSocket(long.id, 0);
-		await before.waitFor((m) => (m as { kind?: string }).kind === 'event' && texts([m as unknown as TaskEvent]).includes('slow line 5/' + LONG), 30_000);
-		const short = await dispatch(`[[slow: ${SHORT}, 60]]`);
-		await waitFor(() => stored(short.id), (evs) => texts(evs).length >= 3, 20_000);
+		await before.waitFor((m) => (m as { kind?: string; type?: string; data?: { i?: number } }).type === 'tick' && (m as { data: { i: number } }).data.i === 5, 30_000);
+		const short = await dispatch(ticker('tag-short', SHORT, 60));
+		await waitFor(() => stored(short.id), (evs) => ticks(evs).length >= 3, 20_000);
 
-		// Down while both stream; the short one (25 × 60 ms) ends before Spyre is back.
+		// Down while both tools write; the short one ends before Spyre is back.
 		const stopped = await spyre.stop({ keepData: true });
 		expect(stopped.code).not.toBeNull();
 		const closed = await before.closed;
@@ -101,7 +112,9 @@ describe('a Spyre restart mid-task', () => {
 		const seen = seqsOf(before);
 		expect(seen.length).toBeGreaterThan(0);
 		const lastSeen = seen.at(-1)!;
-		await waitFor(async () => (await inCt(`cat /var/lib/spyre/claude/${short.id}/exit 2>/dev/null || echo none`)).stdout.trim(), (s) => s === '0', 20_000);
+		// Its final model call finds no broker: the CLI gives up and exits non-zero while Spyre is down.
+		const shortExit = await waitFor(async () => (await inCt(`cat /var/lib/spyre/claude/${short.id}/exit 2>/dev/null || echo none`)).stdout.trim(), (s) => s !== 'none', 60_000);
+		expect(shortExit).not.toBe('0');
 		expect((await inCt(`cat /var/lib/spyre/claude/${long.id}/exit 2>/dev/null || echo none`)).stdout.trim()).toBe('none');
 
 		spyre = await startSpyre({ mode: 'built', reuse: spyre });
@@ -111,6 +124,7 @@ describe('a Spyre restart mid-task', () => {
 		const after = await taskSocket(long.id, lastSeen);
 		const done = await waitFor(() => task(long.id), (t) => t.status !== 'running', 90_000);
 		expect(done.status, done.error ?? '').toBe('succeeded');
+		expect(done.result).toBe(`Done: wrote ${LONG}`);
 		await after.waitFor((m) => (m as { kind?: string }).kind === 'event' && (m as unknown as TaskEvent).type === 'result', 10_000);
 		const resumedSeqs = seqsOf(after);
 		expect(resumedSeqs[0]).toBe(lastSeen + 1);
@@ -118,19 +132,22 @@ describe('a Spyre restart mid-task', () => {
 		after.close();
 
 		const shortDone = await waitFor(() => task(short.id), (t) => t.status !== 'running', 30_000);
-		expect(shortDone.status, shortDone.error ?? '').toBe('succeeded');
+		expect(shortDone.status).toBe('failed');
+		expect(shortDone.error).toMatch(/connect/i);
 
 		for (const [t, n] of [
 			[done, LONG],
 			[shortDone, SHORT]
 		] as const) {
 			const evs = await stored(t.id);
-			// What the fake made the CLI print: its init line, one line per text block, the result line.
-			expect(evs.map((e) => e.type)).toEqual(['system', ...Array(n).fill('assistant'), 'result']);
-			expect(texts(evs)).toEqual(slowLines(n));
+			// The CLI's init and tool call, every tick the tool wrote once and in order, then the CLI's end.
+			expect(evs.slice(0, 3).map((e) => e.type)).toEqual(['system', 'assistant', 'assistant']);
+			expect(ticks(evs)).toEqual(upTo(n));
+			expect(evs.at(-1)!.type).toBe('result');
 			expect(evs.map((e) => e.seq)).toEqual(evs.map((_, i) => i + 1));
-			// And what the CLI really wrote in the CT, line for line.
+			// And what was really written in the CT, line for line.
 			expect(Number((await inCt(`wc -l < /var/lib/spyre/claude/${t.id}/out.jsonl`)).stdout.trim())).toBe(evs.length);
 		}
+		expect(texts(await stored(long.id)).at(-1)).toBe(`Done: wrote ${LONG}`);
 	}, 240_000);
 });

@@ -1,5 +1,5 @@
 // Claude tasks end to end with the REAL CLI (the pinned devDependency) inside a simulator CT, talking to a
-// local fake Messages API: dispatch, text and a Bash tool call that really runs in the CT, resume, auth
+// local fake Messages API through Spyre's credential broker (the CT reaches it at its network's gateway): dispatch, text and a Bash tool call that really runs in the CT, resume, auth
 // failure mid-task, an SSH link dropped mid-task, cancel, a 100 KB prompt and one full of shell
 // metacharacters (nothing injected), malformed and over-long lines, and Spyre restarted mid-task (the
 // built server) with zero lines lost. Spyre's modules run in this process against a temp environment.yaml.
@@ -78,7 +78,7 @@ beforeAll(async () => {
 	await environments.settled(row.id);
 	envId = row.id;
 	expect(environments.getEnvironment(envId)!.status).toBe('running');
-	auth.saveApiKey(API_KEY, actor);
+	expect((await auth.saveApiKey(API_KEY, actor)).state).toBe('authenticated');
 }, 180_000);
 
 afterAll(async () => {
@@ -128,8 +128,10 @@ describe('Claude tasks with the real CLI', () => {
 		expect(done.sessionId).toMatch(/^[0-9a-f-]{36}$/);
 		expect(events(t.id).map((e) => e.type)).toEqual(['system', 'assistant', 'result']);
 		expectContiguous(t.id);
-		// The credential went to the API as an API key, and its file is gone from the CT.
+		// The broker sent the credential upstream as an API key; the CT only ever had its task token, whose
+		// file is gone; the cost is the broker's measurement.
 		expect(fake.requests.at(-1)!.auth).toBe('api_key');
+		expect(done.usage).toMatchObject({ calls: 1, inputTokens: 12 });
 		expect((await inCt(`ls /var/lib/spyre/claude/${t.id}`)).stdout.split('\n').sort()).not.toContain('credential');
 		expect((await inCt(`stat -c %a /var/lib/spyre/claude/${t.id}/prompt`)).stdout.trim()).toBe('600');
 	}, 90_000);
@@ -158,14 +160,14 @@ describe('Claude tasks with the real CLI', () => {
 		expect(done.result).toBe('Hello from the fake API. turns=2');
 	}, 90_000);
 
-	it('an auth failure mid-task fails the task and tells the auth module', async () => {
+	it('a real 401 mid-task fails the task, and the broker (not the task) tells the auth module', async () => {
 		const t = await bridge.dispatch(envId, { prompt: '[[bash-then-401: echo before-401]]', options: { snapshot: false } }, actor);
 		const done = await finished(t.id);
 		expect(done.status).toBe('failed');
-		expect(done.error).toMatch(/Invalid API key|authenticate/i);
-		expect(['failed', 'expired']).toContain(auth.authStatus().state);
-		expect(bridge.readiness(envId)).toMatchObject({ ok: false, code: 'unauthenticated' });
-		auth.saveApiKey(API_KEY, actor);
+		expect(done.error).toMatch(/Invalid API key|authenticat|401/i);
+		expect(auth.authStatus()).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/The API key was rejected by Anthropic \(HTTP 401\)/) });
+		expect(bridge.readiness(envId)).toMatchObject({ ok: false, code: 'unauthenticated', reason: expect.stringMatching(/API key was rejected/) });
+		await auth.saveApiKey(API_KEY, actor);
 		expect(bridge.readiness(envId).ok).toBe(true);
 	}, 90_000);
 

@@ -14,12 +14,13 @@ let child: ChildProcess | undefined;
 
 async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null> }> {
 	let out = '';
+	const brokerPort = await freePort();
 	// Its own process group, so a Ctrl-C (SIGINT to the group) reaches the script and its children, as in a terminal.
 	child = spawn('bash', [path.join(REPO_ROOT, 'setup.sh'), 'demo'], {
 		cwd: REPO_ROOT,
 		detached: true,
 		stdio: ['ignore', 'pipe', 'pipe'],
-		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), SPYRE_DEMO_DIR: demoDir }
+		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), BROKER_PORT: String(brokerPort), SPYRE_DEMO_DIR: demoDir }
 	});
 	child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
 	child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -78,6 +79,14 @@ describe('./setup.sh demo', () => {
 		expect(first.out()).toContain(`http://127.0.0.1:${port}`);
 		const sim = JSON.parse(fs.readFileSync(path.join(demoDir, 'sim', 'sim.json'), 'utf8')) as SimJson;
 		const url = `http://127.0.0.1:${port}`;
+		// The package proxy listens on the simulator's gateway, and the demo config points the CTs at it.
+		const proxyUrl = `http://${sim.network!.gateway}:3142`;
+		expect(first.out()).toContain(`apt-proxy listening on ${proxyUrl}`);
+		expect(fs.readFileSync(path.join(demoDir, 'environment.yaml'), 'utf8')).toContain(`apt_proxy: ${proxyUrl}`);
+		expect(sim.network!.gatewayPorts).toEqual([3142]);
+		// It serves Debian's archive only: another host is refused here, without any request leaving.
+		const refused = await fetch(`${proxyUrl}/`, { headers: {} }).then((r) => r.status);
+		expect(refused).toBe(400);
 		const cookie = await setupAdmin(url, 'demo', 'correct-horse-battery');
 		expect((await fetch(`${url}/environments`, { headers: { cookie } })).status).toBe(200);
 

@@ -9,9 +9,9 @@
 //     task's output file leaves it alone.
 //   - During a real CLI task in a CT, no process environment, argument list, file or log in the CT holds
 //     the long-lived credential, and the task's token stops working within a second of the task's end.
-//     These need the CT to reach the broker FROM ITS OWN ADDRESS, i.e. a network namespace per CT (the
-//     `netns` branch): until then the broker refuses the CT's calls (they come from 127.0.0.1) and the
-//     `describe('a real task in a CT')` block fails by design.
+//     The CT reaches the broker from its own address on the simulator's bridge (a network namespace per
+//     CT); the broker listens on the bridge gateway, the only host address a CT can reach. The fake API
+//     listens on 127.0.0.1, which no CT can reach: the broker is the only way out.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,6 +37,7 @@ let data: TestDataDir;
 let envId = '';
 let hostEnvId = '';
 let brokerUrl = '';
+let hostAddress = '';
 let bridge: typeof import('../../src/lib/server/claude/bridge');
 let auth: typeof import('../../src/lib/server/claude/auth');
 let store: typeof import('../../src/lib/server/claude/auth-store');
@@ -150,11 +151,13 @@ beforeAll(async () => {
 	ssh = await import('../../src/lib/server/ssh');
 	db = await import('../../src/lib/server/db');
 	brokerUrl = await broker.startBroker();
-	// The host-side environment: a row whose stored address is 127.0.0.1, where the host CLI connects from.
+	// The host-side environment: a row whose stored address is the broker's own (the bridge gateway), which
+	// is the source address of a connection this host makes to it, so the host CLI can stand in for a CT.
 	hostEnvId = 'env-brokerhost';
+	hostAddress = new URL(brokerUrl).hostname;
 	db.getDb()
-		.prepare(`INSERT INTO environments (id, hostname, node, status, ip, created_at, updated_at) VALUES (?, 'broker-host', 'pve', 'running', '127.0.0.1', ?, ?)`)
-		.run(hostEnvId, Date.now(), Date.now());
+		.prepare(`INSERT INTO environments (id, hostname, node, status, ip, created_at, updated_at) VALUES (?, 'broker-host', 'pve', 'running', ?, ?, ?)`)
+		.run(hostEnvId, hostAddress, Date.now(), Date.now());
 	const row = await environments.createEnvironment({ hostname: 'broker-ct', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
 	await environments.settled(row.id);
 	envId = row.id;
@@ -225,15 +228,21 @@ describe('headers: exactly what the real CLI sends for each kind', () => {
 });
 
 describe('what the broker refuses', () => {
-	it('a token from another address than its environment\'s', async () => {
+	it('a token from another address than its environment\'s (the host, another CT)', async () => {
 		const t = runningTask(hostEnvId);
-		expect((await brokerCall({ token: t.token, from: '127.0.0.1' })).status).toBe(200);
-		const other = await brokerCall({ token: t.token, from: '127.0.0.2' });
+		expect((await brokerCall({ token: t.token, from: hostAddress })).status).toBe(200);
+		const other = await brokerCall({ token: t.token, from: '127.0.0.1' });
 		expect(other.status).toBe(403);
 		expect(JSON.parse(other.body)).toMatchObject({ type: 'error', error: { type: 'permission_error', message: expect.stringMatching(/another address/) } });
 		// The CT's own task token, used from the host (or any other CT), is refused as well.
 		const ct = runningTask(envId);
-		expect((await brokerCall({ token: ct.token, from: '127.0.0.1' })).status).toBe(403);
+		expect((await brokerCall({ token: ct.token, from: hostAddress })).status).toBe(403);
+		// ...and from another CT on the same bridge.
+		const other2 = await environments.createEnvironment({ hostname: 'broker-ct2', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
+		await environments.settled(other2.id);
+		const ip2 = environments.getEnvironment(other2.id)!.ip!;
+		const fromCt2 = await sshCmd(data.privateKey, ip2, sim.simJson.sshPort, `curl -s -o /dev/null -w '%{http_code}' -X POST -H 'authorization: Bearer ${ct.token}' -H 'content-type: application/json' -d '{}' ${brokerUrl}/v1/messages`);
+		expect(fromCt2.stdout.trim()).toBe('403');
 	});
 
 	it('unknown, missing and ended tokens, and every path but the Messages API', async () => {
@@ -329,21 +338,40 @@ describe('auth state is decided by Spyre', () => {
 	}, 90_000);
 });
 
-describe('a real task in a CT (needs a network namespace per CT: the netns branch)', () => {
+describe('a real task in a CT', () => {
+	beforeAll(async () => {
+		await auth.saveApiKey(API_KEY, actor);
+		const row = environments.getEnvironment(envId)!;
+		await installClaudeInCt(data.privateKey, row.ip!, sim.simJson.sshPort);
+	}, 60_000);
+
 	it('no environ, argument list, file or log in the CT holds the credential; the token dies within 1 s of the end', async () => {
-		const t = await bridge.dispatch(envId, { prompt: '[[bash: printf %s "$ANTHROPIC_AUTH_TOKEN" > /root/stolen-token; sleep 3; echo scanned]]', options: { snapshot: false } }, actor);
+		const t = await bridge.dispatch(envId, { prompt: '[[bash: printf %s "$ANTHROPIC_AUTH_TOKEN" > /root/stolen-token; sleep 8; echo scanned]]', options: { snapshot: false } }, actor);
 		// While the Bash tool sleeps, the CLI and its tool are alive: scan everything.
 		let token = '';
 		for (const end = Date.now() + 30_000; !token && Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
 			token = (await inCt('cat /root/stolen-token 2>/dev/null')).stdout.trim();
 		}
 		expect(token).toMatch(/^spyre-task-/);
+		// A stolen token in use, from the CT, every 50 ms until refused: count_tokens (forwarded, never
+		// metered; the fake answers it 404) while the token lives, 401 once it is dead.
+		await inCt(
+			`T=${token}; nohup sh -c 'while :; do c=$(curl -s -o /dev/null -w "%{http_code}" -X POST -H "authorization: Bearer $0" -H "content-type: application/json" -d "{}" ${brokerUrl}/v1/messages/count_tokens); ` +
+				`echo "$(date +%s%N) $c" >> /root/token-poll.log; [ "$c" = 401 ] && break; sleep 0.05; done' "$T" >/dev/null 2>&1 &`
+		);
+		// The patterns reach grep through a file descriptor (printf is a builtin): the scan's own command lines
+		// never hold the secrets it looks for.
+		const patterns = Buffer.from(`${API_KEY}\n${OAUTH}\n`).toString('base64');
+		const pat = `<(printf '%s' ${patterns} | base64 -d)`;
 		const scan = await inCt(
-			`for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f" 2>/dev/null; done | grep -cF -e ${API_KEY} -e ${OAUTH}; ` +
-				`ps -eo args | grep -cF -e ${API_KEY} -e ${OAUTH}; ` +
-				`grep -rlsF -e ${API_KEY} -e ${OAUTH} /var/lib/spyre /root /var/log /tmp | head; echo end`
+			`bash -c "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \\$f 2>/dev/null; done | grep -cF -f ${pat}; ` +
+				`ps -eo args | grep -cF -f ${pat}; grep -rlsF -f ${pat} /var/lib/spyre /root /var/log /tmp | head; echo end"`
 		);
 		expect(scan.stdout.trim().split('\n')).toEqual(['0', '0', 'end']);
+		// The same scan does find what IS there: the per-task token, in the CLI's environment.
+		const tokPat = `<(printf '%s' ${Buffer.from(token + '\n').toString('base64')} | base64 -d)`;
+		const control = await inCt(`bash -c "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \\$f 2>/dev/null; done | grep -cF -f ${tokPat}"`);
+		expect(Number(control.stdout.trim())).toBeGreaterThan(0);
 		// The CLI really runs with the per-task token only.
 		const environ = await inCt(`for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f" 2>/dev/null; done | grep -E '^(ANTHROPIC|CLAUDE_CODE_OAUTH)' | sort -u`);
 		expect(environ.stdout).toContain(`ANTHROPIC_BASE_URL=${brokerUrl}`);
@@ -351,15 +379,19 @@ describe('a real task in a CT (needs a network namespace per CT: the netns branc
 		const done = await finished(t.id);
 		expect(done.status, done.error ?? '').toBe('succeeded');
 		expect(done.result).toBe('Done: scanned');
-		// The task ended (its exit file exists): from then on the token must be refused within 1 s.
-		const ended = await inCt(`stat -c %Y /var/lib/spyre/claude/${t.id}/exit`);
-		expect(ended.code).toBe(0);
-		const t0 = Date.now();
-		for (;;) {
-			const status = (await inCt(`curl -s -o /dev/null -w '%{http_code}' -X POST -H 'authorization: Bearer ${token}' -H 'content-type: application/json' -d '{}' ${brokerUrl}/v1/messages`)).stdout.trim();
-			if (status === '401') break;
-			if (Date.now() - t0 > 1000) throw new Error(`the token still worked ${Date.now() - t0} ms after the task ended (HTTP ${status})`);
+		// The task ended when its exit file was written: the stolen token must have been refused within 1 s.
+		const exitAt = Number((await inCt(`stat -c %.9Y /var/lib/spyre/claude/${t.id}/exit`)).stdout.trim()) * 1000;
+		expect(exitAt).toBeGreaterThan(0);
+		let polls: Array<[number, string]> = [];
+		for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+			polls = (await inCt('cat /root/token-poll.log')).stdout.trim().split('\n').map((l) => l.split(' ')).map(([ns, c]) => [Number(ns) / 1e6, c]);
+			if (polls.at(-1)?.[1] === '401') break;
 		}
+		expect(polls.some(([at, c]) => c === '404' && at < exitAt), 'the token worked while the task ran').toBe(true);
+		const refusedAt = polls.find(([, c]) => c === '401')?.[0];
+		expect(refusedAt, `never refused: ${JSON.stringify(polls.slice(-3))}`).toBeDefined();
+		console.log(`[broker] the stolen token was refused ${Math.round(refusedAt! - exitAt)} ms after the task's exit file was written`);
+		expect(refusedAt! - exitAt).toBeLessThan(1000);
 		// The usage on the task is the broker's measurement, not the CLI's claim.
 		expect(done.usage).toMatchObject({ calls: 2 });
 	}, 120_000);

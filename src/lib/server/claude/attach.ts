@@ -12,6 +12,7 @@ import { requireReachable } from '../environments/reachable';
 import { singleton } from '../singleton';
 import type { SshTarget } from '../ssh/types';
 import { publishTask } from './bus';
+import { revokeToken } from './broker/tokens';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
 import { OffsetLineReader } from './line-reader';
 import { parseLine, sessionIdOf, summarizeResult } from './stream-json';
@@ -85,7 +86,9 @@ async function follow(taskId: string, signal: AbortSignal): Promise<void> {
 		try {
 			const probe = parseProbe((await ssh.exec(target, probeCommand(taskId), { timeoutMs: attachTimings.probeTimeoutMs })).stdout);
 			if (probe.state === 'running') {
-				await tail(task, target, probe.pid, signal);
+				// `tail --pid` ends cleanly only once the launcher is gone: the task is over, so its broker
+				// token dies now rather than after the probe that completes it.
+				if ((await tail(task, target, probe.pid, signal)) === 0 && !signal.aborted) revokeToken(taskId);
 			} else {
 				// Read what the file still holds past the offset, then complete.
 				await tail(task, target, null, signal);
@@ -103,8 +106,8 @@ async function follow(taskId: string, signal: AbortSignal): Promise<void> {
 	}
 }
 
-/** Tail from the stored offset until the stream ends; stores lines as they complete. */
-async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal: AbortSignal): Promise<void> {
+/** Tail from the stored offset until the stream ends; stores lines as they complete. Returns tail's exit code. */
+async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal: AbortSignal): Promise<number | null> {
 	const reader = new OffsetLineReader(limits.maxLineBytes);
 	const sink = new LineSink(task);
 	const result = await ssh.execStream(target, tailCommand(task.id, task.out_offset, pid), {
@@ -112,7 +115,7 @@ async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal
 		maxBufferBytes: 4096,
 		onStdout: (chunk) => sink.store(reader.push(chunk).map((l) => ({ ...l, final: false })))
 	});
-	if (signal.aborted || result.cancelled) return;
+	if (signal.aborted || result.cancelled) return null;
 	if (pid === null) {
 		// The file ended without a newline: the CLI died mid-line. Keep what it wrote, marked as cut.
 		const rest = reader.takeRest();
@@ -121,6 +124,7 @@ async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal
 	if (result.code !== 0 && pid === null && result.code !== null) {
 		throw new Error(`tail exited with ${result.code}: ${result.output.trim().slice(0, 200)}`);
 	}
+	return result.code;
 }
 
 /** Turns read lines into stored, published events, within the per-task cap. */

@@ -474,11 +474,16 @@ export async function recheckCredential(): Promise<{ state: 'authenticated' | 'e
 		const state = credentialState(meta.expiresAt, Date.now());
 		return { state, detail: 'Anthropic accepted the stored credential.' };
 	}
-	if (check.rejected) {
+	// An API key is refused by /v1/models exactly when it is refused by the Messages API. Whether an OAuth
+	// token may list models is not something Spyre relies on: for it, only the broker's real 401/403 on a
+	// Messages call sets a rejection; this check only clears one.
+	if (check.rejected && secret.kind === 'api_key') {
 		markRejected(secret.kind, check.message, 'The health check saw Anthropic refuse the credential.');
 		return null;
 	}
-	return meta.health ? { state: meta.health.state, detail: meta.health.error } : null;
+	// Upstream could not tell: a recorded rejection stands; otherwise the stored expiry decides.
+	if (meta.health) return { state: meta.health.state, detail: meta.health.error };
+	return { state: credentialState(meta.expiresAt, Date.now()), detail: `The stored credential's expiry (upstream not reachable: ${check.message})` };
 }
 
 /** For the health check of a full login: refresh the stored access token from the CLI's file. */

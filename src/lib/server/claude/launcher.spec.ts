@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TASK_ROOT, cancelCommand, startCommand, tailCommand } from './launcher';
+import { quote } from '../shell';
+import { TASK_ROOT, brokerProbeCommand, cancelCommand, launcherScript, startCommand, tailCommand } from './launcher';
 
 const run = promisify(execFile);
 const ID = 'task-abcdefghij12';
@@ -59,5 +60,25 @@ describe('tailCommand', () => {
 		expect(tailCommand(ID, 10, 42)).toBe(`tail -c +11 -F -s 0.1 --pid=42 ${TASK_ROOT}/${ID}/out.jsonl`);
 		expect(tailCommand(ID, 0, null)).toBe(`tail -c +1 ${TASK_ROOT}/${ID}/out.jsonl`);
 		expect(() => tailCommand(ID, -1, null)).toThrow();
+	});
+});
+
+describe('the broker path', () => {
+	const options = { model: null, maxTurns: null, maxBudgetUsd: null, permissionMode: 'bypassPermissions' as const, allowedTools: [], workdir: '/root', snapshot: false };
+
+	it('hands the CLI the per-task token as ANTHROPIC_AUTH_TOKEN and the broker as its base URL, and no real credential', () => {
+		const script = launcherScript({ taskId: ID, options, resumeSessionId: null, credentialKind: 'broker_token', apiBaseUrl: 'http://10.213.0.1:3101' });
+		expect(script).toContain('unset ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN ANTHROPIC_AUTH_TOKEN');
+		expect(script).toContain('ANTHROPIC_AUTH_TOKEN=$(cat "$d/credential"); export ANTHROPIC_AUTH_TOKEN; rm -f "$d/credential"');
+		expect(script).toContain(`export ANTHROPIC_BASE_URL=${quote('http://10.213.0.1:3101')}`);
+		expect(script).not.toMatch(/ANTHROPIC_API_KEY=|CLAUDE_CODE_OAUTH_TOKEN=/);
+	});
+
+	it('probes the broker with quoted values and refuses a URL whose host could inject', async () => {
+		expect(brokerProbeCommand('http://10.213.0.1:3101')).toContain(`_ ${quote('10.213.0.1')} ${quote('3101')}`);
+		for (const bad of ['http://a$(touch x):1/', 'http://a;b:1/']) expect(() => brokerProbeCommand(bad)).toThrow();
+		// Against a port nothing listens on, from this host's sh: unreachable, in bounded time.
+		const r = await run('sh', ['-c', brokerProbeCommand('http://127.0.0.1:9', 2)]);
+		expect(r.stdout.trim()).toBe('broker-unreachable');
 	});
 });

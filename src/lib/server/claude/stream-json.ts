@@ -17,7 +17,11 @@ export interface ResultSummary {
 	durationMs: number | null;
 	sessionId: string | null;
 	apiErrorStatus: number | null;
-	/** The failure is about credentials (the table in CLAUDE-CODE.md): the auth module must hear of it. */
+	/**
+	 * The line SAYS the failure is about credentials (the table in CLAUDE-CODE.md). Informational only: a
+	 * task's output is written inside its environment, so it never changes the auth state (the broker,
+	 * which sees upstream's real answers, does).
+	 */
 	authFailure: boolean;
 }
 

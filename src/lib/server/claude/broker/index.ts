@@ -61,12 +61,20 @@ export function brokerPort(): number | null {
 	return state.server ? (state.server.address() as AddressInfo).port : null;
 }
 
-export async function stopBroker(): Promise<void> {
+/**
+ * Stop taking calls; a call already streaming may finish within `graceMs` (a short answer then survives a
+ * Spyre restart), after which every connection is closed.
+ */
+export async function stopBroker(graceMs = 3000): Promise<void> {
 	const server = state.server;
 	state.server = null;
 	state.url = null;
 	state.starting = null;
 	if (!server) return;
-	server.closeAllConnections();
-	await new Promise<void>((r) => server.close(() => r()));
+	const closed = new Promise<void>((r) => server.close(() => r()));
+	server.closeIdleConnections();
+	const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+	timer.unref();
+	await closed;
+	clearTimeout(timer);
 }

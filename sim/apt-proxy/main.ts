@@ -1,0 +1,29 @@
+// CLI of the demo's package proxy (proxy.ts):
+//   npx tsx sim/apt-proxy/main.ts --sim DIR/sim.json --port 3142 --cache DIR
+// Listens on the simulator's gateway address (sim.json network.gateway), the only host address its CTs
+// can reach; prints `apt-proxy listening on http://GW:PORT` when ready; SIGTERM/SIGINT stop it.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startAptProxy } from './proxy';
+
+const { values } = parseArgs({
+	options: { sim: { type: 'string' }, port: { type: 'string', default: '3142' }, cache: { type: 'string' } },
+	strict: true
+});
+if (!values.sim || !values.cache || !/^\d+$/.test(values.port) || Number(values.port) > 65535) {
+	console.error('usage: sim/apt-proxy/main.ts --sim SIM_JSON --cache DIR [--port 3142]');
+	process.exit(2);
+}
+const sim = JSON.parse(readFileSync(values.sim, 'utf8')) as { network?: { gateway: string } };
+if (!sim.network) {
+	console.error('apt-proxy: this simulator has no bridge (it runs without root), so its CTs cannot reach a proxy');
+	process.exit(1);
+}
+const proxy = await startAptProxy({
+	host: sim.network.gateway,
+	port: Number(values.port),
+	cacheDir: values.cache,
+	log: (line) => console.log(`apt-proxy: ${line}`)
+});
+console.log(`apt-proxy listening on ${proxy.url} (cache ${values.cache}; only Debian's archive)`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void proxy.stop().then(() => process.exit(0)));

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { route, startAptProxy, type AptProxy } from './proxy';
+
+describe('route', () => {
+	it("allows Debian's archive only, over plain http paths", () => {
+		expect(route('GET', 'http://deb.debian.org/debian/dists/bookworm/InRelease')).toEqual({ ok: true, upstreamPath: '/debian/dists/bookworm/InRelease', immutable: false });
+		expect(route('GET', 'http://deb.debian.org/debian/pool/main/n/nginx/nginx_1.22.1-9_amd64.deb')).toMatchObject({ ok: true, immutable: true });
+		expect(route('GET', 'http://security.debian.org/debian-security/dists/bookworm-security/main/binary-amd64/by-hash/SHA256/ab12')).toMatchObject({
+			ok: true,
+			upstreamPath: '/debian-security/dists/bookworm-security/main/binary-amd64/by-hash/SHA256/ab12',
+			immutable: true
+		});
+		expect(route('HEAD', 'http://deb.debian.org/debian/dists/bookworm/Release')).toMatchObject({ ok: true });
+	});
+
+	it.each([
+		['CONNECT', 'deb.debian.org:443', 405],
+		['POST', 'http://deb.debian.org/debian/x', 405],
+		['GET', '/debian/dists/bookworm/InRelease', 400],
+		['GET', 'https://deb.debian.org/debian/x', 403],
+		['GET', 'http://evil.example/debian/x', 403],
+		['GET', 'http://deb.debian.org.evil.example/debian/x', 403],
+		['GET', 'http://127.0.0.1/debian/x', 403],
+		['GET', 'http://10.213.0.1:3000/debian/x', 403],
+		['GET', 'http://deb.debian.org/ubuntu/x', 403],
+		['GET', 'http://deb.debian.org/debian/', 403],
+		['GET', 'http://deb.debian.org/debian/../etc/passwd', 403],
+		['GET', 'http://deb.debian.org/debian/%2e%2e/x', 403],
+		['GET', 'http://deb.debian.org:8080/debian/x', 403],
+		['GET', 'http://u:p@deb.debian.org/debian/x', 403],
+		['GET', 'http://deb.debian.org/debian/x?y=1', 403]
+	])('%s %s is refused (%i)', (method, target, status) => {
+		expect(route(method, target)).toMatchObject({ ok: false, status });
+	});
+});
+
+describe('startAptProxy against a stand-in archive', () => {
+	let upstream: Server;
+	let proxy: AptProxy;
+	let cache: string;
+	const upstreamHits: string[] = [];
+
+	beforeAll(async () => {
+		cache = mkdtempSync(join(tmpdir(), 'apt-proxy-spec-'));
+		upstream = createServer((req, res) => {
+			upstreamHits.push(req.url ?? '');
+			if (req.url === '/debian/pool/main/h/hello/hello_1.0_all.deb') {
+				res.writeHead(200, { 'content-length': '9' });
+				res.end('deb-bytes');
+			} else {
+				res.writeHead(404);
+				res.end();
+			}
+		});
+		await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+		proxy = await startAptProxy({ host: '127.0.0.1', port: 0, cacheDir: cache, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` });
+	});
+	afterAll(async () => {
+		await proxy?.stop();
+		await new Promise<void>((r) => upstream.close(() => r()));
+		rmSync(cache, { recursive: true, force: true });
+	});
+
+	function viaProxy(method: string, target: string): Promise<{ status: number; body: string }> {
+		return new Promise((resolve, reject) => {
+			const req = request({ host: '127.0.0.1', port: proxy.port, method, path: target }, (res) => {
+				let body = '';
+				res.on('data', (b: Buffer) => (body += b.toString()));
+				res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+			});
+			// A CONNECT answer arrives as 'connect', not as a response.
+			req.on('connect', (res, socket) => {
+				socket.destroy();
+				resolve({ status: res.statusCode ?? 0, body: '' });
+			});
+			req.on('error', reject);
+			req.end();
+		});
+	}
+
+	it('fetches a pool file once, then serves it from the cache', async () => {
+		const url = 'http://deb.debian.org/debian/pool/main/h/hello/hello_1.0_all.deb';
+		expect(await viaProxy('GET', url)).toEqual({ status: 200, body: 'deb-bytes' });
+		expect(await viaProxy('GET', url)).toEqual({ status: 200, body: 'deb-bytes' });
+		expect(upstreamHits.filter((h) => h.endsWith('hello_1.0_all.deb'))).toHaveLength(1);
+		expect(proxy.stats).toMatchObject({ hit: 1, miss: 1 });
+	});
+
+	it('passes a 404 on and refuses other hosts and tunnels without asking upstream', async () => {
+		const before = upstreamHits.length;
+		expect((await viaProxy('GET', 'http://deb.debian.org/debian/dists/none/InRelease')).status).toBe(404);
+		expect(upstreamHits.length).toBe(before + 1);
+		expect((await viaProxy('GET', 'http://example.com/debian/x')).status).toBe(403);
+		expect((await viaProxy('CONNECT', 'deb.debian.org:443')).status).toBe(405);
+		expect(upstreamHits.length).toBe(before + 1);
+		expect(proxy.stats.refused).toBeGreaterThanOrEqual(2);
+	});
+});

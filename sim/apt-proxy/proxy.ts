@@ -1,0 +1,159 @@
+// The demo's package proxy: a small caching HTTP forward proxy that apt in the simulator's CTs uses
+// (provision.apt_proxy), listening on the simulator's gateway. Owns its cache directory.
+// It must never fetch anything but Debian's archive: a request is served only when it names
+// http://deb.debian.org/debian/…, …/debian-security/… (or security.debian.org/debian-security/…) with a
+// plain path; it is fetched from https://deb.debian.org (TLS to the real archive, whatever the CT asked),
+// and everything else — other hosts, CONNECT tunnels, odd paths, methods other than GET/HEAD — is refused
+// without any outbound traffic. Why not apt-cacher-ng: its Debian package installs and starts a system
+// service listening on every address of the machine (a proxy for whatever can reach it), and its
+// "managed repositories only" setup is several files of remap rules; this is one auditable allowlist.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export const UPSTREAM = 'https://deb.debian.org';
+/** Index files (dists/…) are served from the cache for this long before they are fetched again. */
+export const INDEX_MAX_AGE_MS = 5 * 60_000;
+
+const ARCHIVES: Record<string, string[]> = {
+	'deb.debian.org': ['debian', 'debian-security'],
+	'security.debian.org': ['debian-security']
+};
+
+export type Route = { ok: true; upstreamPath: string; immutable: boolean } | { ok: false; status: number; reason: string };
+
+/**
+ * Where a proxy request may go: the archive path on deb.debian.org, and whether its content never changes
+ * (pool files and by-hash indexes) — or why it is refused.
+ */
+export function route(method: string | undefined, target: string | undefined): Route {
+	if (method === 'CONNECT') return { ok: false, status: 405, reason: 'no tunnels: this proxy serves Debian archive files over http only' };
+	if (method !== 'GET' && method !== 'HEAD') return { ok: false, status: 405, reason: 'only GET and HEAD' };
+	let url: URL;
+	try {
+		url = new URL(target ?? '');
+	} catch {
+		return { ok: false, status: 400, reason: 'a proxy request names an absolute http:// URL' };
+	}
+	if (url.protocol !== 'http:' || url.username || url.password || url.port || url.search || url.hash)
+		return { ok: false, status: 403, reason: 'only plain http://deb.debian.org/... URLs' };
+	const archives = ARCHIVES[url.hostname.toLowerCase()];
+	const [, archive, ...rest] = url.pathname.split('/');
+	if (!archives || !archives.includes(archive) || rest.length === 0)
+		return { ok: false, status: 403, reason: "only Debian's archive (deb.debian.org/debian, /debian-security)" };
+	const path = rest.join('/');
+	if (!/^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/.test(path) || rest.some((s) => s === '.' || s === '..'))
+		return { ok: false, status: 403, reason: 'odd path' };
+	const immutable = /^pool\//.test(path) || /\/by-hash\//.test(path);
+	return { ok: true, upstreamPath: `/${archive}/${path}`, immutable };
+}
+
+export interface AptProxy {
+	url: string;
+	port: number;
+	/** Requests served from the cache, fetched upstream, and refused (for tests and the demo's log). */
+	stats: { hit: number; miss: number; refused: number };
+	stop(): Promise<void>;
+}
+
+export async function startAptProxy(o: {
+	host: string;
+	port: number;
+	cacheDir: string;
+	/** Tests only: another origin standing in for https://deb.debian.org (the same paths). */
+	upstream?: string;
+	log?: (line: string) => void;
+}): Promise<AptProxy> {
+	const upstream = o.upstream ?? UPSTREAM;
+	const log = o.log ?? (() => undefined);
+	mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
+	const stats = { hit: 0, miss: 0, refused: 0 };
+	const cachePath = (p: string) => join(o.cacheDir, createHash('sha256').update(p).digest('hex'));
+
+	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const r = route(req.method, req.url);
+		if (!r.ok) {
+			stats.refused++;
+			log(`REFUSED ${req.method} ${String(req.url).slice(0, 200)}: ${r.reason}`);
+			res.writeHead(r.status, { 'content-type': 'text/plain' });
+			res.end(`${r.reason}\n`);
+			return;
+		}
+		const file = cachePath(r.upstreamPath);
+		const fresh = existsSync(file) && (r.immutable || Date.now() - statSync(file).mtimeMs < INDEX_MAX_AGE_MS);
+		if (fresh) {
+			stats.hit++;
+			log(`HIT ${r.upstreamPath}`);
+			res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(file).size });
+			if (req.method === 'HEAD') return void res.end();
+			await pipeline(createReadStream(file), res);
+			return;
+		}
+		stats.miss++;
+		log(`MISS ${r.upstreamPath}`);
+		const up = await fetch(`${upstream}${r.upstreamPath}`, { method: req.method, redirect: 'error' });
+		if (!up.ok || !up.body) {
+			res.writeHead(up.status === 404 ? 404 : 502, { 'content-type': 'text/plain' });
+			res.end(`upstream answered ${up.status}\n`);
+			return;
+		}
+		const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+		const len = up.headers.get('content-length');
+		if (len && /^\d+$/.test(len)) headers['content-length'] = len;
+		res.writeHead(200, headers);
+		if (req.method === 'HEAD') return void res.end();
+		// Stream to the client and into a temp file; only a complete body becomes the cached copy.
+		const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+		const out = createWriteStream(tmp, { mode: 0o600 });
+		let gone = false;
+		res.once('close', () => (gone = true));
+		try {
+			for await (const chunk of Readable.fromWeb(up.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+				if (gone) throw new Error('client went away');
+				out.write(chunk);
+				if (!res.write(chunk)) await new Promise<void>((resolve) => {
+					res.once('drain', resolve);
+					res.once('close', resolve);
+				});
+			}
+			await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+			if (!len || statSync(tmp).size === Number(len)) renameSync(tmp, file);
+			res.end();
+		} finally {
+			out.destroy();
+			rmSync(tmp, { force: true });
+		}
+	}
+
+	const server: Server = createServer((req, res) => {
+		handle(req, res).catch((err: unknown) => {
+			log(`ERROR ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+			if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+			res.end();
+		});
+	});
+	// A CONNECT request never reaches the request handler: refuse it here, without a tunnel.
+	server.on('connect', (req, socket) => {
+		stats.refused++;
+		log(`REFUSED CONNECT ${String(req.url).slice(0, 200)}`);
+		socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n');
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(o.port, o.host, () => resolve());
+	});
+	const port = (server.address() as import('node:net').AddressInfo).port;
+	return {
+		url: `http://${o.host}:${port}`,
+		port,
+		stats,
+		stop: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			})
+	};
+}
