@@ -29,8 +29,8 @@ export interface SimJson {
 	sshPort: number;
 	/** The simulated Proxmox host's sshd (for helper scripts via pct exec) and the key it accepts. */
 	host?: { address: string; port: number; user?: string; privateKeyPath?: string };
-	/** The simulator's CT bridge (root simulators): environments' addresses lie in `cidr`. */
-	network?: { cidr: string };
+	/** The node's bridge (root simulators): CTs live in `cidr` and reach the host only at `gateway:gatewayPorts`. */
+	network?: { bridge: string; cidr: string; gateway: string; gatewayPorts: number[] };
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
