@@ -24,13 +24,16 @@ let spyre: RunningSpyre;
 let cookie = '';
 let envId = '';
 
-test.setTimeout(90_000);
+// Generous: the scan walks 16 pages, and a shared test machine can be slow.
+test.setTimeout(240_000);
 
 test.beforeAll(async () => {
 	sim = await startSim();
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
-	// Expired a minute ago: Spyre reads it on the first status request and shows the pill from then on.
+	// A credential that expired a minute ago, stored while Spyre is down: it reads it when it starts again.
+	await spyre.stop({ keepData: true });
 	claudeCredential.save(spyre.dataDir, { method: 'setup_token', kind: 'oauth_token', value: 'sk-ant-oat01-a11y-expired', expiresAt: Date.now() - 60_000 });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, reuse: spyre });
 });
 
 test.afterAll(async () => {
