@@ -172,6 +172,15 @@ test('every page: narrow screenshot, no serious or critical axe violation, no si
 		['settings-audit', '/settings/audit']
 	];
 	for (const [name, path] of pages) problems.push(...(await check(page, name, path)));
+	// The same pages on a desktop screen, for a person to look at (test-results/screens/wide-*.png).
+	await page.setViewportSize({ width: 1280, height: 800 });
+	for (const [name, path] of pages) {
+		await page.goto(`${spyre.url}${path}`);
+		await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => {});
+		await page.screenshot({ path: `${SCREENS}/wide-${name}.png`, fullPage: true });
+		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		if (overflow > 1) problems.push(`${path}: page is ${overflow}px wider than a 1280px screen`);
+	}
 	await context.close();
 
 	if (problems.length) console.log(`Accessibility problems:\n${problems.join('\n')}`);
