@@ -24,13 +24,16 @@ let spyre: RunningSpyre;
 let cookie = '';
 let envId = '';
 
-test.setTimeout(90_000);
+// Generous: the scan walks 16 pages, and a shared test machine can be slow.
+test.setTimeout(240_000);
 
 test.beforeAll(async () => {
 	sim = await startSim();
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
-	// Expired a minute ago: Spyre reads it on the first status request and shows the pill from then on.
+	// A credential that expired a minute ago, stored while Spyre is down: it reads it when it starts again.
+	await spyre.stop({ keepData: true });
 	claudeCredential.save(spyre.dataDir, { method: 'setup_token', kind: 'oauth_token', value: 'sk-ant-oat01-a11y-expired', expiresAt: Date.now() - 60_000 });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, reuse: spyre });
 });
 
 test.afterAll(async () => {
@@ -169,6 +172,15 @@ test('every page: narrow screenshot, no serious or critical axe violation, no si
 		['settings-audit', '/settings/audit']
 	];
 	for (const [name, path] of pages) problems.push(...(await check(page, name, path)));
+	// The same pages on a desktop screen, for a person to look at (test-results/screens/wide-*.png).
+	await page.setViewportSize({ width: 1280, height: 800 });
+	for (const [name, path] of pages) {
+		await page.goto(`${spyre.url}${path}`);
+		await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => {});
+		await page.screenshot({ path: `${SCREENS}/wide-${name}.png`, fullPage: true });
+		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		if (overflow > 1) problems.push(`${path}: page is ${overflow}px wider than a 1280px screen`);
+	}
 	await context.close();
 
 	if (problems.length) console.log(`Accessibility problems:\n${problems.join('\n')}`);

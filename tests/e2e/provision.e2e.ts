@@ -125,7 +125,26 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await expect(log).toContainText('widget missing');
 	await expect(log).toContainText('Script check failed with exit code 4');
 	await expect(page.getByLabel(/Phase 1, .*: done/)).toBeVisible();
+	// The CT runs although provisioning failed: its terminal is open beside the failure (as Coder does when a
+	// startup script fails), instead of "Start … to open a terminal".
+	await expect(page.getByRole('note')).toContainText('Provisioning did not finish');
+	await expect(page.locator('section.terminal')).toHaveAttribute('data-status', 'connected', { timeout: 30_000 });
 	await page.screenshot({ path: 'test-results/screens/provision-failed.png', fullPage: true });
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.screenshot({ path: 'test-results/screens/provision-failed-390.png', fullPage: true });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+	await page.setViewportSize({ width: 1280, height: 800 });
+
+	// Start (another job on the same CT) leaves the failure, its Retry and the config on screen.
+	const envPath = new URL(page.url()).pathname;
+	const started = await page.request.post(`${spyre.url}/api${envPath}/start`, { headers: { origin: spyre.url } });
+	expect(started.status(), await started.text()).toBeLessThan(300);
+	const runs = page.getByRole('region', { name: 'Runs' });
+	await expect(runs.locator('li[data-run-status="succeeded"]', { hasText: 'Start' })).toBeVisible({ timeout: 60_000 });
+	await expect(progress).toHaveAttribute('data-run-status', 'failed');
+	await expect(page.getByRole('button', { name: 'Retry from this step' })).toBeEnabled();
+	await expect(progress.getByText('Built from config')).toBeVisible();
+	await expect(log).toContainText('widget missing');
 
 	// Fix the config (as a teammate would, in git or the editor), then retry from the failed step.
 	const fix = await page.request.put(`${spyre.url}/api/configs/e2e-prov`, {
@@ -137,7 +156,16 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await expect(log).toContainText('widget ok', { timeout: 60_000 });
 	await expect(progress).toHaveAttribute('data-run-status', 'succeeded', { timeout: 60_000 });
 	await expect(page.locator('section.terminal')).toBeVisible({ timeout: 60_000 });
+	// Every attempt stays listed; the failed one's log is still there to read.
+	const failedRun = runs.locator('li[data-run-status="failed"]', { hasText: 'Provision' });
+	await expect(failedRun).toHaveCount(1);
+	await expect(runs.locator('li[data-run-status="succeeded"]', { hasText: 'Provision' })).toHaveCount(1, { timeout: 15_000 });
+	await failedRun.getByRole('button', { name: /Show log/ }).click();
+	await expect(failedRun.getByRole('log')).toContainText('widget missing');
 	await page.screenshot({ path: 'test-results/screens/provision-retried.png', fullPage: true });
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.screenshot({ path: 'test-results/screens/provision-retried-390.png', fullPage: true });
+	await page.setViewportSize({ width: 1280, height: 800 });
 
 	// A terminal in the result: the package, the file and the user are there.
 	await page.reload();

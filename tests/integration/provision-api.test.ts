@@ -41,7 +41,7 @@ ${scripts}`
 
 async function runOf(id: string) {
 	const res = await api('GET', `/api/environments/${id}/run`);
-	return ((await res.json()) as { run: unknown }).run as { status: string; step: string | null; configName: string | null; configSnapshot: string | null; events: Array<{ kind: string; step: string | null; message: string }> };
+	return ((await res.json()) as { run: unknown }).run as { id: number; status: string; step: string | null; configName: string | null; configSnapshot: string | null; events: Array<{ kind: string; step: string | null; message: string }> };
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
@@ -130,6 +130,14 @@ describe('provisioning over the API', () => {
 		expect(done.events.some((e) => e.message === 'resumed')).toBe(true);
 		const after = (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string };
 		expect(after.status).toBe('running');
+
+		// The retry did not erase the interrupted attempt: it is still readable by id, with its log.
+		const earlier = ((await (await api('GET', `/api/environments/${id}/run?run=${first.id}`)).json()) as { run: Awaited<ReturnType<typeof runOf>> }).run;
+		expect(earlier).toMatchObject({ id: first.id, status: 'interrupted' });
+		expect(earlier.events.some((e) => e.message === 'slow-started')).toBe(true);
+		const newestProvision = (await (await api('GET', `/api/environments/${id}/run?kind=provision`)).json()) as { run: { id: number } };
+		expect(newestProvision.run.id).toBe(done.id);
+		expect((await api('GET', `/api/environments/${id}/run?kind=bogus`)).status).toBe(422);
 
 		// Nothing runs now: cancel says so.
 		expect((await api('POST', `/api/environments/${id}/cancel`)).status).toBe(409);

@@ -24,13 +24,12 @@ describe('terminalOpen', () => {
 
 describe('provisionShown', () => {
 	it('keeps a failed, cancelled, interrupted or running provision on screen whatever ran after it', () => {
-		for (const status of ['failed', 'cancelled', 'interrupted', 'running'] as const) expect(provisionShown({ id: 3, status }, null)).toBe(true);
+		for (const status of ['failed', 'cancelled', 'interrupted', 'running'] as const) expect(provisionShown({ status }, false)).toBe(true);
 	});
-	it('hides a succeeded one unless it was watched on this page', () => {
-		expect(provisionShown({ id: 3, status: 'succeeded' }, null)).toBe(false);
-		expect(provisionShown({ id: 3, status: 'succeeded' }, 3)).toBe(true);
-		expect(provisionShown({ id: 3, status: 'succeeded' }, 2)).toBe(false);
-		expect(provisionShown(null, 3)).toBe(false);
+	it('hides a succeeded one unless this page watched it (a retry is a new run, still watched)', () => {
+		expect(provisionShown({ status: 'succeeded' }, false)).toBe(false);
+		expect(provisionShown({ status: 'succeeded' }, true)).toBe(true);
+		expect(provisionShown(null, true)).toBe(false);
 	});
 });
 

@@ -21,12 +21,12 @@ export function runsDespiteError(env: Pick<EnvironmentView, 'status' | 'liveStat
 
 /**
  * The provision view stays while its run is going or did not succeed (a Start or Stop after a failed
- * provision keeps the failure, its Retry and its log on screen), and a run watched on this page stays
- * after it succeeded until the person hides it.
+ * provision keeps the failure, its Retry and its log on screen). When this page watched a provision run
+ * (or a retry it started) the newest one stays after it succeeded, until the person hides it.
  */
-export function provisionShown(run: Pick<RunSummary, 'id' | 'status'> | null, watched: number | null): boolean {
+export function provisionShown(run: Pick<RunSummary, 'status'> | null, watching: boolean): boolean {
 	if (!run) return false;
-	return run.status !== 'succeeded' || watched === run.id;
+	return run.status !== 'succeeded' || watching;
 }
 
 const KIND_LABEL: Record<RunKind, string> = { create: 'Create', provision: 'Provision', start: 'Start', stop: 'Stop', destroy: 'Destroy' };

@@ -101,7 +101,7 @@ describe('page links', () => {
 
 	it('are built by pageRoutes, never spelled out in a component', () => {
 		// href="/x", href="/x/{id}", href={`/x`}, goto('/x'), { href: '/x' }: a literal path to one of our pages.
-		const literal = /href=["'`]\/|href=\{\s*[`'"]\/|goto\(\s*[`'"]\/|href:\s*[`'"]\//;
+		const literal = /href=["'`]\/|href=\{\s*[`'"]\/|goto\(\s*[`'"]\/|href:\s*[`'"]\/|=>\s*`\/(environments|configs|claude|settings)\b/;
 		const found = svelteFiles().flatMap((file) =>
 			readFileSync(file, 'utf8')
 				.split('\n')

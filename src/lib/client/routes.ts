@@ -70,5 +70,7 @@ export const pageRoutes = {
 	settings: () => '/settings',
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',
-	audit: () => '/settings/audit'
+	audit: () => '/settings/audit',
+	/** The audit export (a download, filtered by the query the caller appends). */
+	auditExport: () => '/settings/audit/export'
 } as const;

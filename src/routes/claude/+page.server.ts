@@ -1,5 +1,6 @@
+import { pageRoutes } from '$lib/client/routes';
 import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 
 // The Claude tab opens on the task history.
-export const load: PageServerLoad = () => redirect(307, '/claude/sessions');
+export const load: PageServerLoad = () => redirect(307, pageRoutes.claudeSessions());

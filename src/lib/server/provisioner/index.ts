@@ -6,7 +6,6 @@
 import type { AuditActor } from '../audit';
 import * as audit from '../audit';
 import * as configs from '../configs';
-import { getDb } from '../db';
 import * as environments from '../environments';
 import type { EnvironmentRow } from '../environments';
 import { SpyreError } from '../errors';
@@ -49,14 +48,6 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 	return row;
 }
 
-/** The newest provision run of an environment, for retry: which config, which step. */
-function lastProvisionRun(envId: string) {
-	const found = getDb()
-		.prepare("SELECT id FROM provision_runs WHERE environment_id = ? AND kind = 'provision' ORDER BY id DESC LIMIT 1")
-		.get(envId) as { id: number } | undefined;
-	return found ? jobs.getRun(found.id) : null;
-}
-
 /** A step id of the create flow (allocate, network, ssh, …) belongs to the plan's one `create` step. */
 function planStepOf(step: string | null, steps: PlanStep[]): string | null {
 	if (step === null) return null;
@@ -68,7 +59,8 @@ function planStepOf(step: string | null, steps: PlanStep[]): string | null {
 export async function retryProvision(envId: string, fromStep: string | null, actor: AuditActor): Promise<EnvironmentRow> {
 	const row = environments.requireRow(envId);
 	if (jobs.isBusy(envId)) throw new SpyreError('conflict', `${row.hostname} is busy (${jobs.busyKind(envId)}); wait for it or cancel it.`);
-	const last = lastProvisionRun(envId);
+	// The newest provision run says which config and which step, for retry.
+	const last = jobs.latestRun(envId, 'provision');
 	const name = row.config_name ?? last?.configName ?? null;
 	if (!name) throw new SpyreError('conflict', `${row.hostname} was not built from a config, so there is nothing to retry.`);
 	if (['destroying', 'missing'].includes(row.status)) throw new SpyreError('conflict', `${row.hostname} is ${row.status}; it cannot be provisioned.`);
