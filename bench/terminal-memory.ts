@@ -22,6 +22,8 @@ import { COLS, ROWS, ctSidePss, log, openTerminal, rssKiB, sleep, startHarness, 
 
 const MEMORY_TARGET_KIB = 64;
 const PER_ENV = 10;
+/** Two readings this close (KiB) count as settled: 5 KiB per terminal at 50 terminals. */
+const SETTLED_KIB = 256;
 
 interface Memory {
 	/** VmRSS of the server, median of 5 samples over 1 s, after the GC. */
@@ -47,14 +49,8 @@ async function gcOnce(pid: number, reportFile: string): Promise<{ heapUsed: numb
 	throw new Error('the server did not report a forced GC within 15 s (is bench/lib/gc-on-signal.mjs preloaded?)');
 }
 
-/**
- * Force a full GC in the server and read its memory after it. Twice, a second apart: V8 gives freed pages
- * back to the OS only some time after a GC, so RSS read right after the first can still count garbage
- * (seen: 16 MB less RSS a few seconds later, with no terminal closed).
- */
-async function memoryAfterGc(pid: number, reportFile: string): Promise<Memory> {
-	await gcOnce(pid, reportFile);
-	await sleep(1000);
+/** One reading: a forced full GC, RSS sampled after it (median of 5 over 1 s), heap as the GC left it. */
+async function readAfterGc(pid: number, reportFile: string): Promise<Memory> {
 	const r = await gcOnce(pid, reportFile);
 	const xs: number[] = [];
 	for (let i = 0; i < 5; i++) {
@@ -62,6 +58,23 @@ async function memoryAfterGc(pid: number, reportFile: string): Promise<Memory> {
 		await sleep(200);
 	}
 	return { rssKiB: median(xs), heapUsedKiB: Math.round(r.heapUsed / 1024), externalKiB: Math.round(r.external / 1024) };
+}
+
+/**
+ * The server's memory once it is settled: readings after a forced full GC, a second apart, until two in a
+ * row agree within SETTLED_KIB (at most 12). V8 and the allocator give freed pages back to the OS only
+ * some time after a GC: a server a minute old was seen to shrink by 15 MB over a few seconds with no
+ * terminal opened or closed, which one reading would have counted as -750 KiB per terminal.
+ */
+async function memoryAfterGc(pid: number, reportFile: string): Promise<Memory & { readings: number }> {
+	let prev = await readAfterGc(pid, reportFile);
+	for (let i = 2; i <= 12; i++) {
+		await sleep(1000);
+		const m = await readAfterGc(pid, reportFile);
+		if (Math.abs(m.rssKiB - prev.rssKiB) <= SETTLED_KIB) return { ...m, readings: i };
+		prev = m;
+	}
+	throw new Error(`server RSS did not settle within ${SETTLED_KIB} KiB over 12 readings after forced GCs (last ${prev.rssKiB} KiB)`);
 }
 
 const perTerminal = (after: Memory, before: Memory, n: number) =>
@@ -232,8 +245,8 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 			allOpenedAndStayedOpen: allOk
 		};
 		report.method =
-			'Server memory = VmRSS of the `node server.js` PID (median of 5 samples over 1 s) right after a forced full GC (global.gc() twice, ' +
-			'on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), before and after opening the terminals one by one (each waited to ' +
+			'Server memory = VmRSS of the `node server.js` PID (median of 5 samples over 1 s) after a forced full GC (global.gc() twice, ' +
+			`on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), repeated a second apart until two readings agree within ${SETTLED_KIB} KiB, before and after opening the terminals one by one (each waited to ` +
 			'`ready`), idle; heapUsed and external come from process.memoryUsage() right after the same GC. Baseline taken with the ' +
 			`environments created and their SSH pool connections open. Judged on the worst round: round 0 (all on one environment, the first terminals this server opens) and every later round.`;
 		report.targets = [

@@ -495,7 +495,8 @@ async function benchLatency(): Promise<Record<string, unknown>> {
 				`single letters typed into an interactive bash (readline echo), each after the previous echo plus a random 5-30 ms gap; ` +
 				`Ctrl-U every 40 keys (not timed). ms from send to the key's exact echo: the output since the send, escape sequences removed, is the letter ` +
 				`and nothing else. No echo within ${KEY_TIMEOUT_MS} ms (timeouts) or other visible output first (mismatches) is a miss, counted at ` +
-				`+Infinity in the percentiles (a miss in the slowest 1 % makes p99 a miss and its target not met). The WebSocket and ` +
+				`+Infinity in the percentiles (a miss in the slowest 1 % makes p99 a miss and its target not met). Each session first settles ` +
+				`(untimed keys until three in a row echo exactly, so log-in notices and start-up redraws are not timed). The WebSocket and ` +
 				`ssh -tt tmux sessions (and ssh -tt into Spyre's tmux) are open together and take turns key by key: ${rounds} rounds of ${keys} keys each ` +
 				`(fresh sessions per round), nearest-rank percentiles over all keys. ssh -tt bash and ssh2 likewise, ${keys} keys.`,
 			wsMs: report(ws),
