@@ -7,7 +7,7 @@
 //
 // Every figure is taken after a forced full GC in the server (NODE_OPTIONS=--expose-gc and
 // bench/lib/gc-on-signal.mjs, triggered by SIGUSR2), so it counts memory the terminals hold, not garbage
-// V8 had not collected yet. The verdict is the WORST round (the maximum per-terminal figure, round 0,
+// V8 had not collected yet; per round the larger of the RSS delta and the JS heap + external delta. The verdict is the WORST round (the maximum per-terminal figure, round 0,
 // the first terminals the server opens, included): the first round pays for every buffer and code path a terminal needs, later rounds
 // reuse what the first left behind, and judging only the last round hid that (measured: 99.8 KiB per
 // terminal in the first round, 25.3 in the last).
@@ -223,7 +223,13 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 		}
 		// The first terminals the server ever opens are those on one environment: that is the first round.
 		const first = perTerminal(after1, before1, p1.terms.length);
-		const perRound = [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => x?.rssKiB ?? NaN);
+		// Per round, the larger of RSS and JS-held memory (heap + external) per terminal: RSS counts native
+		// memory too, but early in a server's life V8 can shrink its young generation (up to 2 x 16 MiB)
+		// between two readings, which makes an RSS delta meaningless (seen: -711 KiB per terminal in round
+		// 0); what the JS heap holds after a full GC is exact. The larger of the two never lets either hide cost.
+		const perRound = [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) =>
+			x ? round(Math.max(x.rssKiB, x.heapUsedKiB + x.externalKiB), 1) : NaN
+		);
 		const measured = perRound.filter((x) => Number.isFinite(x));
 		const worst = measured.length ? Math.max(...measured) : NaN;
 		const worstRound = perRound.indexOf(worst);
@@ -238,9 +244,10 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 			layout: `${envCount} environments x ${PER_ENV} terminals${p1.terms.length < terminals ? ` (${terminals} on one environment failed at terminal ${p1.terms.length + 1}, see oneEnvironment)` : ''}`,
 			roundsNote: `round 0 = all ${terminals} on one environment (the first terminals this server opens; over those that opened), then ${rounds_} rounds over ${envCount} environments`,
 			serverPerTerminalKiBByRound: perRound,
+			rssPerTerminalKiBByRound: [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => x?.rssKiB ?? null),
 			serverPerTerminalKiBWorst: worst,
 			worstRound,
-			heapUsedPerTerminalKiBByRound: [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => x?.heapUsedKiB ?? null),
+			heapPlusExternalPerTerminalKiBByRound: [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => (x ? round(x.heapUsedKiB + x.externalKiB, 1) : null)),
 			ctSidePerTerminalKiBByRound: rounds.map((r) => (r.ctSidePssKiB as { perTerminal: number | null }).perTerminal),
 			allOpenedAndStayedOpen: allOk
 		};
@@ -248,7 +255,9 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 			'Server memory = VmRSS of the `node server.js` PID (median of 5 samples over 1 s) after a forced full GC (global.gc() twice, ' +
 			`on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), repeated a second apart until two readings agree within ${SETTLED_KIB} KiB, before and after opening the terminals one by one (each waited to ` +
 			'`ready`), idle; heapUsed and external come from process.memoryUsage() right after the same GC. Baseline taken with the ' +
-			`environments created and their SSH pool connections open. Judged on the worst round: round 0 (all on one environment, the first terminals this server opens) and every later round.`;
+			`environments created and their SSH pool connections open. Per round the larger of the RSS and the heap + external figure per terminal (an RSS delta can be ` +
+			'swamped by V8 shrinking its young generation early in the server\'s life); judged on the worst round: round 0 (all on one ' +
+			'environment, the first terminals this server opens) and every later round.';
 		report.targets = [
 			judge({
 				name: 'server memory per open terminal',
@@ -256,7 +265,7 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 				unit: 'KiB',
 				op: '<=',
 				limit: MEMORY_TARGET_KIB,
-				versus: `RSS of \`node server.js\` after a forced GC with ${terminals} idle terminals open (round 0 on one environment, then ${envCount} environments x ${PER_ENV}) minus before, / ${terminals}; worst of ${perRound.length} rounds (round ${worstRound}; round 0 = all on one environment)`
+				versus: `the larger of RSS and heap + external of \`node server.js\` after a forced GC with ${terminals} idle terminals open (round 0 on one environment, then ${envCount} environments x ${PER_ENV}) minus before, / ${terminals}; worst of ${perRound.length} rounds (round ${worstRound}; round 0 = all on one environment)`
 			})
 		];
 		report.alsoRequired = `works with ${terminals} terminals open (allOpenedAndStayedOpen)`;
