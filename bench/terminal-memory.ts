@@ -1,14 +1,14 @@
 // terminal-memory (`npm run bench terminal-memory`): Spyre server memory per open terminal with 50
 // terminals attached and idle; first tried on ONE environment (OpenSSH's MaxSessions defaults to 10
 // channels per connection and Spyre uses one SSH connection per environment), then 5 environments x 10
-// terminals, opened and closed in several rounds. Target (issue 12): at most 64 KiB of server memory per
+// terminals, opened and closed in several rounds (round 0 is the one-environment attempt). Target (issue 12): at most 64 KiB of server memory per
 // open terminal. Registered in bench/terminal.ts. `--envs N` (default 5) opens N x 10 terminals instead
 // of 50; `--rounds N` (default 3).
 //
 // Every figure is taken after a forced full GC in the server (NODE_OPTIONS=--expose-gc and
 // bench/lib/gc-on-signal.mjs, triggered by SIGUSR2), so it counts memory the terminals hold, not garbage
-// V8 had not collected yet. The verdict is the WORST round (the maximum per-terminal figure, the first
-// round included): the first round pays for every buffer and code path a terminal needs, later rounds
+// V8 had not collected yet; per round the larger of the RSS delta and the JS heap + external delta. The verdict is the WORST round (the maximum per-terminal figure, round 0,
+// the first terminals the server opens, included): the first round pays for every buffer and code path a terminal needs, later rounds
 // reuse what the first left behind, and judging only the last round hid that (measured: 99.8 KiB per
 // terminal in the first round, 25.3 in the last).
 import fs from 'node:fs';
@@ -22,6 +22,8 @@ import { COLS, ROWS, ctSidePss, log, openTerminal, rssKiB, sleep, startHarness, 
 
 const MEMORY_TARGET_KIB = 64;
 const PER_ENV = 10;
+/** Two readings this close (KiB) count as settled: 5 KiB per terminal at 50 terminals. */
+const SETTLED_KIB = 256;
 
 interface Memory {
 	/** VmRSS of the server, median of 5 samples over 1 s, after the GC. */
@@ -32,29 +34,47 @@ interface Memory {
 	externalKiB: number;
 }
 
-/** Force a full GC in the server (SIGUSR2 to the preload) and read its memory after it. */
-async function memoryAfterGc(pid: number, reportFile: string): Promise<Memory> {
+/** SIGUSR2 to the server's preload; resolves with the memory it reported right after the GC. */
+async function gcOnce(pid: number, reportFile: string): Promise<{ heapUsed: number; external: number }> {
 	const seen = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { n: number }).n : 0;
 	process.kill(pid, 'SIGUSR2');
 	const deadline = Date.now() + 15_000;
-	let r: { n: number; heapUsed: number; external: number } | null = null;
 	while (Date.now() < deadline) {
 		if (fs.existsSync(reportFile)) {
 			const j = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { n: number; heapUsed: number; external: number };
-			if (j.n > seen) {
-				r = j;
-				break;
-			}
+			if (j.n > seen) return j;
 		}
 		await sleep(50);
 	}
-	if (!r) throw new Error('the server did not report a forced GC within 15 s (is bench/lib/gc-on-signal.mjs preloaded?)');
+	throw new Error('the server did not report a forced GC within 15 s (is bench/lib/gc-on-signal.mjs preloaded?)');
+}
+
+/** One reading: a forced full GC, RSS sampled after it (median of 5 over 1 s), heap as the GC left it. */
+async function readAfterGc(pid: number, reportFile: string): Promise<Memory> {
+	const r = await gcOnce(pid, reportFile);
 	const xs: number[] = [];
 	for (let i = 0; i < 5; i++) {
 		xs.push(rssKiB(pid));
 		await sleep(200);
 	}
 	return { rssKiB: median(xs), heapUsedKiB: Math.round(r.heapUsed / 1024), externalKiB: Math.round(r.external / 1024) };
+}
+
+/**
+ * The server's memory once it is settled: readings after a forced full GC, a second apart, until two in a
+ * row agree within SETTLED_KIB (at most 12). V8 and the allocator give freed pages back to the OS only
+ * some time after a GC: a server a minute old was seen to shrink by 15 MB over a few seconds with no
+ * terminal opened or closed, which one reading would have counted as -750 KiB per terminal.
+ */
+async function memoryAfterGc(pid: number, reportFile: string): Promise<Memory & { readings: number }> {
+	let prev = await readAfterGc(pid, reportFile);
+	for (let i = 2; i <= 12; i++) {
+		await sleep(1000);
+		const m = await readAfterGc(pid, reportFile);
+		if (Math.abs(m.rssKiB - prev.rssKiB) <= SETTLED_KIB) return { ...m, readings: i };
+		prev = m;
+	}
+	throw new Error(`server RSS did not settle within ${SETTLED_KIB} KiB over 12 readings after forced GCs (last ${prev.rssKiB} KiB)`);
 }
 
 const perTerminal = (after: Memory, before: Memory, n: number) =>
@@ -201,9 +221,18 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 					`(${per?.rssKiB} KiB per terminal), heap +${formatBytes((after2.heapUsedKiB - before2.heapUsedKiB) * 1024)}`
 			);
 		}
-		const perRound = rounds.map((r) => r.serverPerTerminalKiB?.rssKiB ?? NaN);
-		const worst = Math.max(...perRound);
-		const worstRound = perRound.indexOf(worst) + 1;
+		// The first terminals the server ever opens are those on one environment: that is the first round.
+		const first = perTerminal(after1, before1, p1.terms.length);
+		// Per round, the larger of RSS and JS-held memory (heap + external) per terminal: RSS counts native
+		// memory too, but early in a server's life V8 can shrink its young generation (up to 2 x 16 MiB)
+		// between two readings, which makes an RSS delta meaningless (seen: -711 KiB per terminal in round
+		// 0); what the JS heap holds after a full GC is exact. The larger of the two never lets either hide cost.
+		const perRound = [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) =>
+			x ? round(Math.max(x.rssKiB, x.heapUsedKiB + x.externalKiB), 1) : NaN
+		);
+		const measured = perRound.filter((x) => Number.isFinite(x));
+		const worst = measured.length ? Math.max(...measured) : NaN;
+		const worstRound = perRound.indexOf(worst);
 		report.manyEnvironments = {
 			environments: envs.length,
 			terminalsPerEnvironment: PER_ENV,
@@ -213,18 +242,22 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 		};
 		report.result = {
 			layout: `${envCount} environments x ${PER_ENV} terminals${p1.terms.length < terminals ? ` (${terminals} on one environment failed at terminal ${p1.terms.length + 1}, see oneEnvironment)` : ''}`,
+			roundsNote: `round 0 = all ${terminals} on one environment (the first terminals this server opens; over those that opened), then ${rounds_} rounds over ${envCount} environments`,
 			serverPerTerminalKiBByRound: perRound,
+			rssPerTerminalKiBByRound: [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => x?.rssKiB ?? null),
 			serverPerTerminalKiBWorst: worst,
 			worstRound,
-			heapUsedPerTerminalKiBByRound: rounds.map((r) => r.serverPerTerminalKiB?.heapUsedKiB ?? null),
+			heapPlusExternalPerTerminalKiBByRound: [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => (x ? round(x.heapUsedKiB + x.externalKiB, 1) : null)),
 			ctSidePerTerminalKiBByRound: rounds.map((r) => (r.ctSidePssKiB as { perTerminal: number | null }).perTerminal),
 			allOpenedAndStayedOpen: allOk
 		};
 		report.method =
-			'Server memory = VmRSS of the `node server.js` PID (median of 5 samples over 1 s) right after a forced full GC (global.gc() twice, ' +
-			'on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), before and after opening the terminals one by one (each waited to ' +
+			'Server memory = VmRSS of the `node server.js` PID (median of 5 samples over 1 s) after a forced full GC (global.gc() twice, ' +
+			`on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), repeated a second apart until two readings agree within ${SETTLED_KIB} KiB, before and after opening the terminals one by one (each waited to ` +
 			'`ready`), idle; heapUsed and external come from process.memoryUsage() right after the same GC. Baseline taken with the ' +
-			`environments created and their SSH pool connections open. Judged on the worst of ${rounds_} rounds, the first included.`;
+			`environments created and their SSH pool connections open. Per round the larger of the RSS and the heap + external figure per terminal (an RSS delta can be ` +
+			'swamped by V8 shrinking its young generation early in the server\'s life); judged on the worst round: round 0 (all on one ' +
+			'environment, the first terminals this server opens) and every later round.';
 		report.targets = [
 			judge({
 				name: 'server memory per open terminal',
@@ -232,7 +265,7 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 				unit: 'KiB',
 				op: '<=',
 				limit: MEMORY_TARGET_KIB,
-				versus: `RSS of \`node server.js\` after a forced GC with ${terminals} idle terminals open (${envCount} environments x ${PER_ENV}) minus before, / ${terminals}; worst of ${rounds_} rounds (round ${worstRound})`
+				versus: `the larger of RSS and heap + external of \`node server.js\` after a forced GC with ${terminals} idle terminals open (round 0 on one environment, then ${envCount} environments x ${PER_ENV}) minus before, / ${terminals}; worst of ${perRound.length} rounds (round ${worstRound}; round 0 = all on one environment)`
 			})
 		];
 		report.alsoRequired = `works with ${terminals} terminals open (allOpenedAndStayedOpen)`;

@@ -26,6 +26,8 @@ export interface Samples {
 	timeouts: number;
 	/** Keys whose first visible output was not their echo. */
 	mismatches: number;
+	/** What arrived instead of the echo, for the first few mismatches (JSON-escaped, so escapes show). */
+	mismatchExamples: string[];
 }
 
 export const KEY_TIMEOUT_MS = 3000;
@@ -33,7 +35,7 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 const quiet = (io: KeyIo) => waitQuiet((cb) => io.onData(() => cb()), 150, 3000);
 
-type KeyResult = { ms: number } | { miss: 'timeout' | 'mismatch' };
+type KeyResult = { ms: number } | { miss: 'timeout' } | { miss: 'mismatch'; seen: string };
 
 /** Send one letter; resolves with send -> its exact echo in ms, or a miss. */
 async function timeKey(io: KeyIo, ch: string): Promise<KeyResult> {
@@ -56,7 +58,29 @@ async function timeKey(io: KeyIo, ch: string): Promise<KeyResult> {
 	const t0 = performance.now();
 	io.send(ch);
 	const t1 = await echoed;
-	return typeof t1 === 'number' ? { ms: t1 - t0 } : { miss: t1 };
+	if (typeof t1 === 'number') return { ms: t1 - t0 };
+	return t1 === 'mismatch' ? { miss: t1, seen: `${JSON.stringify(ch)} -> ${JSON.stringify(seen)}` } : { miss: t1 };
+}
+
+/**
+ * Untimed keys until the session is in its steady state: three in a row echoed exactly, then the line is
+ * cleared. Without this, the start of a session lands in the first timed keys as misses that are not the
+ * path's: sshd's late login notice, a prompt bash prints after the first key (the tty echoed that key
+ * before readline started), tmux redrawing the screen when a client of its group attaches.
+ */
+async function settle(io: KeyIo): Promise<void> {
+	let streak = 0;
+	for (let tries = 0; tries < 30 && streak < 3; tries++) {
+		const r = await timeKey(io, 'z');
+		if ('ms' in r) streak++;
+		else {
+			streak = 0;
+			await waitQuiet((cb) => io.onData(() => cb()), 300, 5000);
+		}
+	}
+	if (streak < 3) throw new Error('a session never settled: no three keys in a row got their exact echo in 30 tries');
+	io.send('\x15');
+	await waitQuiet((cb) => io.onData(() => cb()), 300, 5000);
 }
 
 /**
@@ -65,7 +89,8 @@ async function timeKey(io: KeyIo, ch: string): Promise<KeyResult> {
  * wrapping (not timed). Returns one set of samples per session, in the order given.
  */
 export async function typeInTurns(ios: KeyIo[], n: number): Promise<Samples[]> {
-	const out: Samples[] = ios.map(() => ({ samples: [], timeouts: 0, mismatches: 0 }));
+	const out: Samples[] = ios.map(() => ({ samples: [], timeouts: 0, mismatches: 0, mismatchExamples: [] }));
+	for (const io of ios) await settle(io);
 	await Promise.all(ios.map(quiet));
 	for (let i = 0; i < n; i++) {
 		if (i > 0 && i % 40 === 0) {
@@ -79,7 +104,10 @@ export async function typeInTurns(ios: KeyIo[], n: number): Promise<Samples[]> {
 			if ('ms' in r) out[k].samples.push(r.ms);
 			else {
 				if (r.miss === 'timeout') out[k].timeouts++;
-				else out[k].mismatches++;
+				else {
+					out[k].mismatches++;
+					if (out[k].mismatchExamples.length < 5) out[k].mismatchExamples.push(r.seen);
+				}
 				// Let the late echo or the other output end before the next key is timed.
 				await quiet(ios[k]);
 			}
@@ -102,6 +130,7 @@ export function summary(r: Samples) {
 		echoed: echoed.length,
 		timeouts: r.timeouts,
 		mismatches: r.mismatches,
+		mismatchExamples: r.mismatchExamples,
 		p50: percentile(all, 50),
 		p90: percentile(all, 90),
 		p99: percentile(all, 99),
@@ -120,5 +149,6 @@ export function report(s: Summary) {
 export const pooled = (rs: Samples[]): Samples => ({
 	samples: rs.flatMap((r) => r.samples),
 	timeouts: rs.reduce((a, r) => a + r.timeouts, 0),
-	mismatches: rs.reduce((a, r) => a + r.mismatches, 0)
+	mismatches: rs.reduce((a, r) => a + r.mismatches, 0),
+	mismatchExamples: rs.flatMap((r) => r.mismatchExamples).slice(0, 5)
 });

@@ -8,8 +8,11 @@
 //
 // Spyre's modules are loaded through Vite's SSR loader (as vitest does): they use Vite-only imports
 // (`?raw`, `import.meta.glob`) that plain Node cannot load. Reads SPYRE_BENCH_KEY (private key file),
-// SPYRE_BENCH_HOST and SPYRE_BENCH_PORT from its environment. Binds only to 127.0.0.1; exits when its
-// stdin closes (the benchmark ending, however it ends).
+// SPYRE_BENCH_HOST and SPYRE_BENCH_PORT from its environment. Binds only to 127.0.0.1 and still admits
+// only a client that presents the random token it printed (`?token=`): what it serves is a root shell in
+// a CT, and any local user can reach a loopback port. Exits when its stdin closes (the benchmark ending,
+// however it ends).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'vite';
 import { WebSocketServer } from 'ws';
@@ -44,7 +47,16 @@ const pool = createSshPool({
 	hostKeys: memoryHostKeyStore()
 });
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 1024 * 1024, perMessageDeflate: false });
+const token = randomBytes(32).toString('hex');
+const tokenOk = (given: string | null) => given !== null && given.length === token.length && timingSafeEqual(Buffer.from(given), Buffer.from(token));
+
+const wss = new WebSocketServer({
+	host: '127.0.0.1',
+	port: 0,
+	maxPayload: 1024 * 1024,
+	perMessageDeflate: false,
+	verifyClient: (info: { req: { url?: string } }) => tokenOk(new URL(info.req.url ?? '/', 'http://x').searchParams.get('token'))
+});
 wss.on('connection', (ws, req) => {
 	const q = new URL(req.url ?? '/', 'http://x').searchParams;
 	const cols = Number(q.get('cols') ?? 120);
@@ -65,7 +77,7 @@ wss.on('connection', (ws, req) => {
 });
 wss.on('listening', () => {
 	const addr = wss.address();
-	process.stdout.write(JSON.stringify({ port: addr && typeof addr === 'object' ? addr.port : 0 }) + '\n');
+	process.stdout.write(JSON.stringify({ port: addr && typeof addr === 'object' ? addr.port : 0, token }) + '\n');
 });
 const quit = () => {
 	wss.close();

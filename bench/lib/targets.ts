@@ -18,7 +18,9 @@ export interface JudgedTarget extends Omit<Target, 'figure'> {
 	/** The figure; a string when it is not finite (JSON has no Infinity or NaN). */
 	figure: number | string;
 	target: string;
-	verdict: 'met' | 'not met';
+	/** `reported` when the target does not apply to this run (see `reportOnly`). */
+	verdict: 'met' | 'not met' | 'reported';
+	why?: string;
 }
 
 export function judge(t: Target): JudgedTarget {
@@ -28,4 +30,11 @@ export function judge(t: Target): JudgedTarget {
 	const judged: JudgedTarget = { ...t, figure, target: `${t.op} ${sign(t.limit)} ${t.unit}`, verdict: ok ? 'met' : 'not met' };
 	log(`target: ${t.name} = ${sign(t.figure)} ${t.unit} (${t.versus}); target ${judged.target}: ${judged.verdict}`);
 	return judged;
+}
+
+/** A figure beside a target that does not apply to this run (e.g. set for another scale): printed, not judged. */
+export function reportOnly(t: Target, why: string): JudgedTarget {
+	const figure = Number.isFinite(t.figure) ? t.figure : String(t.figure);
+	log(`target: ${t.name} = ${t.figure} ${t.unit} (${t.versus}); target ${t.op} ${t.limit} ${t.unit}: reported, not judged (${why})`);
+	return { ...t, figure, target: `${t.op} ${t.limit} ${t.unit}`, verdict: 'reported', why };
 }

@@ -67,7 +67,8 @@ export async function startHarness(opts: { serverEnv?: Record<string, string> } 
 	try {
 		sim = await startSim();
 		// No status poller noise during measurements.
-		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv } });
+		// 60 s to become healthy: benchmarks share a busy machine, where 20 s was seen to run out.
+		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv }, readyTimeoutMs: 60_000 });
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
 		const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
 		const sshPort = sim.simJson.sshPort;
