@@ -2,7 +2,7 @@
 // destroy, start-up) recomputes Spyre's whole route list from it and replaces it in Caddy in one admin
 // request, so Caddy holds either the old list or the new one, never half. A failed apply is retried on the
 // next health tick. Health probes run every 30 s and publish `service.health` when a state changes.
-// Services get URLs only under caddy.base_domain, never on Spyre's own host (docs/security-origins.md).
+// Services get URLs only under caddy.base_domain, never on Spyre's own host (docs/security.md, "Service origins").
 
 import type { ResolvedService } from '$lib/types/configs';
 import { getConfig, type SpyreConfig } from './env-config';

@@ -90,7 +90,7 @@ export const configSchema = z
 								mode: z.literal('dhcp'),
 								/**
 								 * The network DHCP hands environments addresses in. Required: an address a CT reports
-								 * is used only inside it, so there is no safe default (see docs/security-addresses.md).
+								 * is used only inside it, so there is no safe default (see docs/security.md, "Addresses").
 								 */
 								cidr: dhcpNetwork
 							})

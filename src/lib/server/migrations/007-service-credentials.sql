@@ -1,4 +1,4 @@
--- Service origins (docs/security-origins.md): a service is reached with a credential of its own, scoped to
+-- Service origins (docs/security.md, "Service origins"): a service is reached with a credential of its own, scoped to
 -- its host, issued through a redirect handshake with Spyre. Only the SHA-256 of a credential is stored. A
 -- credential lives at most as long as the Spyre session it came from and its environment (the cascades,
 -- plus explicit deletes on sign-out and destroy).

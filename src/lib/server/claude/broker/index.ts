@@ -1,7 +1,7 @@
 // The credential broker's lifecycle: its own HTTP listener on `claude.broker.listen` (never Spyre's app
 // port), started once per process (lazily by the first dispatch, or at start-up), and the URL environments
 // use. A missing or unusable `claude.broker` is a clear message here, shown at start-up and as the reason
-// a task cannot start. See docs/security-broker.md.
+// a task cannot start. See docs/security.md, "The Claude credential broker".
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
