@@ -288,7 +288,8 @@ export class Lxc {
 		let inet: string;
 		let useStatic = false;
 		if (this.net) {
-			const plan = planAddress(first, this.net.cidr, (ip) => !this.addressTaken(ip));
+			let plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, true));
+			if ('error' in plan) plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, false));
 			if ('error' in plan) throw new ApiError(400, 'Parameter verification failed.', { net0: plan.error });
 			this.reserved.add(plan.address);
 			address = plan.address;
@@ -368,6 +369,8 @@ export class Lxc {
 	}
 
 	private removeCt(vmid: number): void {
+		const gone = this.store.state.cts[String(vmid)];
+		if (gone) this.released.set(gone.address, Date.now());
 		delete this.store.state.cts[String(vmid)];
 		this.store.save();
 		ct.removeCtFiles(this.runtime.stateDir, vmid);
@@ -375,6 +378,14 @@ export class Lxc {
 
 	private addressTaken(ip: string): boolean {
 		return this.reserved.has(ip) || Object.values(this.store.state.cts).some((c) => c.address === ip);
+	}
+
+	/** Released DHCP addresses, by time: like a DHCP server, hand them out again only when nothing else is free. */
+	private readonly released = new Map<string, number>();
+
+	private dhcpFree(ip: string, strict: boolean): boolean {
+		if (this.addressTaken(ip)) return false;
+		return !strict || Date.now() - (this.released.get(ip) ?? 0) > 60_000;
 	}
 
 	/** Legacy (non-root) mode: a free loopback address for the CT's sshd in the host's network. */

@@ -426,6 +426,9 @@ export class SimNetwork {
 				`link add name ${host} type veth peer name eth0 netns ${pid}`,
 				`link set dev ${host} addrgenmode none`,
 				`link set dev ${host} master ${this.bridge} up`,
+				// The address may have belonged to a CT destroyed a moment ago: forget its MAC, or the host keeps
+				// sending to it until the stale entry times out (many seconds).
+				`neigh flush to ${n.address} dev ${this.bridge}`,
 				''
 			].join('\n')
 		);

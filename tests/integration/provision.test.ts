@@ -322,7 +322,7 @@ describe('provisioning from a config', () => {
 		const id = await provision('prov-pin', 'prov-pin-1');
 		const env = environments.getEnvironment(id)!;
 		expect(env.status).toBe('error');
-		expect(env.error_step).toBe('helper');
+		expect(env.error_step, String(env.error)).toBe('helper');
 		expect(env.error).toMatch(/does not match its pin/);
 		expect((await inCt(id, 'test -e /root/changed && echo ran || echo not-run')).stdout.trim()).toBe('not-run');
 		await environments.destroyEnvironment(id, actor);

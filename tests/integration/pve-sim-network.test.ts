@@ -9,6 +9,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+	controlGet,
 	ctAddress,
 	makeKey,
 	pveRequest,
@@ -202,6 +203,36 @@ describe('from a CT shell', () => {
 			expect(r.status).toBe(400);
 			expect(r.raw).toMatch(/net0/);
 		}
+	});
+});
+
+describe('address reuse', () => {
+	it("a new CT on a destroyed CT's static address is reachable at once (the host forgets the old MAC)", async () => {
+		const prefix = simNetwork(sj).cidr.split('.').slice(0, 3).join('.');
+		await createCt(162, `name=eth0,bridge=vmbr0,ip=${prefix}.201/24`);
+		expect((await inCt(162, 'hostname')).stdout).toBe('net-162\n');
+		const stop = await pveRequest<string>(sj, 'POST', '/nodes/pve/lxc/162/status/stop');
+		await waitTask(sj, stop.body?.data as string);
+		const del = await pveRequest<string>(sj, 'DELETE', '/nodes/pve/lxc/162');
+		expect(await waitTask(sj, del.body?.data as string)).toMatchObject({ exitstatus: 'OK' });
+		// Same address, new MAC; the start task ends OK only once the host reaches its sshd.
+		await createCt(163, `name=eth0,bridge=vmbr0,ip=${prefix}.201/24`);
+		expect(addr[163]).toBe(`${prefix}.201`);
+		expect((await inCt(163, 'hostname')).stdout).toBe('net-163\n');
+		// A DHCP create does not hand out an address released a moment ago.
+		const r = await pveRequest<string>(sj, 'POST', '/nodes/pve/lxc', { form: { vmid: 164, hostname: 'net-164', ostemplate: DEBIAN, rootfs: 'local-lvm:4', net0: 'name=eth0,bridge=vmbr0,ip=dhcp' } });
+		await waitTask(sj, r.body?.data as string);
+		const stop163 = await pveRequest<string>(sj, 'POST', '/nodes/pve/lxc/163/status/stop');
+		await waitTask(sj, stop163.body?.data as string);
+		const del163 = await pveRequest<string>(sj, 'DELETE', '/nodes/pve/lxc/163');
+		await waitTask(sj, del163.body?.data as string);
+		const r2 = await pveRequest<string>(sj, 'POST', '/nodes/pve/lxc', { form: { vmid: 165, hostname: 'net-165', ostemplate: DEBIAN, rootfs: 'local-lvm:4', net0: 'name=eth0,bridge=vmbr0,ip=dhcp' } });
+		await waitTask(sj, r2.body?.data as string);
+		const cfg = (await pveRequest<Record<string, string>>(sj, 'GET', '/nodes/pve/lxc/165/config')).body?.data;
+		expect(cfg?.net0).toContain('ip=dhcp');
+		const state = await controlGet<{ cts: Record<string, { address: string }> }>(sj, '/state');
+		expect(state.cts['165'].address).not.toBe(`${prefix}.201`);
+		expect(state.cts['165'].address).not.toBe(state.cts['164'].address);
 	});
 });
 
