@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -86,6 +86,10 @@ describe('startAptProxy against a stand-in archive', () => {
 	it('fetches a pool file once, then serves it from the cache', async () => {
 		const url = 'http://deb.debian.org/debian/pool/main/h/hello/hello_1.0_all.deb';
 		expect(await viaProxy('GET', url)).toEqual({ status: 200, body: 'deb-bytes' });
+		// The client has every byte (content-length) a moment before the proxy renames its complete copy
+		// into the cache: ask again only once that copy is there.
+		const deadline = Date.now() + 5_000;
+		while (!readdirSync(cache).some((f) => !f.includes('.tmp-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 		expect(await viaProxy('GET', url)).toEqual({ status: 200, body: 'deb-bytes' });
 		expect(upstreamHits.filter((h) => h.endsWith('hello_1.0_all.deb'))).toHaveLength(1);
 		expect(proxy.stats).toMatchObject({ hit: 1, miss: 1 });

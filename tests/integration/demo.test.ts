@@ -12,7 +12,7 @@ import { isAlive } from '../helpers/sshd';
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
 
-async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null> }> {
+async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null>; brokerPort: number }> {
 	let out = '';
 	const brokerPort = await freePort();
 	// Its own process group, so a Ctrl-C (SIGINT to the group) reaches the script and its children, as in a terminal.
@@ -31,7 +31,7 @@ async function startDemo(port: number, simPort: number): Promise<{ out: () => st
 		if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
 		await new Promise((r) => setTimeout(r, 100));
 	}
-	return { out: () => out, exited };
+	return { out: () => out, exited, brokerPort };
 }
 
 function ctrlC(): void {
@@ -83,7 +83,8 @@ describe('./setup.sh demo', () => {
 		const proxyUrl = `http://${sim.network!.gateway}:3142`;
 		expect(first.out()).toContain(`apt-proxy listening on ${proxyUrl}`);
 		expect(fs.readFileSync(path.join(demoDir, 'environment.yaml'), 'utf8')).toContain(`apt_proxy: ${proxyUrl}`);
-		expect(sim.network!.gatewayPorts).toEqual([3142]);
+		// Exposed to CTs at the gateway: the package proxy and the Claude credential broker, nothing else.
+		expect(sim.network!.gatewayPorts).toEqual([3142, first.brokerPort]);
 		// It serves Debian's archive only: another host is refused here, without any request leaving.
 		const refused = await fetch(`${proxyUrl}/`, { headers: {} }).then((r) => r.status);
 		expect(refused).toBe(400);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
-import { setGatewayPorts, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const REPO_HOST = 'spyre-test-repo.invalid';
@@ -116,6 +116,7 @@ beforeAll(async () => {
 			`  token_id: "${sim.simJson.tokenId}"`,
 			`  token_secret: "${sim.simJson.tokenSecret}"`,
 			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
+			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
 			'ssh:',
 			`  private_key_path: ${dir}/id_ed25519`,
 			`  public_key_path: ${dir}/id_ed25519.pub`,
