@@ -6,7 +6,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
 const STANDIN = path.join(REPO_ROOT, 'tests', 'fixtures', 'claude-login-standin.mjs');
@@ -21,10 +22,12 @@ const shot = (name: string) => page.screenshot({ path: path.join(SCREENS, `claud
 test.beforeAll(async ({ browser }) => {
 	fs.mkdirSync(SCREENS, { recursive: true });
 	spyre = await startSpyre({ config: { claude: { cli_path: STANDIN } }, env: { SPYRE_POLL_MS: '0', SPYRE_CLAUDE_HEALTH_MS: '500' } });
-	const cookie = await setupAdmin(spyre.url, 'admin', 'e2e-password-123');
+	await setupAdmin(spyre.url, 'admin', 'e2e-password-123');
+	// Signed in through the form: the session cookie is `__Host-` (Secure, host-only), which a test cannot
+	// plant for an http URL, and which a browser sets for loopback http exactly as for https.
 	const context = await browser.newContext();
-	await context.addCookies([{ name: SESSION_COOKIE, value: cookie.split('=')[1], url: spyre.url }]);
 	page = await context.newPage();
+	await signInThroughForm(page, spyre.url, 'admin', 'e2e-password-123', '/');
 });
 
 test.afterAll(async () => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { startSim, type RunningSim } from '../helpers/sim';
-import { REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { signInThroughForm } from '../helpers/sign-in';
 
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -54,9 +55,11 @@ test.beforeAll(async ({ browser }) => {
 	}
 	expect(ip).not.toBe('');
 	await installClaudeInCt(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ip, sim.simJson.sshPort);
+	// Signed in through the form: the session cookie is `__Host-` (Secure, host-only), which a test cannot
+	// plant for an http URL, and which a browser sets for loopback http exactly as for https.
 	const context = await browser.newContext();
-	await context.addCookies([{ name: SESSION_COOKIE, value: cookie.split('=')[1], url: spyre.url }]);
 	page = await context.newPage();
+	await signInThroughForm(page, spyre.url, 'admin', 'e2e-password-123', '/');
 });
 
 test.afterAll(async () => {

@@ -38,7 +38,7 @@ test('a failed action shows a dismissible notice; form problems stay inline', as
 	await page.getByLabel('Hostname').fill('-bad');
 	await page.getByLabel('Cores').fill('0');
 	await page.getByRole('button', { name: 'Create environment' }).click();
-	await expect(page.getByText(/lowercase letters, digits and hyphens/)).toBeVisible();
+	await expect(page.getByText(/lowercase letters, digits and single hyphens/)).toBeVisible();
 	await expect(page.getByText('Cores must be between 1 and 128.')).toBeVisible();
 	await expect(notices.getByRole('alert')).toHaveCount(0);
 
