@@ -5,9 +5,18 @@ export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cance
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ['queued', 'running'];
 
-/** What the CLI accepts for --permission-mode (2.1.332 calls the old `default` `manual`, and still takes it). */
+/**
+ * The one list of permission modes, for a task's options and a config's `claude.permission_mode` alike: what
+ * the CLI accepts for --permission-mode (2.1.332 calls the old `default` `manual`, and still takes it).
+ */
 export const TASK_PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'] as const;
 export type TaskPermissionMode = (typeof TASK_PERMISSION_MODES)[number];
+/**
+ * The one default. A headless task has nobody to answer a permission prompt, and what it may break is
+ * walled off: the environment is its own CT on its own network, the Claude credential stays behind Spyre's
+ * broker, and a snapshot is taken before the task (on by default in this mode) so Roll back undoes it.
+ */
+export const DEFAULT_PERMISSION_MODE: TaskPermissionMode = 'bypassPermissions';
 
 /** Largest prompt accepted, in bytes (the CLI reads it from a file, so argv limits do not apply). */
 export const MAX_PROMPT_BYTES = 512 * 1024;

@@ -2,6 +2,8 @@
 // list summaries, and the resolved config (what the provisioner builds). Plain data, no server imports;
 // the zod schema in $lib/server/configs produces exactly these shapes.
 
+import type { TaskPermissionMode } from './claude';
+
 /** Config names: slugs, never paths. Also the file name (`<name>.yaml`). */
 export { CONFIG_NAME_RE } from '$lib/validation/config-name';
 
@@ -11,8 +13,6 @@ export const MAX_CONFIG_BYTES = 256 * 1024;
 /** How many `extends` levels above a config are followed. */
 export const MAX_EXTENDS_DEPTH = 8;
 
-export const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
-export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export const SERVICE_PROTOCOLS = ['http', 'https', 'tcp'] as const;
 export type ServiceProtocol = (typeof SERVICE_PROTOCOLS)[number];
@@ -134,7 +134,7 @@ export interface EnvironmentConfig {
 		claude: {
 			workdir: string | null;
 			model: string | null;
-			permission_mode: PermissionMode;
+			permission_mode: TaskPermissionMode;
 			allowed_tools: string[];
 		} | null;
 	};

@@ -4,14 +4,12 @@
 
 import { SpyreError } from '../errors';
 import { CONFIG_RULES } from '../configs';
-import { TASK_PERMISSION_MODES, type TaskOptions, type TaskOptionsInput, type TaskPermissionMode } from '$lib/types/claude';
+import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES, type TaskOptions, type TaskOptionsInput, type TaskPermissionMode } from '$lib/types/claude';
 import type { EnvironmentConfig } from '$lib/types/configs';
 
 type ConfigClaude = NonNullable<EnvironmentConfig['spec']['claude']>;
 
 export const DEFAULT_WORKDIR = '/root';
-/** Environments are disposable sandboxes, and a headless task has nobody to answer a permission prompt. */
-export const DEFAULT_PERMISSION_MODE: TaskPermissionMode = 'bypassPermissions';
 
 export function resolveOptions(input: TaskOptionsInput, config: ConfigClaude | null): TaskOptions {
 	const fields: Record<string, string> = {};

@@ -1,6 +1,7 @@
 // Fills a merged config with defaults (environment.yaml's proxmox section, then Spyre's own) and returns
 // the typed EnvironmentConfig. Pure: the caller passes the defaults, so the resolver never reads files.
 
+import { DEFAULT_PERMISSION_MODE } from '$lib/types/claude';
 import type { EnvironmentConfig, ResolvedService } from '$lib/types/configs';
 import type { SpyreConfig } from '../env-config';
 import type { ConfigLayer } from './schema';
@@ -101,7 +102,7 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 				? {
 						workdir: spec.claude.workdir ?? null,
 						model: spec.claude.model ?? null,
-						permission_mode: spec.claude.permission_mode ?? 'default',
+						permission_mode: spec.claude.permission_mode ?? DEFAULT_PERMISSION_MODE,
 						allowed_tools: spec.claude.allowed_tools ?? []
 					}
 				: null

@@ -104,7 +104,7 @@ const CASES: Array<[string, unknown[], unknown[]]> = [
 	['helperVar', ['var_os', 'var_version', 'var_ctid_2'], ['os', 'VAR_OS', 'var_', 'var-os', 'var_os;id']],
 	['helperVarValue', ['debian', '12', 'a b'], ['a\nb', 'x\u0000']],
 	['claudeModel', ['sonnet', 'opus', 'claude-sonnet-4-5', 'claude-opus-4-1-20250805'], ['son net', 'x;id', '-m', '']],
-	['claudeMode', ['default', 'acceptEdits', 'plan', 'bypassPermissions'], ['auto', 'yolo', '']],
+	['claudeMode', ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'], ['yolo', 'Default', '']],
 	['claudeTool', ['Read', 'Edit', 'Bash(git log:*)', 'mcp__github__search'], ['Read;id', '(Bash)', 'Bash(x\ny)', '']],
 	['claudeWorkdir', ['/home/dev/work'], ['work', '/home/../etc']]
 ];

@@ -4,7 +4,8 @@
 // rules that need the merged result live in checks.ts. Also the source of the editor's JSON Schema.
 
 import { z } from 'zod';
-import { PERMISSION_MODES, SERVICE_PROTOCOLS } from '$lib/types/configs';
+import { SERVICE_PROTOCOLS } from '$lib/types/configs';
+import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/types/claude';
 import * as r from './rules';
 
 /** Longest inline file content or script, in characters (the whole file is capped at 256 KiB anyway). */
@@ -114,7 +115,7 @@ const claude = z
 	.object({
 		workdir: r.absPath.optional(),
 		model: r.model.optional(),
-		permission_mode: z.enum(PERMISSION_MODES).optional().describe('Claude Code permission mode; default default'),
+		permission_mode: z.enum(TASK_PERMISSION_MODES).optional().describe(`Claude Code permission mode; default ${DEFAULT_PERMISSION_MODE}`),
 		allowed_tools: z.array(r.tool).max(200).optional()
 	})
 	.strict();
