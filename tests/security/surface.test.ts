@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../helpers/sim';
-import { get, login, postForm, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { get, login, postForm, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { raw, rawUpgrade, requestPath, socketPaths, walkRoutes, type Endpoint } from './surface';
 
 const ADMIN = 'admin';
@@ -182,20 +182,29 @@ describe('cross-site and rebinding, with a valid session', () => {
 });
 
 describe('sockets', () => {
-	it('every socket path refuses: no session, forged cookie, foreign Origin, foreign Host', async () => {
+	const status = (o: Awaited<ReturnType<typeof rawUpgrade>>) => ('destroyed' in o ? 'destroyed' : o.status);
+	const own = () => new URL(spyre.url).origin;
+
+	it('every socket path refuses with its own status: no session, forged cookie, foreign Origin, foreign Host', async () => {
+		const seen: [string, string, unknown][] = [];
 		for (const p of socketPaths()) {
-			const refused = (o: Awaited<ReturnType<typeof rawUpgrade>>) => ('destroyed' in o ? 'destroyed' : o.status);
-			const none = refused(await rawUpgrade(spyre.url, p, { origin: new URL(spyre.url).origin }));
-			expect([p, none]).toSatisfy(([, s]: [string, unknown]) => s === 401 || s === 'destroyed');
-			const forged = refused(await rawUpgrade(spyre.url, p, { cookie: '__Host-spyre_session=' + 'B'.repeat(43) }));
-			expect([p, forged]).toSatisfy(([, s]: [string, unknown]) => s === 401 || s === 'destroyed');
-			const foreign = refused(await rawUpgrade(spyre.url, p, { cookie, origin: 'https://evil.example' }));
-			expect([p, foreign]).toSatisfy(([, s]: [string, unknown]) => s === 403 || s === 'destroyed');
-			const rebound = refused(await rawUpgrade(spyre.url, p, { cookie, host: `evil.example:${spyre.port}`, origin: `http://evil.example:${spyre.port}` }));
-			expect([p, rebound]).toSatisfy(([, s]: [string, unknown]) => s === 421 || s === 'destroyed');
+			seen.push([p, 'no session', status(await rawUpgrade(spyre.url, p, { origin: own() }))]);
+			seen.push([p, 'forged', status(await rawUpgrade(spyre.url, p, { origin: own(), cookie: `${SESSION_COOKIE}=${'B'.repeat(43)}` }))]);
+			seen.push([p, 'foreign origin', status(await rawUpgrade(spyre.url, p, { cookie, origin: 'https://evil.example' }))]);
+			seen.push([p, 'foreign host', status(await rawUpgrade(spyre.url, p, { cookie, host: `evil.example:${spyre.port}`, origin: `http://evil.example:${spyre.port}` }))]);
 		}
-		// And the real thing is accepted, so the refusals above are meaningful.
-		expect(await rawUpgrade(spyre.url, '/api/events', { cookie, origin: new URL(spyre.url).origin })).toEqual({ status: 101 });
+		// A known path is answered, never silently dropped: each refusal names its reason.
+		const expected: Record<string, number> = { 'no session': 401, forged: 401, 'foreign origin': 403, 'foreign host': 421 };
+		expect(seen.filter(([, kind, s]) => s !== expected[kind])).toEqual([]);
+	});
+
+	it('every socket path accepts a valid session from Spyre’s own origin; only unknown paths are dropped', async () => {
+		for (const p of socketPaths()) {
+			expect([p, status(await rawUpgrade(spyre.url, p, { cookie, origin: own() }))]).toEqual([p, 101]);
+		}
+		for (const p of ['/api/nope', '/api/terminal/a/b', '/api/claude/', '/api/events/extra']) {
+			expect([p, status(await rawUpgrade(spyre.url, p, { cookie, origin: own() }))]).toEqual([p, 'destroyed']);
+		}
 	});
 });
 
