@@ -253,9 +253,11 @@ describe('Claude authentication on the built server', () => {
 		const cliCreds = path.join(spyre.dataDir, 'claude', '.credentials.json');
 		expect(fs.existsSync(cliCreds)).toBe(true);
 		expect(fs.readFileSync(path.join(spyre.dataDir, 'claude-auth', 'credential.json'), 'utf8')).not.toContain('sk-ant-ort01');
-		// The health check runs `claude auth status` for a full login and keeps it authenticated.
-		await new Promise((r) => setTimeout(r, 1200));
-		expect((await api.status()).state).toBe('authenticated');
+		// The health check runs `claude auth status` for a full login and keeps it authenticated: wait for a
+		// check that started after the login finished (every 500 ms here), then read its verdict.
+		const loggedInAt = Date.now();
+		const checked = await api.waitFor((v) => v.checkedAt !== null && v.checkedAt > loggedInAt, 'a health check after the login');
+		expect(checked.state).toBe('authenticated');
 	});
 
 	it('accepts the callback without a session only for the waiting flow\'s state, once', async () => {
