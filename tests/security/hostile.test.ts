@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, type RunningSim } from '../helpers/sim';
+import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { get, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { fillRoute, raw, rawUpgrade, requestPath, socketPaths, walkRoutes, type Endpoint } from './surface';
 
@@ -62,6 +62,16 @@ let spyre: RunningSpyre;
 let cookie: string;
 let origin: string;
 const endpoints = walkRoutes();
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+/** A live environment, so payloads reach the code paths that build shell and tmux commands for a real CT. */
+let live: { id: string; ip: string };
+
+/** Whether the canary exists inside the live CT (payloads that ran there would have made it in the CT's /tmp). */
+async function canaryInCt(file = CANARY): Promise<boolean> {
+	const r = await ssh(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), live.ip, sim.simJson.sshPort, `test -e ${file} && echo present || echo absent`);
+	if (!/present|absent/.test(r.stdout)) throw new Error(`could not look for the canary in the CT (${r.code}): ${r.stderr}`);
+	return r.stdout.includes('present');
+}
 
 beforeAll(async () => {
 	fs.rmSync(CANARY, { force: true });
@@ -69,6 +79,14 @@ beforeAll(async () => {
 	spyre = await startSpyre({ simJson: sim.simJson });
 	cookie = await setupAdmin(spyre.url, 'admin', 'hostile-password-1');
 	origin = new URL(spyre.url).origin;
+	const headers = { cookie, origin, 'content-type': 'application/json' };
+	const res = await fetch(`${spyre.url}/api/environments`, { method: 'POST', headers, body: JSON.stringify({ hostname: 'hostile-live', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }) });
+	const id = ((await res.json()) as { id: string }).id;
+	for (const end = Date.now() + 120_000; !live && Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+		const env = (await (await fetch(`${spyre.url}/api/environments/${id}`, { headers })).json()) as { status: string; ip: string | null };
+		if (env.status === 'running' && env.ip) live = { id, ip: env.ip };
+	}
+	if (!live) throw new Error('the live environment never came up');
 });
 afterAll(async () => {
 	await spyre?.stop();
@@ -191,11 +209,50 @@ describe('hostile input', () => {
 		}
 	});
 
+	it('a live environment: every route under it, every field and the terminal socket, and nothing runs in the CT', async () => {
+		// Verbs that would end the experiment (destroy, stop, forget the host key) are left out; every other
+		// route of the environment gets each payload in each field, and the window routes in their index.
+		// The check can see a file in the CT (positive control), so its "absent" below means something.
+		const control = `${CANARY}-control`;
+		await ssh(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), live.ip, sim.simJson.sshPort, `touch ${control}`);
+		expect(await canaryInCt(control)).toBe(true);
+		const skip = new Set(['DELETE /api/environments/[id]', 'POST /api/environments/[id]/stop', 'POST /api/environments/[id]/trust-host-key']);
+		const under = endpoints.filter((e) => e.kind === 'api' && e.id.startsWith('/api/environments/[id]') && !skip.has(`${e.method} ${e.id}`));
+		expect(under.length).toBeGreaterThan(4);
+		const strings = HOSTILE_STRINGS.filter((x) => x.length < 10_000);
+		for (const e of under) {
+			for (const v of strings) {
+				let filled: string;
+				try {
+					filled = fillRoute(e.id, (param) => (param === 'id' ? live.id : v)).path;
+				} catch {
+					continue; // a lone surrogate cannot be URI-encoded
+				}
+				const body = e.method === 'GET' ? undefined : JSON.stringify(Object.fromEntries([...FIELDS, 'prompt', 'fromStep'].map((f) => [f, v])));
+				await expectSane(`${e.method} ${e.id} <- ${short(v)}`, send(e, filled, body, 'application/json'));
+			}
+		}
+		for (const v of strings) {
+			let q: string;
+			try {
+				q = new URLSearchParams({ window: v, cols: v, rows: v }).toString();
+			} catch {
+				continue;
+			}
+			const out = await rawUpgrade(spyre.url, `/api/terminal/${live.id}?${q}`, { cookie, origin });
+			expect(['destroyed' in out || out.status === 101 || (out.status >= 400 && out.status < 500), short(v)]).toEqual([true, short(v)]);
+		}
+		// The environment is still there and reachable, and no payload ran in it.
+		expect((await get(spyre.url, `/api/environments/${live.id}`, cookie)).status).toBe(200);
+		expect(await canaryInCt()).toBe(false);
+	});
+
 	it('afterwards: the server is alive, the signed-in session still works, the canary never appeared', async () => {
 		expect((await get(spyre.url, '/healthz')).status).toBe(200);
 		expect((await get(spyre.url, '/api/environments', cookie)).status).toBe(200);
 		await new Promise((r) => setTimeout(r, 1000));
 		expect(fs.existsSync(CANARY)).toBe(false);
+		expect(await canaryInCt()).toBe(false);
 		expect(spyre.output().stderr).not.toMatch(/uncaught|unhandled/i);
 	});
 });
