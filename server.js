@@ -32,9 +32,14 @@ try {
 	process.exit(1);
 }
 
-const listen = globalThis[LISTEN_KEY] ?? {};
-const port = Number(process.env.PORT ?? listen.port ?? 3000);
-const host = process.env.HOST ?? listen.host ?? '127.0.0.1';
+// The effective address, published by runtime.start() from the config (which already applied PORT/HOST,
+// see src/lib/server/env-config/listen-env.ts). Never read PORT/HOST here: one rule, in one place.
+const listen = globalThis[LISTEN_KEY];
+if (!listen || typeof listen.port !== 'number' || typeof listen.host !== 'string') {
+	console.error('spyre: failed to start: the app did not publish its listen address (hooks.server.ts init did not run)');
+	process.exit(1);
+}
+const { port, host } = listen;
 
 const server = http.createServer((req, res) => {
 	if (ownProto) req.headers[OWN_PROTO_HEADER] = req.socket.encrypted ? 'https' : 'http';

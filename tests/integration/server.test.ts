@@ -649,6 +649,17 @@ describe('start-up failures (exit 1, a clear message, no stack)', () => {
 		}
 	});
 
+	it('a bad PORT stops start-up naming PORT (it overrides server.port in the config, nowhere else)', async () => {
+		const data = await makeDataDir({});
+		try {
+			const r = await runUntilExit(data.configPath, { env: { PORT: '30x0' } });
+			expectClean(r);
+			expect(r.stderr).toContain('PORT (environment variable, overrides server.port): must be a port number');
+		} finally {
+			data.remove();
+		}
+	});
+
 	it('an unreadable SSH key and a token secret file that is a directory', async () => {
 		const data = await makeDataDir({});
 		try {

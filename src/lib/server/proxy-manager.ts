@@ -114,7 +114,8 @@ export function checkServiceNames(environmentId: string | null, hostname: string
 	}
 }
 
-function forwardAuth(config: SpyreConfig): ForwardAuth {
+/** Where Caddy asks Spyre whether a service request may pass: the effective listen address (PORT/HOST applied by env-config), a wildcard bind dialled on loopback. */
+export function forwardAuth(config: SpyreConfig = getConfig()): ForwardAuth {
 	const listen = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
 	return { dial: `${listen.includes(':') ? `[${listen}]` : listen}:${config.server.port}`, host: new URL(config.server.publicUrl).host };
 }

@@ -15,14 +15,10 @@ const state = singleton('auth.setupCode', () => ({
 	attempts: new FailureLimiter({ max: 10, windowMs: 15 * 60 * 1000 })
 }));
 
-/** Where the server actually listens: server.js prefers $HOST over server.host. */
-function listenHost(): string {
-	return process.env.HOST ?? getConfig().server.host;
-}
-
 export function setupCodeRequired(): boolean {
 	const publicHost = new URL(getConfig().server.publicUrl).hostname;
-	const listen = listenHost();
+	// server.host already has $HOST applied (env-config/listen-env.ts): it is where server.js listens.
+	const listen = getConfig().server.host;
 	const listenLocal = isLoopbackName(listen.includes(':') && !listen.startsWith('[') ? `[${listen}]` : listen);
 	return !(isLoopbackName(publicHost) && listenLocal);
 }

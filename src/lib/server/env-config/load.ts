@@ -12,8 +12,11 @@ export function configPathFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 	return path.resolve(env.SPYRE_CONFIG ?? path.join(process.cwd(), 'environment.yaml'));
 }
 
-/** Read and validate the config file at `file`. Missing file: one line that says to run ./setup.sh. */
-export function loadConfig(file: string = configPathFromEnv()): SpyreConfig {
+/**
+ * Read and validate the config file at `file`, with PORT/HOST from `env` over server.port/server.host
+ * (see listen-env.ts). Missing file: one line that says to run ./setup.sh.
+ */
+export function loadConfig(file: string = configPathFromEnv(), env: NodeJS.ProcessEnv = process.env): SpyreConfig {
 	let text: string;
 	try {
 		text = fs.readFileSync(file, 'utf8');
@@ -24,7 +27,7 @@ export function loadConfig(file: string = configPathFromEnv()): SpyreConfig {
 		}
 		throw new ConfigError(`Cannot read ${file} (${code ?? 'error'}). Check its permissions, or run ./setup.sh.`);
 	}
-	return parseConfig(text, file);
+	return parseConfig(text, file, env);
 }
 
 /** The process-wide config, loaded once. */

@@ -4,12 +4,16 @@
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors';
 import { readConfigFiles } from './files';
+import { applyListenEnv } from './listen-env';
 import { toSpyreConfig } from './normalise';
 import type { SpyreConfig } from './types';
 import { validateDocument } from './validate';
 
-/** Parse and validate YAML text. Throws ConfigError listing every problem with its key path. */
-export function parseConfig(text: string, configPath: string): SpyreConfig {
+/**
+ * Parse and validate YAML text. Throws ConfigError listing every problem with its key path. `env` is where
+ * PORT/HOST come from (loadConfig passes process.env; specs pass nothing, so a test runner's PORT is ignored).
+ */
+export function parseConfig(text: string, configPath: string, env: Readonly<Record<string, string | undefined>> = {}): SpyreConfig {
 	const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
 	if (doc.errors.length > 0) {
 		const problems = doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`);
@@ -19,7 +23,7 @@ export function parseConfig(text: string, configPath: string): SpyreConfig {
 	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
 		throw new ConfigError(`${configPath}: the top level must be a mapping of sections`, ['(root): must be a mapping']);
 	}
-	const { cfg, warnings } = validateDocument(raw as Record<string, unknown>, configPath);
+	const { cfg, warnings } = validateDocument(applyListenEnv(raw as Record<string, unknown>, env), configPath);
 	const files = readConfigFiles(cfg, configPath);
 	return toSpyreConfig(cfg, configPath, files, warnings);
 }
