@@ -26,6 +26,8 @@ interface View {
 	authorizeUrl: string | null;
 	localhostAuthorizeUrl: string | null;
 	cliVersion: string | null;
+	/** When the health check last ran (ms). */
+	checkedAt: number | null;
 }
 
 /** Every response body the tests saw, to prove no secret ever left the server. */
