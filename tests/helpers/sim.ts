@@ -7,6 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killProcessesNaming } from './processes';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -113,6 +114,9 @@ export async function startSim(opts: StartSimOptions = {}): Promise<RunningSim> 
 			await exited;
 			clearTimeout(t);
 		}
+		// A simulator killed hard (slow to stop on a busy machine) cannot stop its CTs and its Proxmox host's
+		// sshd: whatever still names its state directory is killed by PID.
+		killProcessesNaming(`${stateDir}/`);
 		if (!o.keep) rmSync(stateDir, { recursive: true, force: true });
 	};
 

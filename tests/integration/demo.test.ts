@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pveRequest, waitTask, type SimJson } from '../helpers/sim';
 import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
 import { isAlive } from '../helpers/sshd';
+import { processesNaming } from '../helpers/processes';
 
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
@@ -39,18 +40,7 @@ function ctrlC(): void {
 }
 
 /** PIDs of processes whose command line names the demo dir (the simulator's CT helpers run in sessions of their own). */
-function demoProcesses(): number[] {
-	const pids: number[] = [];
-	for (const entry of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-		try {
-			if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(demoDir)) pids.push(Number(entry));
-		} catch {
-			// gone already
-		}
-	}
-	return pids;
-}
+const demoProcesses = (): number[] => processesNaming(demoDir);
 
 afterAll(async () => {
 	// Stop as a person would (Ctrl-C), and wait for the demo to finish stopping its simulator and CTs before
