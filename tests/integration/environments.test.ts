@@ -360,4 +360,18 @@ describe('environment lifecycle against the simulator', () => {
 		const audit = db.prepare("SELECT outcome FROM audit_log WHERE action = 'environment.destroy' AND target LIKE 'life-1%'").all() as Array<{ outcome: string }>;
 		expect(audit.map((a) => a.outcome)).toEqual(['success']);
 	});
+
+	it('two creates at once get distinct VMIDs (both read /cluster/nextid before either CT exists)', async () => {
+		const [a, b] = await Promise.all(
+			['twin-a', 'twin-b'].map((hostname) => lifecycle.createEnvironment({ hostname, template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor))
+		);
+		await Promise.all([lifecycle.settled(a.id), lifecycle.settled(b.id)]);
+		const rows = [repo.getEnvironment(a.id)!, repo.getEnvironment(b.id)!];
+		expect(rows.map((r) => [r.status, r.error])).toEqual([['running', null], ['running', null]]);
+		expect(rows[0].vmid).not.toBe(rows[1].vmid);
+		for (const r of rows) {
+			lifecycle.destroyEnvironment(r.id, actor);
+			await lifecycle.settled(r.id);
+		}
+	});
 });

@@ -208,18 +208,40 @@ function isVmidRace(err: unknown, vmid: number): boolean {
 	return text.includes(`${vmid} already exists`);
 }
 
+/** The row's VMID is held by another environment row (the UNIQUE index on environments.vmid). */
+function isVmidHeld(err: unknown): boolean {
+	return (err as { code?: unknown })?.code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('environments.vmid');
+}
+
+/**
+ * Record `vmid` on the row, or the first id above it that no other environment row holds: two creates at
+ * once get the same id from /cluster/nextid (Proxmox has made neither CT yet), and the second must move on.
+ */
+function reserveVmid(row: EnvironmentRow, vmid: number): EnvironmentRow {
+	for (let id = vmid; id < vmid + 1000; id++) {
+		try {
+			return set(row.id, { vmid: id });
+		} catch (err) {
+			if (!isVmidHeld(err)) throw err;
+		}
+	}
+	throw new SpyreError('conflict', `VMIDs ${vmid} to ${vmid + 999} are all held by other environments.`);
+}
+
 /** Take the next free VMID and ask Proxmox to create the CT; a VMID taken meanwhile is retried. */
 async function allocate(run: Run, row: EnvironmentRow, params: CreateParams, signal: AbortSignal): Promise<{ row: EnvironmentRow; upid: string }> {
 	const pve = getProxmox();
+	let floor = 0;
 	for (let attempt = 0; attempt < 5; attempt++) {
-		const vmid = await pve.getNextVmid(undefined, { signal });
-		row = set(row.id, { vmid });
+		row = reserveVmid(row, Math.max(await pve.getNextVmid(undefined, { signal }), floor));
+		const vmid = row.vmid!;
 		try {
 			return { row, upid: await pve.createLxc(row.node, lxcParams(row, vmid, params), { signal }) };
 		} catch (err) {
 			// Only a taken vmid is safe to retry: it proves this request created nothing.
 			if (!isVmidRace(err, vmid)) throw err;
 			run.event('warning', `VMID ${vmid} was taken meanwhile; trying the next free one.`);
+			floor = vmid + 1;
 			row = set(row.id, { vmid: null });
 		}
 	}
