@@ -6,14 +6,14 @@ import { isHttpError, isRedirect, json, redirect, text, type Handle, type Handle
 import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
 import { isSetUp, validateSession } from '$lib/server/auth';
-import { startAuthAuditFlush } from '$lib/server/auth-audit-flush';
+import { startAuthAuditFlush } from '$lib/server/auth/audit-flush';
 import { startClaudeAuth } from '$lib/server/claude/auth-health';
 import { getConfig } from '$lib/server/env-config';
 import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
 import { startCredentialRevocation } from '$lib/server/service-auth/credentials';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
-import { announceSetupCode } from '$lib/server/setup-code';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/auth/session-cookie';
+import { announceSetupCode } from '$lib/server/auth/setup-code';
 
 export const init: ServerInit = async () => {
 	start();

@@ -24,9 +24,9 @@ const vite = await createServer({
 	optimizeDeps: { noDiscovery: true, include: [] }
 });
 const { createSshPool, memoryHostKeyStore } = (await vite.ssrLoadModule('/src/lib/server/ssh/index.ts')) as typeof import('../../src/lib/server/ssh');
-const { createOutputPump } = (await vite.ssrLoadModule('/src/lib/server/ws/terminal.ts')) as typeof import('../../src/lib/server/ws/terminal');
+const { createOutputPump } = (await vite.ssrLoadModule('/src/lib/server/terminal/socket.ts')) as typeof import('../../src/lib/server/terminal/socket');
 
-/** The terminal endpoint's defaults (src/lib/server/ws/terminal.ts, `TerminalDeps`). */
+/** The terminal endpoint's defaults (src/lib/server/terminal/socket.ts, `TerminalDeps`). */
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 

@@ -1,6 +1,6 @@
 import { authStatus } from '$lib/server/claude/auth';
 import { listTasks } from '$lib/server/claude/tasks-repo';
-import { loadDashboard } from '$lib/server/dashboard';
+import { loadDashboard } from '$lib/server/environments/dashboard';
 import type { PageServerLoad } from './$types';
 
 const RECENT_TASKS = 5;

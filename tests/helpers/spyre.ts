@@ -15,9 +15,9 @@ import { stringify } from 'yaml';
 import { setGatewayPorts } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// The one name (src/lib/server/session-cookie.ts): `__Host-spyre_session`.
-export { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
-import { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
+// The one name (src/lib/server/auth/session-cookie.ts): `__Host-spyre_session`.
+export { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
+import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 
 /** The sim.json that a running Proxmox simulator writes (sim/pve/server.ts); only what the config needs. */
 export interface SimJson {

@@ -15,7 +15,7 @@ let lifecycle: Lifecycle;
 let inventory: Inventory;
 let repo: typeof import('../../src/lib/server/environments/repo');
 let runs: typeof import('../../src/lib/server/jobs');
-let poller: typeof import('../../src/lib/server/status-poller');
+let poller: typeof import('../../src/lib/server/environments/status-poller');
 let db: import('better-sqlite3').Database;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -70,7 +70,7 @@ beforeAll(async () => {
 	inventory = await import('../../src/lib/server/environments/inventory');
 	repo = await import('../../src/lib/server/environments/repo');
 	runs = await import('../../src/lib/server/jobs');
-	poller = await import('../../src/lib/server/status-poller');
+	poller = await import('../../src/lib/server/environments/status-poller');
 	db = (await import('../../src/lib/server/db')).getDb();
 	lifecycle.timings.shutdownTimeoutS = 3;
 });

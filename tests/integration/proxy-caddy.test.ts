@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServer, writeRoutes } from '../../src/lib/server/proxy/caddy-admin';
 import { buildRoute, mergeRoutes } from '../../src/lib/server/proxy/routes';
-import { SERVICE_COOKIE } from '../../src/lib/server/session-cookie';
+import { SERVICE_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { onBridge, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 

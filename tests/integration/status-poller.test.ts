@@ -13,7 +13,7 @@ import type { ServerEvent } from '../../src/lib/server/events';
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 let sim: RunningSim;
 let dir: string;
-let poller: typeof import('../../src/lib/server/status-poller');
+let poller: typeof import('../../src/lib/server/environments/status-poller');
 let repo: typeof import('../../src/lib/server/environments/repo');
 const seen: ServerEvent[] = [];
 let unsubscribe = () => {};
@@ -69,7 +69,7 @@ beforeAll(async () => {
 	sim = await startSim({ nodes: ['pve'] });
 	writeConfig(path.join(dir, 'environment.yaml'), sim.simJson);
 	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
-	poller = await import('../../src/lib/server/status-poller');
+	poller = await import('../../src/lib/server/environments/status-poller');
 	repo = await import('../../src/lib/server/environments/repo');
 	const events = await import('../../src/lib/server/events');
 	unsubscribe = events.subscribe((e) => seen.push(e));

@@ -6,8 +6,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { dbHostKeyStore, type SshPool } from '../../src/lib/server/ssh';
-import * as tmux from '../../src/lib/server/tmux-controller';
-import { createOutputPump, handleTerminal, terminalStats, type TerminalDeps } from '../../src/lib/server/ws/terminal';
+import * as tmux from '../../src/lib/server/terminal/tmux-controller';
+import { createOutputPump, handleTerminal, terminalStats, type TerminalDeps } from '../../src/lib/server/terminal/socket';
 import { CLOSE, isRetryableClose } from '../../src/lib/terminal-protocol';
 import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 

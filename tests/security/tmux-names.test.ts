@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryHostKeyStore, type SshPool, type SshTarget } from '../../src/lib/server/ssh';
 import { command } from '../../src/lib/server/shell';
-import * as tmux from '../../src/lib/server/tmux-controller';
+import * as tmux from '../../src/lib/server/terminal/tmux-controller';
 import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;

@@ -1,6 +1,6 @@
 // What the dashboard draws, and how live events change it. Pure functions over plain data, so the same
 // snapshot plus the same events give the same picture, and the rules are testable without a browser.
-// The server builds the snapshot (src/lib/server/dashboard.ts); the rune store applies events to it.
+// The server builds the snapshot (src/lib/server/environments/dashboard.ts); the rune store applies events to it.
 
 import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunPhase, type RunStatus } from '$lib/types/environments';
 

@@ -11,7 +11,7 @@ import { closeAllSockets, handleUpgrade } from './ws/upgrade';
 import { singleton } from './singleton';
 import { reconcileAfterRestart } from './environments';
 import { interruptAll } from './jobs';
-import { startPoller, stopPoller } from './status-poller';
+import { startPoller, stopPoller } from './environments/status-poller';
 import { closeSshPool } from './ssh';
 import { messageOf } from './errors';
 
@@ -76,7 +76,7 @@ export function start(): void {
 		})
 		.catch((err) => console.error('[spyre]', messageOf(err)));
 	// Service URLs through Caddy: re-apply routes from the services table, then health probes.
-	void import('./proxy-manager')
+	void import('./proxy')
 		.then((proxy) => {
 			proxy.startProxyManager();
 			onShutdown(() => proxy.stopProxyManager());

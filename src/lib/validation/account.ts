@@ -1,5 +1,5 @@
 // The rules for a username and a new password, shared by the setup and account forms (the input's
-// minlength/maxlength and the hint) and the server (src/lib/server/auth.ts). Pure: no Node or browser API
+// minlength/maxlength and the hint) and the server (src/lib/server/auth/index.ts). Pure: no Node or browser API
 // beyond TextEncoder, which both have.
 
 export const USERNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;

@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { createSession, verifyLogin } from '$lib/server/auth';
-import { setSessionCookie } from '$lib/server/session-cookie';
+import { setSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';
-import { recordAuthFailure } from '$lib/server/auth-audit';
+import { recordAuthFailure } from '$lib/server/auth/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress, safeNext } from '$lib/server/http';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { deleteSession } from '$lib/server/auth';
-import { clearSessionCookie } from '$lib/server/session-cookie';
+import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';
 import { actorOf } from '$lib/server/http';
 import type { RequestHandler } from './$types';

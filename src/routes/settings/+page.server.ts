@@ -1,6 +1,6 @@
 import { getConfig } from '$lib/server/env-config';
 import * as audit from '$lib/server/audit';
-import { pendingAuthFailures } from '$lib/server/auth-audit';
+import { pendingAuthFailures } from '$lib/server/auth/audit';
 import type { PageServerLoad } from './$types';
 
 // Shows where Spyre points and what happened recently. Never the token secret or key contents.

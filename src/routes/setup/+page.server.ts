@@ -1,10 +1,10 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { createFirstAdmin, createSession, isSetUp, validateNewAccount } from '$lib/server/auth';
-import { setSessionCookie } from '$lib/server/session-cookie';
+import { setSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
-import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/setup-code';
+import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/auth/setup-code';
 import type { Actions, PageServerLoad } from './$types';
 
 // Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.

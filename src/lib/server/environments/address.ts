@@ -103,7 +103,7 @@ function store(row: EnvironmentRow, ip: string): EnvironmentRow {
 	const updated = set(row.id, { ip });
 	if (changed) {
 		// Caddy's upstreams follow the stored address: recompute them now (a failure is retried on the next tick).
-		void import('../proxy-manager').then((proxy) => proxy.applyRoutes()).catch((err) => console.error('[spyre] proxy: routes not updated after an address change:', messageOf(err)));
+		void import('../proxy').then((proxy) => proxy.applyRoutes()).catch((err) => console.error('[spyre] proxy: routes not updated after an address change:', messageOf(err)));
 	}
 	return updated;
 }

@@ -41,7 +41,7 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 	const p = config.spec.platform;
 	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template: p.template, cores: p.cores, memory: p.memory, disk: p.disk };
 	// Every service gets a host of its own: a name that would collide is refused before anything is created.
-	(await import('../proxy-manager')).checkServiceNames(null, hostname, config.spec.services);
+	(await import('../proxy')).checkServiceNames(null, hostname, config.spec.services);
 	const { row, params } = await environments.prepareCreate(input, actor, { platform: platformOf(config), configName: name });
 	const steps = planSteps(config);
 	start(row, actor, config, chain, steps, 'create', params);

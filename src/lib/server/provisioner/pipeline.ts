@@ -49,7 +49,7 @@ export async function runPipeline(run: Run, input: PipelineInput, signal: AbortS
 	}
 	environments.changeEnvironment(row.id, { status: 'running', error: null, error_step: null });
 	// Service URLs: a Caddy problem is reported but does not undo a good provision (start-up retries).
-	await import('../proxy-manager')
+	await import('../proxy')
 		.then((proxy) => proxy.servicesProvisioned(row.id, row.hostname, config.spec.services))
 		.catch((err) => run.event('warning', `Service URLs were not updated: ${(err as Error).message}`));
 	run.step('done', `${row.hostname} is provisioned from ${config.metadata.name}`, { phase: 'provision', index: total, total, percent: 100 });

@@ -5,7 +5,7 @@
 import { isIpv4 } from '$lib/validation/ipv4';
 import { DNS_LABEL_RE, SERVICE_LABEL_SEPARATOR } from '$lib/validation/environment';
 import { SpyreError } from '../errors';
-import { SPYRE_COOKIE_NAMES } from '../session-cookie';
+import { SPYRE_COOKIE_NAMES } from '../auth/session-cookie';
 
 /**
  * Services live only on hosts of their own under caddy.base_domain (wildcard DNS). There is no mode that

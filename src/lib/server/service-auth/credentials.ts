@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { SESSION_MAX_AGE_MS, hashToken } from '../auth';
 import { getDb, type Db } from '../db';
-import { onSessionsEnded } from '../session-bus';
+import { onSessionsEnded } from '../auth/session-bus';
 import { singleton } from '../singleton';
 
 export const CODE_TTL_MS = 60_000;

@@ -9,10 +9,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
 import { isSessionActive, validateSession, type SessionUser } from '../auth';
-import { sessionTokenFromHeader } from '../session-cookie';
+import { sessionTokenFromHeader } from '../auth/session-cookie';
 import { getConfig } from '../env-config';
 import { hostAllowed, hostPolicy } from '../request-guard';
-import { onSessionsEnded } from '../session-bus';
+import { onSessionsEnded } from '../auth/session-bus';
 import { singleton } from '../singleton';
 import { handleEvents } from './events';
 import { originAllowed } from './origin';
@@ -37,7 +37,7 @@ const routes: Array<[RegExp, Route]> = [
 	[
 		/^\/api\/terminal\/([A-Za-z0-9_-]{1,64})$/,
 		async (ws, ctx, m) => {
-			const { handleTerminal } = await import('./terminal');
+			const { handleTerminal } = await import('../terminal/socket');
 			await handleTerminal(ws, { ...ctx, envId: m[1] });
 		}
 	],

@@ -5,11 +5,11 @@
 // from a service host (it is host-only on Spyre's host), and is not looked at here.
 
 import { getConfig } from '$lib/server/env-config';
-import { serviceForHost } from '$lib/server/proxy-manager';
+import { serviceForHost } from '$lib/server/proxy';
 import { SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
 import { checkCredential } from '$lib/server/service-auth/credentials';
 import { isPageLoad, madeByServiceOrigin, type RequestMeta } from '$lib/server/service-auth/rules';
-import { SERVICE_COOKIE } from '$lib/server/session-cookie';
+import { SERVICE_COOKIE } from '$lib/server/auth/session-cookie';
 import type { RequestHandler } from './$types';
 
 const NO_STORE = { 'cache-control': 'no-store' };

@@ -6,7 +6,7 @@
 
 import { error, redirect } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/http';
-import { serviceForHost, type RoutedService } from '$lib/server/proxy-manager';
+import { serviceForHost, type RoutedService } from '$lib/server/proxy';
 import { RESERVED_PREFIX } from '$lib/server/proxy/routes';
 import { issueCode } from '$lib/server/service-auth/credentials';
 import { mayIssueWithoutAsking, safeTarget } from '$lib/server/service-auth/rules';

@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import * as environments from '$lib/server/environments';
-import { serviceViews } from '$lib/server/proxy-manager';
+import { serviceViews } from '$lib/server/proxy';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, depends }) => {

@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { changePassword, endUserSessions } from '$lib/server/auth';
-import { clearSessionCookie } from '$lib/server/session-cookie';
+import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';
 import { getDb } from '$lib/server/db';
 import { isSpyreError } from '$lib/server/errors';

@@ -1,5 +1,5 @@
-import { pendingAuthFailures } from '$lib/server/auth-audit';
-import { actionChoices, EXPORT_MAX_ROWS, PAGE_SIZE, formatCursor, getAuditEntry, knownActions, parseAuditFilter, parseCursor, queryAudit } from '$lib/server/audit-query';
+import { pendingAuthFailures } from '$lib/server/auth/audit';
+import { actionChoices, EXPORT_MAX_ROWS, PAGE_SIZE, formatCursor, getAuditEntry, knownActions, parseAuditFilter, parseCursor, queryAudit } from '$lib/server/audit/query';
 import type { PageServerLoad } from './$types';
 
 // The audit viewer: everything it shows comes from the URL (filters, page cursor, open entry), so a

@@ -7,11 +7,11 @@
 import * as audit from '$lib/server/audit';
 import { getConfig } from '$lib/server/env-config';
 import { safeClientAddress } from '$lib/server/http';
-import { serviceForHost } from '$lib/server/proxy-manager';
+import { serviceForHost } from '$lib/server/proxy';
 import { RESERVED_PREFIX, SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
 import { redeemCode } from '$lib/server/service-auth/credentials';
 import { safeTarget } from '$lib/server/service-auth/rules';
-import { SERVICE_COOKIE } from '$lib/server/session-cookie';
+import { SERVICE_COOKIE } from '$lib/server/auth/session-cookie';
 import type { RequestHandler } from './$types';
 
 const HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-type': 'text/html; charset=utf-8' };

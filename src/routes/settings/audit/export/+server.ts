@@ -1,7 +1,7 @@
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, errorResponse, requireUser } from '$lib/server/http';
 import { record } from '$lib/server/audit';
-import { CSV_HEADER, EXPORT_MAX_ROWS, csvEntry, csvRow, exceeds, exportBatches, exportFormat, parseAuditFilter } from '$lib/server/audit-query';
+import { CSV_HEADER, EXPORT_MAX_ROWS, csvEntry, csvRow, exceeds, exportBatches, exportFormat, parseAuditFilter } from '$lib/server/audit/query';
 import type { RequestHandler } from './$types';
 
 // The filtered audit log as a download, streamed batch by batch (each batch one short query, so the

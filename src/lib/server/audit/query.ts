@@ -5,9 +5,9 @@
 // bounded batches. Every value from the URL reaches SQL as a bound parameter; the SQL text is built only
 // from fixed fragments.
 
-import { SpyreError } from './errors';
-import { getDb, type Db } from './db';
-import type { AuditEntry, AuditOutcome } from './audit';
+import { SpyreError } from '../errors';
+import { getDb, type Db } from '../db';
+import type { AuditEntry, AuditOutcome } from './';
 
 export const PAGE_SIZE = 50;
 /** The most rows one export holds; the viewer says so and the export says when it was cut. */

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as audit from './audit';
-import { openDatabase, type Db } from './db';
+import * as audit from '../audit';
+import { openDatabase, type Db } from '../db';
 import { lastTerminal, nodeBases, recentActivity, recentProvisions } from './dashboard';
-import { deleteEnvironment, insertEnvironment, newEnvironmentId } from './environments/repo';
-import { createRun } from './jobs/record';
+import { deleteEnvironment, insertEnvironment, newEnvironmentId } from './repo';
+import { createRun } from '../jobs/record';
 
 let dir: string;
 let db: Db;

@@ -5,11 +5,11 @@
 
 import bcrypt from 'bcrypt';
 import crypto from 'node:crypto';
-import { getDb, type Db } from './db';
-import { SpyreError } from './errors';
+import { getDb, type Db } from '../db';
+import { SpyreError } from '../errors';
 import { LoginThrottle } from './login-throttle';
 import { announceSessionsEnded } from './session-bus';
-import { singleton } from './singleton';
+import { singleton } from '../singleton';
 import { newAccountProblems } from '$lib/validation/account';
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;

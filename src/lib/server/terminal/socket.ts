@@ -12,7 +12,7 @@ import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';
 import { requireReachable } from '../environments/reachable';
 import { getSshPool, type SshPool, type SshTarget } from '../ssh';
-import * as tmux from '../tmux-controller';
+import * as tmux from './tmux-controller';
 
 export interface TerminalContext {
 	user: { id: number; username: string };

@@ -5,15 +5,15 @@
 // only walks the cached rows, builds no view, writes nothing and publishes nothing; changed rows are written
 // in one transaction and pushed in one more (environments/live-status.ts decides what changed).
 
-import { getProxmox } from './proxmox';
-import { messageOf } from './errors';
-import * as events from './events';
-import { singleton } from './singleton';
-import { updateStatuses } from './environments/repo';
-import { allRows } from './environments/rows-cache';
-import { containersByVmid, sameGuests, statusChanges } from './environments/live-status';
-import { toView } from './environments/view';
-import { isBusy } from './jobs';
+import { getProxmox } from '../proxmox';
+import { messageOf } from '../errors';
+import * as events from '../events';
+import { singleton } from '../singleton';
+import { updateStatuses } from './repo';
+import { allRows } from './rows-cache';
+import { containersByVmid, sameGuests, statusChanges } from './live-status';
+import { toView } from './view';
+import { isBusy } from '../jobs';
 import type { ClusterResource } from '$lib/types/proxmox';
 
 export const POLL_INTERVAL_MS = 30_000;

@@ -1,10 +1,10 @@
-// Runs the sign-in audit flush (auth-audit.ts) in the server process: once at start-up, for windows a
+// Runs the sign-in audit flush (audit.ts) in the server process: once at start-up, for windows a
 // crash or restart left behind, then every minute, and a last time at shutdown.
 
-import { flushAuthFailures } from './auth-audit';
-import { messageOf } from './errors';
-import { onShutdown } from './runtime';
-import { singleton } from './singleton';
+import { flushAuthFailures } from './audit';
+import { messageOf } from '../errors';
+import { onShutdown } from '../runtime';
+import { singleton } from '../singleton';
 
 /** Flush ended windows now (windows a crash left behind) and then every minute until shutdown. */
 export function startAuthAuditFlush(): void {

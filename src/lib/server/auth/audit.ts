@@ -4,8 +4,8 @@
 // auth_failure_counts and flushed as one summary row when the window has ended. Nothing is lost: the
 // counts live in the database until flushed, and start-up flushes windows a crash left behind.
 
-import { record } from './audit';
-import { getDb, type Db } from './db';
+import { record } from '../audit';
+import { getDb, type Db } from '../db';
 
 export const AUTH_WINDOW_MS = 10 * 60 * 1000;
 /** Distinct (IP, username) keys per window before usernames fold into '*', then IPs too. */

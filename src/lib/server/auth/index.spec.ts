@@ -21,9 +21,9 @@ import {
 	validateNewAccount,
 	validateSession,
 	verifyLogin
-} from './auth';
-import { openDatabase, type Db } from './db';
-import { SpyreError } from './errors';
+} from './';
+import { openDatabase, type Db } from '../db';
+import { SpyreError } from '../errors';
 import { onSessionsEnded } from './session-bus';
 
 // bcrypt at cost 12 takes ~0.2 s per hash; the rate-limit tests run many in parallel on the thread pool.

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_WINDOW_MS, KEYS_PER_WINDOW, flushAuthFailures, pendingAuthFailures, recordAuthFailure } from './auth-audit';
-import { openDatabase, type Db } from './db';
+import { AUTH_WINDOW_MS, KEYS_PER_WINDOW, flushAuthFailures, pendingAuthFailures, recordAuthFailure } from './audit';
+import { openDatabase, type Db } from '../db';
 
 let dir: string;
 let db: Db;

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig, type SpyreConfig } from './env-config';
-import { configFiles } from './env-config/config.testkit';
-import { checkServiceNames, forwardAuth, proxyMode, serviceOrigin } from './proxy-manager';
+import { loadConfig, type SpyreConfig } from '../env-config';
+import { configFiles } from '../env-config/config.testkit';
+import { checkServiceNames, forwardAuth, proxyMode, serviceOrigin } from './';
 
 const config = (publicUrl: string, baseDomain?: string) =>
 	({ server: { publicUrl }, caddy: baseDomain === undefined ? { adminUrl: 'http://127.0.0.1:2019' } : { baseDomain } }) as unknown as SpyreConfig;

@@ -1,7 +1,7 @@
 // Append-only record of every mutating action: who, what, target, outcome, client IP, when.
 // The table's triggers refuse UPDATE and DELETE; this module only inserts and reads.
 
-import { getDb, type Db } from './db';
+import { getDb, type Db } from '../db';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 

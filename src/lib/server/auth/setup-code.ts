@@ -4,10 +4,10 @@
 // the server's log can claim it. The code lives in memory only: a restart prints a new one.
 
 import crypto from 'node:crypto';
-import { getConfig } from './env-config';
+import { getConfig } from '../env-config';
 import { FailureLimiter } from './rate-limit';
-import { isLoopbackName } from './request-guard';
-import { singleton } from './singleton';
+import { isLoopbackName } from '../request-guard';
+import { singleton } from '../singleton';
 
 const state = singleton('auth.setupCode', () => ({
 	code: null as string | null,

@@ -3,7 +3,7 @@
 // hashes, never tokens, and never leaves the process.
 
 import { EventEmitter } from 'node:events';
-import { singleton } from './singleton';
+import { singleton } from '../singleton';
 
 const bus = singleton('auth.sessionBus', () => {
 	const e = new EventEmitter();

@@ -18,8 +18,8 @@ import {
 	whereOf,
 	type AuditFilter,
 	type Cursor
-} from './audit-query';
-import { openDatabase, type Db } from './db';
+} from './query';
+import { openDatabase, type Db } from '../db';
 
 let dir: string;
 let db: Db;

@@ -3,11 +3,11 @@
 // (one short-lived grouped session per browser connection, so two browsers can look at different windows
 // without fighting over the main session's current window) and history capture for reattach.
 // Every argument goes through `$lib/server/shell`; window names from users are validated first.
-// Used as `import * as tmux from '$lib/server/tmux-controller'`.
+// Used as `import * as tmux from '$lib/server/terminal/tmux-controller'`.
 
-import { command } from './shell';
-import { SpyreError } from './errors';
-import { getSshPool, type PtyHandle, type SshPool, type SshTarget } from './ssh';
+import { command } from '../shell';
+import { SpyreError } from '../errors';
+import { getSshPool, type PtyHandle, type SshPool, type SshTarget } from '../ssh';
 
 /**
  * Spyre runs its own tmux server (socket name `spyre`, i.e. `tmux -L spyre`), so its server-wide options

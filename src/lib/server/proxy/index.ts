@@ -5,15 +5,15 @@
 // Services get URLs only under caddy.base_domain, never on Spyre's own host (docs/security.md, "Service origins").
 
 import type { ResolvedService } from '$lib/types/configs';
-import { getConfig, type SpyreConfig } from './env-config';
-import { SpyreError, messageOf } from './errors';
-import { publish } from './events';
-import { singleton } from './singleton';
-import { readServer, writeRoutes } from './proxy/caddy-admin';
-import { probe } from './proxy/health';
-import { buildRoute, mergeRoutes, parseServiceHost, serviceHost, serviceLabel, serviceUrl, validateTarget, type ForwardAuth, type ProxyMode } from './proxy/routes';
-import { deleteServices, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './proxy/store';
-import { revokeForEnvironment } from './service-auth/credentials';
+import { getConfig, type SpyreConfig } from '../env-config';
+import { SpyreError, messageOf } from '../errors';
+import { publish } from '../events';
+import { singleton } from '../singleton';
+import { readServer, writeRoutes } from './caddy-admin';
+import { probe } from './health';
+import { buildRoute, mergeRoutes, parseServiceHost, serviceHost, serviceLabel, serviceUrl, validateTarget, type ForwardAuth, type ProxyMode } from './routes';
+import { deleteServices, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './store';
+import { revokeForEnvironment } from '../service-auth/credentials';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:2019';
 export const HEALTH_INTERVAL_MS = 30_000;

@@ -2,9 +2,9 @@
 // running and recent provisions, recent activity and the signed-in user's last terminal. Proxmox is asked
 // once per load (loadInventory's single /cluster/resources call; nodes come from its 30 s cache).
 
-import * as audit from './audit';
-import { getDb, type Db } from './db';
-import { loadInventory } from './environments/inventory';
+import * as audit from '../audit';
+import { getDb, type Db } from '../db';
+import { loadInventory } from './inventory';
 import { liteOf, orderProvisions, RECENT_PROVISIONS, type ActivityItem, type EnvLite, type LastTerminal, type NodeBase, type ProvisionItem } from '$lib/client/dashboard-model';
 import type { GuestView, InventoryView } from '$lib/types/environments';
 
