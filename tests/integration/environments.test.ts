@@ -9,7 +9,7 @@ import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type Runnin
 
 let sim: RunningSim;
 let dir: string;
-type Lifecycle = typeof import('../../src/lib/server/environments/lifecycle');
+type Lifecycle = typeof import('../../src/lib/server/environments');
 type Inventory = typeof import('../../src/lib/server/environments/inventory');
 let lifecycle: Lifecycle;
 let inventory: Inventory;
@@ -66,7 +66,7 @@ beforeAll(async () => {
 	sim = await startSim({ nodes: ['pve', 'pve2'] });
 	writeConfig(path.join(dir, 'environment.yaml'), sim.simJson, { ipTimeoutMs: 4000 });
 	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
-	lifecycle = await import('../../src/lib/server/environments/lifecycle');
+	lifecycle = await import('../../src/lib/server/environments');
 	inventory = await import('../../src/lib/server/environments/inventory');
 	repo = await import('../../src/lib/server/environments/repo');
 	runs = await import('../../src/lib/server/jobs');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { SpyreError } from '../../src/lib/server/errors';
-import { targetForEnvironment } from '../../src/lib/server/environments/repo';
+import { requireReachable } from '../../src/lib/server/environments/reachable';
 import { HostKeyChangedError, dbHostKeyStore, type SshPool, type SshPoolOptions, type SshTarget } from '../../src/lib/server/ssh';
 import { startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
@@ -58,16 +58,16 @@ afterAll(async () => {
 });
 
 describe('ssh-pool', () => {
-	it('targetForEnvironment reads the row, refuses unknown and IP-less environments', () => {
-		expect(targetForEnvironment('env-a', db)).toEqual({ envId: 'env-a', host: sshd.host });
-		expect(() => targetForEnvironment('nope', db)).toThrowError(expect.objectContaining({ code: 'not_found' }));
-		expect(() => targetForEnvironment('env-noip', db)).toThrowError(expect.objectContaining({ code: 'conflict' }));
+	it('requireReachable reads the row, refuses unknown and IP-less environments', () => {
+		expect(requireReachable('env-a', db)).toEqual({ envId: 'env-a', host: sshd.host });
+		expect(() => requireReachable('nope', db)).toThrowError(expect.objectContaining({ code: 'not_found' }));
+		expect(() => requireReachable('env-noip', db)).toThrowError(expect.objectContaining({ code: 'conflict' }));
 	});
 
 	it('verifySsh runs `true` and pins the host key on first use', async () => {
 		const pool = makePool();
 		expect(pinned('env-a')).toBeNull();
-		const { fingerprint } = await pool.verifySsh(targetForEnvironment('env-a', db));
+		const { fingerprint } = await pool.verifySsh(requireReachable('env-a', db));
 		expect(fingerprint).toBe(sshd.hostKeyFingerprint);
 		expect(pinned('env-a')).toBe(sshd.hostKeyFingerprint);
 		await pool.closeAll();
@@ -75,7 +75,7 @@ describe('ssh-pool', () => {
 
 	it('shares one in-flight connect and one client across many concurrent channels', async () => {
 		const pool = makePool();
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		const [c1, c2, c3] = await Promise.all([pool.getConnection(target), pool.getConnection(target), pool.getConnection(target)]);
 		expect(c1).toBe(c2);
 		expect(c2).toBe(c3);
@@ -93,7 +93,7 @@ describe('ssh-pool', () => {
 
 	it('passes stdin and enforces exec timeouts', async () => {
 		const pool = makePool();
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		expect((await pool.exec(target, 'tr a-z A-Z', { stdin: 'hello\n' })).stdout).toBe('HELLO\n');
 		const t0 = Date.now();
 		await expectSpyreError(pool.exec(target, 'sleep 5', { timeoutMs: 300 }), 'timeout');
@@ -103,7 +103,7 @@ describe('ssh-pool', () => {
 
 	it('opens a PTY with the requested size and TERM', async () => {
 		const pool = makePool();
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		const pty = await pool.openPty(target, 'stty size; echo $TERM; sleep 0.3; stty size', { cols: 91, rows: 27 });
 		let out = '';
 		pty.stream.on('data', (d: Buffer) => (out += d.toString()));
@@ -117,7 +117,7 @@ describe('ssh-pool', () => {
 
 	it('closes an idle connection once no channel is open', async () => {
 		const pool = makePool({ idleCloseMs: 300 });
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		const pty = await pool.openPty(target, 'sleep 0.8', { cols: 80, rows: 24 });
 		pty.stream.resume();
 		await new Promise((r) => setTimeout(r, 500));
@@ -133,7 +133,7 @@ describe('ssh-pool', () => {
 
 	it('reports a refused key as ssh_auth with a clear message', async () => {
 		const pool = makePool({ privateKey: fs.readFileSync(sshd.makeStrangerKey()) });
-		const err = await expectSpyreError(pool.exec(targetForEnvironment('env-b', db), 'true'), 'ssh_auth');
+		const err = await expectSpyreError(pool.exec(requireReachable('env-b', db), 'true'), 'ssh_auth');
 		expect(err.message).toMatch(/did not accept Spyre's SSH key/);
 		expect(pinned('env-b')).toBeNull(); // nothing pinned without a successful login
 		await pool.closeAll();
@@ -159,7 +159,7 @@ describe('ssh-pool', () => {
 
 	it('notifies open channels when the link drops and reconnects after sshd restarts', async () => {
 		const pool = makePool();
-		const target: SshTarget = targetForEnvironment('env-a', db);
+		const target: SshTarget = requireReachable('env-a', db);
 		const pty = await pool.openPty(target, 'sleep 60', { cols: 80, rows: 24 });
 		pty.stream.resume();
 		const lost = new Promise<SpyreError>((r) => pty.onConnectionLost(r));
@@ -182,7 +182,7 @@ describe('ssh-pool', () => {
 
 	it('refuses a changed host key until it is re-trusted', async () => {
 		const pool = makePool();
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		const before = pinned('env-a');
 		expect(before).toBeTruthy();
 		await sshd.restart({ newHostKey: true });
@@ -202,7 +202,7 @@ describe('ssh-pool', () => {
 
 	it('re-trusts a changed host key only by the fingerprint the container presents', async () => {
 		const pool = makePool();
-		const target = targetForEnvironment('env-a', db);
+		const target = requireReachable('env-a', db);
 		await pool.verifySsh(target);
 		const before = pinned('env-a')!;
 		await sshd.restart({ newHostKey: true });
@@ -254,7 +254,7 @@ describe('ssh-pool', () => {
 
 	it('closeAll drains every connection', async () => {
 		const pool = makePool();
-		await pool.exec(targetForEnvironment('env-a', db), 'true');
+		await pool.exec(requireReachable('env-a', db), 'true');
 		await pool.exec({ envId: 'other', host: sshd.host }, 'true');
 		expect(pool.stats().connections).toHaveLength(2);
 		await pool.closeAll();

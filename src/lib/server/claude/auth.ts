@@ -375,8 +375,11 @@ export function signOut(actor: AuthActor = {}): ClaudeAuthView {
 	return authStatus();
 }
 
+/** The credential the broker adds to a task's calls (or, with the owner's opt-in, injects). */
+export type TaskCredential = { kind: store.CredentialKind; value: string };
+
 /** Server-only: the secret for one task's environment. Null unless the state says it may work. */
-export function getTaskCredential(): { kind: 'oauth_token' | 'api_key'; value: string } | null {
+export function getTaskCredential(): TaskCredential | null {
 	ensureLoaded();
 	// A re-authentication in progress (or one that failed) leaves the stored credential usable.
 	const meta = store.loadMeta(dataDir());
@@ -390,7 +393,7 @@ export function getTaskCredential(): { kind: 'oauth_token' | 'api_key'; value: s
  * credential (a 403 for a model the account may not use is not a rejection). Ignored when the stored
  * credential changed meanwhile.
  */
-export function reportUpstreamRejection(used: { kind: 'oauth_token' | 'api_key'; value: string }, status: number, body: string): void {
+export function reportUpstreamRejection(used: TaskCredential, status: number, body: string): void {
 	ensureLoaded();
 	const meta = store.loadMeta(dataDir());
 	if (!meta || store.readSecret(dataDir())?.value !== used.value) return;

@@ -16,7 +16,7 @@ import { requireReachable } from '../environments/reachable';
 import * as ssh from '../ssh';
 import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
 import { attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
-import { credentialProblem, getTaskCredential } from './credential';
+import { credentialProblem, getTaskCredential } from './auth';
 import { brokerProblem, startBroker } from './broker';
 import { issueToken, revokeToken } from './broker/tokens';
 import { injectCredentialEnabled } from './inject-setting';

@@ -9,7 +9,7 @@
 import { SpyreError } from '../errors';
 import { command, quote } from '../shell';
 import type { TaskOptions } from '$lib/types/claude';
-import type { TaskCredential } from './credential';
+import type { TaskCredential } from './auth';
 
 export const TASK_ROOT = '/var/lib/spyre/claude';
 export const TASK_ID_RE = /^task-[a-z0-9]{10,32}$/;

@@ -3,8 +3,6 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { getDb, type Db } from '../db';
-import { SpyreError } from '../errors';
-import type { SshTarget } from '../ssh/types';
 import type { EnvironmentStatus } from '$lib/types/environments';
 
 export interface EnvironmentRow {
@@ -147,14 +145,4 @@ export function pinHostKeyIfUnset(id: string, fingerprint: string, db: Db = getD
 /** Replace (or with null, forget) the pinned host key. */
 export function setHostKeyFingerprint(id: string, fingerprint: string | null, db: Db = getDb()): void {
 	db.prepare('UPDATE environments SET host_key_fingerprint = ?, updated_at = ? WHERE id = ?').run(fingerprint, Date.now(), id);
-}
-
-/** The SSH target for an environment row (its IP, the configured port), whatever its status. */
-export function targetForEnvironment(id: string, db: Db = getDb()): SshTarget {
-	const row = db.prepare('SELECT id, ip, status FROM environments WHERE id = ?').get(id) as
-		| { id: string; ip: string | null; status: string }
-		| undefined;
-	if (!row) throw new SpyreError('not_found', `Environment ${id} does not exist.`);
-	if (!row.ip) throw new SpyreError('conflict', `Environment ${id} has no IP address yet (status: ${row.status}).`);
-	return { envId: row.id, host: row.ip };
 }

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { messageOf } from '../../errors';
 import { getConfig } from '../../env-config';
-import { getTaskCredential, reportUpstreamRejection } from '../credential';
+import { getTaskCredential, reportUpstreamRejection } from '../auth';
 import { budgetRefusal } from './budget';
 import { upstreamHeaders } from './headers';
 import { markRefused, monthSpendUsd, recordUsage, taskUsage } from './ledger';
