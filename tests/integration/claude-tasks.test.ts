@@ -8,6 +8,7 @@ import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthr
 import { claudeVersion, installClaudeInCt } from '../helpers/claude-cli';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';
@@ -69,6 +70,7 @@ beforeAll(async () => {
 	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	data = await makeDataDir({ simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
 	process.env.SPYRE_CONFIG = data.configPath;
+	await useEnvironmentHostKeys();
 	environments = await import('../../src/lib/server/environments');
 	bridge = await import('../../src/lib/server/claude/bridge');
 	auth = await import('../../src/lib/server/claude/auth');

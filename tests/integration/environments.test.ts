@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 
 let sim: RunningSim;
 let dir: string;
@@ -66,6 +67,7 @@ beforeAll(async () => {
 	sim = await startSim({ nodes: ['pve', 'pve2'] });
 	writeConfig(path.join(dir, 'environment.yaml'), sim.simJson, { ipTimeoutMs: 4000 });
 	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	await useEnvironmentHostKeys();
 	lifecycle = await import('../../src/lib/server/environments');
 	inventory = await import('../../src/lib/server/environments/inventory');
 	repo = await import('../../src/lib/server/environments/repo');

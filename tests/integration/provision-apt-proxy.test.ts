@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const REPO_HOST = 'spyre-test-repo.invalid';
@@ -130,6 +131,7 @@ beforeAll(async () => {
 		].join('\n')
 	);
 	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
 	jobs = await import('../../src/lib/server/jobs');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { simCidr, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 
 let sim: RunningSim;
 let dir: string;
@@ -131,6 +132,7 @@ beforeAll(async () => {
 		].join('\n')
 	);
 	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
 	jobs = await import('../../src/lib/server/jobs');

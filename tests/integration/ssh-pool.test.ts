@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { SpyreError } from '../../src/lib/server/errors';
 import { requireReachable } from '../../src/lib/server/environments/reachable';
-import { HostKeyChangedError, dbHostKeyStore, type SshPool, type SshPoolOptions, type SshTarget } from '../../src/lib/server/ssh';
+import { dbHostKeyStore } from '../../src/lib/server/environments/host-keys';
+import { HostKeyChangedError, type SshPool, type SshPoolOptions, type SshTarget } from '../../src/lib/server/ssh';
 import { startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;

@@ -22,6 +22,7 @@ import { installClaudeInCt, stagedBinary } from '../helpers/claude-cli';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from '../helpers/fake-anthropic';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 import type { TaskView } from '../../src/lib/types/claude';
 
 const API_KEY = 'sk-ant-api03-brokertestkey00000000000000';
@@ -140,6 +141,7 @@ beforeAll(async () => {
 	sim = await startSim();
 	data = await makeDataDir({ simJson: sim.simJson, config: { claude: { api_base_url: fake.url, monthly_budget_usd: 1000 } } });
 	process.env.SPYRE_CONFIG = data.configPath;
+	await useEnvironmentHostKeys();
 	environments = await import('../../src/lib/server/environments');
 	bridge = await import('../../src/lib/server/claude/bridge');
 	auth = await import('../../src/lib/server/claude/auth');

@@ -12,7 +12,8 @@ import { singleton } from './singleton';
 import { reconcileAfterRestart } from './environments';
 import { interruptAll } from './jobs';
 import { startPoller, stopPoller } from './environments/status-poller';
-import { closeSshPool } from './ssh';
+import { closeSshPool, useHostKeyStore } from './ssh';
+import { dbHostKeyStore } from './environments/host-keys';
 import { messageOf } from './errors';
 
 export const UPGRADE_KEY = Symbol.for('spyre.upgrade');
@@ -47,6 +48,7 @@ export function start(): void {
 	if (lifecycle.started) return;
 	const config = getConfig();
 	getDb();
+	useHostKeyStore(dbHostKeyStore());
 	lifecycle.started = true;
 	const g = globalThis as Record<symbol, unknown>;
 	g[UPGRADE_KEY] = handleUpgrade;

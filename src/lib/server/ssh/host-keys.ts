@@ -1,25 +1,14 @@
-// Host-key pinning: where pins live (the environments table, or memory for tests), the fingerprint format,
-// the error a changed key raises, and a handshake-only probe of the key a server presents. Trust on first
-// use; after that a different key is refused until a person re-trusts it by its fingerprint. The probe
-// never authenticates, so no credential is offered to a host we do not trust. Never logs key material.
+// Host-key pinning: the fingerprint format, the error a changed key raises, a store in memory (tests,
+// benches) and a handshake-only probe of the key a server presents. Where the server's own pins live (the
+// environments table) ssh/ does not know: start-up hands the pool that store (environments/host-keys.ts).
+// Trust on first use; after that a different key is refused until a person re-trusts it by its
+// fingerprint. The probe never authenticates, so no credential is offered to a host we do not trust.
+// Never logs key material.
 
 import { createHash } from 'node:crypto';
 import { Client } from 'ssh2';
-import type { Db } from '../db';
-import { getDb } from '../db';
-import * as repo from '../environments/repo';
 import { SpyreError } from '../errors';
-import type { SshTarget } from './types';
-
-/** Where pinned host-key fingerprints live. The default is the environments table. */
-export interface HostKeyStore {
-	get(envId: string): string | null;
-	/** Pin only if nothing is pinned yet (a concurrent first connect must not overwrite). */
-	pin(envId: string, fingerprint: string): void;
-	/** Replace whatever is pinned (a person re-trusted the key). Optional: without it, clear then pin. */
-	set?(envId: string, fingerprint: string): void;
-	clear(envId: string): void;
-}
+import type { HostKeyStore, SshTarget } from './types';
 
 /** SHA-256 of the raw host key blob, as OpenSSH prints it: `SHA256:` + unpadded base64. */
 export function hostKeyFingerprint(key: Buffer): string {
@@ -54,16 +43,6 @@ export class HostKeyChangedError extends SpyreError {
 		this.pinned = pinned;
 		this.presented = presented;
 	}
-}
-
-export function dbHostKeyStore(db: Db | (() => Db) = getDb): HostKeyStore {
-	const handle = typeof db === 'function' ? db : () => db;
-	return {
-		get: (envId) => repo.getHostKeyFingerprint(envId, handle()),
-		pin: (envId, fingerprint) => repo.pinHostKeyIfUnset(envId, fingerprint, handle()),
-		set: (envId, fingerprint) => repo.setHostKeyFingerprint(envId, fingerprint, handle()),
-		clear: (envId) => repo.setHostKeyFingerprint(envId, null, handle())
-	};
 }
 
 export function memoryHostKeyStore(initial: Record<string, string> = {}): HostKeyStore {

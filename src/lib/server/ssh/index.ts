@@ -1,23 +1,33 @@
 // SSH to environments, used as a namespace of verbs: `import * as ssh from '$lib/server/ssh'`, then
 // `ssh.exec(target, cmd)`, `ssh.execStream(...)`, `ssh.writeFile(...)`. The verbs run on one process-wide
-// pool configured from environment.yaml, which pins host keys in the environments table. Tests and
-// benchmarks build their own pool with `createSshPool`. Targets come from
+// pool configured from environment.yaml; it pins host keys in the store start-up hands it
+// (`useHostKeyStore`: the environments table, environments/host-keys.ts), so ssh/ imports nothing of
+// environments/. Tests and benchmarks build their own pool with `createSshPool`. Targets come from
 // `environments/reachable.ts` (`requireReachable(envId)`).
 
 import fs from 'node:fs';
 import { getConfig } from '../env-config';
 import { forgetSingleton, singleton } from '../singleton';
-import { dbHostKeyStore } from './host-keys';
 import { createSshPool } from './pool';
-import type { ExecOptions, ExecStreamOptions, PtyOptions, ReadFileOptions, SshPool, SshTarget, WriteFileOptions } from './types';
+import type { ExecOptions, ExecStreamOptions, HostKeyStore, PtyOptions, ReadFileOptions, SshPool, SshTarget, WriteFileOptions } from './types';
 
 export type * from './types';
 export { createSshPool } from './pool';
-export { HostKeyChangedError, dbHostKeyStore, hostKeyFingerprint, memoryHostKeyStore, parseFingerprint, type HostKeyStore } from './host-keys';
+export { HostKeyChangedError, hostKeyFingerprint, memoryHostKeyStore, parseFingerprint } from './host-keys';
+
+const hostKeys = singleton('ssh.hostKeyStore', () => ({ store: null as HostKeyStore | null }));
+
+/** Start-up: where the process-wide pool keeps its pins. Before this, the pool refuses to exist. */
+export function useHostKeyStore(store: HostKeyStore): void {
+	hostKeys.store = store;
+}
 
 /** The process-wide pool. */
 export function getSshPool(): SshPool {
 	return singleton('ssh-pool', () => {
+		// No default store: a pool with nowhere to keep its pins would trust every host key anew.
+		if (!hostKeys.store) throw new Error('The SSH pool was used before start-up handed it a host-key store (useHostKeyStore).');
+		const store = hostKeys.store;
 		const cfg = getConfig().ssh;
 		return createSshPool({
 			privateKey: fs.readFileSync(cfg.privateKeyPath),
@@ -27,7 +37,7 @@ export function getSshPool(): SshPool {
 			keepaliveIntervalMs: cfg.keepaliveIntervalMs,
 			keepaliveCountMax: cfg.keepaliveCountMax,
 			idleCloseMs: cfg.idleCloseMs,
-			hostKeys: dbHostKeyStore()
+			hostKeys: store
 		});
 	});
 }

@@ -4,7 +4,16 @@
 import type { EventEmitter } from 'node:events';
 import type { Client, ClientChannel } from 'ssh2';
 import type { SpyreError } from '../errors';
-import type { HostKeyStore } from './host-keys';
+
+/** Where pinned host-key fingerprints live: for the server's pool, the environments table (environments/host-keys.ts). */
+export interface HostKeyStore {
+	get(envId: string): string | null;
+	/** Pin only if nothing is pinned yet (a concurrent first connect must not overwrite). */
+	pin(envId: string, fingerprint: string): void;
+	/** Replace whatever is pinned (a person re-trusted the key). Optional: without it, clear then pin. */
+	set?(envId: string, fingerprint: string): void;
+	clear(envId: string): void;
+}
 
 export interface SshTarget {
 	envId: string;
