@@ -7,7 +7,7 @@ import { sequence } from '@sveltejs/kit/hooks';
 import crypto from 'node:crypto';
 import { isSetUp, validateSession } from '$lib/server/auth';
 import { startAuthAuditFlush } from '$lib/server/auth/audit-flush';
-import { startClaudeAuth } from '$lib/server/claude/auth-health';
+import { startClaudeAuth } from '$lib/server/claude/auth/health';
 import { getConfig } from '$lib/server/env-config';
 import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';

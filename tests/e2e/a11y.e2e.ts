@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
-import * as claudeCredential from '../../src/lib/server/claude/auth-store';
+import * as claudeCredential from '../../src/lib/server/claude/auth/store';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
 const SCREENS = 'test-results/screens';

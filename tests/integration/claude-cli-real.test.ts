@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAuthStatus } from '../../src/lib/server/claude/auth-parse';
-import { cliEnv, runCli } from '../../src/lib/server/claude/auth-process';
+import { parseAuthStatus } from '../../src/lib/server/claude/auth/parse';
+import { cliEnv, runCli } from '../../src/lib/server/claude/auth/process';
 import { claudeVersion, CLAUDE_PACKAGE_DIR } from '../helpers/claude-cli';
 
 const REAL_CLI = path.join(CLAUDE_PACKAGE_DIR, '../.bin/claude');

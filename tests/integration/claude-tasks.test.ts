@@ -20,9 +20,9 @@ let fake: FakeAnthropic;
 let sim: RunningSim;
 let data: TestDataDir;
 let envId = '';
-let bridge: typeof import('../../src/lib/server/claude/bridge');
+let bridge: typeof import('../../src/lib/server/claude/tasks/bridge');
 let auth: typeof import('../../src/lib/server/claude/auth');
-let attach: typeof import('../../src/lib/server/claude/attach');
+let attach: typeof import('../../src/lib/server/claude/tasks/attach');
 let environments: typeof import('../../src/lib/server/environments');
 let ssh: typeof import('../../src/lib/server/ssh');
 
@@ -72,9 +72,9 @@ beforeAll(async () => {
 	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	environments = await import('../../src/lib/server/environments');
-	bridge = await import('../../src/lib/server/claude/bridge');
+	bridge = await import('../../src/lib/server/claude/tasks/bridge');
 	auth = await import('../../src/lib/server/claude/auth');
-	attach = await import('../../src/lib/server/claude/attach');
+	attach = await import('../../src/lib/server/claude/tasks/attach');
 	ssh = await import('../../src/lib/server/ssh');
 	const row = await environments.createEnvironment({ hostname: 'claude-1', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
 	await environments.settled(row.id);

@@ -39,12 +39,12 @@ let envId = '';
 let hostEnvId = '';
 let brokerUrl = '';
 let hostAddress = '';
-let bridge: typeof import('../../src/lib/server/claude/bridge');
+let bridge: typeof import('../../src/lib/server/claude/tasks/bridge');
 let auth: typeof import('../../src/lib/server/claude/auth');
-let store: typeof import('../../src/lib/server/claude/auth-store');
+let store: typeof import('../../src/lib/server/claude/auth/store');
 let tokens: typeof import('../../src/lib/server/claude/broker/tokens');
 let broker: typeof import('../../src/lib/server/claude/broker');
-let repo: typeof import('../../src/lib/server/claude/tasks-repo');
+let repo: typeof import('../../src/lib/server/claude/tasks/repo');
 let ledger: typeof import('../../src/lib/server/claude/broker/ledger');
 let environments: typeof import('../../src/lib/server/environments');
 let ssh: typeof import('../../src/lib/server/ssh');
@@ -143,12 +143,12 @@ beforeAll(async () => {
 	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	environments = await import('../../src/lib/server/environments');
-	bridge = await import('../../src/lib/server/claude/bridge');
+	bridge = await import('../../src/lib/server/claude/tasks/bridge');
 	auth = await import('../../src/lib/server/claude/auth');
-	store = await import('../../src/lib/server/claude/auth-store');
+	store = await import('../../src/lib/server/claude/auth/store');
 	tokens = await import('../../src/lib/server/claude/broker/tokens');
 	broker = await import('../../src/lib/server/claude/broker');
-	repo = await import('../../src/lib/server/claude/tasks-repo');
+	repo = await import('../../src/lib/server/claude/tasks/repo');
 	ledger = await import('../../src/lib/server/claude/broker/ledger');
 	ssh = await import('../../src/lib/server/ssh');
 	db = await import('../../src/lib/server/db');
@@ -308,7 +308,7 @@ describe('auth state is decided by Spyre', () => {
 		} finally {
 			fake.acceptKeys.add(API_KEY);
 		}
-		await (await import('../../src/lib/server/claude/auth-health')).checkHealth();
+		await (await import('../../src/lib/server/claude/auth/health')).checkHealth();
 		expect(auth.authStatus().state).toBe('authenticated');
 	});
 
@@ -411,7 +411,7 @@ describe('a real task in a CT', () => {
 
 	it('a CT that cannot reach the broker gets a clear task error', async () => {
 		const wrong = `http://127.0.0.1:${await (await import('../helpers/spyre')).freePort()}`;
-		const launcher = await import('../../src/lib/server/claude/launcher');
+		const launcher = await import('../../src/lib/server/claude/tasks/launcher');
 		const r = await inCt(launcher.brokerProbeCommand(wrong, 2));
 		expect(r.stdout.trim()).toBe('broker-unreachable');
 		const ok = await inCt(launcher.brokerProbeCommand(brokerUrl, 2));

@@ -62,7 +62,7 @@ export function start(): void {
 	void reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)));
 	if (process.env.SPYRE_POLL_MS !== '0') startPoller(Number(process.env.SPYRE_POLL_MS) || undefined);
 	// Claude tasks keep running in their environments while Spyre is down: follow them again.
-	void import('./claude/bridge')
+	void import('./claude/tasks/bridge')
 		.then((bridge) => {
 			bridge.recoverTasks();
 			onShutdown(() => bridge.stopFollowing());

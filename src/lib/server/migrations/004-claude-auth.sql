@@ -1,7 +1,7 @@
 -- Claude Code authentication (issue 9): every state transition of the login state machine is a row.
 -- The CHECK on `event` in schema.sql named an earlier list, and SQLite cannot alter a CHECK, so the
 -- table is rebuilt (create new, copy, drop, rename) with the new names and the states on each row.
--- Keep the list in step with AUTH_LOG_EVENTS in src/lib/server/claude/auth-state.ts.
+-- Keep the list in step with AUTH_LOG_EVENTS in src/lib/server/claude/auth/state.ts.
 CREATE TABLE claude_auth_log_new (
 	id          INTEGER PRIMARY KEY,
 	ts          INTEGER NOT NULL,

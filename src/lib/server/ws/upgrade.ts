@@ -44,7 +44,7 @@ const routes: Array<[RegExp, Route]> = [
 	[
 		/^\/api\/claude\/([A-Za-z0-9_-]{1,64})$/,
 		async (ws, ctx, m) => {
-			const { handleTaskSocket } = await import('../claude/socket');
+			const { handleTaskSocket } = await import('../claude/tasks/socket');
 			handleTaskSocket(ws, m[1], ctx.params);
 		}
 	]

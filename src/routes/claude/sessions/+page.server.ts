@@ -1,4 +1,4 @@
-import * as bridge from '$lib/server/claude/bridge';
+import * as bridge from '$lib/server/claude/tasks/bridge';
 import * as environments from '$lib/server/environments';
 import { TASK_STATUSES, type TaskStatus } from '$lib/types/claude';
 import type { PageServerLoad } from './$types';

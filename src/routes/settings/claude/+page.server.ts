@@ -1,5 +1,5 @@
 import { authHistory, authStatus } from '$lib/server/claude/auth';
-import { brokerView } from '$lib/server/claude/broker-settings';
+import { brokerView } from '$lib/server/claude/auth/broker-settings';
 import type { PageServerLoad } from './$types';
 
 // Browser-safe view of Claude Code's authentication, its history and how tasks reach Anthropic; never the

@@ -2,9 +2,9 @@
 // and a refused call (a `spyre` event in the task's transcript). Kept apart from server.ts so the request
 // path stays free of the event bus's imports.
 
-import { appendEvents, updateTask } from '../tasks-repo';
-import { publishTask } from '../bus';
-import { publishTaskRow } from '../attach';
+import { appendEvents, updateTask } from '../tasks/repo';
+import { publishTask } from '../tasks/bus';
+import { publishTaskRow } from '../tasks/attach';
 import { taskUsage } from './ledger';
 
 export function noteUsage(taskId: string): void {

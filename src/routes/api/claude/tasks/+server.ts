@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/bridge';
-import { optionsFromBody } from '$lib/server/claude/options';
+import * as bridge from '$lib/server/claude/tasks/bridge';
+import { optionsFromBody } from '$lib/server/claude/tasks/options';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import { MAX_PROMPT_BYTES, TASK_STATUSES, type TaskStatus } from '$lib/types/claude';

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { setInjection } from '$lib/server/claude/broker-settings';
+import { setInjection } from '$lib/server/claude/auth/broker-settings';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';

@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/bridge';
+import * as bridge from '$lib/server/claude/tasks/bridge';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params }) => {

@@ -3,7 +3,7 @@
 // past a line that was not stored, nor before one that was (nothing lost, nothing twice).
 
 import crypto from 'node:crypto';
-import { getDb, type Db } from '../db';
+import { getDb, type Db } from '../../db';
 import type { TaskEvent, TaskOptions, TaskStatus, TaskUsage, TaskView } from '$lib/types/claude';
 
 export interface TaskRow {

@@ -3,9 +3,9 @@
 // text that was already redacted, and it is redacted again here as a last guard.
 
 import type { ClaudeAuthHistoryEntry, ClaudeAuthMethod, ClaudeAuthState } from '$lib/types/claude-auth';
-import { getDb, type Db } from '../db';
-import { redact } from './auth-parse';
-import type { AuthLogEvent } from './auth-state';
+import { getDb, type Db } from '../../db';
+import { redact } from './parse';
+import type { AuthLogEvent } from './state';
 
 export interface AuthLogRow {
 	event: AuthLogEvent;

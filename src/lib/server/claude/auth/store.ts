@@ -9,8 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeAuthMethod } from '$lib/types/claude-auth';
-import * as aesGcm from '../crypto/aes-gcm';
-import { SpyreError } from '../errors';
+import * as aesGcm from '../../crypto/aes-gcm';
+import { SpyreError } from '../../errors';
 
 export type CredentialKind = 'oauth_token' | 'api_key';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as store from './auth-store';
+import * as store from './store';
 
 const TOKEN = 'sk-ant-oat01-secret-value-that-must-not-appear-on-disk';
 const dirs: string[] = [];
@@ -15,7 +15,7 @@ afterEach(() => {
 	for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe('auth-store', () => {
+describe('claude auth store', () => {
 	it('round-trips a credential encrypted, with a 0600 key', () => {
 		const dir = tmp();
 		store.save(dir, { method: 'setup_token', kind: 'oauth_token', value: TOKEN, expiresAt: 123 });

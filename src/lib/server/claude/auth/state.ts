@@ -1,5 +1,5 @@
 // The authentication state machine, pure: which transitions are allowed, which log event each one is,
-// and what a stored credential's expiry means today. auth.ts holds the one live instance; this module
+// and what a stored credential's expiry means today. index.ts holds the one live instance; this module
 // never touches a process, a file or the database.
 
 import type { ClaudeAuthState } from '$lib/types/claude-auth';

@@ -1,8 +1,8 @@
 // The owner-facing view of how tasks get their Claude access (the broker's URL or why it cannot serve, and
 // the inject opt-in), and the one audited way to change the opt-in. Browser-safe: no credential, no token.
 
-import { audited, type AuditActor } from '../audit';
-import { brokerProblem, startBroker } from './broker';
+import { audited, type AuditActor } from '../../audit';
+import { brokerProblem, startBroker } from '../broker';
 import { injectCredentialEnabled, setInjectCredential } from './inject-setting';
 import type { ClaudeBrokerView } from '$lib/types/claude-auth';
 

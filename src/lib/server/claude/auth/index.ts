@@ -7,19 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeAuthMethod, ClaudeAuthState, ClaudeAuthView, ClaudeLoginFlow } from '$lib/types/claude-auth';
-import { getConfig } from '../env-config';
-import { SpyreError, messageOf } from '../errors';
-import { publish } from '../events';
-import { singleton } from '../singleton';
-import * as authLog from './auth-log';
-import { findOutcome, findToken, lastLine, parseCredentialsFile, parsePaste, redact } from './auth-parse';
-import { findExecutable, killMarked, ownerMarker } from './auth-process';
-import { relayToListener } from './auth-relay';
-import { authSettings } from './auth-settings';
-import { FLOW_STATES, canTransition, credentialState, defaultEvent, type AuthLogEvent } from './auth-state';
-import * as store from './auth-store';
-import { LoginFlow, flowWorkDir } from './auth-flow';
-import { checkCredential, rejectionMessage } from './broker/upstream';
+import { getConfig } from '../../env-config';
+import { SpyreError, messageOf } from '../../errors';
+import { publish } from '../../events';
+import { singleton } from '../../singleton';
+import * as authLog from './log';
+import { findOutcome, findToken, lastLine, parseCredentialsFile, parsePaste, redact } from './parse';
+import { findExecutable, killMarked, ownerMarker } from './process';
+import { relayToListener } from './relay';
+import { authSettings } from './settings';
+import { FLOW_STATES, canTransition, credentialState, defaultEvent, type AuthLogEvent } from './state';
+import * as store from './store';
+import { LoginFlow, flowWorkDir } from './flow';
+import { checkCredential, rejectionMessage } from '../broker/upstream';
 
 export interface AuthActor {
 	userId?: number | null;
@@ -428,7 +428,7 @@ export function credentialProblem(): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Start-up, health and shutdown (the loop itself lives in auth-health.ts)
+// Start-up, health and shutdown (the loop itself lives in health.ts)
 
 /** Kill login CLIs left by a crashed Spyre and load the state. Idempotent. */
 export function initAuthState(): void {

@@ -1,14 +1,14 @@
 // One running login: the CLI under a PTY, what it printed, the authorize URL(s) and state(s) it is
 // waiting for, and its localhost port. Reports what it sees through callbacks; the state machine in
-// auth.ts decides what each observation means. Holds the CLI's output (which may contain the issued
+// index.ts decides what each observation means. Holds the CLI's output (which may contain the issued
 // token) only in memory, and only until the flow ends.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeLoginFlow } from '$lib/types/claude-auth';
-import { findAuthorizeUrl, findOutcome, parseAuthorizeUrl, stripAnsi, type AuthorizeUrl } from './auth-parse';
-import { cliEnv, runPty, writeBrowserScript, type PtyRun } from './auth-process';
+import { findAuthorizeUrl, findOutcome, parseAuthorizeUrl, stripAnsi, type AuthorizeUrl } from './parse';
+import { cliEnv, runPty, writeBrowserScript, type PtyRun } from './process';
 
 export interface FlowCallbacks {
 	/** The printed authorize URL (and the $BROWSER one, when it arrived) are known. */

@@ -5,18 +5,18 @@
 // stored offset, so no line is lost or stored twice. Never kills the task itself (cancel does that).
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as ssh from '../ssh';
-import { messageOf, isSpyreError } from '../errors';
-import { getEnvironment } from '../environments/repo';
-import { requireReachable } from '../environments/reachable';
-import { singleton } from '../singleton';
-import type { SshTarget } from '../ssh/types';
+import * as ssh from '../../ssh';
+import { messageOf, isSpyreError } from '../../errors';
+import { getEnvironment } from '../../environments/repo';
+import { requireReachable } from '../../environments/reachable';
+import { singleton } from '../../singleton';
+import type { SshTarget } from '../../ssh/types';
 import { publishTask } from './bus';
-import { revokeToken } from './broker/tokens';
+import { revokeToken } from '../broker/tokens';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
 import { OffsetLineReader } from './line-reader';
 import { parseLine, sessionIdOf, summarizeResult } from './stream-json';
-import { appendEvents, getTask, toTaskView, updateTask, type NewEvent, type TaskRow } from './tasks-repo';
+import { appendEvents, getTask, toTaskView, updateTask, type NewEvent, type TaskRow } from './repo';
 
 export const limits = {
 	/** One line is stored whole up to this size; longer ones keep their head and a marker. */

@@ -2,7 +2,7 @@
 // stored in Spyre (claude_settings). Off unless the owner turns it on on /settings/claude, where it shows
 // as a warning: with it, every process in a task's environment can read the long-lived credential.
 
-import { getDb, type Db } from '../db';
+import { getDb, type Db } from '../../db';
 
 export function injectCredentialEnabled(db: Db = getDb()): boolean {
 	const row = db.prepare(`SELECT value FROM claude_settings WHERE key = 'inject_credential'`).get() as { value: string } | undefined;

@@ -4,14 +4,14 @@
 // upstream's real 401/403 separately (reportUpstreamRejection); nothing a task writes counts. Starts with the
 // server (hooks.server.ts init) and kills orphaned login CLIs of an earlier run first.
 
-import { getConfig } from '../env-config';
-import { onShutdown } from '../runtime';
-import { singleton } from '../singleton';
-import { applyHealth, healthInputs, initAuthState, recheckCredential, refreshFromCliFile, stopAuth } from './auth';
-import { parseAuthStatus, redact } from './auth-parse';
-import { cliEnv, ownerMarker, runCli } from './auth-process';
-import { authSettings } from './auth-settings';
-import { credentialState } from './auth-state';
+import { getConfig } from '../../env-config';
+import { onShutdown } from '../../runtime';
+import { singleton } from '../../singleton';
+import { applyHealth, healthInputs, initAuthState, recheckCredential, refreshFromCliFile, stopAuth } from './';
+import { parseAuthStatus, redact } from './parse';
+import { cliEnv, ownerMarker, runCli } from './process';
+import { authSettings } from './settings';
+import { credentialState } from './state';
 
 const loop = singleton('claude.auth.health', () => ({ started: false, timer: null as NodeJS.Timeout | null, running: false, version: null as string | null }));
 

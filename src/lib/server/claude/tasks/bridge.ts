@@ -1,4 +1,4 @@
-// Claude tasks in environments, as a namespace of verbs: `import * as bridge from '$lib/server/claude/bridge'`,
+// Claude tasks in environments, as a namespace of verbs: `import * as bridge from '$lib/server/claude/tasks/bridge'`,
 // then `bridge.dispatch(envId, prompt, options, actor)`, `bridge.cancel(id)`, `bridge.resume(id, prompt)`.
 // A task is `claude -p` started detached inside the environment (launcher.ts), writing stream-json to a
 // file that attach.ts follows by byte offset into numbered events. This module owns the checks before a
@@ -7,26 +7,26 @@
 // per-task token, never the long-lived credential (unless the owner opted in to injecting it). It never
 // puts the prompt or a credential on a command line, and never logs either.
 
-import { record, type AuditActor } from '../audit';
-import * as configs from '../configs';
-import { getConfig } from '../env-config';
-import { SpyreError, isSpyreError, messageOf } from '../errors';
-import { getEnvironment } from '../environments/repo';
-import { requireReachable } from '../environments/reachable';
-import * as ssh from '../ssh';
+import { record, type AuditActor } from '../../audit';
+import * as configs from '../../configs';
+import { getConfig } from '../../env-config';
+import { SpyreError, isSpyreError, messageOf } from '../../errors';
+import { getEnvironment } from '../../environments/repo';
+import { requireReachable } from '../../environments/reachable';
+import * as ssh from '../../ssh';
 import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
 import { attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
-import { credentialProblem, getTaskCredential } from './auth';
-import { brokerProblem, startBroker } from './broker';
-import { issueToken, revokeToken } from './broker/tokens';
-import { injectCredentialEnabled } from './inject-setting';
-import { cliVersion, installClaudeCode } from './install';
+import { credentialProblem, getTaskCredential } from '../auth';
+import { brokerProblem, startBroker } from '../broker';
+import { issueToken, revokeToken } from '../broker/tokens';
+import { injectCredentialEnabled } from '../auth/inject-setting';
+import { cliVersion, installClaudeCode } from '../install';
 import { brokerProbeCommand, cancelCommand, launcherScript, prepareCommand, startCommand, taskPaths } from './launcher';
 import { resolveOptions } from './options';
 import { rollbackTo, snapshotBefore } from './snapshot';
-import { activeTasks, getTask, insertTask, newTaskId, runningCount, toTaskView, updateTask, type TaskRow } from './tasks-repo';
+import { activeTasks, getTask, insertTask, newTaskId, runningCount, toTaskView, updateTask, type TaskRow } from './repo';
 
-export { eventsSince, listTasks, getTask } from './tasks-repo';
+export { eventsSince, listTasks, getTask } from './repo';
 export { attachmentDone } from './attach';
 
 /** Running (or starting) tasks per environment at most. */

@@ -2,8 +2,8 @@
 // Spyre's defaults. Validated here (field errors for the form), so the launcher only ever quotes values
 // that already look like what the CLI accepts.
 
-import { SpyreError } from '../errors';
-import { CONFIG_RULES } from '../configs';
+import { SpyreError } from '../../errors';
+import { CONFIG_RULES } from '../../configs';
 import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES, type TaskOptions, type TaskOptionsInput, type TaskPermissionMode } from '$lib/types/claude';
 import type { EnvironmentConfig } from '$lib/types/configs';
 

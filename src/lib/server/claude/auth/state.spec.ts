@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLAUDE_AUTH_STATES, type ClaudeAuthState } from '$lib/types/claude-auth';
-import { AUTH_LOG_EVENTS, DAY_MS, canTransition, credentialState, defaultEvent } from './auth-state';
-import migration from '../migrations/004-claude-auth.sql?raw';
+import { AUTH_LOG_EVENTS, DAY_MS, canTransition, credentialState, defaultEvent } from './state';
+import migration from '../../migrations/004-claude-auth.sql?raw';
 
 describe('canTransition', () => {
 	it.each<[ClaudeAuthState, ClaudeAuthState, boolean]>([

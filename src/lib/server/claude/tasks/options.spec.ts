@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema } from '../configs';
+import { configJsonSchema } from '../../configs';
 import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/types/claude';
 import { resolveOptions } from './options';
 

@@ -2,7 +2,7 @@
 // task updates (status, cost). The task socket subscribes here before it replays from the DB, so nothing
 // published during the replay is lost (see ws/replay-live.ts).
 
-import { singleton } from '../singleton';
+import { singleton } from '../../singleton';
 import type { TaskEvent, TaskView } from '$lib/types/claude';
 
 export type TaskMessage = { kind: 'event'; event: TaskEvent } | { kind: 'task'; task: TaskView };

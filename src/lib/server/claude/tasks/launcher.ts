@@ -6,10 +6,10 @@
 // which the file is deleted). The credential is the per-task broker token (ANTHROPIC_AUTH_TOKEN, with
 // ANTHROPIC_BASE_URL = the broker), or only with the owner's opt-in the real one.
 
-import { SpyreError } from '../errors';
-import { command, quote } from '../shell';
+import { SpyreError } from '../../errors';
+import { command, quote } from '../../shell';
 import type { TaskOptions } from '$lib/types/claude';
-import type { TaskCredential } from './auth';
+import type { TaskCredential } from '../auth';
 
 export const TASK_ROOT = '/var/lib/spyre/claude';
 export const TASK_ID_RE = /^task-[a-z0-9]{10,32}$/;

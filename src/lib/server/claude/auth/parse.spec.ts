@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs, findAuthorizeUrl, findOutcome, findToken, lastLine, parseAuthStatus, parseCredentialsFile, parsePaste, redact, stripAnsi } from './auth-parse';
+import { durationMs, findAuthorizeUrl, findOutcome, findToken, lastLine, parseAuthStatus, parseCredentialsFile, parsePaste, redact, stripAnsi } from './parse';
 
 const MANUAL =
 	'https://claude.com/cai/oauth/authorize?code=true&client_id=abc&response_type=code&redirect_uri=https%3A%2F%2Fplatform.claude.com%2Foauth%2Fcode%2Fcallback&scope=user%3Ainference&code_challenge=xyz&code_challenge_method=S256&state=St4te_-x';

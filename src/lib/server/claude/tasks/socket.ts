@@ -5,11 +5,11 @@
 import type { WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
 import type { TaskEvent, TaskSocketMessage } from '$lib/types/claude';
-import { parseAfter, replayThenLive } from '../ws/replay-live';
+import { parseAfter, replayThenLive } from '../../ws/replay-live';
 import { subscribeTask } from './bus';
 import { TASK_ID_RE } from './launcher';
-import { eventsSince, getTask, toTaskView } from './tasks-repo';
-import { getEnvironment } from '../environments/repo';
+import { eventsSince, getTask, toTaskView } from './repo';
+import { getEnvironment } from '../../environments/repo';
 
 const send = (ws: WebSocket, m: TaskSocketMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../db';
+import { openDatabase, type Db } from '../../db';
 import { injectCredentialEnabled, setInjectCredential } from './inject-setting';
 
 let dir: string;

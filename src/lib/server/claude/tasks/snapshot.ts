@@ -2,9 +2,9 @@
 // rollback to it. Names are derived from the task id, so they are valid config ids (a letter first, at
 // most 40 characters) and never collide.
 
-import { getProxmox } from '../proxmox';
-import { SpyreError } from '../errors';
-import { getEnvironment } from '../environments/repo';
+import { getProxmox } from '../../proxmox';
+import { SpyreError } from '../../errors';
+import { getEnvironment } from '../../environments/repo';
 
 function ctOf(envId: string): { node: string; vmid: number } {
 	const row = getEnvironment(envId);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { quote } from '../shell';
+import { quote } from '../../shell';
 import { TASK_ROOT, brokerProbeCommand, cancelCommand, launcherScript, startCommand, tailCommand } from './launcher';
 
 const run = promisify(execFile);
