@@ -12,26 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
-import { setGatewayPorts } from './sim';
+import { setGatewayPorts, type SimJson } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The one name (src/lib/server/session-cookie.ts): `__Host-spyre_session`.
 export { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
 import { SESSION_COOKIE } from '../../src/lib/server/session-cookie';
-
-/** The sim.json that a running Proxmox simulator writes (sim/pve/server.ts); only what the config needs. */
-export interface SimJson {
-	url: string;
-	node: string;
-	tokenId: string;
-	tokenSecret: string;
-	fingerprint: string;
-	sshPort: number;
-	/** The simulated Proxmox host's sshd (for helper scripts via pct exec) and the key it accepts. */
-	host?: { address: string; port: number; user?: string; privateKeyPath?: string };
-	/** The node's bridge (root simulators): CTs live in `cidr` and reach the host only at `gateway:gatewayPorts`. */
-	network?: { bridge: string; cidr: string; gateway: string; gatewayPorts: number[] };
-}
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 /** environment.yaml as written (snake_case). Overrides are deep-merged; `null` deletes a key. */
@@ -136,11 +122,10 @@ export interface TestDataDir {
  * its CTs reach) with that port exposed to CTs, else on a free loopback port (its URL follows the bound port).
  */
 async function brokerListen(sim: SimJson | undefined): Promise<string> {
-	const withNet = sim as (SimJson & { network?: { gateway: string; gatewayPorts: number[] } }) | undefined;
-	if (!withNet?.network) return '127.0.0.1:0';
+	if (!sim?.network) return '127.0.0.1:0';
 	const port = await freePort();
-	await setGatewayPorts(withNet as unknown as Parameters<typeof setGatewayPorts>[0], [...withNet.network.gatewayPorts, port]);
-	return `${withNet.network.gateway}:${port}`;
+	await setGatewayPorts(sim, [...sim.network.gatewayPorts, port]);
+	return `${sim.network.gateway}:${port}`;
 }
 
 /**
