@@ -1,5 +1,5 @@
 // Production entry: `node server.js`. Serves the built SvelteKit app and hands WebSocket upgrades to the
-// handler that hooks.server.ts `init` registered on globalThis (same module graph as the routes).
+// handler that runtime.start() (run by hooks.server.ts `init`) registered on globalThis (same module graph as the routes).
 // Never import src/lib/server from here: that would create a second DB handle and SSH pool.
 
 import http from 'node:http';

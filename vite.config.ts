@@ -1,20 +1,16 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig, type Plugin, type ViteDevServer } from 'vite';
+import { isSpyreSocketPath } from './src/lib/shared/socket-paths';
 
 // Development twin of server.js: routes Spyre's WebSocket paths to the same upgrade handler module the
 // routes use (loaded through Vite's SSR module graph, so the DB handle and SSH pool are shared), and
 // leaves every other upgrade — Vite's own HMR socket — alone.
 function spyreWebSockets(): Plugin {
-	const paths = ['/api/events', '/api/terminal/', '/api/claude/'];
-	const isSpyrePath = (url = '') => {
-		const p = url.split('?')[0];
-		return paths.some((prefix) => (prefix.endsWith('/') ? p.startsWith(prefix) : p === prefix));
-	};
 	return {
 		name: 'spyre-websockets',
 		configureServer(server: ViteDevServer) {
 			server.httpServer?.on('upgrade', async (req, socket, head) => {
-				if (!isSpyrePath(req.url)) return;
+				if (!isSpyreSocketPath(req.url)) return;
 				try {
 					const runtime = await server.ssrLoadModule('/src/lib/server/runtime.ts');
 					runtime.start();

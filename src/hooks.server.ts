@@ -1,26 +1,18 @@
-// Start-up (`init`), the request guard (Host allowlist, Origin on mutations), the authentication gate
-// (`handle`) and the one place unexpected errors are logged (`handleError`). Routes behind the gate can
-// rely on `locals.user`. The Content-Security-Policy itself is kit.csp in svelte.config.js (nonces).
+// Start-up (`init`, which starts the background services), the request guard (Host allowlist, Origin on
+// mutations), the authentication gate (`handle`) and page errors (`handleError`, judged by error-funnel.ts
+// like the JSON routes' errors). Routes behind the gate can rely on `locals.user`. The Content-Security-Policy itself is kit.csp in svelte.config.js (nonces).
 
-import { isHttpError, isRedirect, json, redirect, text, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { json, redirect, text, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
-import crypto from 'node:crypto';
 import { isSetUp, validateSession } from '$lib/server/auth';
-import { startAuthAuditFlush } from '$lib/server/auth/audit-flush';
-import { startClaudeAuth } from '$lib/server/claude/auth/health';
 import { getConfig } from '$lib/server/env-config';
+import { judgeError } from '$lib/server/error-funnel';
 import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
-import { startCredentialRevocation } from '$lib/server/service-auth/credentials';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/auth/session-cookie';
-import { announceSetupCode } from '$lib/server/auth/setup-code';
 
 export const init: ServerInit = async () => {
-	start();
-	startAuthAuditFlush();
-	startClaudeAuth();
-	startCredentialRevocation();
-	if (!isSetUp()) announceSetupCode();
+	await start();
 };
 
 /** Refuse what no legitimate browser of this Spyre sends, before any cookie is read. */
@@ -111,10 +103,7 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 export const handle = sequence(securityHeaders, guard, authenticate, gate);
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
-	if (isHttpError(err) || isRedirect(err)) return { message };
-	const errorId = crypto.randomUUID().slice(0, 8);
-	if (status !== 404) {
-		console.error(`[spyre] error ${errorId} on ${event.request.method} ${event.url.pathname}:`, err instanceof Error ? err.stack ?? err.message : err);
-	}
-	return { message: status === 404 ? 'Not found' : 'Something went wrong on the server.', errorId };
+	const judged = judgeError(err, { where: `${event.request.method} ${event.url.pathname}`, kit: { status, message } });
+	if (judged.expected) return { message: judged.message, code: judged.code };
+	return { message: judged.message, errorId: judged.errorId };
 };

@@ -11,31 +11,11 @@ import { killProcessesNaming } from './processes';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface SimJson {
-	url: string;
-	node: string;
-	nodes: string[];
-	tokenId: string;
-	tokenSecret: string;
-	fingerprint: string;
-	sshPort: number;
-	host: { address: string; port: number; user: string; privateKeyPath: string };
-	/** The control endpoint wants `Authorization: Bearer <secret>` (controlFetch adds it). */
-	control: { url: string; secret: string };
-	certPath: string;
-	stateDir: string;
-	pid: number;
-	/** The node's bridge (root simulators): CT addresses are in `cidr`; CTs reach the host only at `gateway:gatewayPorts`. */
-	network?: SimNetwork;
-}
-
-export interface SimNetwork {
-	bridge: string;
-	cidr: string;
-	gateway: string;
-	gatewayPorts: number[];
-	range: string;
-}
+// sim.json as the simulator writes it (sim/pve/server.ts): one type for tests, benchmarks and scripts.
+export type { SimJson } from '../../sim/pve/server';
+export type { NetworkInfo as SimNetwork } from '../../sim/pve/network';
+import type { SimJson } from '../../sim/pve/server';
+import type { NetworkInfo as SimNetwork } from '../../sim/pve/network';
 
 export interface StartSimOptions {
 	nodes?: string[];

@@ -12,26 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
-import { setGatewayPorts } from './sim';
+import { setGatewayPorts, simCidr, type SimJson } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The one name (src/lib/server/auth/session-cookie.ts): `__Host-spyre_session`.
 export { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
-
-/** The sim.json that a running Proxmox simulator writes (sim/pve/server.ts); only what the config needs. */
-export interface SimJson {
-	url: string;
-	node: string;
-	tokenId: string;
-	tokenSecret: string;
-	fingerprint: string;
-	sshPort: number;
-	/** The simulated Proxmox host's sshd (for helper scripts via pct exec) and the key it accepts. */
-	host?: { address: string; port: number; user?: string; privateKeyPath?: string };
-	/** The node's bridge (root simulators): CTs live in `cidr` and reach the host only at `gateway:gatewayPorts`. */
-	network?: { bridge: string; cidr: string; gateway: string; gatewayPorts: number[] };
-}
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 /** environment.yaml as written (snake_case). Overrides are deep-merged; `null` deletes a key. */
@@ -128,6 +114,11 @@ export interface TestDataDir {
 	publicKey: string;
 	config: RawConfig;
 	port: number;
+	/**
+	 * Write the config again (another simulator after a restart; `config` merged over the first overrides;
+	 * the data dir, keys and broker stay), to `file` (default `configPath`). Answers the file written.
+	 */
+	writeConfig(opts?: { simJson?: SimJson; config?: StartOptions['config']; file?: string }): Promise<string>;
 	remove(): void;
 }
 
@@ -136,16 +127,58 @@ export interface TestDataDir {
  * its CTs reach) with that port exposed to CTs, else on a free loopback port (its URL follows the bound port).
  */
 async function brokerListen(sim: SimJson | undefined): Promise<string> {
-	const withNet = sim as (SimJson & { network?: { gateway: string; gatewayPorts: number[] } }) | undefined;
-	if (!withNet?.network) return '127.0.0.1:0';
+	if (!sim?.network) return '127.0.0.1:0';
 	const port = await freePort();
-	await setGatewayPorts(withNet as unknown as Parameters<typeof setGatewayPorts>[0], [...withNet.network.gatewayPorts, port]);
-	return `${withNet.network.gateway}:${port}`;
+	await setGatewayPorts(sim, [...sim.network.gatewayPorts, port]);
+	return `${sim.network.gateway}:${port}`;
+}
+
+/** The Proxmox side of a test config: the simulator's, or a loopback port nothing listens on. */
+async function proxmoxConfig(sim: SimJson | undefined, privateKey: string): Promise<RawConfig> {
+	if (!sim) {
+		return {
+			proxmox: {
+				// A free loopback port that nothing listens on: any Proxmox call fails fast with "connection
+				// refused". (Not port 9: fetch refuses it outright as a "bad port".)
+				url: `https://127.0.0.1:${await freePort()}`,
+				node: 'pve',
+				token_id: 'root@pam!spyre-test',
+				token_secret: '00000000-0000-0000-0000-000000000000',
+				tls: { fingerprint: Array.from({ length: 32 }, () => 'AB').join(':') },
+				network: { mode: 'dhcp', cidr: '10.0.0.0/24' },
+				request_timeout_ms: 2000
+			}
+		};
+	}
+	return {
+		proxmox: {
+			url: sim.url,
+			node: sim.node,
+			token_id: sim.tokenId,
+			token_secret: sim.tokenSecret,
+			tls: { fingerprint: sim.fingerprint },
+			// Environments' addresses must lie in the simulator's bridge network (the address rule).
+			network: { mode: 'dhcp', cidr: simCidr(sim) },
+			request_timeout_ms: 5000
+		},
+		ssh: { port: sim.sshPort, connect_timeout_ms: 5000 },
+		...(sim.host
+			? {
+					proxmox_host_ssh: {
+						host: sim.host.address,
+						port: sim.host.port,
+						user: sim.host.user ?? 'root',
+						private_key_path: sim.host.privateKeyPath ?? privateKey
+					}
+				}
+			: {})
+	};
 }
 
 /**
- * Create a temp data dir with an ed25519 key pair and an environment.yaml for `port`. Pass
- * `configText` to write arbitrary (e.g. invalid) YAML instead of the generated config.
+ * Create a temp data dir with an ed25519 key pair and an environment.yaml for `port`: the one writer of test
+ * configs, for the built server and for tests that run Spyre's modules in-process (`SPYRE_CONFIG` =
+ * `configPath`). Pass `configText` to write arbitrary (e.g. invalid) YAML instead of the generated config.
  */
 export async function makeDataDir(
 	opts: { config?: StartOptions['config']; simJson?: SimJson; port?: number; configText?: string } = {}
@@ -158,47 +191,10 @@ export async function makeDataDir(
 	fs.mkdirSync(sshDir, { mode: 0o700 });
 	const privateKey = path.join(sshDir, 'id_ed25519');
 	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'spyre-test', '-f', privateKey], { stdio: 'ignore' });
-	const sim = opts.simJson;
-	const broker = await brokerListen(sim);
-	let config: RawConfig = {
+	const broker = await brokerListen(opts.simJson);
+	const base: RawConfig = {
 		server: { host: '127.0.0.1', port, public_url: `http://127.0.0.1:${port}`, data_dir: dataDir },
-		proxmox: sim
-			? {
-					url: sim.url,
-					node: sim.node,
-					token_id: sim.tokenId,
-					token_secret: sim.tokenSecret,
-					tls: { fingerprint: sim.fingerprint },
-					// Environments' addresses must lie in the simulator's bridge network (the address rule).
-					network: { mode: 'dhcp', cidr: sim.network?.cidr ?? '10.213.0.0/16' },
-					request_timeout_ms: 5000
-				}
-			: {
-					// A free loopback port that nothing listens on: any Proxmox call fails fast with "connection
-					// refused". (Not port 9: fetch refuses it outright as a "bad port".)
-					url: `https://127.0.0.1:${await freePort()}`,
-					node: 'pve',
-					token_id: 'root@pam!spyre-test',
-					token_secret: '00000000-0000-0000-0000-000000000000',
-					tls: { fingerprint: Array.from({ length: 32 }, () => 'AB').join(':') },
-					network: { mode: 'dhcp', cidr: '10.0.0.0/24' },
-					request_timeout_ms: 2000
-				},
-		ssh: {
-			private_key_path: privateKey,
-			public_key_path: `${privateKey}.pub`,
-			...(sim ? { port: sim.sshPort, connect_timeout_ms: 5000 } : {})
-		},
-		...(sim?.host
-			? {
-					proxmox_host_ssh: {
-						host: sim.host.address,
-						port: sim.host.port,
-						user: sim.host.user ?? 'root',
-						private_key_path: sim.host.privateKeyPath ?? privateKey
-					}
-				}
-			: {}),
+		ssh: { private_key_path: privateKey, public_key_path: `${privateKey}.pub` },
 		claude: {
 			config_dir: path.join(dataDir, 'claude'),
 			// Tests never reach Anthropic: without a fake API, upstream is a loopback port nothing listens on.
@@ -206,12 +202,16 @@ export async function makeDataDir(
 			broker: { listen: broker }
 		}
 	};
-	if (opts.config) config = deepMerge(config, opts.config as RawConfig);
+	const build = async (sim: SimJson | undefined, overrides: StartOptions['config'] | undefined): Promise<RawConfig> => {
+		const config = deepMerge(base, await proxmoxConfig(sim, privateKey));
+		return overrides ? deepMerge(config, overrides as RawConfig) : config;
+	};
+	const config = await build(opts.simJson, opts.config);
 	const configPath = path.join(dataDir, 'environment.yaml');
 	fs.writeFileSync(configPath, opts.configText ?? stringify(config), { mode: 0o600 });
 	const dbPath =
 		(isPlainObject(config.database) && typeof config.database.path === 'string' && config.database.path) || path.join(dataDir, 'spyre.db');
-	return {
+	const data: TestDataDir = {
 		dataDir,
 		configPath,
 		dbPath,
@@ -219,11 +219,18 @@ export async function makeDataDir(
 		publicKey: `${privateKey}.pub`,
 		config,
 		port,
+		async writeConfig(o = {}) {
+			const file = o.file ?? configPath;
+			const overrides = o.config ? deepMerge((opts.config ?? {}) as RawConfig, o.config as RawConfig) : opts.config;
+			fs.writeFileSync(file, stringify(await build(o.simJson ?? opts.simJson, overrides)), { mode: 0o600 });
+			return file;
+		},
 		remove() {
 			fs.rmSync(dataDir, { recursive: true, force: true });
 			tempDirs.delete(dataDir);
 		}
 	};
+	return data;
 }
 
 /** Throws a clear error when `build/` is missing or older than the sources it is built from. */

@@ -11,6 +11,8 @@ import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
+import { createEnvironment } from '../helpers/environments';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
 
 const API_KEY = 'sk-ant-api03-spyrerestartkey000000000';
@@ -32,16 +34,6 @@ function api(method: string, pathname: string, body?: unknown) {
 		headers: { origin: spyre.url, cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
 		body: body === undefined ? undefined : JSON.stringify(body)
 	});
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out; last ${JSON.stringify(v).slice(0, 400)}`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
 }
 
 const task = async (id: string) => ((await (await api('GET', `/api/claude/tasks/${id}`)).json()) as { task: TaskView }).task;
@@ -82,10 +74,8 @@ beforeAll(async () => {
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
 	cookie = await setupAdmin(spyre.url, 'admin', PASSWORD);
 	expect((await api('POST', '/auth/claude/api-key', { apiKey: API_KEY })).status).toBe(200);
-	const res = await api('POST', '/api/environments', { hostname: 'claude-restart', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
-	expect(res.status).toBe(202);
-	envId = ((await res.json()) as { id: string }).id;
-	const env = await waitFor(async () => (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; ip: string | null }, (e) => e.status === 'running' && !!e.ip, 120_000);
+	const env = await createEnvironment(api, { hostname: 'claude-restart', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
+	envId = env.id;
 	envIp = env.ip!;
 	await installClaudeInCt(`${spyre.dataDir}/ssh/id_ed25519`, envIp, sim.simJson.sshPort);
 }, 180_000);

@@ -1,16 +1,15 @@
 // The environment lifecycle against the real Proxmox simulator: real API, real tasks, real sshd in each
 // CT, a real SQLite file. Spyre's modules run in this process with a temp environment.yaml.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
-import { useEnvironmentHostKeys } from '../helpers/in-process';
+import { control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
 
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 type Lifecycle = typeof import('../../src/lib/server/environments');
+import { useEnvironmentHostKeys } from '../helpers/in-process';
 type Inventory = typeof import('../../src/lib/server/environments/inventory');
 let lifecycle: Lifecycle;
 let inventory: Inventory;
@@ -21,52 +20,14 @@ let db: import('better-sqlite3').Database;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 
-function writeConfig(file: string, sj: RunningSim['simJson'], overrides: { tokenSecret?: string; ipTimeoutMs?: number } = {}) {
-	fs.writeFileSync(
-		file,
-		[
-			'server:',
-			'  port: 3999',
-			'  public_url: http://127.0.0.1:3999',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sj.url}`,
-			`  node: ${sj.node}`,
-			`  token_id: "${sj.tokenId}"`,
-			`  token_secret: "${overrides.tokenSecret ?? sj.tokenSecret}"`,
-			`  tls: { fingerprint: "${sj.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sj)}" }`,
-			`  ip_timeout_ms: ${overrides.ipTimeoutMs ?? 20000}`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sj.sshPort}`,
-			'  connect_timeout_ms: 5000',
-			''
-		].join('\n')
-	);
-}
-
-async function waitFor<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out waiting; last value ${JSON.stringify(v)}`);
-		await new Promise((r) => setTimeout(r, 200));
-	}
-}
-
 function fieldsOf(err: unknown): Record<string, string> {
 	return (err as { fields?: Record<string, string> }).fields ?? {};
 }
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-env-test-'));
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
 	sim = await startSim({ nodes: ['pve', 'pve2'] });
-	writeConfig(path.join(dir, 'environment.yaml'), sim.simJson, { ipTimeoutMs: 4000 });
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	data = await makeDataDir({ simJson: sim.simJson, config: { proxmox: { ip_timeout_ms: 4000 } } });
+	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	lifecycle = await import('../../src/lib/server/environments');
 	inventory = await import('../../src/lib/server/environments/inventory');
@@ -83,7 +44,7 @@ afterAll(async () => {
 	await ssh.closeSshPool();
 	(await import('../../src/lib/server/db')).closeDb();
 	await sim?.stop();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('environment lifecycle against the simulator', () => {
@@ -327,8 +288,7 @@ describe('environment lifecycle against the simulator', () => {
 	it('reports Proxmox down and a rejected token as clear messages, keeping Spyre\'s records', async () => {
 		const { forgetSingleton } = await import('../../src/lib/server/singleton');
 		const { resetConfigForTests } = await import('../../src/lib/server/env-config');
-		writeConfig(path.join(dir, 'bad-token.yaml'), sim.simJson, { tokenSecret: 'wrong-secret' });
-		process.env.SPYRE_CONFIG = path.join(dir, 'bad-token.yaml');
+		process.env.SPYRE_CONFIG = await data.writeConfig({ file: path.join(data.dataDir, 'bad-token.yaml'), config: { proxmox: { token_secret: 'wrong-secret' } } });
 		resetConfigForTests();
 		forgetSingleton('proxmox');
 		let view = await inventory.loadInventory();
@@ -336,7 +296,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(view.proxmoxError).not.toContain('wrong-secret');
 		expect(view.environments.find((e) => e.id === envId)!.status).toBe('unknown');
 
-		process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+		process.env.SPYRE_CONFIG = data.configPath;
 		resetConfigForTests();
 		forgetSingleton('proxmox');
 		const state = sim.stateDir;
@@ -346,7 +306,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(view.environments.map((e) => e.id)).toContain(envId);
 		sim = await startSim({ nodes: ['pve', 'pve2'], stateDir: state });
 		// Same port is not guaranteed after a restart: re-point Spyre at the new simulator.
-		writeConfig(path.join(dir, 'environment.yaml'), sim.simJson, { ipTimeoutMs: 4000 });
+		await data.writeConfig({ simJson: sim.simJson });
 		resetConfigForTests();
 		forgetSingleton('proxmox');
 		await waitFor(() => inventory.loadInventory(), (v) => v.proxmoxError === null);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 let sim: RunningSim;
@@ -42,16 +43,6 @@ ${scripts}`
 async function runOf(id: string) {
 	const res = await api('GET', `/api/environments/${id}/run`);
 	return ((await res.json()) as { run: unknown }).run as { id: number; status: string; step: string | null; configName: string | null; configSnapshot: string | null; events: Array<{ kind: string; step: string | null; message: string }> };
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out; last ${JSON.stringify(v).slice(0, 400)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
 }
 
 beforeAll(async () => {

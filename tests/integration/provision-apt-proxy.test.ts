@@ -3,15 +3,14 @@
 // gateway (the only host address a CT can reach, with its port exposed there): it serves the local test
 // repository for one made-up host name that no resolver knows, records every request, and fetches nothing.
 // A config's own `apt_proxy: none` removes Spyre's apt setting again. Spyre's modules run in this process.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
-import { setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { setGatewayPorts, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
@@ -19,7 +18,7 @@ const REPO_HOST = 'spyre-test-repo.invalid';
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 let configsDir: string;
 let repo: AptRepo;
 let proxy: http.Server;
@@ -85,14 +84,10 @@ async function provision(config: string, hostname: string): Promise<string> {
 }
 
 function inCt(envId: string, cmd: string) {
-	return sshCmd(path.join(dir, 'id_ed25519'), environments.getEnvironment(envId)!.ip!, sim.simJson.sshPort, cmd);
+	return sshCmd(data.privateKey, environments.getEnvironment(envId)!.ip!, sim.simJson.sshPort, cmd);
 }
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-aptproxy-test-'));
-	configsDir = path.join(dir, 'configs');
-	fs.mkdirSync(configsDir, { recursive: true });
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
 	repo = await buildAptRepo(1);
 	sim = await startSim();
 	const gw = simNetwork(sim.simJson).gateway;
@@ -100,37 +95,15 @@ beforeAll(async () => {
 	const port = (proxy.address() as AddressInfo).port;
 	proxyUrl = `http://${gw}:${port}`;
 	await setGatewayPorts(sim.simJson, [port]);
+	data = await makeDataDir({ simJson: sim.simJson, config: { provision: { apt_proxy: proxyUrl } } });
+	// configs.dir is <data_dir>/configs by default.
+	configsDir = path.join(data.dataDir, 'configs');
+	fs.mkdirSync(configsDir, { recursive: true });
 	fs.writeFileSync(path.join(configsDir, 'via-proxy.yaml'), configYaml('via-proxy'));
 	// A stale setting of Spyre's in the CT (written by the files step, before packages) must go with `none`.
 	const stale = `      - path: /etc/apt/apt.conf.d/90spyre-proxy\n        content: 'Acquire::http::Proxy "${proxyUrl}";'\n`;
 	fs.writeFileSync(path.join(configsDir, 'no-proxy.yaml'), configYaml('no-proxy', 'none', stale));
-	fs.writeFileSync(
-		path.join(dir, 'environment.yaml'),
-		[
-			'server:',
-			'  port: 3999',
-			'  public_url: http://127.0.0.1:3999',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sim.simJson.url}`,
-			`  node: ${sim.simJson.node}`,
-			`  token_id: "${sim.simJson.tokenId}"`,
-			`  token_secret: "${sim.simJson.tokenSecret}"`,
-			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sim.simJson.sshPort}`,
-			'  connect_timeout_ms: 5000',
-			'configs:',
-			`  dir: ${configsDir}`,
-			'provision:',
-			`  apt_proxy: ${proxyUrl}`,
-			''
-		].join('\n')
-	);
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
@@ -145,7 +118,7 @@ afterAll(async () => {
 	await new Promise<void>((res) => (proxy ? proxy.close(() => res()) : res()));
 	await sim?.stop();
 	repo?.remove();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('provision.apt_proxy', () => {

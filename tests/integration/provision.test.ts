@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
-import { simCidr, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 let configsDir: string;
 let repo: AptRepo;
 let provisioner: typeof import('../../src/lib/server/provisioner');
@@ -28,7 +28,7 @@ const CANARY = '/tmp/spyre-provision-canary';
 /** Run a command in an environment's CT over real SSH with Spyre's key (not through Spyre's pool). */
 async function inCt(envId: string, cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	const row = environments.getEnvironment(envId)!;
-	return sshCmd(path.join(dir, 'id_ed25519'), row.ip!, sim.simJson.sshPort, cmd);
+	return sshCmd(data.privateKey, row.ip!, sim.simJson.sshPort, cmd);
 }
 
 function writeUserConfig(name: string, text: string): void {
@@ -67,7 +67,7 @@ ${opts.helper ?? ''}  provision:
       - name: dev
         groups: [devs, adm]
         shell: /bin/bash
-        ssh_keys: ["${fs.readFileSync(path.join(dir, 'id_ed25519.pub'), 'utf8').trim()}"]
+        ssh_keys: ["${fs.readFileSync(data.publicKey, 'utf8').trim()}"]
     files:
 ${repoFilesYaml()}
       - path: /etc/spyre-test/hello.txt
@@ -93,45 +93,15 @@ function stepsOf(envId: string) {
 }
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-prov-test-'));
-	configsDir = path.join(dir, 'configs');
+	repo = await buildAptRepo(1);
+	sim = await startSim();
+	// configs.dir is <data_dir>/configs by default.
+	data = await makeDataDir({ simJson: sim.simJson });
+	configsDir = path.join(data.dataDir, 'configs');
 	fs.mkdirSync(path.join(configsDir, 'assets/repo'), { recursive: true });
 	fs.mkdirSync(path.join(configsDir, 'assets/helpers'), { recursive: true });
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
-	repo = await buildAptRepo(1);
 	for (const f of fs.readdirSync(repo.dir)) fs.copyFileSync(path.join(repo.dir, f), path.join(configsDir, 'assets/repo', f));
-	sim = await startSim();
-	const host = sim.simJson.host!;
-	fs.writeFileSync(
-		path.join(dir, 'environment.yaml'),
-		[
-			'server:',
-			'  port: 3999',
-			'  public_url: http://127.0.0.1:3999',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sim.simJson.url}`,
-			`  node: ${sim.simJson.node}`,
-			`  token_id: "${sim.simJson.tokenId}"`,
-			`  token_secret: "${sim.simJson.tokenSecret}"`,
-			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sim.simJson.sshPort}`,
-			'  connect_timeout_ms: 5000',
-			'proxmox_host_ssh:',
-			`  host: ${host.address}`,
-			`  port: ${host.port}`,
-			`  user: ${host.user ?? 'root'}`,
-			`  private_key_path: ${host.privateKeyPath}`,
-			'configs:',
-			`  dir: ${configsDir}`,
-			''
-		].join('\n')
-	);
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
@@ -147,7 +117,7 @@ afterAll(async () => {
 	(await import('../../src/lib/server/db')).closeDb();
 	await sim?.stop();
 	repo?.remove();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('provisioning from a config', () => {
@@ -207,7 +177,7 @@ describe('provisioning from a config', () => {
 		expect((await inCt(envId, 'cat /tmp/as-dev.txt')).stdout).toBe(`dev|/tmp|a'b "c" $(touch ${CANARY})\n`);
 		expect((await inCt(envId, `test -e ${CANARY} && echo leaked || echo clean`)).stdout.trim()).toBe('clean');
 		// The user's SSH key works: log in as dev.
-		const args = sshArgs(path.join(dir, 'id_ed25519'), row.ip!, sim.simJson.sshPort, ['id -un']).map((a) => (a === `root@${row.ip}` ? `dev@${row.ip}` : a));
+		const args = sshArgs(data.privateKey, row.ip!, sim.simJson.sshPort, ['id -un']).map((a) => (a === `root@${row.ip}` ? `dev@${row.ip}` : a));
 		expect(execFileSync('ssh', args, { encoding: 'utf8', timeout: 20_000 }).trim()).toBe('dev');
 		// The host never saw any of it.
 		expect(fs.existsSync('/usr/bin/spyre-hello')).toBe(false);

@@ -16,6 +16,8 @@ import { buildRoute, mergeRoutes } from '../../src/lib/server/proxy/routes';
 import { SERVICE_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { onBridge, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
+import { createEnvironment } from '../helpers/environments';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const BASE = 'spyre.test';
@@ -61,16 +63,6 @@ function viaCaddy(host: string, pathname: string, headers: Record<string, string
 async function adminRoutes(): Promise<string> {
 	const res = await fetch(`http://127.0.0.1:${adminPort}/config/apps/http/servers/srv0/routes`);
 	return res.text();
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn().catch((e: Error) => e as unknown as T);
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out; last ${String(JSON.stringify(v) ?? v).slice(0, 400)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
 }
 
 const inCt = (cmd: string) => ssh(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ctIp, sim.simJson.sshPort, cmd);
@@ -134,16 +126,8 @@ afterAll(async () => {
 
 describe('service URLs through Caddy', () => {
 	it('provisions, routes the service and shows it on the environment page', async () => {
-		const res = await api('POST', '/api/environments/provision', { config: 'svc-web', hostname });
-		expect(res.status).toBe(202);
-		envId = ((await res.json()) as { id: string }).id;
-		expect(envId).toBeTruthy();
-		const env = await waitFor(
-			async () => (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; ip: string | null },
-			(e) => e.status === 'running' || e.status === 'error',
-			120_000
-		);
-		expect(env.status).toBe('running');
+		const env = await createEnvironment(api, { config: 'svc-web', hostname });
+		envId = env.id;
 		ctIp = env.ip!;
 		expect(onBridge(sim.simJson, ctIp)).toBe(true);
 		const run = (await (await api('GET', `/api/environments/${envId}/run`)).json()) as { run: { events: Array<{ kind: string; message: string }> } };

@@ -1,4 +1,4 @@
-// Conformance of the Proxmox VE simulator's HTTP API with PROXMOX-API.md: envelope, headers, auth,
+// Conformance of the Proxmox VE simulator's HTTP API with Proxmox VE 8.4's (docs/simulator.md): envelope, headers, auth,
 // errors (400/401/403/500/501), every endpoint, tasks and the create/start/stop/destroy quirks.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // CT snapshots in the simulator: create, list, rollback (the CT's files go back, a running CT is stopped
-// first), delete, with the real UPID task types, checks and error texts of PROXMOX-API.md.
+// first), delete, with the real UPID task types, checks and error texts of Proxmox VE 8.4.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -207,6 +207,21 @@ describe('built server', () => {
 		});
 	});
 
+	describe('errors', () => {
+		it('a page that does not exist is a plain 404: no error id, nothing logged', async () => {
+			const before = spyre.output().stderr.length;
+			const res = await get(spyre.url, '/no-such-page', cookie);
+			expect(res.status).toBe(404);
+			const html = await res.text();
+			expect(html).toContain('This page does not exist');
+			expect(html).not.toMatch(/errorId|Error id/);
+			const api = await get(spyre.url, '/api/no-such-route', cookie);
+			expect(api.status).toBe(404);
+			expect(await api.text()).not.toMatch(/error id/i);
+			expect(spyre.output().stderr.slice(before)).not.toMatch(/\[spyre\] error /);
+		});
+	});
+
 	describe('the auth gate', () => {
 		it.each([
 			['/', '/login'],
@@ -544,6 +559,8 @@ describe('built server', () => {
 			expect(result.code).toBe(0);
 			expect(result.durationMs).toBeLessThan(5000);
 			expect(result.stdout).toContain('spyre: stopped');
+			// Every background service started and stopped (background/registry.ts names any that failed).
+			expect(result.stderr).not.toMatch(/\[spyre\] (starting|stopping) .* failed/);
 			expect(integrity).toBe('ok');
 			// A clean close checkpoints and removes the WAL.
 			expect(walLeft).toBe(false);

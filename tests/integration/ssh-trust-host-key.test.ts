@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { createEnvironment } from '../helpers/environments';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const FAKE = 'SHA256:' + 'A'.repeat(43);
@@ -45,16 +46,7 @@ beforeAll(async () => {
 	// Idle connections close quickly, so the next request makes a new handshake against the pin.
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { ssh: { idle_close_ms: 200 } } });
 	cookie = await setupAdmin(spyre.url, 'admin', 'correct-horse-battery');
-	const res = await api('POST', '/api/environments', { hostname: 'trust-1', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
-	expect(res.status).toBe(202);
-	id = ((await res.json()) as { id: string }).id;
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const env = (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string; error: string | null };
-		if (env.status === 'running') break;
-		if (Date.now() > deadline) throw new Error(`environment stayed ${env.status}: ${env.error}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
+	({ id } = await createEnvironment(api, { hostname: 'trust-1', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }));
 });
 
 afterAll(async () => {

@@ -2,45 +2,18 @@
 // call per poll, a live push only for rows that changed (none in a quiet poll), transitional and failed
 // rows left to their owner, a vanished CT marked missing, and inventory.changed only when guests changed.
 // Spyre's modules run in this process with a temp environment.yaml.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simCidr, controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import type { ServerEvent } from '../../src/lib/server/events';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 let poller: typeof import('../../src/lib/server/environments/status-poller');
 let repo: typeof import('../../src/lib/server/environments/repo');
 const seen: ServerEvent[] = [];
 let unsubscribe = () => {};
-
-function writeConfig(file: string, sj: RunningSim['simJson']): void {
-	fs.writeFileSync(
-		file,
-		[
-			'server:',
-			'  port: 3998',
-			'  public_url: http://127.0.0.1:3998',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sj.url}`,
-			`  node: ${sj.node}`,
-			`  token_id: "${sj.tokenId}"`,
-			`  token_secret: "${sj.tokenSecret}"`,
-			`  tls: { fingerprint: "${sj.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sj)}" }`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sj.sshPort}`,
-			''
-		].join('\n')
-	);
-}
 
 async function createCt(vmid: number, name: string): Promise<void> {
 	const res = await pveRequest<string>(sim.simJson, 'POST', '/nodes/pve/lxc', {
@@ -64,11 +37,9 @@ const updatedIds = (events: ServerEvent[]) =>
 	events.filter((e) => e.type === 'env.updated').map((e) => (e.data as { environment: { id: string } }).environment.id);
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-poller-test-'));
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
 	sim = await startSim({ nodes: ['pve'] });
-	writeConfig(path.join(dir, 'environment.yaml'), sim.simJson);
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	data = await makeDataDir({ simJson: sim.simJson });
+	process.env.SPYRE_CONFIG = data.configPath;
 	poller = await import('../../src/lib/server/environments/status-poller');
 	repo = await import('../../src/lib/server/environments/repo');
 	const events = await import('../../src/lib/server/events');
@@ -83,7 +54,7 @@ afterAll(async () => {
 	unsubscribe();
 	(await import('../../src/lib/server/db')).closeDb();
 	await sim?.stop();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('status poller', () => {

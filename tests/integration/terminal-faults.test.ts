@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, startSim, type RunningSim } from '../helpers/sim';
 import { login, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { waitForEnvironment } from '../helpers/environments';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -21,15 +22,7 @@ async function api(method: string, path: string, body?: unknown): Promise<Respon
 	});
 }
 
-async function waitRunning(): Promise<void> {
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const env = (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; error: string | null };
-		if (env.status === 'running') return;
-		if (Date.now() > deadline) throw new Error(`environment stayed ${env.status}: ${env.error}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-}
+const waitRunning = () => waitForEnvironment(api, envId);
 
 interface Term {
 	ws: WebSocket;

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, onBridge, pveRequest, ssh, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import { freePort, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
+import { startEnvironment, waitForEnvironment } from '../helpers/environments';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const SVC_PORT = 8081;
@@ -45,16 +47,6 @@ function api(method: string, pathname: string, body?: unknown) {
 
 async function envView(id: string): Promise<EnvView> {
 	return (await (await api('GET', `/api/environments/${id}`)).json()) as EnvView;
-}
-
-async function waitFor<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 120_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out; last ${String(JSON.stringify(v)).slice(0, 400)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
 }
 
 /** Every upstream Caddy's route for A's web service dials. */
@@ -119,15 +111,11 @@ afterAll(async () => {
 
 describe('an environment cannot choose its own address', () => {
 	it('sets up A (a service, routed and healthy), B (another environment) and an outsider CT', async () => {
-		const res = await api('POST', '/api/environments/provision', { config: 'spoof-web', hostname: 'spoof-a' });
-		expect(res.status).toBe(202);
-		a.id = ((await res.json()) as { id: string }).id;
-		const created = await api('POST', '/api/environments', { hostname: 'spoof-b', template: TEMPLATE, cores: 1, memory: 256, disk: 2 });
-		expect(created.status).toBe(202);
-		b.id = ((await created.json()) as { id: string }).id;
-		const envA = await waitFor(() => envView(a.id), (e) => e.status === 'running' || e.status === 'error');
-		const envB = await waitFor(() => envView(b.id), (e) => e.status === 'running' || e.status === 'error');
-		expect([envA.status, envA.error, envB.status, envB.error]).toEqual(['running', null, 'running', null]);
+		a.id = await startEnvironment(api, { config: 'spoof-web', hostname: 'spoof-a' });
+		b.id = await startEnvironment(api, { hostname: 'spoof-b', template: TEMPLATE, cores: 1, memory: 256, disk: 2 });
+		const envA = await waitForEnvironment<EnvView>(api, a.id);
+		const envB = await waitForEnvironment<EnvView>(api, b.id);
+		expect([envA.error, envB.error]).toEqual([null, null]);
 		a.ip = envA.ip!;
 		a.vmid = envA.vmid!;
 		b.ip = envB.ip!;

@@ -21,6 +21,8 @@ import { command } from '../../src/lib/server/shell';
 import { startCaddy, type RunningCaddy } from '../helpers/caddy';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { waitFor } from '../helpers/wait';
+import { createEnvironment } from '../helpers/environments';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const BASE = 'spyre.localhost';
@@ -53,16 +55,6 @@ function api(method: string, pathname: string, body?: unknown) {
 	});
 }
 
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const v = await fn().catch((e: Error) => e as unknown as T);
-		if (ok(v)) return v;
-		if (Date.now() > deadline) throw new Error(`timed out; last ${String(JSON.stringify(v) ?? v).slice(0, 400)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-}
-
 function auditRows(where: string, ...params: string[]): Array<{ action: string; target: string | null; outcome: string }> {
 	const db = new Database(spyre.dbPath, { readonly: true });
 	try {
@@ -82,16 +74,8 @@ async function ctLog(hostname: string): Promise<Array<{ method: string; path: st
 }
 
 async function provision(hostname: string): Promise<void> {
-	const res = await api('POST', '/api/environments/provision', { config: 'svc-hostile', hostname });
-	expect(res.status).toBe(202);
-	const id = ((await res.json()) as { id: string }).id;
-	const env = await waitFor(
-		async () => (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string; ip: string | null; error?: string | null },
-		(e) => e.status === 'running' || e.status === 'error',
-		150_000
-	);
-	expect(env.status, JSON.stringify(env)).toBe('running');
-	envs[hostname] = { id, ip: env.ip!, port: 0, pid: '' };
+	const env = await createEnvironment(api, { config: 'svc-hostile', hostname }, { timeoutMs: 150_000 });
+	envs[hostname] = { id: env.id, ip: env.ip!, port: 0, pid: '' };
 }
 
 async function startService(hostname: string, victim: string): Promise<void> {

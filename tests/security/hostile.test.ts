@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { get, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { createEnvironment, signedInApi } from '../helpers/environments';
 import { fillRoute, raw, rawUpgrade, requestPath, socketPaths, walkRoutes, type Endpoint } from './surface';
 
 const CANARY = path.join(os.tmpdir(), `spyre-sec-canary-${process.pid}`);
@@ -79,14 +80,8 @@ beforeAll(async () => {
 	spyre = await startSpyre({ simJson: sim.simJson });
 	cookie = await setupAdmin(spyre.url, 'admin', 'hostile-password-1');
 	origin = new URL(spyre.url).origin;
-	const headers = { cookie, origin, 'content-type': 'application/json' };
-	const res = await fetch(`${spyre.url}/api/environments`, { method: 'POST', headers, body: JSON.stringify({ hostname: 'hostile-live', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }) });
-	const id = ((await res.json()) as { id: string }).id;
-	for (const end = Date.now() + 120_000; !live && Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-		const env = (await (await fetch(`${spyre.url}/api/environments/${id}`, { headers })).json()) as { status: string; ip: string | null };
-		if (env.status === 'running' && env.ip) live = { id, ip: env.ip };
-	}
-	if (!live) throw new Error('the live environment never came up');
+	const env = await createEnvironment(signedInApi(spyre.url, cookie), { hostname: 'hostile-live', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
+	live = { id: env.id, ip: env.ip! };
 });
 afterAll(async () => {
 	await spyre?.stop();

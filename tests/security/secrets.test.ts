@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForEnvironment, type Api } from '../helpers/environments';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, postForm, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import { fillRoute, raw, walkRoutes } from './surface';
@@ -34,6 +35,12 @@ async function capture(what: string, pathname: string, init: { method?: string; 
 	captured.push({ what: `${what} (${res.status})`, text: JSON.stringify(res.headers) + '\n' + res.body });
 	return res;
 }
+
+/** The environment helpers' requests, captured like every other answer. */
+const capturingApi: Api = async (method, pathname, body) => {
+	const res = await capture(`${method} ${pathname}`, pathname, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+	return new Response(res.body, { status: res.status });
+};
 
 beforeAll(async () => {
 	sim = await startSim();
@@ -72,13 +79,7 @@ describe('a full flow leaks no secret', () => {
 		});
 		expect(created.status).toBeLessThan(300);
 		envId = (JSON.parse(created.body) as { id: string }).id;
-		const deadline = Date.now() + 60_000;
-		for (;;) {
-			const env = await capture('poll', `/api/environments/${envId}`);
-			if ((JSON.parse(env.body) as { status: string }).status === 'running') break;
-			if (Date.now() > deadline) throw new Error(`environment never ran: ${env.body}`);
-			await new Promise((r) => setTimeout(r, 300));
-		}
+		await waitForEnvironment(capturingApi, envId, { timeoutMs: 60_000 });
 		const term = await openTerminal(envId, cookie);
 		const ready = Date.now() + 15_000;
 		while (!/"connected"[\s\S]*# /.test(term.data.join('')) && Date.now() < ready) await new Promise((r) => setTimeout(r, 100));
@@ -135,13 +136,7 @@ describe('a terminal socket does not outlive its session', () => {
 	it('signing out closes the open terminal with 4401', async () => {
 		cookie = await login(spyre.url, ADMIN, PASSWORD);
 		await capture('start', `/api/environments/${envId}/start`, { method: 'POST' });
-		const deadline = Date.now() + 60_000;
-		for (;;) {
-			const env = await capture('poll', `/api/environments/${envId}`);
-			if ((JSON.parse(env.body) as { status: string }).status === 'running') break;
-			if (Date.now() > deadline) throw new Error('environment did not start again');
-			await new Promise((r) => setTimeout(r, 300));
-		}
+		await waitForEnvironment(capturingApi, envId, { timeoutMs: 60_000 });
 		const term = await openTerminal(envId, cookie);
 		const until = Date.now() + 10_000;
 		while (!term.data.some((d) => d.includes('"ready"')) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/spyre';
+import { WS_PATHS } from '../../src/lib/shared/socket-paths';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type Method = (typeof METHODS)[number];
@@ -86,13 +87,9 @@ export function requestPath(e: Endpoint): string {
 	return e.action && e.action !== 'default' ? `${e.path}?/${e.action}` : e.path;
 }
 
-/** The WebSocket paths the upgrade router serves, read from its source (WS_PATHS and its route table). */
+/** The WebSocket paths the upgrade router serves (one list, $lib/shared/socket-paths), prefixes given an id. */
 export function socketPaths(): string[] {
-	const src = fs.readFileSync(path.join(REPO_ROOT, 'src/lib/server/ws/upgrade.ts'), 'utf8');
-	const list = /WS_PATHS\s*=\s*\[([^\]]*)\]/.exec(src)?.[1] ?? '';
-	const prefixes = [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-	if (prefixes.length === 0) throw new Error('could not read WS_PATHS from src/lib/server/ws/upgrade.ts');
-	return prefixes.map((p) => (p.endsWith('/') ? `${p}sec-probe` : p));
+	return WS_PATHS.map((p) => (p.endsWith('/') ? `${p}sec-probe` : p));
 }
 
 export interface RawResponse {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiRoutes, wsRoutes } from './routes';
+import { WS_PATHS, isSpyreSocketPath } from '$lib/shared/socket-paths';
 
 const API_DIR = join(process.cwd(), 'src/routes/api');
 
@@ -65,22 +66,11 @@ describe('API route builders', () => {
 });
 
 describe('WebSocket route builders', () => {
-	// upgrade.ts pulls in the session store; its path list is read as text instead of imported.
-	const source = readFileSync(join(process.cwd(), 'src/lib/server/ws/upgrade.ts'), 'utf8');
-	const list = /WS_PATHS\s*=\s*\[([^\]]*)\]/.exec(source)?.[1] ?? '';
-	const wsPaths = [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-
-	it('reads the server’s socket paths', () => {
-		expect(wsPaths).toContain('/api/events');
-	});
-
 	it('builds only paths the upgrade router accepts, and one for each', () => {
-		const built = [wsRoutes.events(), wsRoutes.events(7), wsRoutes.terminal('e1', { window: 0, cols: 80, rows: 24 }), wsRoutes.claudeTask('t1', 4)].map(
-			(u) => u.split('?')[0]
-		);
-		const accepts = (p: string, prefix: string) => (prefix.endsWith('/') ? p.startsWith(prefix) && p.length > prefix.length : p === prefix);
-		for (const p of built) expect(wsPaths.some((prefix) => accepts(p, prefix)), p).toBe(true);
-		for (const prefix of wsPaths) expect(built.some((p) => accepts(p, prefix)), prefix).toBe(true);
+		const built = [wsRoutes.events(), wsRoutes.events(7), wsRoutes.terminal('e1', { window: 0, cols: 80, rows: 24 }), wsRoutes.claudeTask('t1', 4)];
+		for (const u of built) expect(isSpyreSocketPath(u), u).toBe(true);
+		const accepts = (p: string, prefix: string) => (prefix.endsWith('/') ? p.startsWith(prefix) : p === prefix);
+		for (const prefix of WS_PATHS) expect(built.some((u) => accepts(u.split('?')[0], prefix)), prefix).toBe(true);
 	});
 
 	it('puts the resume point and the terminal size in the query', () => {

@@ -74,6 +74,12 @@ export function httpStatusFor(code: SpyreErrorCode): number {
 	return STATUS[code];
 }
 
+/** The code for a status SvelteKit chose (`error(404)`): the first code with that status in the table above. */
+export function codeForStatus(status: number): SpyreErrorCode {
+	const code = (Object.keys(STATUS) as SpyreErrorCode[]).find((c) => STATUS[c] === status);
+	return code ?? (status >= 500 ? 'internal' : 'bad_request');
+}
+
 /** A short message for any thrown value, never a stack. */
 export function messageOf(err: unknown): string {
 	if (err instanceof Error) return err.message;

@@ -1,21 +1,22 @@
 // Helpers that keep routes thin: map SpyreError to JSON `{error, code}` with the right status, read a
-// bounded JSON body, and require a signed-in user. Unexpected errors become a 500 with an error id.
+// bounded JSON body, and require a signed-in user. What an error means (expected, or a 500 with an error
+// id) is decided by error-funnel.ts.
 
 import { json, type RequestEvent } from '@sveltejs/kit';
-import crypto from 'node:crypto';
-import { SpyreError, httpStatusFor, isSpyreError } from './errors';
+import { SpyreError, codeForStatus } from './errors';
+import { judgeError, type ErrorContext } from './error-funnel';
 import type { SessionUser } from './auth';
 import type { AuditActor } from './audit';
 
-export function errorResponse(err: unknown): Response {
-	if (isSpyreError(err)) {
-		const body: Record<string, unknown> = { error: err.message, code: err.code };
-		if (err.fields) body.fields = err.fields;
-		return json(body, { status: httpStatusFor(err.code) });
+/** JSON `{error, code, fields?}`; an unexpected error answers 500 with its error id in the message. */
+export function errorResponse(err: unknown, context: ErrorContext = {}): Response {
+	const judged = judgeError(err, context);
+	if (!judged.expected) {
+		return json({ error: `${judged.message.replace(/\.$/, '')} (error id ${judged.errorId}).`, code: 'internal', errorId: judged.errorId }, { status: 500 });
 	}
-	const errorId = crypto.randomUUID().slice(0, 8);
-	console.error(`[spyre] error ${errorId}:`, err instanceof Error ? err.stack ?? err.message : err);
-	return json({ error: `Something went wrong on the server (error id ${errorId}).`, code: 'internal' }, { status: 500 });
+	const body: Record<string, unknown> = { error: judged.message, code: judged.code ?? codeForStatus(judged.status) };
+	if (judged.fields) body.fields = judged.fields;
+	return json(body, { status: judged.status });
 }
 
 /** Run a JSON API handler, turning thrown errors into `{error, code}` responses. */

@@ -1,4 +1,5 @@
-// Spyre's typed view of the Proxmox VE API objects it uses (see shared/docs/PROXMOX-API.md). Plain types only,
+// Spyre's typed view of the Proxmox VE 8 API objects it uses (shapes as the API viewer documents them,
+// https://pve.proxmox.com/pve-docs/api-viewer/). Plain types only,
 // safe to import anywhere; parsing and validation of the wire format live in $lib/server/proxmox.
 // Normalised on the way in: `vmid` is always a number, 0/1 flags are booleans, `tags` is a list, metrics a
 // missing field would leave undefined are 0, and hyphenated/snake API names become camelCase.

@@ -153,7 +153,7 @@ describe('createLxc', () => {
 			});
 		const err = await caught(h.client.createLxc('pve', { ...params, hostname: 'bad_name!' }));
 		expect(err.kind).toBe('params');
-		expect(err.status).toBe(400);
+		expect(err.upstreamStatus).toBe(400);
 		expect(err.code).toBe('validation');
 		expect(err.bodyMessage).toBe('Parameter verification failed.');
 		expect(err.errors).toEqual({
@@ -187,7 +187,7 @@ describe('createLxc', () => {
 		h.pve.handle = () => fail(403, 'Permission check failed (/vms/101, VM.Allocate)');
 		const err = await caught(h.client.createLxc('pve', params));
 		expect(err.kind).toBe('forbidden');
-		expect(err.status).toBe(403);
+		expect(err.upstreamStatus).toBe(403);
 		expect(err.message).toContain('VM.Allocate');
 		expect(err.message).toContain('/vms/101');
 		expect(err.message).toContain(`API token ${TOKEN_ID} lacks`);

@@ -1,4 +1,5 @@
-// The typed Proxmox VE REST client (facts in shared/docs/PROXMOX-API.md): one method per API call Spyre makes,
+// The typed Proxmox VE 8 REST client (paths and shapes as in the API viewer, https://pve.proxmox.com/pve-docs/api-viewer/; the
+// subset Spyre calls is listed in docs/simulator.md, "Endpoints"): one method per API call Spyre makes,
 // each naming its path template and the schema its answer must pass. The HTTP exchange (auth, TLS, timeouts,
 // retries, validation) is transport.ts; task and IP polling is wait.ts.
 
@@ -182,7 +183,7 @@ export class ProxmoxClient {
 		);
 	}
 
-	// --- snapshots (PROXMOX-API.md "Snapshots"; each write returns a UPID) ---------------------------------
+	// --- snapshots (/nodes/{node}/lxc/{vmid}/snapshot; each write returns a UPID) ----------------------------
 
 	/** The CT's snapshots, oldest first, without the `current` ("you are here") entry. */
 	async listSnapshots(node: string, vmid: number, opts: CallOptions = {}): Promise<s.LxcSnapshot[]> {

@@ -24,7 +24,7 @@ describe('errorFromResponse', () => {
 	])('%i %s', (status, reason, body, kind, message) => {
 		const err = errorFromResponse(ctx('/nodes/{node}/lxc', { node: 'pve2' }), status, reason, body ?? { data: null });
 		expect(err.kind).toBe(kind);
-		expect(err.status).toBe(status);
+		expect(err.upstreamStatus).toBe(status);
 		expect(err.message.startsWith(message)).toBe(true);
 	});
 
@@ -35,7 +35,7 @@ describe('errorFromResponse', () => {
 		});
 		expect(err.message).toBe("Proxmox rejected the request parameters: vmid: type check ('integer') failed - got 'x'; hostname: invalid format - bad");
 		expect(err.fields).toEqual({ vmid: "type check ('integer') failed - got 'x'", hostname: 'invalid format - bad' });
-		expect(err.spyreStatus).toBe(httpStatusFor('validation'));
+		expect(err.status).toBe(httpStatusFor('validation'));
 	});
 
 	it('a 400 without per-parameter errors uses the text', () => {

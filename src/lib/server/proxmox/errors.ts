@@ -21,8 +21,8 @@ export type ProxmoxErrorKind =
 export interface ProxmoxErrorInit {
 	kind: ProxmoxErrorKind;
 	message: string;
-	/** HTTP status, when Proxmox answered. */
-	status?: number;
+	/** Proxmox's HTTP status, when Proxmox answered. */
+	upstreamStatus?: number;
 	/** The HTTP reason phrase (`response.statusText`), where classic PVE puts its error text. */
 	reason?: string;
 	/** The body's `message`, trimmed (newer pve-http-server). */
@@ -49,9 +49,15 @@ const CODE_FOR_KIND: Record<ProxmoxErrorKind, SpyreErrorCode> = {
 	timeout: 'timeout'
 };
 
+/**
+ * `status` (from SpyreError) is the HTTP status Spyre answers with, as for every SpyreError; the status
+ * Proxmox answered is `upstreamStatus`. The one mapping between them is kind -> code (CODE_FOR_KIND above)
+ * -> status (errors.ts): a Proxmox 5xx is Spyre's 502 `proxmox`, an unreachable node 503, a 400 422.
+ */
 export class ProxmoxError extends SpyreError {
 	readonly kind: ProxmoxErrorKind;
-	readonly httpStatus?: number;
+	/** The HTTP status Proxmox answered with; undefined when it did not answer (network, TLS, timeout). */
+	readonly upstreamStatus?: number;
 	readonly reason?: string;
 	readonly bodyMessage?: string;
 	readonly errors?: Record<string, string>;
@@ -64,23 +70,11 @@ export class ProxmoxError extends SpyreError {
 		});
 		this.name = 'ProxmoxError';
 		this.kind = init.kind;
-		this.httpStatus = init.status;
+		this.upstreamStatus = init.upstreamStatus;
 		this.reason = init.reason;
 		this.bodyMessage = init.bodyMessage;
 		this.errors = init.errors;
 		this.endpoint = init.endpoint;
-	}
-
-	/**
-	 * SpyreError's `status` is the HTTP status Spyre answers with; for a ProxmoxError the brief asks `status`
-	 * to be Proxmox's own HTTP status. `httpStatus` holds it too; `spyreStatus` keeps the route mapping.
-	 */
-	override get status(): number {
-		return this.httpStatus ?? super.status;
-	}
-
-	get spyreStatus(): number {
-		return super.status;
 	}
 }
 
@@ -156,7 +150,7 @@ export function errorFromResponse(
 		if (Object.keys(errors).length === 0) errors = undefined;
 	}
 	const text = bodyMessage ?? reason ?? `HTTP ${status}`;
-	const base = { status, reason, bodyMessage, errors, endpoint: endpointOf(ctx) };
+	const base = { upstreamStatus: status, reason, bodyMessage, errors, endpoint: endpointOf(ctx) };
 	const vmid = ctx.vars.vmid;
 	const node = ctx.vars.node;
 

@@ -24,7 +24,7 @@ describe('authenticate', () => {
 		const err = await caught(h.client.authenticate());
 		expect(h.pve.requests).toHaveLength(1);
 		expect(err.kind).toBe('auth');
-		expect(err.status).toBe(401);
+		expect(err.upstreamStatus).toBe(401);
 		expect(err.reason).toBe('Authentication failed!');
 		expect(err.code).toBe('proxmox_auth');
 		expect(err.message).toContain('Proxmox rejected the API token');
@@ -70,7 +70,7 @@ describe('errors', () => {
 		h.pve.handle = () => fail(595, 'Connection refused');
 		const err = await caught(h.client.listLxc('pve2'));
 		expect(err.kind).toBe('node_offline');
-		expect(err.status).toBe(595);
+		expect(err.upstreamStatus).toBe(595);
 		expect(err.message).toContain('Proxmox node pve2 is offline or unreachable');
 	});
 

@@ -44,7 +44,7 @@ function fillTemplate(template: string, vars: Record<string, string | number>): 
 function invalidResponse(ctx: RequestContext, detail: string, status?: number): ProxmoxError {
 	return new ProxmoxError({
 		kind: 'server',
-		status,
+		upstreamStatus: status,
 		endpoint: `${ctx.method} ${ctx.template}`,
 		message: `Proxmox sent an unexpected response to ${ctx.method} ${ctx.template}: ${detail}`
 	});
@@ -53,7 +53,7 @@ function invalidResponse(ctx: RequestContext, detail: string, status?: number): 
 /** Transient server trouble worth one more GET; a 501, a missing CT or an offline node is not. */
 function isRetryable(err: ProxmoxError): boolean {
 	if (err.kind === 'network') return true;
-	return err.kind === 'server' && err.httpStatus !== undefined && err.httpStatus >= 500 && err.httpStatus !== 501;
+	return err.kind === 'server' && err.upstreamStatus !== undefined && err.upstreamStatus >= 500 && err.upstreamStatus !== 501;
 }
 
 export class ProxmoxTransport {

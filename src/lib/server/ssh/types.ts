@@ -1,5 +1,5 @@
 // The SSH module's public types, in one place so the pieces (connection, slots, exec, pty, sftp, pool)
-// can share them without importing each other in circles.
+// share them through type-only imports of this file instead of importing one another for a type.
 
 import type { EventEmitter } from 'node:events';
 import type { Client, ClientChannel } from 'ssh2';

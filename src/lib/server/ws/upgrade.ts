@@ -17,13 +17,6 @@ import { singleton } from '../singleton';
 import { handleEvents } from './events';
 import { originAllowed } from './origin';
 
-export const WS_PATHS = ['/api/events', '/api/terminal/', '/api/claude/'];
-
-export function isSpyreSocketPath(url: string | undefined): boolean {
-	const pathname = (url ?? '').split('?')[0];
-	return WS_PATHS.some((p) => (p.endsWith('/') ? pathname.startsWith(p) : pathname === p));
-}
-
 export interface SocketContext {
 	user: SessionUser;
 	ip: string;

@@ -1,26 +1,25 @@
+import { error } from '@sveltejs/kit';
 import * as bridge from '$lib/server/claude/tasks/bridge';
+import { TASK_PAGE_SIZE, parseTaskQuery, type TaskQuery } from '$lib/server/claude/tasks/query';
 import * as environments from '$lib/server/environments';
-import { TASK_STATUSES, type TaskStatus } from '$lib/types/claude';
+import { isSpyreError } from '$lib/server/errors';
 import type { PageServerLoad } from './$types';
 
-const PAGE_SIZE = 25;
-const day = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : undefined);
-
 export const load: PageServerLoad = async ({ url }) => {
-	const q = url.searchParams;
-	const status = TASK_STATUSES.includes(q.get('status') as TaskStatus) ? (q.get('status') as TaskStatus) : undefined;
-	const environment = q.get('environment') || undefined;
-	const from = q.get('from') ?? '';
-	const to = q.get('to') ?? '';
-	const page = Math.max(1, Math.min(10_000, Number(q.get('page')) || 1));
-	const toMs = day(to);
-	const { tasks, total } = bridge.listTasks({ status, environmentId: environment, from: day(from), to: toMs === undefined ? undefined : toMs + 86_400_000 }, page, PAGE_SIZE);
+	let query: TaskQuery;
+	try {
+		query = parseTaskQuery(url.searchParams);
+	} catch (err) {
+		if (isSpyreError(err)) error(err.status, err.message);
+		throw err;
+	}
+	const { tasks, total } = bridge.listTasks(query.filter, query.page, TASK_PAGE_SIZE);
 	return {
 		tasks,
 		total,
-		page,
-		pageSize: PAGE_SIZE,
-		filter: { status: status ?? '', environment: environment ?? '', from, to },
+		page: query.page,
+		pageSize: TASK_PAGE_SIZE,
+		filter: query.form,
 		environments: environments.listEnvironments().map((e) => ({ id: e.id, hostname: e.hostname }))
 	};
 };

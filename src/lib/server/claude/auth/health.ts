@@ -2,10 +2,9 @@
 // token is checked with upstream (GET /v1/models, which costs nothing), which sets or clears a rejection;
 // a full login asks `claude auth status`. It also notes the CLI's version for the page. The broker reports
 // upstream's real 401/403 separately (reportUpstreamRejection); nothing a task writes counts. Starts with the
-// server (hooks.server.ts init) and kills orphaned login CLIs of an earlier run first.
+// server (a background service in background/index.ts) and kills orphaned login CLIs of an earlier run first.
 
 import { getConfig } from '../../env-config';
-import { onShutdown } from '../../runtime';
 import { singleton } from '../../singleton';
 import { applyHealth, healthInputs, initAuthState, recheckCredential, refreshFromCliFile, stopAuth } from './';
 import { parseAuthStatus, redact } from './parse';
@@ -51,10 +50,6 @@ export function startClaudeAuth(): void {
 	if (loop.started) return;
 	loop.started = true;
 	initAuthState();
-	onShutdown(() => {
-		if (loop.timer) clearInterval(loop.timer);
-		return stopAuth();
-	});
 	const every = authSettings.healthIntervalMs();
 	const run = () => void checkHealth().catch((err) => console.error('[spyre] Claude auth health check failed:', redact((err as Error).message)));
 	run();
@@ -62,4 +57,11 @@ export function startClaudeAuth(): void {
 		loop.timer = setInterval(run, every);
 		loop.timer.unref();
 	}
+}
+
+/** Shutdown: stop checking and cancel a sign-in in progress. */
+export function stopClaudeAuth(): Promise<void> {
+	if (loop.timer) clearInterval(loop.timer);
+	loop.timer = null;
+	return stopAuth();
 }

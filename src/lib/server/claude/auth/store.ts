@@ -1,7 +1,8 @@
 // The one owner of Claude Code's credential on the Spyre host: a long-lived OAuth token (setup-token),
 // the access token of a full login, or an API key, encrypted at rest with AES-256-GCM. The key is a
-// random 32 bytes in a 0600 file beside it. Metadata (method, expiry, health) is stored in the clear,
-// bound to the ciphertext as associated data so it cannot be swapped. Never logs or returns the secret
+// random 32 bytes in a 0600 file beside it. Metadata is stored in the clear; method, kind, expiry and the
+// time saved are bound to the ciphertext as associated data so they cannot be swapped (health is not: it
+// changes with every check). Never logs or returns the secret
 // except through readSecret(), which only server code that injects it into a task may call. A full
 // login's refresh token stays in the CLI's own credentials file and is never copied here.
 

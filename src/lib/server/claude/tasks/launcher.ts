@@ -92,7 +92,7 @@ export function launcherScript(input: LauncherInput): string {
 		'[ -f "$HOME/.claude.json" ] || printf \'%s\\n\' \'{"hasCompletedOnboarding":true}\' > "$HOME/.claude.json"',
 		'unset ANTHROPIC_API_KEY CLAUDE_CODE_OAUTH_TOKEN ANTHROPIC_AUTH_TOKEN',
 		`if [ -f "$d/credential" ]; then ${envVar}=$(cat "$d/credential"); export ${envVar}; rm -f "$d/credential"; fi`,
-		// Root in a container: bypassPermissions is refused without it (CLAUDE-CODE.md).
+		// Root in a container: the CLI refuses bypassPermissions as root unless IS_SANDBOX=1 says it is sandboxed.
 		'export IS_SANDBOX=1',
 		`export CLAUDE_CODE_MAX_RETRIES=${CLI_MAX_RETRIES} DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`,
 		input.apiBaseUrl ? `export ANTHROPIC_BASE_URL=${quote(input.apiBaseUrl)}` : 'unset ANTHROPIC_BASE_URL',
