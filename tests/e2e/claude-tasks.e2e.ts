@@ -1,7 +1,7 @@
 // Claude tasks in the browser, with the real CLI in a simulator CT against the local fake Messages API:
 // store an API key on /settings/claude, run a task from the environment's Claude page, watch it stream,
-// reload in the middle of the (slow) stream, see the whole transcript exactly once and the cost line, then
-// find it in /claude/sessions and on the dashboard. Screenshots of every Claude page at 1280 and 390 px go
+// reload in the middle of the (slow) stream, see the whole transcript exactly once and the cost line, watch
+// one long reply grow before its message is complete, then find it in /claude/sessions and on the dashboard. Screenshots of every Claude page at 1280 and 390 px go
 // to test-results/screens/claude-tasks-*.png.
 
 import { expect, test, type Page } from '@playwright/test';
@@ -128,6 +128,26 @@ test('runs a task, streams it, survives a reload mid-stream and shows the whole 
 	// The history line follows the task it lists.
 	await expect(page.getByRole('link', { name: /^succeeded Count slowly/ })).toBeVisible();
 	await shots('04-env-finished');
+});
+
+test('a long reply shows while it is written, then as the stored message, once', async () => {
+	test.setTimeout(90_000);
+	const n = 150;
+	await page.goto(`${spyre.url}/environments/${envId}/claude`);
+	await page.getByLabel('Prompt').fill(`Write at length [[stream: ${n}, 6000]]`);
+	await page.getByText('Options').click();
+	await page.getByLabel('Snapshot the container first').uncheck();
+	await page.getByRole('button', { name: 'Run' }).click();
+	await expect(page).toHaveURL(/\?task=task-/);
+	const transcript = page.getByLabel('Transcript of the task');
+	// One text block streamed over 6 s: its lines show while it is still being written (no stored message yet).
+	const partial = transcript.getByTestId('partial-text');
+	await expect(partial).toContainText(`line 20/${n}`, { timeout: 30_000 });
+	await expect(transcript.locator('.assistant:not(.partial)')).toHaveCount(0);
+	await shots('03b-env-partial');
+	await expect(transcript.locator('.result-line')).toContainText('Finished', { timeout: 30_000 });
+	await expect(partial).toHaveCount(0);
+	await expect(transcript.getByText(`line ${n}/${n} at`)).toHaveCount(1);
 });
 
 test('the task is in /claude/sessions, whose transcript page shows it whole', async () => {

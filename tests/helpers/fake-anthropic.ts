@@ -12,6 +12,10 @@
 //   [[usage: IN, OUT]]     report IN input and OUT output tokens (budget tests)
 //   [[stamped: N, MS]]     N text blocks MS ms apart, each `S<t>S<t>` where t is the write time in epoch ms
 //                          (fractional; the first text_delta holds `S<t>`): per-line latency in the bench
+//   [[stream: N, MS]]      ONE text block of N lines `line i/N at <t>` streamed over MS ms in N+1 deltas
+//                          that do not follow line ends (each holds the rest of one line and the start of
+//                          the next, as the real API cuts tokens); t = epoch ms when its first delta was
+//                          written: a long reply that grows for seconds before its block is complete
 // GET /v1/models answers 200 for an accepted credential and 401 otherwise (Spyre's credential check).
 // Every request's headers are recorded with credential values replaced by `<credential>`.
 // Listens on 127.0.0.1 only, on a random port. Importable from tests and from plain Node (tsx).
@@ -44,7 +48,10 @@ export interface FakeAnthropic {
 	stop(): Promise<void>;
 }
 
-type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+type Block =
+	| { type: 'text'; text: string }
+	| { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+	| { type: 'stream'; lines: number; overMs: number };
 interface Plan {
 	usage?: { input: number; output: number };
 	blocks: Block[];
@@ -128,6 +135,8 @@ export function planReply(messages: Message[]): Plan | 'auth401' {
 		const n = Number(stamped[1]);
 		return { blocks: Array.from({ length: n }, () => ({ type: 'text', text: STAMP })), delayMs: Number(stamped[2]), stopReason: 'end_turn' };
 	}
+	const streamed = /\[\[stream: (\d+), (\d+)\]\]/.exec(prompt);
+	if (streamed) return { blocks: [{ type: 'stream', lines: Number(streamed[1]), overMs: Number(streamed[2]) }], delayMs: 0, stopReason: 'end_turn' };
 	const long = /\[\[long: (\d+)\]\]/.exec(prompt);
 	if (long) {
 		const n = Number(long[1]);
@@ -154,7 +163,11 @@ async function streamPlan(res: http.ServerResponse, plan: Plan, model: string, c
 	for (const [index, block] of plan.blocks.entries()) {
 		if (index > 0 && plan.delayMs > 0) await sleep(plan.delayMs);
 		if (closed()) return;
-		if (block.type === 'text') {
+		if (block.type === 'stream') {
+			sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+			out += await streamLines(res, index, block, closed);
+			if (closed()) return;
+		} else if (block.type === 'text') {
 			sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
 			const text = block.text === STAMP ? stampNow() : block.text;
 			// Two deltas, as the real API splits text: the CLI must join them.
@@ -177,6 +190,29 @@ async function streamPlan(res: http.ServerResponse, plan: Plan, model: string, c
 	sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: plan.stopReason, stop_sequence: null }, usage: { output_tokens: plan.usage?.output ?? out } });
 	sse(res, 'message_stop', { type: 'message_stop' });
 	res.end();
+}
+
+/** One long text block, line by line on a schedule (not a sleep per line: timers drift under load). */
+async function streamLines(res: http.ServerResponse, index: number, block: { lines: number; overMs: number }, closed: () => boolean): Promise<number> {
+	const start = performance.now();
+	let rest = '';
+	let tokens = 0;
+	for (let i = 1; i <= block.lines + 1; i++) {
+		const due = start + ((i - 1) * block.overMs) / block.lines;
+		const wait = due - performance.now();
+		if (wait > 0) await sleep(wait);
+		if (closed()) return tokens;
+		let text = rest;
+		if (i <= block.lines) {
+			const line = `line ${i}/${block.lines} at ${(performance.timeOrigin + performance.now()).toFixed(3)}`;
+			const cut = Math.ceil(line.length / 2);
+			text += (i > 1 ? '\n' : '') + line.slice(0, cut);
+			rest = line.slice(cut);
+		}
+		sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+		tokens += Math.ceil(text.length / 4);
+	}
+	return tokens;
 }
 
 function unauthorized(res: http.ServerResponse): void {
@@ -248,7 +284,7 @@ export async function startFakeAnthropic(opts: { acceptKeys?: string[]; host?: s
 						type: 'message',
 						role: 'assistant',
 						model,
-						content: plan.blocks,
+						content: plan.blocks.filter((b) => b.type !== 'stream'),
 						stop_reason: plan.stopReason,
 						stop_sequence: null,
 						usage: { input_tokens: 12, output_tokens: 10 }

@@ -88,11 +88,41 @@ export interface TaskEvent {
 	data: Record<string, unknown>;
 }
 
+/**
+ * Part of a content block that is still being written (text, or a tool call's input JSON so far): `text`
+ * continues the block at character `from`. Never stored: the completed block arrives as an `assistant` event.
+ */
+export interface PartialPiece {
+	messageId: string;
+	index: number;
+	type: 'text' | 'tool_use';
+	/** Tool calls only. */
+	name?: string;
+	id?: string;
+	from: number;
+	text: string;
+	/** The block grew past what Spyre shows live; the completed message will have all of it. */
+	truncated?: boolean;
+}
+
+/**
+ * Live partial blocks, at most one frame per task every 50 ms. `reset`: forget every partial block first
+ * (sent once after each connect's replay, then the pieces are the text so far). `done`: messages whose
+ * partial blocks are over. A stored `assistant` event also ends its message's partial blocks.
+ */
+export interface TaskPartialFrame {
+	kind: 'partial';
+	reset?: true;
+	done?: string[];
+	pieces: PartialPiece[];
+}
+
 /** Messages on `WS /api/claude/:taskId?after=SEQ`. */
 export type TaskSocketMessage =
 	| ({ kind: 'event' } & TaskEvent)
 	| { kind: 'task'; task: TaskView }
 	| { kind: 'hello'; seq: number }
+	| TaskPartialFrame
 	| { kind: 'error'; code: string; message: string };
 
 export interface TaskPage {

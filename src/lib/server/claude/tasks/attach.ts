@@ -1,6 +1,9 @@
 // Following a running task: tail its output file in the environment from the stored byte offset, store
 // every complete line as a numbered event, publish it, and complete the task from its `result` line and
-// exit status once the process is gone. One attachment per task per process. A dropped SSH link, a
+// exit status once the process is gone. Transient lines (the CLI's partial messages) are not stored: they
+// feed the live partial reply (live-partial.ts), and the stored offset only moves past them together with
+// the next stored line, so a re-attach reads them again and rebuilds the partial text. One attachment per
+// task per process. A dropped SSH link, a
 // stopped tail or a Spyre restart only interrupt the following: the next attachment starts again at the
 // stored offset, so no line is lost or stored twice. Never kills the task itself (cancel does that).
 
@@ -15,14 +18,21 @@ import { publishTask } from './bus';
 import { revokeToken } from '../broker/tokens';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
 import { OffsetLineReader } from './line-reader';
-import { parseLine, sessionIdOf, summarizeResult } from './stream-json';
+import { completedMessageId } from '$lib/shared/task-partial';
+import { completePartial, endPartial, feedPartial, flushPartial } from './live-partial';
+import { isTransient, parseLine, parseStreamEvent, sessionIdOf, summarizeResult } from './stream-json';
 import { appendEvents, getTask, toTaskView, updateTask, type NewEvent, type TaskRow } from './repo';
 
 export const limits = {
 	/** One line is stored whole up to this size; longer ones keep their head and a marker. */
 	maxLineBytes: 1024 * 1024,
 	/** What one task may store in the database; beyond it lines are skipped (the result line never is). */
-	maxStoredBytes: 32 * 1024 * 1024
+	maxStoredBytes: 32 * 1024 * 1024,
+	/**
+	 * Transient lines read again after a re-attach, at most: past this the stored offset moves over them (a
+	 * CT that writes only stream events must not make every re-attach read it all again).
+	 */
+	maxDeferredBytes: 4 * 1024 * 1024
 };
 
 export const attachTimings = { retryBaseMs: 500, retryMaxMs: 10_000, probeTimeoutMs: 15_000 };
@@ -110,6 +120,7 @@ async function follow(taskId: string, signal: AbortSignal): Promise<void> {
 async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal: AbortSignal): Promise<number | null> {
 	const reader = new OffsetLineReader(limits.maxLineBytes);
 	const sink = new LineSink(task);
+	// Read (and shown live) again from the stored offset: applied lines are skipped by their offset.
 	const result = await ssh.execStream(target, tailCommand(task.id, task.out_offset, pid), {
 		signal,
 		maxBufferBytes: 4096,
@@ -127,25 +138,41 @@ async function tail(task: TaskRow, target: SshTarget, pid: number | null, signal
 	return result.code;
 }
 
-/** Turns read lines into stored, published events, within the per-task cap. */
+/** Turns read lines into stored, published events, within the per-task cap, and transient ones into live partials. */
 class LineSink {
 	#task: TaskRow;
 	#storedBytes: number;
 	#capNoticed: boolean;
+	/** Where the next line starts in the output file. */
+	#position: number;
+	/** Bytes of transient lines read since the last stored line (the stored offset is not past them yet). */
+	#deferred = 0;
 
 	constructor(task: TaskRow) {
 		this.#task = task;
 		this.#storedBytes = task.stored_bytes;
 		this.#capNoticed = task.stored_bytes >= limits.maxStoredBytes;
+		this.#position = task.out_offset;
 	}
 
 	store(lines: Array<{ text: string; bytes: number; cutBytes: number; final: boolean }>): void {
 		if (lines.length === 0) return;
 		const events: NewEvent[] = [];
 		let skipped = 0;
+		let partial = false;
 		const updates: Parameters<typeof updateTask>[1] = {};
 		for (const line of lines) {
+			this.#position += line.bytes;
 			const parsed = parseLine(line.text, line.cutBytes);
+			if (isTransient(parsed)) {
+				const delta = parsed.type === 'stream_event' ? parseStreamEvent(parsed.data) : null;
+				if (delta) (feedPartial(this.#task.id, delta, this.#position), (partial = true));
+				this.#deferred += line.bytes;
+				continue;
+			}
+			// The stored offset moves past the transient lines before this one together with it.
+			const bytes = line.bytes + this.#deferred;
+			this.#deferred = 0;
 			if (line.final && parsed.type === 'raw') parsed.data.truncated = true;
 			const session = sessionIdOf(parsed);
 			if (session) updates.session_id = session;
@@ -169,12 +196,25 @@ class LineSink {
 					this.#capNoticed = true;
 					events.push({ type: 'spyre', data: { text: `Output beyond ${Math.round(limits.maxStoredBytes / 1048576)} MiB is not stored; the task goes on.`, marker: 'cap' }, bytes: 0, size: 0 });
 				}
-				skipped += line.bytes;
+				skipped += bytes;
 				continue;
 			}
 			this.#storedBytes += size;
-			events.push({ type: parsed.type, data: parsed.data, bytes: line.bytes, size });
+			events.push({ type: parsed.type, data: parsed.data, bytes, size });
+			// Stored, so its message's partial blocks are over (an assistant line over the cap is not: those
+			// blocks stay shown until the message stops).
+			const completed = completedMessageId(parsed);
+			if (completed) completePartial(this.#task.id, completed);
 		}
+		if (this.#deferred > limits.maxDeferredBytes) {
+			skipped += this.#deferred;
+			this.#deferred = 0;
+		}
+		if (events.length > 0 || skipped > 0) this.#commit(events, skipped, updates);
+		if (partial) flushPartial(this.#task.id);
+	}
+
+	#commit(events: NewEvent[], skipped: number, updates: Parameters<typeof updateTask>[1]): void {
 		// Offset and events commit together; the row's summary fields right after.
 		const stored = appendEvents(this.#task.id, events, skipped);
 		if (Object.keys(updates).length > 0) updateTask(this.#task.id, updates);
@@ -204,6 +244,7 @@ function complete(task: TaskRow, probe: Probe, why: string | null, target?: SshT
 	}
 	// The status change alone already makes the task's broker token invalid; clearing it is the record.
 	updateTask(task.id, { status, error, exit_code: exitCode, finished_at: Date.now(), broker_token_hash: null });
+	endPartial(task.id);
 	publishTaskRow(task.id);
 	// The launcher deletes the credential once read; this covers a task that died before it did.
 	if (target) void ssh.exec(target, scrubCommand(task.id), { timeoutMs: 10_000 }).catch(() => {});

@@ -1,11 +1,11 @@
-// In-process fan-out of one task's stream: stored events (in seq order, after they are committed) and
-// task updates (status, cost). The task socket subscribes here before it replays from the DB, so nothing
-// published during the replay is lost (see ws/replay-live.ts).
+// In-process fan-out of one task's stream: stored events (in seq order, after they are committed), task
+// updates (status, cost) and partial frames (live-partial.ts, never stored). The task socket subscribes
+// here before it replays from the DB, so nothing published during the replay is lost (see ws/replay-live.ts).
 
 import { singleton } from '../../singleton';
-import type { TaskEvent, TaskView } from '$lib/types/claude';
+import type { TaskEvent, TaskPartialFrame, TaskView } from '$lib/types/claude';
 
-export type TaskMessage = { kind: 'event'; event: TaskEvent } | { kind: 'task'; task: TaskView };
+export type TaskMessage = { kind: 'event'; event: TaskEvent } | { kind: 'task'; task: TaskView } | { kind: 'partial'; message: TaskPartialFrame };
 type Listener = (m: TaskMessage) => void;
 
 const bus = singleton('claude.bus', () => new Map<string, Set<Listener>>());

@@ -57,7 +57,7 @@ describe.each(['bash', 'sh'])('startCommand under %s', (shell) => {
 
 describe('tailCommand', () => {
 	it('follows by PID from the byte after the offset, polling often enough for a low latency', () => {
-		expect(tailCommand(ID, 10, 42)).toBe(`tail -c +11 -F -s 0.1 --pid=42 ${TASK_ROOT}/${ID}/out.jsonl`);
+		expect(tailCommand(ID, 10, 42)).toBe(`tail -c +11 -F -s 0.05 --pid=42 ${TASK_ROOT}/${ID}/out.jsonl`);
 		expect(tailCommand(ID, 0, null)).toBe(`tail -c +1 ${TASK_ROOT}/${ID}/out.jsonl`);
 		expect(() => tailCommand(ID, -1, null)).toThrow();
 	});

@@ -18,10 +18,11 @@ const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/;
 /**
  * How often `tail -F` looks at the file when it cannot use inotify. GNU tail polls on file systems it
  * does not trust inotify on (overlayfs among them, as in many containers): this interval is then the
- * floor of the line latency (0.5 s measured p99 ~500 ms with `npm run bench claude`). A stat per 100 ms
- * per running task is cheap.
+ * floor of the line latency (0.5 s measured p99 ~500 ms with `npm run bench claude`; 0.1 s left a long
+ * reply's lines at p99 ~280 ms on a loaded machine, against a 250 ms target). A stat per 50 ms per
+ * running task is cheap.
  */
-export const TAIL_POLL_SECONDS = 0.1;
+export const TAIL_POLL_SECONDS = 0.05;
 
 /** A 401 is retried 10 times by default (~3 min); a task should fail fast and say why instead. */
 export const CLI_MAX_RETRIES = 2;
@@ -52,7 +53,9 @@ export function taskPaths(taskId: string): TaskPaths {
 
 /** The CLI's arguments (the prompt comes on stdin). */
 export function cliArgs(opts: TaskOptions, resumeSessionId: string | null): string[] {
-	const args = ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', opts.permissionMode];
+	// --include-partial-messages: a `stream_event` line per API event, so a long reply shows as it is written
+	// (not only once each content block is complete); Spyre shows those lines live and does not store them.
+	const args = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--permission-mode', opts.permissionMode];
 	if (opts.model) args.push('--model', opts.model);
 	if (opts.maxTurns) args.push('--max-turns', String(opts.maxTurns));
 	if (opts.maxBudgetUsd) args.push('--max-budget-usd', String(opts.maxBudgetUsd));

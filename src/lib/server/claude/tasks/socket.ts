@@ -1,5 +1,8 @@
 // WS /api/claude/:taskId?after=SEQ: the task as it is now, then its stored lines after SEQ, then live
 // lines and task updates. A client that reconnects with the last seq it saw gets exactly what it missed.
+// After the replay comes one `partial` frame with the reset flag and the partial blocks so far (what the
+// CLI is still writing), then live partial frames: the replay and the snapshot run in one synchronous
+// stretch, so the snapshot matches the last replayed event and the next frames continue it.
 // Messages are TaskSocketMessage (src/lib/types/claude.ts). Clients only listen.
 
 import type { WebSocket } from 'ws';
@@ -7,6 +10,7 @@ import { CLOSE } from '$lib/terminal-protocol';
 import type { TaskEvent, TaskSocketMessage } from '$lib/types/claude';
 import { parseAfter, replayThenLive } from '../../ws/replay-live';
 import { subscribeTask } from './bus';
+import { partialSnapshot } from './live-partial';
 import { TASK_ID_RE } from './launcher';
 import { eventsSince, getTask, toTaskView } from './repo';
 import { getEnvironment } from '../../environments/repo';
@@ -27,15 +31,19 @@ export function handleTaskSocket(ws: WebSocket, taskId: string, params: URLSearc
 		return;
 	}
 	send(ws, { kind: 'task', task: toTaskView(row, getEnvironment(row.environment_id)?.hostname ?? null) });
+	let snapshotSent = false;
 	const seq = replayThenLive<TaskEvent>(ws, after, {
 		subscribe: (listener) =>
 			subscribeTask(taskId, (m) => {
 				if (m.kind === 'event') listener(m.event);
-				else send(ws, { kind: 'task', task: m.task });
+				else if (m.kind === 'task') send(ws, { kind: 'task', task: m.task });
+				else if (snapshotSent) send(ws, m.message);
 			}),
 		since: (s, limit) => eventsSince(taskId, s, limit),
 		encode: (e) => JSON.stringify({ kind: 'event', ...e } satisfies TaskSocketMessage)
 	});
 	send(ws, { kind: 'hello', seq });
+	send(ws, partialSnapshot(taskId));
+	snapshotSent = true;
 	ws.on('message', () => {});
 }
