@@ -23,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** Run the command with an `npm` stand-in on PATH that names `npmrc` as its global config (or no npm at all). */
 function run(cmd: string, npmrc: string | null): void {
 	if (npmrc) {
-		writeFileSync(join(bin, 'npm'), `#!/bin/sh\n[ "$*" = "config get globalconfig" ] && echo ${npmrc}\n`);
+		writeFileSync(join(bin, 'npm'), `#!/bin/sh\n[ "$*" = "--no-update-notifier config get globalconfig" ] && echo ${npmrc}\n`);
 		chmodSync(join(bin, 'npm'), 0o755);
 	}
 	// The default location is rewritten into the temp dir, so the test never touches the real /etc/npmrc.

@@ -25,7 +25,8 @@ export function npmRegistryCommand(registry: string | null): string {
 	const ours = registry === null ? '' : ` printf '%s\\n' ${quote(NPMRC_MARKER)} ${quote(`registry=${registry}`)};`;
 	const others = `awk -v m=${quote(NPMRC_MARKER)} 'skip { skip = 0; next } $0 == m { skip = 1; next } { print }' "$f"`;
 	return [
-		`f=$(command -v npm >/dev/null 2>&1 && npm config get globalconfig 2>/dev/null | tail -n 1)`,
+		// No update check: it would try the registry, which this very setting may be about to change.
+		`f=$(command -v npm >/dev/null 2>&1 && npm --no-update-notifier config get globalconfig 2>/dev/null | tail -n 1)`,
 		`case "$f" in /*) ;; *) f=${quote(DEFAULT_NPMRC)} ;; esac`,
 		// Without a registry and without the file there is nothing of Spyre's to take out.
 		...(registry === null ? ['[ -f "$f" ] || exit 0'] : []),
