@@ -108,43 +108,34 @@ stop_demo() {
 	say "Demo stopped. Containers are kept; the next ./setup.sh demo finds them again."
 }
 
-# start_demo_caddy DIR HOST PORT APP_PORT ADMIN_PORT — Caddy in front of the demo's Spyre, plain http:
-# Spyre's site at HOST:PORT, service hosts <service>--<hostname>.localhost:PORT (routes added by Spyre over
-# the admin API), anything else under .localhost a 404. Browsers treat http://127.0.0.1 and *.localhost as
-# secure contexts, so the __Host- cookies work without TLS. Its state (and the config it autosaves) stays in DIR.
+# start_demo_caddy DIR BIND SITE PORT APP_PORT ADMIN_PORT — Caddy in front of the demo's Spyre, plain http,
+# listening on BIND:PORT: Spyre's site at SITE:PORT (localhost:PORT redirects there, so Spyre keeps one
+# origin), service hosts <service>--<hostname>.localhost:PORT (routes added by Spyre over the admin API), any
+# other name under .localhost a 404. Browsers treat http://127.0.0.1 and *.localhost as secure contexts, so
+# the __Host- cookies work without TLS. Its state (and the config it autosaves) stays in DIR.
 start_demo_caddy() {
-	local dir="$1" host="$2" port="$3" appport="$4" admin="$5"
+	local dir="$1" bind="$2" site="$3" port="$4" appport="$5" admin="$6"
 	mkdir -p "$dir"
-	local bind="$host" site="$host"
-	[ "$host" = 0.0.0.0 ] && { bind="0.0.0.0"; site="localhost"; }
-	cat >"$dir/Caddyfile" <<CADDY
-# Written by ./setup.sh demo at every start.
-{
-	admin 127.0.0.1:$admin
-	auto_https off
-}
-http://$site:$port {
-	bind $bind
-	reverse_proxy 127.0.0.1:$appport
-}
-http://*.localhost:$port {
-	bind $bind
-	respond "No such service in this Spyre demo." 404
-}
-CADDY
+	{
+		echo "# Written by ./setup.sh demo at every start."
+		printf '{\n\tadmin 127.0.0.1:%s\n\tauto_https off\n}\n' "$admin"
+		printf 'http://%s:%s {\n\tbind %s\n\treverse_proxy 127.0.0.1:%s\n}\n' "$site" "$port" "$bind" "$appport"
+		[ "$site" = localhost ] || printf 'http://localhost:%s {\n\tbind %s\n\tredir http://%s:%s{uri}\n}\n' "$port" "$bind" "$site" "$port"
+		printf 'http://*.localhost:%s {\n\tbind %s\n\trespond "No such service in this Spyre demo." 404\n}\n' "$port" "$bind"
+	} >"$dir/Caddyfile"
 	say "Starting Caddy on port $port (admin API on 127.0.0.1:$admin, log in $dir/caddy.log)"
 	HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" caddy run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/caddy.log" 2>&1 &
 	CADDY_PID=$!
 	for _ in $(seq 1 50); do
-		curl_ok "http://127.0.0.1:$admin/config/" && return 0
+		http_ok "http://127.0.0.1:$admin/config/" && return 0
 		kill -0 "$CADDY_PID" 2>/dev/null || die "Caddy exited (is port $port or $admin free? set PORT=... or CADDY_ADMIN_PORT=...): $(tail -n 3 "$dir/caddy.log")"
 		sleep 0.2
 	done
 	die "Caddy did not start within 10 s: $(tail -n 3 "$dir/caddy.log")"
 }
 
-# curl_ok URL — true when URL answers 2xx (node, so the demo needs no curl).
-curl_ok() {
+# http_ok URL — true when URL answers 2xx (asked with node, so the demo needs no curl).
+http_ok() {
 	node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
 }
 
@@ -193,9 +184,10 @@ cmd_demo() {
 
 	BROKER_PORT="$brokerport" SPYRE_APP_PORT="$appport" CADDY_ADMIN_PORT="$caddyadmin" \
 		node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host" "$proxyurl"
-	start_demo_caddy "$demo/caddy" "$host" "$port" "$appport" "$caddyadmin"
-	local shown
-	shown="$([ "$host" = 0.0.0.0 ] && echo localhost || echo "$host")"
+	# The host name people open: a wildcard bind is shown as localhost (write-demo-config.js, public_url).
+	local shown="$host"
+	case "$host" in 0.0.0.0|::) shown=localhost ;; esac
+	start_demo_caddy "$demo/caddy" "$host" "$shown" "$port" "$appport" "$caddyadmin"
 	say "Spyre demo: open http://$shown:$port (first visit asks you to create an account)"
 	say "Service URLs: http://<service>--<hostname>.localhost:$port/ (Chromium and Firefox resolve *.localhost to this machine)"
 	# PORT/HOST here are Spyre's own listen address behind Caddy (they override environment.yaml's

@@ -75,6 +75,18 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: numbe
 	}
 }
 
+/** A GET to the demo's Caddy with this Host header (fetch cannot set Host, and needs no resolver this way). */
+function viaCaddy(port: number, host: string, headers: Record<string, string> = {}, pathname = '/'): Promise<{ status: number; location?: string }> {
+	return new Promise((resolve, reject) => {
+		const req = http.request({ host: '127.0.0.1', port, path: pathname, headers: { ...headers, host } }, (r) => {
+			r.resume();
+			resolve({ status: r.statusCode ?? 0, ...(r.headers.location ? { location: r.headers.location } : {}) });
+		});
+		req.on('error', reject);
+		req.end();
+	});
+}
+
 /**
  * Provision an environment with a `web` service from a config of the demo's, start a server in it, and
  * check its URL in Chromium: the owner gets the page, a browser without a session only Spyre's sign-in.
@@ -137,16 +149,11 @@ async function checkServiceUrl(url: string, port: number, cookie: string, sim: S
 	} finally {
 		await browser.close();
 	}
-	// Without the service's credential, a script gets no answer from the service either (fetch cannot set Host).
-	const anon = await new Promise<number>((resolve, reject) => {
-		const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { host: `web--${hostname}.localhost:${port}`, accept: 'application/json' } }, (r) => {
-			r.resume();
-			resolve(r.statusCode ?? 0);
-		});
-		req.on('error', reject);
-		req.end();
-	});
-	expect(anon).toBe(401);
+	// Without the service's credential, a script gets no answer from the service either.
+	expect((await viaCaddy(port, `web--${hostname}.localhost:${port}`, { accept: 'application/json' })).status).toBe(401);
+	// A name under .localhost that is no service is Caddy's 404, never Spyre; localhost itself leads to Spyre's one origin.
+	expect((await viaCaddy(port, `nothing--here.localhost:${port}`)).status).toBe(404);
+	expect(await viaCaddy(port, `localhost:${port}`, {}, '/environments')).toEqual({ status: 302, location: `${url}/environments` });
 }
 
 afterAll(async () => {
