@@ -98,17 +98,50 @@ ensure_sshd_runtime() {
 SIM_PID=""
 SPYRE_PID=""
 PROXY_PID=""
+CADDY_PID=""
 stop_demo() {
 	trap - INT TERM EXIT
 	[ -n "$SPYRE_PID" ] && kill -TERM "$SPYRE_PID" 2>/dev/null && wait "$SPYRE_PID" 2>/dev/null || true
+	[ -n "$CADDY_PID" ] && kill -TERM "$CADDY_PID" 2>/dev/null && wait "$CADDY_PID" 2>/dev/null || true
 	[ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null || true
 	[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
 	say "Demo stopped. Containers are kept; the next ./setup.sh demo finds them again."
 }
 
+# start_demo_caddy DIR BIND SITE PORT APP_PORT ADMIN_PORT — Caddy in front of the demo's Spyre, plain http,
+# listening on BIND:PORT: Spyre's site at SITE:PORT (localhost:PORT redirects there, so Spyre keeps one
+# origin), service hosts <service>--<hostname>.localhost:PORT (routes added by Spyre over the admin API), any
+# other name under .localhost a 404. Browsers treat http://127.0.0.1 and *.localhost as secure contexts, so
+# the __Host- cookies work without TLS. Its state (and the config it autosaves) stays in DIR.
+start_demo_caddy() {
+	local dir="$1" bind="$2" site="$3" port="$4" appport="$5" admin="$6"
+	mkdir -p "$dir"
+	{
+		echo "# Written by ./setup.sh demo at every start."
+		printf '{\n\tadmin 127.0.0.1:%s\n\tauto_https off\n}\n' "$admin"
+		printf 'http://%s:%s {\n\tbind %s\n\treverse_proxy 127.0.0.1:%s\n}\n' "$site" "$port" "$bind" "$appport"
+		[ "$site" = localhost ] || printf 'http://localhost:%s {\n\tbind %s\n\tredir http://%s:%s{uri}\n}\n' "$port" "$bind" "$site" "$port"
+		printf 'http://*.localhost:%s {\n\tbind %s\n\trespond "No such service in this Spyre demo." 404\n}\n' "$port" "$bind"
+	} >"$dir/Caddyfile"
+	say "Starting Caddy on port $port (admin API on 127.0.0.1:$admin, log in $dir/caddy.log)"
+	HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" caddy run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/caddy.log" 2>&1 &
+	CADDY_PID=$!
+	for _ in $(seq 1 50); do
+		http_ok "http://127.0.0.1:$admin/config/" && return 0
+		kill -0 "$CADDY_PID" 2>/dev/null || die "Caddy exited (is port $port or $admin free? set PORT=... or CADDY_ADMIN_PORT=...): $(tail -n 3 "$dir/caddy.log")"
+		sleep 0.2
+	done
+	die "Caddy did not start within 10 s: $(tail -n 3 "$dir/caddy.log")"
+}
+
+# http_ok URL — true when URL answers 2xx (asked with node, so the demo needs no curl).
+http_ok() {
+	node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+}
+
 cmd_demo() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables caddy
 	ensure_sshd_runtime
 	npm_install
 	build_app
@@ -118,6 +151,9 @@ cmd_demo() {
 	local port="${PORT:-3000}" host="${HOST:-127.0.0.1}" simport="${SIM_PORT:-8006}" aptport="${APT_PROXY_PORT:-3142}"
 	# The Claude credential broker listens on the simulator's bridge gateway too.
 	local brokerport="${BROKER_PORT:-3101}"
+	# Caddy serves the URL people open (PORT): Spyre's own pages and, on hosts of their own, the environments'
+	# services. Spyre itself listens on SPYRE_APP_PORT behind it; Caddy's admin API is on loopback only.
+	local appport="${SPYRE_APP_PORT:-3001}" caddyadmin="${CADDY_ADMIN_PORT:-2999}"
 	mkdir -p "$data" "$simstate"
 	chmod 700 "$demo"
 	ensure_ssh_key "$data/ssh"
@@ -146,9 +182,18 @@ cmd_demo() {
 		proxyurl="http://$(node -p 'require(process.argv[1]).network.gateway' "$simstate/sim.json"):$aptport"
 	fi
 
-	BROKER_PORT="$brokerport" node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host" "$proxyurl"
-	say "Spyre demo: open http://$([ "$host" = 0.0.0.0 ] && echo localhost || echo "$host"):$port (first visit asks you to create an account)"
-	SPYRE_CONFIG="$demo/environment.yaml" PORT="$port" HOST="$host" node server.js &
+	BROKER_PORT="$brokerport" SPYRE_APP_PORT="$appport" CADDY_ADMIN_PORT="$caddyadmin" \
+		node scripts/write-demo-config.js "$simstate/sim.json" "$demo/environment.yaml" "$data" "$port" "$host" "$proxyurl"
+	# The host name people open: a wildcard bind is shown as localhost (write-demo-config.js, public_url).
+	local shown="$host"
+	case "$host" in 0.0.0.0|::) shown=localhost ;; esac
+	start_demo_caddy "$demo/caddy" "$host" "$shown" "$port" "$appport" "$caddyadmin"
+	say "Spyre demo: open http://$shown:$port (first visit asks you to create an account)"
+	say "Service URLs: http://<service>--<hostname>.localhost:$port/ (Chromium and Firefox resolve *.localhost to this machine)"
+	# PORT/HOST here are Spyre's own listen address behind Caddy (they override environment.yaml's
+	# server.port/host). HOST stays the demo's: with HOST=0.0.0.0 Spyre is not loopback-only and asks for
+	# the setup code, as before Caddy was in front.
+	SPYRE_CONFIG="$demo/environment.yaml" PORT="$appport" HOST="$host" node server.js &
 	SPYRE_PID=$!
 	wait "$SPYRE_PID" || true
 	SPYRE_PID=""

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Writes a demo environment.yaml pointing at a running Proxmox simulator (from its sim.json).
 // Usage: node scripts/write-demo-config.js SIM_JSON OUT_YAML DATA_DIR PORT [HOST] [APT_PROXY_URL]
+// PORT is the one people open, Caddy's (setup.sh starts it); Spyre listens behind it on SPYRE_APP_PORT and
+// adds service routes over Caddy's admin API on CADDY_ADMIN_PORT (environment variables, defaults below).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +18,10 @@ const standIn = fileURLToPath(new URL('../tests/fixtures/claude-login-standin.mj
 const secretFile = path.join(dataDir, 'proxmox-token');
 fs.writeFileSync(secretFile, sim.tokenSecret + '\n', { mode: 0o600 });
 const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+const appPort = Number(process.env.SPYRE_APP_PORT) || 3001;
+const caddyAdminPort = Number(process.env.CADDY_ADMIN_PORT) || 2999;
 const config = {
-	server: { host, port: Number(port), public_url: `http://${shownHost}:${port}`, data_dir: dataDir },
+	server: { host, port: appPort, public_url: `http://${shownHost}:${port}`, data_dir: dataDir },
 	database: { path: path.join(dataDir, 'spyre.db') },
 	proxmox: {
 		url: sim.url,
@@ -53,8 +57,14 @@ const config = {
 	}
 };
 if (!config.proxmox_host_ssh) delete config.proxmox_host_ssh;
-// The demo's package proxy on the simulator's gateway (sim/apt-proxy): the CTs' only way to Debian's archive.
-if (aptProxy) config.provision = { apt_proxy: aptProxy };
+// Services at <service>--<hostname>.localhost:PORT through the demo's Caddy: a host of their own per
+// service, never Spyre's (which is an IP literal, so not even the same site), with no DNS to set up —
+// browsers resolve *.localhost to this machine and treat it, like 127.0.0.1, as a secure context, so the
+// Secure __Host- cookies of the service handshake work over plain http.
+config.caddy = { admin_url: `http://127.0.0.1:${caddyAdminPort}`, base_domain: 'localhost' };
+// The demo's package proxy on the simulator's gateway (sim/apt-proxy): the CTs' only way to Debian's archive,
+// and, on the same port, their npm registry (a mirror of registry.npmjs.org).
+if (aptProxy) config.provision = { apt_proxy: aptProxy, npm_registry: `${aptProxy}/` };
 const header = '# Demo configuration written by ./setup.sh demo: Spyre against the bundled Proxmox simulator.\n';
 const tmp = outPath + '.tmp';
 fs.writeFileSync(tmp, header + stringify(config), { mode: 0o600 });

@@ -1,4 +1,4 @@
-// CLI of the demo's package proxy (proxy.ts):
+// CLI of the demo's package proxy (proxy.ts; apt's forward proxy and an npm registry mirror on one port):
 //   npx tsx sim/apt-proxy/main.ts --sim DIR/sim.json --port 3142 --cache DIR
 // Listens on the simulator's gateway address (sim.json network.gateway), the only host address its CTs
 // can reach; prints `apt-proxy listening on http://GW:PORT` when ready; SIGTERM/SIGINT stop it.
@@ -25,5 +25,5 @@ const proxy = await startAptProxy({
 	cacheDir: values.cache,
 	log: (line) => console.log(`apt-proxy: ${line}`)
 });
-console.log(`apt-proxy listening on ${proxy.url} (cache ${values.cache}; only Debian's archive)`);
+console.log(`apt-proxy listening on ${proxy.url} (cache ${values.cache}; only Debian's archive, and npm packages as registry ${proxy.url}/)`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void proxy.stop().then(() => process.exit(0)));

@@ -33,7 +33,10 @@ describe('route', () => {
 		['GET', 'http://deb.debian.org/debian/%2e%2e/x', 403],
 		['GET', 'http://deb.debian.org:8080/debian/x', 403],
 		['GET', 'http://u:p@deb.debian.org/debian/x', 403],
-		['GET', 'http://deb.debian.org/debian/x?y=1', 403]
+		['GET', 'http://deb.debian.org/debian/x?y=1', 403],
+		// npm is served as a registry (origin-form paths, npm.ts), never as a forward proxy to another host.
+		['GET', 'http://registry.npmjs.org/left-pad', 403],
+		['GET', 'https://registry.npmjs.org/left-pad', 403]
 	])('%s %s is refused (%i)', (method, target, status) => {
 		expect(route(method, target)).toMatchObject({ ok: false, status });
 	});

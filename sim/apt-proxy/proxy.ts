@@ -1,6 +1,9 @@
 // The demo's package proxy: a small caching HTTP forward proxy that apt in the simulator's CTs uses
-// (provision.apt_proxy), listening on the simulator's gateway. Owns its cache directory.
-// It must never fetch anything but Debian's archive: a request is served only when it names
+// (provision.apt_proxy), and on the same listener a read-only mirror of the npm registry
+// (provision.npm_registry; npm.ts says how the two are told apart), listening on the simulator's gateway.
+// Owns its cache directory. One listener rather than two: one gateway port exposed to CTs, one process, one
+// cache, and the same refusal rules.
+// It must never fetch anything but Debian's archive and registry.npmjs.org (npm.ts). An apt request is served only when it names
 // http://deb.debian.org/debian/…, …/debian-security/… (or security.debian.org/debian-security/…) with a
 // plain path; it is fetched from https://deb.debian.org (TLS to the real archive, whatever the CT asked),
 // and everything else — other hosts, CONNECT tunnels, odd paths, methods other than GET/HEAD — is refused
@@ -8,14 +11,15 @@
 // service listening on every address of the machine (a proxy for whatever can reach it), and its
 // "managed repositories only" setup is several files of remap rules; this is one auditable allowlist.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ABBREVIATED, NPM_UPSTREAM, npmRoute, rewriteTarballs } from './npm';
 
 export const UPSTREAM = 'https://deb.debian.org';
-/** Index files (dists/…) are served from the cache for this long before they are fetched again. */
+/** Index files (dists/…) and npm package documents are served from the cache for this long before they are fetched again. */
 export const INDEX_MAX_AGE_MS = 5 * 60_000;
 
 const ARCHIVES: Record<string, string[]> = {
@@ -65,47 +69,60 @@ export async function startAptProxy(o: {
 	cacheDir: string;
 	/** Tests only: another origin standing in for https://deb.debian.org (the same paths). */
 	upstream?: string;
+	/** Tests only: another origin standing in for https://registry.npmjs.org (the same paths). */
+	npmUpstream?: string;
 	log?: (line: string) => void;
 }): Promise<AptProxy> {
 	const upstream = o.upstream ?? UPSTREAM;
+	const npmUpstream = o.npmUpstream ?? NPM_UPSTREAM;
 	const log = o.log ?? (() => undefined);
 	mkdirSync(o.cacheDir, { recursive: true, mode: 0o700 });
 	const stats = { hit: 0, miss: 0, refused: 0 };
 	const cachePath = (p: string) => join(o.cacheDir, createHash('sha256').update(p).digest('hex'));
 
-	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-		const r = route(req.method, req.url);
-		if (!r.ok) {
-			stats.refused++;
-			log(`REFUSED ${req.method} ${String(req.url).slice(0, 200)}: ${r.reason}`);
-			res.writeHead(r.status, { 'content-type': 'text/plain' });
-			res.end(`${r.reason}\n`);
-			return;
+	function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
+		stats.refused++;
+		log(`REFUSED ${req.method} ${String(req.url).slice(0, 200)}: ${reason}`);
+		res.writeHead(status, { 'content-type': 'text/plain' });
+		res.end(`${reason}\n`);
+	}
+
+	/** Serve a cached copy when it is there and fresh; true when it did. */
+	async function fromCache(req: IncomingMessage, res: ServerResponse, key: string, immutable: boolean, contentType: string, transform?: (text: string) => string): Promise<boolean> {
+		const file = cachePath(key);
+		if (!existsSync(file) || !(immutable || Date.now() - statSync(file).mtimeMs < INDEX_MAX_AGE_MS)) return false;
+		stats.hit++;
+		log(`HIT ${key}`);
+		if (transform) {
+			const body = Buffer.from(transform(readFileSync(file, 'utf8')));
+			res.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
+			res.end(req.method === 'HEAD' ? undefined : body);
+			return true;
 		}
-		const file = cachePath(r.upstreamPath);
-		const fresh = existsSync(file) && (r.immutable || Date.now() - statSync(file).mtimeMs < INDEX_MAX_AGE_MS);
-		if (fresh) {
-			stats.hit++;
-			log(`HIT ${r.upstreamPath}`);
-			res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(file).size });
-			if (req.method === 'HEAD') return void res.end();
-			await pipeline(createReadStream(file), res);
-			return;
-		}
-		stats.miss++;
-		log(`MISS ${r.upstreamPath}`);
-		const up = await fetch(`${upstream}${r.upstreamPath}`, { method: req.method, redirect: 'error' });
-		if (!up.ok || !up.body) {
-			res.writeHead(up.status === 404 ? 404 : 502, { 'content-type': 'text/plain' });
-			res.end(`upstream answered ${up.status}\n`);
-			return;
-		}
+		res.writeHead(200, { 'content-type': contentType, 'content-length': statSync(file).size });
+		if (req.method === 'HEAD') res.end();
+		else await pipeline(createReadStream(file), res);
+		return true;
+	}
+
+	/** Fetch from upstream; a 404 is passed on, any other failure is a 502. Null when answered already. */
+	async function fetchUpstream(res: ServerResponse, url: string, method: string, accept?: string): Promise<Response | null> {
+		const up = await fetch(url, { method, redirect: 'error', headers: accept ? { accept } : {} });
+		if (up.ok && up.body) return up;
+		res.writeHead(up.status === 404 ? 404 : 502, { 'content-type': 'text/plain' });
+		res.end(`upstream answered ${up.status}\n`);
+		return null;
+	}
+
+	/** Stream an upstream body to the client and into a temp file; only a complete body becomes the cached copy. */
+	async function streamAndCache(req: IncomingMessage, res: ServerResponse, up: Response, key: string): Promise<void> {
+		const file = cachePath(key);
 		const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-		const len = up.headers.get('content-length');
+		// fetch() undoes a content-encoding, so upstream's length is only the body's when there is none.
+		const len = up.headers.get('content-encoding') ? null : up.headers.get('content-length');
 		if (len && /^\d+$/.test(len)) headers['content-length'] = len;
 		res.writeHead(200, headers);
 		if (req.method === 'HEAD') return void res.end();
-		// Stream to the client and into a temp file; only a complete body becomes the cached copy.
 		const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
 		const out = createWriteStream(tmp, { mode: 0o600 });
 		let gone = false;
@@ -126,6 +143,54 @@ export async function startAptProxy(o: {
 			out.destroy();
 			rmSync(tmp, { force: true });
 		}
+	}
+
+	async function handleApt(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const r = route(req.method, req.url);
+		if (!r.ok) return refuse(req, res, r.status, r.reason);
+		if (await fromCache(req, res, r.upstreamPath, r.immutable, 'application/octet-stream')) return;
+		stats.miss++;
+		log(`MISS ${r.upstreamPath}`);
+		const up = await fetchUpstream(res, `${upstream}${r.upstreamPath}`, req.method!);
+		if (up) await streamAndCache(req, res, up, r.upstreamPath);
+	}
+
+	async function handleNpm(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const r = npmRoute(req.method, req.url ?? '', req.headers.accept);
+		if (!r.ok) return refuse(req, res, r.status, r.reason);
+		if (r.kind === 'tarball') {
+			// A published version's tarball never changes (npm refuses to republish a version).
+			const key = `npm:${r.upstreamPath}`;
+			if (await fromCache(req, res, key, true, 'application/octet-stream')) return;
+			stats.miss++;
+			log(`MISS npm ${r.upstreamPath}`);
+			const up = await fetchUpstream(res, `${npmUpstream}${r.upstreamPath}`, 'GET');
+			if (up) await streamAndCache(req, res, up, key);
+			return;
+		}
+		// Package documents are small enough to hold: their tarball URLs are rewritten to this mirror.
+		const accept = r.abbreviated ? ABBREVIATED : 'application/json';
+		const key = `npm:${r.abbreviated ? 'abbreviated' : 'full'}:${r.upstreamPath}`;
+		const rewrite = (text: string) => rewriteTarballs(text, req.headers.host);
+		if (await fromCache(req, res, key, false, 'application/json', rewrite)) return;
+		stats.miss++;
+		log(`MISS npm ${r.upstreamPath}${r.abbreviated ? ' (abbreviated)' : ''}`);
+		const up = await fetchUpstream(res, `${npmUpstream}${r.upstreamPath}`, 'GET', accept);
+		if (!up) return;
+		const text = await up.text();
+		const file = cachePath(key);
+		const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+		writeFileSync(tmp, text, { mode: 0o600 });
+		renameSync(tmp, file);
+		const body = Buffer.from(rewrite(text));
+		res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+		res.end(body);
+	}
+
+	/** An absolute-form target is a forward-proxy request (apt); an origin-form one is for the npm mirror. */
+	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		if ((req.url ?? '').startsWith('/')) await handleNpm(req, res);
+		else await handleApt(req, res);
 	}
 
 	const server: Server = createServer((req, res) => {

@@ -1,11 +1,16 @@
-// `./setup.sh demo` as a newcomer runs it: the simulator and Spyre come up, a page can be signed into,
-// Ctrl-C stops both, and the next run finds the same containers again.
+// `./setup.sh demo` as a newcomer runs it: the simulator, Caddy and Spyre come up, a page can be signed into,
+// a service of a demo environment opens at its printed URL (<service>--<hostname>.localhost, in Chromium
+// with no resolver flags: it resolves *.localhost itself) for the signed-in owner and not for anyone else,
+// Ctrl-C stops everything, and the next run finds the same containers again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pveRequest, waitTask, type SimJson } from '../helpers/sim';
+import { command } from '../../src/lib/server/shell';
+import { pveRequest, ssh, waitTask, type SimJson } from '../helpers/sim';
 import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
 import { isAlive } from '../helpers/sshd';
 import { processesNaming } from '../helpers/processes';
@@ -13,15 +18,31 @@ import { processesNaming } from '../helpers/processes';
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
 
+const USER = 'demo';
+const PASS = 'correct-horse-battery';
+const SVC_PORT = 8080;
+/** A web server any Debian template can run (perl-base is Essential), answering every request with one line. */
+const PERL_SERVER =
+	'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1], Listen => 5, ReuseAddr => 1) or die "$!"; ' +
+	'while (my $c = $s->accept) { while (<$c>) { last if /^\r?$/ } print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\nhello from svc-one"; close $c }';
+
 async function startDemo(port: number, simPort: number): Promise<{ out: () => string; exited: Promise<number | null>; brokerPort: number }> {
 	let out = '';
-	const brokerPort = await freePort();
+	const [brokerPort, appPort, caddyAdminPort] = [await freePort(), await freePort(), await freePort()];
 	// Its own process group, so a Ctrl-C (SIGINT to the group) reaches the script and its children, as in a terminal.
 	child = spawn('bash', [path.join(REPO_ROOT, 'setup.sh'), 'demo'], {
 		cwd: REPO_ROOT,
 		detached: true,
 		stdio: ['ignore', 'pipe', 'pipe'],
-		env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), BROKER_PORT: String(brokerPort), SPYRE_DEMO_DIR: demoDir }
+		env: {
+			...process.env,
+			PORT: String(port),
+			SIM_PORT: String(simPort),
+			BROKER_PORT: String(brokerPort),
+			SPYRE_APP_PORT: String(appPort),
+			CADDY_ADMIN_PORT: String(caddyAdminPort),
+			SPYRE_DEMO_DIR: demoDir
+		}
 	});
 	child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
 	child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -41,6 +62,99 @@ function ctrlC(): void {
 
 /** PIDs of processes whose command line names the demo dir (the simulator's CT helpers run in sessions of their own). */
 const demoProcesses = (): number[] => processesNaming(demoDir);
+/** The demo's Caddy (its command line names its Caddyfile in the demo dir). */
+const demoCaddy = (): number[] => processesNaming(path.join(demoDir, 'caddy', 'Caddyfile'));
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await fn().catch((e: Error) => e as unknown as T);
+		if (ok(v)) return v;
+		if (Date.now() > deadline) throw new Error(`timed out; last ${String(JSON.stringify(v) ?? v).slice(0, 400)}`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+/** A GET to the demo's Caddy with this Host header (fetch cannot set Host, and needs no resolver this way). */
+function viaCaddy(port: number, host: string, headers: Record<string, string> = {}, pathname = '/'): Promise<{ status: number; location?: string }> {
+	return new Promise((resolve, reject) => {
+		const req = http.request({ host: '127.0.0.1', port, path: pathname, headers: { ...headers, host } }, (r) => {
+			r.resume();
+			resolve({ status: r.statusCode ?? 0, ...(r.headers.location ? { location: r.headers.location } : {}) });
+		});
+		req.on('error', reject);
+		req.end();
+	});
+}
+
+/**
+ * Provision an environment with a `web` service from a config of the demo's, start a server in it, and
+ * check its URL in Chromium: the owner gets the page, a browser without a session only Spyre's sign-in.
+ */
+async function checkServiceUrl(url: string, port: number, cookie: string, sim: SimJson): Promise<void> {
+	const hostname = 'svc-one';
+	fs.mkdirSync(path.join(demoDir, 'data', 'configs'), { recursive: true });
+	fs.writeFileSync(
+		path.join(demoDir, 'data', 'configs', 'svc-demo.yaml'),
+		`apiVersion: spyre/v1\nkind: Environment\nmetadata: { name: svc-demo }\nspec:\n  services:\n    - { name: web, port: ${SVC_PORT}, protocol: http }\n`
+	);
+	const api = (method: string, pathname: string, body?: unknown) =>
+		fetch(`${url}${pathname}`, { method, headers: { origin: url, cookie, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+	const res = await api('POST', '/api/environments/provision', { config: 'svc-demo', hostname });
+	expect(res.status, await res.clone().text()).toBe(202);
+	const { id } = (await res.json()) as { id: string };
+	const env = await waitFor(
+		async () => (await (await api('GET', `/api/environments/${id}`)).json()) as { status: string; ip: string | null },
+		(e) => e.status === 'running' || e.status === 'error',
+		120_000
+	);
+	expect(env.status).toBe('running');
+	const started = await ssh(
+		path.join(demoDir, 'data', 'ssh', 'id_ed25519'),
+		env.ip!,
+		sim.sshPort,
+		`nohup ${command('perl', '-e', PERL_SERVER, env.ip!, String(SVC_PORT))} >/dev/null 2>&1 </dev/null & echo started`
+	);
+	expect(started.stdout.trim(), started.stderr).toBe('started');
+	const service = `http://web--${hostname}.localhost:${port}`;
+	// The environment page links the URL the demo printed the pattern of.
+	expect(await (await api('GET', `/environments/${id}`)).text()).toContain(`${service}/`);
+
+	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+	try {
+		// Not signed in: the service URL leads to Spyre's sign-in page, never to the service.
+		const stranger = await browser.newPage();
+		await stranger.goto(`${service}/`);
+		await stranger.getByLabel('Username').waitFor();
+		expect(new URL(stranger.url()).origin).toBe(url);
+		expect(await stranger.textContent('body')).not.toContain('hello from svc-one');
+
+		// Signed in: the handshake gives this browser the service's own credential and the page loads.
+		const owner = await browser.newPage();
+		await owner.goto(`${url}/login`);
+		await owner.getByLabel('Username').fill(USER);
+		await owner.getByLabel('Password').fill(PASS);
+		await owner.getByRole('button', { name: 'Sign in' }).click();
+		await owner.getByRole('navigation', { name: 'Main' }).waitFor();
+		// The server may take a moment to listen after nohup: reload until it answers.
+		await waitFor(
+			async () => {
+				await owner.goto(`${service}/`);
+				return owner.textContent('body');
+			},
+			(t) => typeof t === 'string' && t.includes('hello from svc-one'),
+			30_000
+		);
+		expect(new URL(owner.url()).origin).toBe(service);
+	} finally {
+		await browser.close();
+	}
+	// Without the service's credential, a script gets no answer from the service either.
+	expect((await viaCaddy(port, `web--${hostname}.localhost:${port}`, { accept: 'application/json' })).status).toBe(401);
+	// A name under .localhost that is no service is Caddy's 404, never Spyre; localhost itself leads to Spyre's one origin.
+	expect((await viaCaddy(port, `nothing--here.localhost:${port}`)).status).toBe(404);
+	expect(await viaCaddy(port, `localhost:${port}`, {}, '/environments')).toEqual({ status: 302, location: `${url}/environments` });
+}
 
 afterAll(async () => {
 	// Stop as a person would (Ctrl-C), and wait for the demo to finish stopping its simulator and CTs before
@@ -72,14 +186,20 @@ describe('./setup.sh demo', () => {
 		// The package proxy listens on the simulator's gateway, and the demo config points the CTs at it.
 		const proxyUrl = `http://${sim.network!.gateway}:3142`;
 		expect(first.out()).toContain(`apt-proxy listening on ${proxyUrl}`);
-		expect(fs.readFileSync(path.join(demoDir, 'environment.yaml'), 'utf8')).toContain(`apt_proxy: ${proxyUrl}`);
+		const demoYaml = fs.readFileSync(path.join(demoDir, 'environment.yaml'), 'utf8');
+		expect(demoYaml).toContain(`apt_proxy: ${proxyUrl}`);
+		expect(demoYaml).toContain(`npm_registry: ${proxyUrl}/`);
 		// Exposed to CTs at the gateway: the package proxy and the Claude credential broker, nothing else.
 		expect(sim.network!.gatewayPorts).toEqual([3142, first.brokerPort]);
-		// It serves Debian's archive only: another host is refused here, without any request leaving.
+		// It serves Debian's archive and npm packages only: `/` is neither, refused without any request leaving.
 		const refused = await fetch(`${proxyUrl}/`, { headers: {} }).then((r) => r.status);
-		expect(refused).toBe(400);
-		const cookie = await setupAdmin(url, 'demo', 'correct-horse-battery');
+		expect(refused).toBe(403);
+		expect(first.out()).toContain(`http://<service>--<hostname>.localhost:${port}/`);
+		const cookie = await setupAdmin(url, USER, PASS);
 		expect((await fetch(`${url}/environments`, { headers: { cookie } })).status).toBe(200);
+		await checkServiceUrl(url, port, cookie, sim);
+		const caddyPids = demoCaddy();
+		expect(caddyPids).toHaveLength(1);
 
 		const created = await pveRequest<string>(sim, 'POST', `/nodes/${sim.node}/lxc`, {
 			form: { vmid: '4242', ostemplate: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
@@ -96,6 +216,7 @@ describe('./setup.sh demo', () => {
 		ctrlC();
 		expect(await first.exited).toBe(0);
 		expect(isAlive(simPid)).toBe(false);
+		expect(caddyPids.filter(isAlive)).toEqual([]);
 		await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 		expect(first.out()).toMatch(/Demo stopped/);
 
@@ -109,11 +230,11 @@ describe('./setup.sh demo', () => {
 			method: 'POST',
 			redirect: 'manual',
 			headers: { origin: url, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-			body: 'username=demo&password=correct-horse-battery'
+			body: `username=${USER}&password=${PASS}`
 		});
 		expect(login.status).toBe(303);
 		ctrlC();
 		expect(await second.exited).toBe(0);
 		expect(isAlive(sim2.pid)).toBe(false);
-	});
+	}, 240_000);
 });

@@ -129,6 +129,8 @@ export interface EnvironmentConfig {
 			scripts: ResolvedScript[];
 			/** http://host:port the package manager goes through in the packages step; null = direct. */
 			apt_proxy: string | null;
+			/** The npm registry (ending in /) the packages step points npm at; null = npm's own default. */
+			npm_registry: string | null;
 		};
 		services: ResolvedService[];
 		claude: {

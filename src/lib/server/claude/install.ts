@@ -2,8 +2,9 @@
 // package around it is only a launcher stub), so the copy path sends just that binary, gzip'd on the fly
 // (about half the bytes), into /usr/local/lib/spyre-claude/<version>/claude and links /usr/local/bin/claude
 // to it: no network needed in the CT, and the version Spyre was tested with. Without a host copy it falls
-// back to `npm install -g` in the environment. The claude-dev config installs it with npm while
-// provisioning; this is the one-click path for the others.
+// back to `npm install -g` in the environment, through the registry the packages step pointed npm at
+// (provision.npm_registry; CTs may have no other way to registry.npmjs.org). The claude-dev config installs
+// it with npm while provisioning; this is the one-click path for the others.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

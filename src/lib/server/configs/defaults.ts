@@ -5,7 +5,7 @@ import { DEFAULT_PERMISSION_MODE } from '$lib/types/claude';
 import type { EnvironmentConfig, ResolvedService } from '$lib/types/configs';
 import type { SpyreConfig } from '../env-config';
 import type { ConfigLayer } from './schema';
-import { parseMode } from './rules';
+import { parseMode, registryBase } from './rules';
 
 export interface PlatformDefaults {
 	node: string;
@@ -19,6 +19,8 @@ export interface PlatformDefaults {
 	bridge: string;
 	/** environment.yaml `provision.apt_proxy`; a config may override it (or say `none`). */
 	aptProxy: string | null;
+	/** environment.yaml `provision.npm_registry` (ending in /); a config may override it (or say `none`). */
+	npmRegistry: string | null;
 }
 
 /** Spyre's own defaults where environment.yaml has no key for them. */
@@ -34,7 +36,8 @@ export function platformDefaultsFrom(cfg: SpyreConfig): PlatformDefaults {
 		disk: cfg.proxmox.defaults.diskGb,
 		storage: cfg.proxmox.storage,
 		bridge: cfg.proxmox.bridge,
-		aptProxy: cfg.provision.aptProxy ?? null
+		aptProxy: cfg.provision.aptProxy ?? null,
+		npmRegistry: cfg.provision.npmRegistry ?? null
 	};
 }
 
@@ -95,7 +98,8 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 					env: { ...(s.env ?? {}) },
 					timeout: s.timeout ?? BUILTIN_DEFAULTS.scriptTimeout
 				})),
-				apt_proxy: prov.apt_proxy === 'none' ? null : (prov.apt_proxy ?? defaults.aptProxy)
+				apt_proxy: prov.apt_proxy === 'none' ? null : (prov.apt_proxy ?? defaults.aptProxy),
+				npm_registry: prov.npm_registry === 'none' ? null : (registryBase(prov.npm_registry) ?? defaults.npmRegistry)
 			},
 			services: (spec.services ?? []).map(resolveService),
 			claude: spec.claude

@@ -112,6 +112,20 @@ describe('defaults', () => {
 		}
 	});
 
+	it('npm_registry: environment.yaml by default, a config may set its own (ending in /) or none, and an extending config inherits it', () => {
+		const withRegistry = { ...DEFAULTS, npmRegistry: 'http://10.213.4.1:3142/' };
+		const prov = (text: string, bases: Record<string, string> = {}) => check(text, bases, 'x', withRegistry).resolved?.spec.provision.npm_registry;
+		expect(prov(`${HEAD}spec: {}\n`)).toBe('http://10.213.4.1:3142/');
+		expect(check(`${HEAD}spec: {}\n`).resolved?.spec.provision.npm_registry).toBeNull();
+		expect(prov(`${HEAD}spec:\n  provision:\n    npm_registry: https://npm.lan/repo\n`)).toBe('https://npm.lan/repo/');
+		expect(prov(`${HEAD}spec:\n  provision:\n    npm_registry: none\n`)).toBeNull();
+		expect(prov(`${HEAD}extends: b\n`, { b: `${HEAD}spec:\n  provision:\n    npm_registry: none\n` })).toBeNull();
+		for (const bad of ['ftp://x/', 'http://u:p@x/', 'http://x/?a', 'default']) {
+			const r = check(`${HEAD}spec:\n  provision:\n    npm_registry: '${bad}'\n`);
+			expect(errors(r)).toEqual([expect.objectContaining({ path: 'spec.provision.npm_registry', message: expect.stringMatching(/registry URL.*or none/) })]);
+		}
+	});
+
 	it('a template is required when environment.yaml has no default', () => {
 		const r = check(`${HEAD}spec:\n  platform:\n    cores: 2\n`, {}, 'x', { ...DEFAULTS, template: null });
 		expect(errors(r)).toEqual([expect.objectContaining({ path: 'spec.platform.template', line: 4, col: 3, message: expect.stringMatching(/^is required/) })]);

@@ -73,6 +73,19 @@ export function aptProxyProblem(url: string): string | null {
 	return null;
 }
 
+/**
+ * An npm registry (a mirror such as the demo's package proxy, Verdaccio, Nexus): `http(s)://host[:port]/path/`.
+ * No user, password, query or fragment (they would be written into every container), and a path of plain
+ * segments only, so the value is one safe `registry=` line of an npmrc; a shell still only sees it quoted.
+ */
+export function npmRegistryProblem(url: string): string | null {
+	const m = /^https?:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(:(\d{1,5}))?(\/[A-Za-z0-9._~-]+)*\/?$/.exec(url);
+	if (!m || url.length > 512) return 'must be a registry URL like http://10.0.0.1:3142/ (http or https, a host, an optional port and path; no user, password or query)';
+	if (m[6] !== undefined && (Number(m[6]) < 1 || Number(m[6]) > 65535)) return 'must have a port between 1 and 65535';
+	if (/(^|\/)\.{1,2}(\/|$)/.test(url.replace(/^https?:\/\/[^/]*/, ''))) return 'must not have . or .. path segments';
+	return null;
+}
+
 const pattern = (re: RegExp, message: string) => z.string().regex(re, message);
 
 export const slug = pattern(RE.slug, 'must be a slug: lowercase letters, digits and -, starting with a letter or digit, at most 63');
@@ -126,6 +139,16 @@ export const httpsUrl = z
 
 export const aptProxy = z.string().superRefine((s, ctx) => {
 	const problem = aptProxyProblem(s);
+	if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A registry URL as npm uses it: a base it appends package names to, so it ends in exactly one slash. */
+export function registryBase<T extends string | undefined>(url: T): T {
+	return (url === undefined ? undefined : `${url.replace(/\/+$/, '')}/`) as T;
+}
+
+export const npmRegistry = z.string().superRefine((s, ctx) => {
+	const problem = npmRegistryProblem(s);
 	if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 

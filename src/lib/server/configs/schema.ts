@@ -94,7 +94,15 @@ const provision = z
 				if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, or none` });
 			})
 			.optional()
-			.describe('Proxy for the packages step (http://host:port), or none; default: provision.apt_proxy of environment.yaml')
+			.describe('Proxy for the packages step (http://host:port), or none; default: provision.apt_proxy of environment.yaml'),
+		npm_registry: z
+			.string()
+			.superRefine((s, ctx) => {
+				const problem = s === 'none' ? null : r.npmRegistryProblem(s);
+				if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, or none` });
+			})
+			.optional()
+			.describe("npm registry (a mirror, http(s)://host:port/path/) npm in the container uses, or none for npm's default; default: provision.npm_registry of environment.yaml")
 	})
 	.strict();
 

@@ -12,7 +12,8 @@ export const DEFAULTS: PlatformDefaults = {
 	disk: 8,
 	storage: 'local-lvm',
 	bridge: 'vmbr0',
-	aptProxy: null
+	aptProxy: null,
+	npmRegistry: null
 };
 
 export const HEAD = 'apiVersion: spyre/v1\nkind: Environment\n';

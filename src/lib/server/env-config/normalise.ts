@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { formatNetwork, parseCidr } from '$lib/validation/ipv4';
+import { registryBase } from '../configs/rules';
 import type { ConfigFiles } from './files';
 import type { RawConfig } from './schema';
 import type { SpyreConfig } from './types';
@@ -89,8 +90,9 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 		caddy: cfg.caddy
 			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }
 			: undefined,
-		// A trailing slash means the same proxy; apt writes it as given.
-		provision: { aptProxy: cfg.provision.apt_proxy?.replace(/\/+$/, '') },
+		// A trailing slash means the same proxy; apt writes it as given. A registry URL is a base that npm
+		// appends package names to: it always ends in one slash.
+		provision: { aptProxy: cfg.provision.apt_proxy?.replace(/\/+$/, ''), npmRegistry: registryBase(cfg.provision.npm_registry) },
 		warnings
 	};
 	return deepFreeze(config);

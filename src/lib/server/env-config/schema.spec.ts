@@ -190,7 +190,7 @@ ssh: { private_key_path: /nonexistent/a, public_key_path: /nonexistent/b }
 
 describe('parseConfig: provision.apt_proxy', () => {
 	it('is optional, and an http proxy URL is kept without its trailing slash', () => {
-		expect(parse(base()).provision).toEqual({ aptProxy: undefined });
+		expect(parse(base()).provision).toEqual({ aptProxy: undefined, npmRegistry: undefined });
 		expect(parse({ ...base(), provision: { apt_proxy: 'http://10.213.4.1:3142/' } }).provision).toEqual({ aptProxy: 'http://10.213.4.1:3142' });
 		expect(parse({ ...base(), provision: { apt_proxy: 'http://apt-cache.lan:3142' } }).provision.aptProxy).toBe('http://apt-cache.lan:3142');
 	});
@@ -207,6 +207,29 @@ describe('parseConfig: provision.apt_proxy', () => {
 	])('%j is refused with the key named', (url) => {
 		const err = problemsOf({ ...base(), provision: { apt_proxy: url } });
 		expect(err.problems.some((p) => p.startsWith('provision.apt_proxy: must'))).toBe(true);
+	});
+});
+
+describe('parseConfig: provision.npm_registry', () => {
+	it('is optional, and a registry URL always ends in one slash (npm appends package names to it)', () => {
+		expect(parse({ ...base(), provision: { npm_registry: 'http://10.213.4.1:3142' } }).provision.npmRegistry).toBe('http://10.213.4.1:3142/');
+		expect(parse({ ...base(), provision: { npm_registry: 'https://nexus.lan/repository/npm' } }).provision.npmRegistry).toBe('https://nexus.lan/repository/npm/');
+	});
+
+	it.each([
+		'ftp://10.0.0.1/',
+		'http://user:secret@10.0.0.1:3142/',
+		'http://10.0.0.1:3142/?x=1',
+		'http://10.0.0.1:3142/#x',
+		'http://10.0.0.1:99999/',
+		'http://10.0.0.1/a/../b/',
+		'http://10.0.0.1/a b/',
+		"http://10.0.0.1/$(id)/",
+		'http://10.0.0.1/\nregistry=http://evil/',
+		'10.0.0.1:3142'
+	])('%j is refused with the key named', (url) => {
+		const err = problemsOf({ ...base(), provision: { npm_registry: url } });
+		expect(err.problems.some((p) => p.startsWith('provision.npm_registry: must'))).toBe(true);
 	});
 });
 

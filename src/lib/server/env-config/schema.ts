@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, prefixMask, reservedAddressProblem } from '$lib/validation/ipv4';
 import { isLoopbackName } from '../request-guard';
-import { aptProxy } from '../configs/rules';
+import { aptProxy, npmRegistry } from '../configs/rules';
 
 const port = z.number().int().min(1).max(65535);
 const positiveMs = z.number().int().min(1).max(3_600_000);
@@ -195,7 +195,9 @@ export const configSchema = z
 		provision: z
 			.object({
 				/** The package managers' proxy in every environment (configs may override it). */
-				apt_proxy: aptProxy.optional()
+				apt_proxy: aptProxy.optional(),
+				/** The npm registry (a mirror) npm in every environment uses (configs may override it). */
+				npm_registry: npmRegistry.optional()
 			})
 			.strict()
 			.default({})

@@ -54,8 +54,11 @@ export interface SpyreConfig {
 		monthlyBudgetUsd?: number;
 	};
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
-	/** `aptProxy`: http://host:port the packages step points the CT's package manager at (configs may override). */
-	readonly provision: { aptProxy?: string };
+	/**
+	 * `aptProxy`: http://host:port the packages step points the CT's package manager at; `npmRegistry`: the
+	 * registry URL (ending in /) it points npm at. Configs may override either.
+	 */
+	readonly provision: { aptProxy?: string; npmRegistry?: string };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];
 }

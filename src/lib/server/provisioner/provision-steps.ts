@@ -7,6 +7,7 @@ import * as configs from '../configs';
 import type { Run } from '../jobs';
 import * as ssh from '../ssh';
 import { fileAttributesCommand, parentDirCommand, runScriptCommand, scriptOwnershipCommand, scriptPath, scriptsDirCommand, userCommand } from './commands';
+import { npmRegistryCommand } from './npm-registry';
 import { detectPackageManager, installCommand, LOCK_WAIT_S } from './package-manager';
 import { runRecorded, runnerFor, StepFailedError } from './step-output';
 
@@ -57,13 +58,21 @@ export async function installPackages(ctx: StepContext): Promise<void> {
 	const osRelease = await ssh.exec(ctx.target, 'cat /etc/os-release', { timeoutMs: SHORT_COMMAND_MS });
 	if (osRelease.code !== 0) throw new StepFailedError('Could not read /etc/os-release in the container.', osRelease.stderr.split('\n').slice(-10));
 	const pm = detectPackageManager(osRelease.stdout);
-	const { packages, apt_proxy: proxy } = ctx.config.spec.provision;
+	const { packages, apt_proxy: proxy, npm_registry: registry } = ctx.config.spec.provision;
 	ctx.run.event('status', `Installing ${packages.length} package${packages.length === 1 ? '' : 's'} with ${pm}${proxy ? ` through the proxy ${proxy}` : ''} (waits up to ${LOCK_WAIT_S} s for another package run to finish).`);
 	await runRecorded(ctx.run, runnerFor(ctx.target), installCommand(pm, packages, proxy), {
 		label: `Installing packages with ${pm}`,
 		// Lock wait plus the install itself; large package sets on a slow mirror take minutes.
 		timeoutMs: (LOCK_WAIT_S + 1800) * 1000,
 		signal: ctx.signal
+	});
+	// After the install, so an npm that came with these packages is asked where its global config is.
+	if (registry) ctx.run.event('status', `npm in this environment uses the registry ${registry}.`);
+	await runRecorded(ctx.run, runnerFor(ctx.target), npmRegistryCommand(registry), {
+		label: registry ? `Pointing npm at ${registry}` : "Removing Spyre's npm registry setting",
+		timeoutMs: SHORT_COMMAND_MS,
+		signal: ctx.signal,
+		quiet: true
 	});
 }
 
