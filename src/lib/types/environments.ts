@@ -123,6 +123,8 @@ export interface RunView {
 	error: string | null;
 	/** The config the run was built from (provision runs), as its name and the YAML used. */
 	configName: string | null;
+	/** Which version of that config (its history number); null for runs recorded before versions. */
+	configVersion: number | null;
 	configSnapshot: string | null;
 	startedAt: number;
 	finishedAt: number | null;

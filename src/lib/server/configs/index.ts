@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { BuiltFrom, ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/types/configs';
 import { record, type AuditActor } from '../audit';
 import { getDb } from '../db';
+import { SpyreError } from '../errors';
 import { getConfig } from '../env-config';
 import { singleton } from '../singleton';
 import { platformDefaultsFrom } from './defaults';
@@ -118,4 +119,13 @@ export function builtFrom(config: string, version: number | null, sha256: string
 		currentVersion: current?.version ?? null,
 		changed: current === null || (sha256 !== null && current.sha256 !== sha256)
 	};
+}
+
+/** A version number from a URL (path segment or query): digits only, from 1. */
+export function parseVersion(raw: string | null, field: string): number {
+	if (raw === null || !/^[1-9]\d{0,8}$/.test(raw)) {
+		const shown = raw === null ? 'missing' : `'${raw.slice(0, 20)}'`;
+		throw new SpyreError('bad_request', `${field} must be a version number (1, 2, …); got ${shown}.`, { fields: { [field]: 'Choose a version.' } });
+	}
+	return Number(raw);
 }

@@ -40,6 +40,7 @@ export interface NewRun {
 	kind: RunKind;
 	userId: number | null;
 	configName?: string | null;
+	configVersion?: number | null;
 	configSnapshot?: string | null;
 }
 
@@ -60,10 +61,10 @@ export function createRun(spec: NewRun, db: Db = getDb()): Run {
 	const phase: RunPhase | null = spec.kind === 'create' ? 'create' : null;
 	const info = db
 		.prepare(
-			`INSERT INTO provision_runs (environment_id, kind, config_name, config_snapshot, status, phase, started_by, started_at)
-			 VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`
+			`INSERT INTO provision_runs (environment_id, kind, config_name, config_version, config_snapshot, status, phase, started_by, started_at)
+			 VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)`
 		)
-		.run(spec.environmentId, spec.kind, spec.configName ?? null, spec.configSnapshot ?? null, phase, spec.userId, Date.now());
+		.run(spec.environmentId, spec.kind, spec.configName ?? null, spec.configVersion ?? null, spec.configSnapshot ?? null, phase, spec.userId, Date.now());
 	return new RecordedRun(Number(info.lastInsertRowid), spec.environmentId, spec.kind, phase, db);
 }
 
@@ -163,7 +164,7 @@ interface EventRow {
 }
 
 const RUN_COLUMNS = `id, environment_id AS environmentId, kind, status, phase, step, percent, error,
-	config_name AS configName, config_snapshot AS configSnapshot, started_at AS startedAt, finished_at AS finishedAt`;
+	config_name AS configName, config_version AS configVersion, config_snapshot AS configSnapshot, started_at AS startedAt, finished_at AS finishedAt`;
 
 /** How many of a run's newest events a view carries (a provision can print far more). */
 const VIEW_EVENTS = 500;
