@@ -3,7 +3,7 @@
 import { call } from './api';
 import { apiRoutes } from './routes';
 import type { ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/types/configs';
-import type { NodeView, RunView } from '$lib/types/environments';
+import type { NodeView, RunSummary, RunView } from '$lib/types/environments';
 import type { SchemaNode } from './yaml-keys';
 
 export type ConfigFrom = { blank: true } | { base: string } | { clone: string };
@@ -33,7 +33,9 @@ export const provisionApi = {
 	/** The newest provision run (later start or stop runs do not replace it). */
 	run: (id: string) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { kind: 'provision' })).then((r) => r.run),
 	/** One recorded run with its log, by id. */
-	runById: (id: string, runId: number) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { run: runId })).then((r) => r.run),
+	runById: (id: string, runId: number, before?: number) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { run: runId, before })).then((r) => r.run),
+	/** Runs older than `before` (a run id), newest first; `more` when older ones remain. */
+	olderRuns: (id: string, before: number) => call<{ runs: RunSummary[]; more: boolean }>('GET', apiRoutes.runs(id, before)),
 	cancel: (id: string) => call<unknown>('POST', apiRoutes.cancel(id)),
 	retry: (id: string, fromStep: string | null) => call<unknown>('POST', apiRoutes.retry(id), fromStep ? { fromStep } : {}),
 	nodes: () => call<{ nodes: NodeView[] }>('GET', apiRoutes.environments()).then((r) => r.nodes)

@@ -16,13 +16,16 @@ export const apiRoutes = {
 	start: (id: string) => `${env(id)}/start`,
 	stop: (id: string) => `${env(id)}/stop`,
 	/** The newest run, the newest of one kind, or one run by id (each with its log). */
-	run: (id: string, which: { kind?: RunKind; run?: number } = {}) => {
+	run: (id: string, which: { kind?: RunKind; run?: number; before?: number } = {}) => {
 		const q = new URLSearchParams();
 		if (which.kind) q.set('kind', which.kind);
 		if (which.run !== undefined) q.set('run', String(which.run));
+		if (which.before !== undefined) q.set('before', String(which.before));
 		const qs = q.toString();
 		return `${env(id)}/run${qs ? `?${qs}` : ''}`;
 	},
+	/** Every run of an environment, newest first, a page at a time (`before`: older than that run id). */
+	runs: (id: string, before: number) => `${env(id)}/runs?before=${before}`,
 	cancel: (id: string) => `${env(id)}/cancel`,
 	retry: (id: string) => `${env(id)}/retry`,
 	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,

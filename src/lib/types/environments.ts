@@ -128,11 +128,13 @@ export interface RunView {
 	configSnapshot: string | null;
 	startedAt: number;
 	finishedAt: number | null;
+	/** The run's newest events (or one page of them); `earlierEvents` more came before the first one here. */
 	events: RunEventView[];
+	earlierEvents?: number;
 }
 
 /** A run as the environment page lists it: no events, no snapshot (its log is fetched when opened). */
-export type RunSummary = Omit<RunView, 'events' | 'configSnapshot'>;
+export type RunSummary = Omit<RunView, 'events' | 'configSnapshot' | 'earlierEvents'>;
 
 export interface InventoryView {
 	environments: EnvironmentView[];

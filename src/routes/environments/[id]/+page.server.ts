@@ -16,6 +16,7 @@ export const load: PageServerLoad = async ({ params, depends }) => {
 		// The newest provision outlives the start and stop runs after it: its failure stays visible.
 		provision: environments.latestRun(row.id, 'provision'),
 		runs: environments.listRuns(row.id),
+		runsPageSize: environments.LISTED_RUNS,
 		// "Built from dev-web v3", and whether that config changed since (or was deleted).
 		builtFrom: built ? configs.builtFrom(built.config, built.version, built.sha256) : null,
 		services: serviceViews(row.id)
