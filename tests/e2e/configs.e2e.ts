@@ -145,3 +145,49 @@ test('a built-in config is read-only; Clone to edit makes an editable copy, whic
 	await expect(page.locator('tr[data-config="dev-web-copy"]')).toHaveCount(0);
 	expect((await page.request.get(`${spyre.url}/api/configs/dev-web-copy`)).status()).toBe(404);
 });
+
+test('history: every save is a version; two compare as a diff; an old one is restored after confirming', async ({ page }) => {
+	// Four screenshots and a reload of the editor: more than the default 30 s on a loaded machine.
+	test.setTimeout(120_000);
+	await signIn(page, '/configs');
+	const send = (method: 'post' | 'put', url: string, data: unknown) => page.request[method](`${spyre.url}${url}`, { data, headers: { origin: spyre.url } });
+	expect((await send('post', '/api/configs', { name: 'e2e-hist', from: { blank: true } })).status()).toBe(201);
+	// Two saves of the blank text with another description each.
+	const blank = ((await (await page.request.get(`${spyre.url}/api/configs/e2e-hist`)).json()) as { config: { text: string } }).config.text;
+	const head = (n: string) =>
+		blank.replace('description: ""', `description: ${n}`).replace('    cores: 2', '    template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n    cores: 2');
+	expect((await send('put', '/api/configs/e2e-hist', { text: head('second') })).ok()).toBe(true);
+	expect((await send('put', '/api/configs/e2e-hist', { text: head('third') })).ok()).toBe(true);
+
+	await page.goto(`${spyre.url}/configs/e2e-hist`);
+	await expect(page.getByRole('heading', { name: /e2e-hist v3/, level: 1 })).toBeVisible();
+	const history = page.getByRole('region', { name: 'History' });
+	await expect(history.locator('tr[data-version]')).toHaveCount(3);
+	await expect(history.locator('tr[data-version="1"]')).toContainText(`created by ${USER}`);
+	await expect(history.locator('tr[data-version="3"]')).toContainText('current');
+
+	// Newest against the one before it is chosen; compare the first with the newest instead.
+	await history.getByRole('radio', { name: 'Compare from version 1' }).check();
+	await history.getByRole('button', { name: 'Compare v1 → v3' }).click();
+	const diff = page.getByRole('region', { name: 'Changes from version 1 to version 3' });
+	await expect(diff.locator('.del')).toContainText(['description: ""']);
+	await expect(diff.locator('.add')).toContainText(['  description: third']);
+	await page.screenshot({ path: 'test-results/screens/config-history-1280.png', fullPage: true });
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.screenshot({ path: 'test-results/screens/config-history-390.png', fullPage: true });
+	await page.setViewportSize({ width: 1280, height: 800 });
+
+	// Restore v2: asked first, then saved as v4; the editor shows its text.
+	await history.getByRole('button', { name: 'Restore version 2' }).click();
+	const confirm = page.getByRole('dialog', { name: 'Restore version 2 of e2e-hist?' });
+	await expect(confirm).toContainText('saved again as the newest version');
+	await confirm.getByRole('button', { name: 'Restore this version' }).click();
+	await expect(confirm).toBeHidden();
+	await expect(page.getByRole('heading', { name: /e2e-hist v4/, level: 1 })).toBeVisible();
+	await expect(history.locator('tr[data-version="4"]')).toContainText(`restored v2 · ${USER}`);
+	await expect((await editor(page))).toContainText('description: second');
+
+	// The provision dialog says which version it builds.
+	await page.getByRole('button', { name: 'Provision' }).click();
+	await expect(page.getByRole('dialog', { name: 'Provision e2e-hist' }).getByTestId('provision-builds')).toHaveText('Builds e2e-hist v4, as saved.');
+});

@@ -112,6 +112,8 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	// Provision: the dialog asks for the hostname, then the environment page shows the run.
 	await page.getByRole('button', { name: 'Provision' }).click();
 	const prov = page.getByRole('dialog', { name: /Provision/ });
+	// It says which version of the config it builds (created as v1, saved once).
+	await expect(prov.getByTestId('provision-builds')).toHaveText('Builds e2e-prov v2, as saved.');
 	await prov.getByLabel('Hostname').fill('e2e-prov-1');
 	await prov.getByRole('button', { name: /Provision/ }).click();
 	await page.waitForURL(/\/environments\/env-/);
@@ -145,6 +147,7 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await expect(page.getByRole('button', { name: 'Retry from this step' })).toBeEnabled();
 	await expect(progress.getByText('Built from config')).toBeVisible();
 	await expect(log).toContainText('widget missing');
+	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v2$/);
 
 	// Fix the config (as a teammate would, in git or the editor), then retry from the failed step.
 	const fix = await page.request.put(`${spyre.url}/api/configs/e2e-prov`, {
@@ -152,6 +155,10 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 		data: { text: configText({ typo: false, scriptFixed: true }) }
 	});
 	expect(fix.status()).toBe(200);
+	// The page says the config moved on since this environment was built, and links to the diff.
+	await page.reload();
+	await expect(page.getByTestId('built-from')).toContainText('Built from e2e-prov v2 · changed since: now v3');
+	await expect(page.getByTestId('built-from').getByRole('link', { name: 'see what changed' })).toHaveAttribute('href', '/configs/e2e-prov?from=2&to=3#history');
 	await page.getByRole('button', { name: 'Retry from this step' }).click();
 	await expect(log).toContainText('widget ok', { timeout: 60_000 });
 	await expect(progress).toHaveAttribute('data-run-status', 'succeeded', { timeout: 60_000 });
@@ -162,6 +169,10 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await expect(runs.locator('li[data-run-status="succeeded"]', { hasText: 'Provision' })).toHaveCount(1, { timeout: 15_000 });
 	await failedRun.getByRole('button', { name: /Show log/ }).click();
 	await expect(failedRun.getByRole('log')).toContainText('widget missing');
+	// Each run names the config version it built; the retry built the fixed one, which is what the page says now.
+	await expect(failedRun).toContainText('Provision from e2e-prov v2');
+	await expect(runs.locator('li[data-run-status="succeeded"]', { hasText: 'Provision' })).toContainText('Provision from e2e-prov v3');
+	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v3$/);
 	await page.screenshot({ path: 'test-results/screens/provision-retried.png', fullPage: true });
 	await page.setViewportSize({ width: 390, height: 844 });
 	await page.screenshot({ path: 'test-results/screens/provision-retried-390.png', fullPage: true });

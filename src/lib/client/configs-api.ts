@@ -2,8 +2,8 @@
 
 import { call } from './api';
 import { apiRoutes } from './routes';
-import type { ConfigProblem, ConfigSummary, EnvironmentConfig } from '$lib/types/configs';
-import type { NodeView, RunView } from '$lib/types/environments';
+import type { ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/types/configs';
+import type { NodeView, RunSummary, RunView } from '$lib/types/environments';
 import type { SchemaNode } from './yaml-keys';
 
 export type ConfigFrom = { blank: true } | { base: string } | { clone: string };
@@ -19,15 +19,23 @@ export const configsApi = {
 	save: (name: string, text: string) => call<{ config: ConfigSummary }>('PUT', apiRoutes.config(name), { text }).then((r) => r.config),
 	remove: (name: string) => call<null>('DELETE', apiRoutes.config(name)),
 	check: (text: string, name?: string) => call<CheckResult>('POST', apiRoutes.configCheck(), { text, name }),
-	schema: () => call<SchemaNode>('GET', apiRoutes.configSchema())
+	schema: () => call<SchemaNode>('GET', apiRoutes.configSchema()),
+	versions: (name: string) => call<{ versions: ConfigVersionSummary[] }>('GET', apiRoutes.configVersions(name)).then((r) => r.versions),
+	version: (name: string, version: number) => call<{ version: ConfigVersionView }>('GET', apiRoutes.configVersion(name, version)).then((r) => r.version),
+	diff: (name: string, from: number, to: number) =>
+		call<{ from: ConfigVersionSummary; to: ConfigVersionSummary; diff: string }>('GET', apiRoutes.configDiff(name, from, to)),
+	restore: (name: string, version: number) => call<{ config: ConfigSummary }>('POST', apiRoutes.configRestore(name, version)).then((r) => r.config)
 };
 
 export const provisionApi = {
-	start: (input: { config: string; hostname: string; node: string }) => call<{ id: string }>('POST', apiRoutes.provision(), input),
+	/** `version`: the config version the form said it builds; the server refuses if the config moved on. */
+	start: (input: { config: string; hostname: string; node: string; version?: number }) => call<{ id: string }>('POST', apiRoutes.provision(), input),
 	/** The newest provision run (later start or stop runs do not replace it). */
 	run: (id: string) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { kind: 'provision' })).then((r) => r.run),
 	/** One recorded run with its log, by id. */
-	runById: (id: string, runId: number) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { run: runId })).then((r) => r.run),
+	runById: (id: string, runId: number, before?: number) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { run: runId, before })).then((r) => r.run),
+	/** Runs older than `before` (a run id), newest first; `more` when older ones remain. */
+	olderRuns: (id: string, before: number) => call<{ runs: RunSummary[]; more: boolean }>('GET', apiRoutes.runs(id, before)),
 	cancel: (id: string) => call<unknown>('POST', apiRoutes.cancel(id)),
 	retry: (id: string, fromStep: string | null) => call<unknown>('POST', apiRoutes.retry(id), fromStep ? { fromStep } : {}),
 	nodes: () => call<{ nodes: NodeView[] }>('GET', apiRoutes.environments()).then((r) => r.nodes)

@@ -35,8 +35,9 @@ describe('provisionShown', () => {
 
 describe('runs list', () => {
 	it('names a run by kind, config and outcome', () => {
-		expect(runTitle({ kind: 'provision', status: 'failed', configName: 'dev-web' })).toBe('Provision from dev-web · failed');
-		expect(runTitle({ kind: 'start', status: 'succeeded', configName: null })).toBe('Start · succeeded');
+		expect(runTitle({ kind: 'provision', status: 'failed', configName: 'dev-web', configVersion: 3 })).toBe('Provision from dev-web v3 · failed');
+		expect(runTitle({ kind: 'provision', status: 'failed', configName: 'dev-web', configVersion: null })).toBe('Provision from dev-web · failed');
+		expect(runTitle({ kind: 'start', status: 'succeeded', configName: null, configVersion: null })).toBe('Start · succeeded');
 	});
 	it('says how long a run took', () => {
 		expect(runDuration({ startedAt: 0, finishedAt: 42_000 }, 0)).toBe('42 s');

@@ -39,8 +39,8 @@ const STATUS_LABEL: Record<RunStatus, string> = {
 };
 
 /** "Provision from dev-web · failed", for a line in the list of runs. */
-export function runTitle(run: Pick<RunSummary, 'kind' | 'status' | 'configName'>): string {
-	const from = run.configName ? ` from ${run.configName}` : '';
+export function runTitle(run: Pick<RunSummary, 'kind' | 'status' | 'configName' | 'configVersion'>): string {
+	const from = run.configName ? ` from ${run.configName}${run.configVersion !== null ? ` v${run.configVersion}` : ''}` : '';
 	return `${KIND_LABEL[run.kind]}${from} · ${STATUS_LABEL[run.status]}`;
 }
 

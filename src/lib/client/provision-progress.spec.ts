@@ -75,7 +75,7 @@ describe('appendBounded', () => {
 describe('applyLiveLine', () => {
 	const recorded: RunView = {
 		id: 7, environmentId: 'env-a', kind: 'provision', status: 'running', phase: 'create', step: 'create', percent: 10, error: null,
-		configName: 'dev-web', configSnapshot: null, startedAt: 1, finishedAt: null,
+		configName: 'dev-web', configVersion: null, configSnapshot: null, startedAt: 1, finishedAt: null,
 		events: [{ seq: 1, ts: 1, kind: 'step', step: 'create', message: 'Create', phase: 'create', index: 1, total: 2, percent: 10 }]
 	};
 	const live = (over: Partial<ServerEventMap['env.log']>): ServerEventMap['env.log'] => ({

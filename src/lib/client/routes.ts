@@ -16,13 +16,16 @@ export const apiRoutes = {
 	start: (id: string) => `${env(id)}/start`,
 	stop: (id: string) => `${env(id)}/stop`,
 	/** The newest run, the newest of one kind, or one run by id (each with its log). */
-	run: (id: string, which: { kind?: RunKind; run?: number } = {}) => {
+	run: (id: string, which: { kind?: RunKind; run?: number; before?: number } = {}) => {
 		const q = new URLSearchParams();
 		if (which.kind) q.set('kind', which.kind);
 		if (which.run !== undefined) q.set('run', String(which.run));
+		if (which.before !== undefined) q.set('before', String(which.before));
 		const qs = q.toString();
 		return `${env(id)}/run${qs ? `?${qs}` : ''}`;
 	},
+	/** Every run of an environment, newest first, a page at a time (`before`: older than that run id). */
+	runs: (id: string, before: number) => `${env(id)}/runs?before=${before}`,
 	cancel: (id: string) => `${env(id)}/cancel`,
 	retry: (id: string) => `${env(id)}/retry`,
 	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,
@@ -33,6 +36,10 @@ export const apiRoutes = {
 	templates: (node: string) => `/api/templates?node=${enc(node)}`,
 	configs: () => '/api/configs',
 	config: (name: string) => `/api/configs/${enc(name)}`,
+	configVersions: (name: string) => `/api/configs/${enc(name)}/versions`,
+	configVersion: (name: string, version: number) => `/api/configs/${enc(name)}/versions/${version}`,
+	configRestore: (name: string, version: number) => `/api/configs/${enc(name)}/versions/${version}/restore`,
+	configDiff: (name: string, from: number, to: number) => `/api/configs/${enc(name)}/diff?from=${from}&to=${to}`,
 	configCheck: () => '/api/configs/check',
 	configSchema: () => '/api/configs/schema',
 	claudeInstall: () => '/api/claude/install',
@@ -64,6 +71,8 @@ export const pageRoutes = {
 	environmentClaude: (id: string, taskId?: string) => `/environments/${enc(id)}/claude${taskId ? `?task=${enc(taskId)}` : ''}`,
 	configs: () => '/configs',
 	config: (name: string) => `/configs/${enc(name)}`,
+	/** The config page with its history open, showing the diff between two versions. */
+	configHistory: (name: string, from: number, to: number) => `/configs/${enc(name)}?from=${from}&to=${to}#history`,
 	claude: () => '/claude',
 	claudeSessions: () => '/claude/sessions',
 	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`,

@@ -42,6 +42,40 @@ export interface ConfigSummary {
 	problems: number;
 	/** File mtime in ms for user configs; null for built-ins. */
 	updatedAt: number | null;
+	/** The config's version number (its history), null when the file could not be read. */
+	version: number | null;
+}
+
+/** How a config version came to be: a save, create or restore through Spyre, or a change seen on disk. */
+export type ConfigVersionSource = 'save' | 'create' | 'restore' | 'disk';
+
+export interface ConfigVersionSummary {
+	name: string;
+	version: number;
+	sha256: string;
+	/** Bytes of the text (UTF-8). */
+	size: number;
+	source: ConfigVersionSource;
+	/** For a restore: the version whose text it brought back. */
+	restoredFrom: number | null;
+	savedAt: number;
+	/** The user who saved it through Spyre; null for a change made on disk. */
+	savedBy: string | null;
+}
+
+export interface ConfigVersionView extends ConfigVersionSummary {
+	content: string;
+}
+
+/** What an environment was last built from, and whether that config changed since. */
+export interface BuiltFrom {
+	config: string;
+	version: number | null;
+	sha256: string | null;
+	/** The config's version now; null when the config no longer exists. */
+	currentVersion: number | null;
+	/** The config's content now differs from what was built (or the config is gone). */
+	changed: boolean;
 }
 
 export interface ResolvedFile {

@@ -123,14 +123,18 @@ export interface RunView {
 	error: string | null;
 	/** The config the run was built from (provision runs), as its name and the YAML used. */
 	configName: string | null;
+	/** Which version of that config (its history number); null for runs recorded before versions. */
+	configVersion: number | null;
 	configSnapshot: string | null;
 	startedAt: number;
 	finishedAt: number | null;
+	/** The run's newest events (or one page of them); `earlierEvents` more came before the first one here. */
 	events: RunEventView[];
+	earlierEvents?: number;
 }
 
 /** A run as the environment page lists it: no events, no snapshot (its log is fetched when opened). */
-export type RunSummary = Omit<RunView, 'events' | 'configSnapshot'>;
+export type RunSummary = Omit<RunView, 'events' | 'configSnapshot' | 'earlierEvents'>;
 
 export interface InventoryView {
 	environments: EnvironmentView[];

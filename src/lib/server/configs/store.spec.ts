@@ -3,10 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_CONFIG_BYTES } from '$lib/types/configs';
+import { openDatabase, type Db } from '../db';
 import { SpyreError } from '../errors';
 import { DEFAULTS, HEAD } from './spec-helpers';
 import { createConfigStore, type ConfigStore } from './store';
 import { ConfigValidationError } from './validation-error';
+import { createVersionLog, KEPT_VERSIONS } from './versions';
 
 const actor = { userId: 1, username: 'alice', ip: '127.0.0.1' };
 let root: string;
@@ -14,6 +16,7 @@ let builtIn: string;
 let userDir: string;
 let audit: Array<[string, string | null, string, string | null | undefined]>;
 let store: ConfigStore;
+let db: Db;
 
 function write(file: string, text: string) {
 	fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -37,15 +40,21 @@ beforeEach(() => {
 	write(path.join(builtIn, 'bases', 'os.yaml'), `${HEAD}metadata:\n  description: the OS\nspec:\n  provision:\n    packages: [git]\n`);
 	write(path.join(builtIn, 'web.yaml'), `${HEAD}extends: os\nmetadata:\n  name: web\n  description: a web box\nspec:\n  provision:\n    packages: [nginx]\n`);
 	audit = [];
+	db = openDatabase(path.join(root, 'spyre.db'));
+	db.prepare("INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'alice', 'x', 0)").run();
 	store = createConfigStore({
 		builtInDir: builtIn,
 		userDir,
 		defaults: () => DEFAULTS,
-		record: (_actor, action, target, outcome, detail) => audit.push([action, target, outcome, detail])
+		record: (_actor, action, target, outcome, detail) => audit.push([action, target, outcome, detail]),
+		versions: createVersionLog(() => db)
 	});
 });
 
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => {
+	db.close();
+	fs.rmSync(root, { recursive: true, force: true });
+});
 
 describe('names', () => {
 	it.each(['../../etc/passwd', '..', 'a/b', '/etc/passwd', 'Web', 'web.yaml', '-web', 'a'.repeat(64), '', 'web\u0000', 'web;id', ' web'])(
@@ -74,7 +83,7 @@ describe('list and read', () => {
 		const list = store.list();
 		expect(list.map((s) => s.name)).toEqual(['mine', 'os', 'web']);
 		expect(list.find((s) => s.name === 'web')).toEqual({
-			name: 'web', builtIn: true, base: false, description: 'a web box', extends: 'os', valid: true, problems: 0, updatedAt: null
+			name: 'web', builtIn: true, base: false, description: 'a web box', extends: 'os', valid: true, problems: 0, updatedAt: null, version: 1
 		});
 		expect(list.find((s) => s.name === 'os')).toMatchObject({ builtIn: true, base: true, valid: true });
 		const mine = list.find((s) => s.name === 'mine')!;
@@ -114,13 +123,13 @@ describe('save', () => {
 		expect(summary).toMatchObject({ name: 'mine', builtIn: false, valid: true, extends: 'os' });
 		expect(fs.readFileSync(path.join(userDir, 'mine.yaml'), 'utf8')).toBe(`${HEAD}extends: os\n`);
 		expect(fs.readdirSync(userDir)).toEqual(['mine.yaml']); // no temp file left behind
-		expect(audit).toEqual([['config.save', 'mine', 'success', 'saved, valid']]);
+		expect(audit).toEqual([['config.save', 'mine', 'success', 'saved, valid as version 1']]);
 	});
 
 	it('keeps an invalid but readable draft', () => {
 		const summary = store.save('draft', `${HEAD}spec:\n  platfrom: {}\n`, actor);
 		expect(summary).toMatchObject({ valid: false, problems: 1 });
-		expect(audit[0]).toEqual(['config.save', 'draft', 'success', 'saved with 1 problem(s)']);
+		expect(audit[0]).toEqual(['config.save', 'draft', 'success', 'saved with 1 problem(s) as version 1']);
 	});
 
 	it('refuses unreadable YAML with its problems, and leaves the old text', () => {
@@ -250,5 +259,83 @@ describe('reserved names', () => {
 		const { assertName } = await import('./store');
 		for (const name of ['check', 'schema', 'new']) expect(() => assertName(name)).toThrow(/reserved/);
 		expect(() => assertName('checker')).not.toThrow();
+	});
+});
+
+describe('versions', () => {
+	const v = (n: number) => `${HEAD}metadata:\n  description: v${n}\nspec:\n  platform:\n    cores: ${n}\n`;
+
+	it('keeps every save as a version with who and when; saving the same text again adds none', () => {
+		expect(store.create('app', { blank: true }, actor).version).toBe(1);
+		expect(store.save('app', v(2), actor).version).toBe(2);
+		expect(store.save('app', v(2), actor).version).toBe(2);
+		expect(store.save('app', v(3), actor).version).toBe(3);
+		const list = store.versions('app');
+		expect(list.map((x) => [x.version, x.source, x.savedBy])).toEqual([
+			[3, 'save', 'alice'],
+			[2, 'save', 'alice'],
+			[1, 'create', 'alice']
+		]);
+		expect(list[0]).toMatchObject({ size: Buffer.byteLength(v(3)), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+		expect(list[0].savedAt).toBeGreaterThan(Date.now() - 60_000);
+		expect(store.version('app', 2).content).toBe(v(2));
+		expect(store.read('app')).toMatchObject({ version: 3, sha256: list[0].sha256 });
+	});
+
+	it('records content changed on disk when Spyre first reads it, with no author', () => {
+		store.save('app', v(1), actor);
+		fs.writeFileSync(path.join(userDir, 'app.yaml'), v(7));
+		expect(store.list().find((c) => c.name === 'app')?.version).toBe(2);
+		expect(store.versions('app')[0]).toMatchObject({ version: 2, source: 'disk', savedBy: null });
+		// Read again: nothing new.
+		expect(store.read('app').version).toBe(2);
+		expect(store.versions('app')).toHaveLength(2);
+	});
+
+	it('diffs any two versions, in either order', () => {
+		store.save('app', v(1), actor);
+		store.save('app', v(2), actor);
+		const { diff, from, to } = store.diff('app', 1, 2);
+		expect([from.version, to.version]).toEqual([1, 2]);
+		expect(diff).toContain('--- app v1\n+++ app v2\n');
+		expect(diff).toContain('-  description: v1\n+  description: v2\n');
+		expect(store.diff('app', 2, 1).diff).toContain('-  description: v2\n+  description: v1\n');
+		expect(store.diff('app', 2, 2).diff).toBe('');
+		expect(thrown(() => store.diff('app', 1, 9)).code).toBe('not_found');
+		expect(thrown(() => store.diff('app', 0, 1)).code).toBe('bad_request');
+	});
+
+	it('restores an earlier version as a new one, audited; built-ins stay read-only', () => {
+		store.save('app', v(1), actor);
+		store.save('app', v(2), actor);
+		audit = [];
+		const restored = store.restore('app', 1, actor);
+		expect(restored.version).toBe(3);
+		expect(store.read('app').text).toBe(v(1));
+		expect(store.versions('app')[0]).toMatchObject({ version: 3, source: 'restore', restoredFrom: 1, savedBy: 'alice' });
+		expect(audit).toEqual([['config.restore', 'app', 'success', 'restored version 1 as version 3']]);
+		expect(thrown(() => store.restore('app', 42, actor)).code).toBe('not_found');
+		store.list();
+		expect(thrown(() => store.restore('web', 1, actor)).code).toBe('forbidden');
+		expect(audit.at(-1)?.slice(0, 3)).toEqual(['config.restore', 'web', 'denied']);
+	});
+
+	it('a deleted config keeps its history; a name never seen has none', () => {
+		store.save('gone', v(1), actor);
+		store.remove('gone', actor);
+		expect(store.versions('gone').map((x) => x.version)).toEqual([1]);
+		expect(thrown(() => store.versions('never')).code).toBe('not_found');
+	});
+
+	it('keeps the newest KEPT_VERSIONS of a name, and any version an environment was built from', () => {
+		const log = createVersionLog(() => db);
+		log.saved('app', v(1), 'save', actor);
+		db.prepare("INSERT INTO environments (id, hostname, node, status, config_name, config_version, created_at, updated_at) VALUES ('env-a', 'a', 'pve', 'running', 'app', 1, 0, 0)").run();
+		for (let n = 2; n <= KEPT_VERSIONS + 5; n++) log.saved('app', v(n), 'save', actor);
+		const kept = log.list('app').map((x) => x.version);
+		expect(kept).toHaveLength(KEPT_VERSIONS + 1);
+		expect(kept[0]).toBe(KEPT_VERSIONS + 5);
+		expect(kept.at(-2)).toBe(6);
+		expect(kept.at(-1)).toBe(1);
 	});
 });

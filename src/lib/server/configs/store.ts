@@ -15,13 +15,32 @@ import { parseLayer, sizeProblem } from './parse';
 import { parseCached, resolveText, type Resolution } from './resolve';
 import { ConfigValidationError } from './validation-error';
 import { listDir, readAsset, writeAtomic } from './files';
+import type { VersionLog } from './versions';
+import { unifiedDiff } from '$lib/shared/unified-diff';
+import type { ConfigVersionSummary, ConfigVersionView } from '$lib/types/configs';
 
 export interface StoreOptions {
 	builtInDir: string;
 	userDir: string;
 	defaults: () => PlatformDefaults;
 	record: (actor: AuditActor, action: string, target: string | null, outcome: AuditOutcome, detail?: string | null) => void;
+	/** The config history: every write below and every new content read from disk becomes a version. */
+	versions: VersionLog;
 }
+
+/** One config's text as written, with the version that text is. */
+export interface ConfigText {
+	name: string;
+	builtIn: boolean;
+	base: boolean;
+	text: string;
+	updatedAt: number | null;
+	version: number;
+	sha256: string;
+}
+
+/** How a write came about, for its version. */
+type WriteHow = { source: 'save' | 'create' } | { source: 'restore'; from: number };
 
 interface Entry {
 	name: string;
@@ -86,12 +105,14 @@ export function createConfigStore(opts: StoreOptions) {
 		return entry;
 	}
 
-	function readText(entry: Entry): { text: string; updatedAt: number | null } {
+	/** Every read of a config file passes here, so a change made on disk is versioned when Spyre first sees it. */
+	function readText(entry: Entry): { text: string; updatedAt: number | null; version: ConfigVersionSummary } {
 		const stat = fs.statSync(entry.file);
 		if (stat.size > MAX_CONFIG_BYTES) {
 			throw new SpyreError('payload_too_large', `Config ${entry.name} is ${formatBytes(stat.size)}; the limit is ${formatBytes(MAX_CONFIG_BYTES)}.`);
 		}
-		return { text: fs.readFileSync(entry.file, 'utf8'), updatedAt: entry.builtIn ? null : Math.round(stat.mtimeMs) };
+		const text = fs.readFileSync(entry.file, 'utf8');
+		return { text, updatedAt: entry.builtIn ? null : Math.round(stat.mtimeMs), version: opts.versions.seen(entry.name, text) };
 	}
 
 	function loaderFor(map: Map<string, Entry>) {
@@ -113,9 +134,12 @@ export function createConfigStore(opts: StoreOptions) {
 	function summarize(entry: Entry, map: Map<string, Entry>): ConfigSummary {
 		let text = '';
 		let updatedAt: number | null = null;
+		let version: number | null = null;
 		let result: Resolution;
 		try {
-			({ text, updatedAt } = readText(entry));
+			let read: ConfigVersionSummary;
+			({ text, updatedAt, version: read } = readText(entry));
+			version = read.version;
 			result = check(text, entry.name, map);
 		} catch (err) {
 			const message = err instanceof SpyreError ? err.message : 'cannot be read';
@@ -131,7 +155,8 @@ export function createConfigStore(opts: StoreOptions) {
 			extends: typeof raw?.extends === 'string' ? raw.extends : null,
 			valid: result.resolved !== null,
 			problems: result.problems.filter((p) => p.severity === 'error').length,
-			updatedAt
+			updatedAt,
+			version
 		};
 	}
 
@@ -164,8 +189,10 @@ export function createConfigStore(opts: StoreOptions) {
 		}
 	}
 
-	function write(entry: Entry, text: string): ConfigSummary {
+	/** The one write of a config file; its version is recorded once the file is in place. */
+	function write(entry: Entry, text: string, how: WriteHow, actor: AuditActor): ConfigSummary {
 		writeAtomic(entry.file, text);
+		opts.versions.saved(entry.name, text, how.source, actor, how.source === 'restore' ? how.from : null);
 		const map = entries();
 		return summarize(map.get(entry.name) ?? entry, map);
 	}
@@ -176,9 +203,10 @@ export function createConfigStore(opts: StoreOptions) {
 			return [...map.values()].map((e) => summarize(e, map)).sort((a, b) => a.name.localeCompare(b.name));
 		},
 
-		read(name: string): { name: string; builtIn: boolean; base: boolean; text: string; updatedAt: number | null } {
+		read(name: string): ConfigText {
 			const entry = find(name);
-			return { name, builtIn: entry.builtIn, base: entry.base, ...readText(entry) };
+			const { text, updatedAt, version } = readText(entry);
+			return { name, builtIn: entry.builtIn, base: entry.base, text, updatedAt, version: version.version, sha256: version.sha256 };
 		},
 
 		check(text: string, o: { name?: string } = {}): Resolution {
@@ -187,9 +215,9 @@ export function createConfigStore(opts: StoreOptions) {
 			return check(text, o.name);
 		},
 
-		resolve(name: string): { config: NonNullable<Resolution['resolved']>; text: string; chain: string[] } {
+		resolve(name: string): { config: NonNullable<Resolution['resolved']>; text: string; chain: string[]; version: ConfigVersionSummary } {
 			const entry = find(name);
-			const { text } = readText(entry);
+			const { text, version } = readText(entry);
 			const result = check(text, name);
 			if (!result.resolved) {
 				const errors = result.problems.filter((p) => p.severity === 'error');
@@ -199,19 +227,47 @@ export function createConfigStore(opts: StoreOptions) {
 					result.problems
 				);
 			}
-			return { config: result.resolved, text, chain: result.chain };
+			return { config: result.resolved, text, chain: result.chain, version };
 		},
 
 		save(name: string, text: string, actor: AuditActor): ConfigSummary {
-			return audited(actor, 'config.save', name, () => {
+			return audited(actor, 'config.save', name, () => saveAs(name, text, { source: 'save' }, actor), (s) =>
+				`${s.valid ? 'saved, valid' : `saved with ${s.problems} problem(s)`} as version ${s.version}`
+			);
+		},
+
+		/** Save an earlier version's text again: a new version (history only grows), audited as a restore. */
+		restore(name: string, version: number, actor: AuditActor): ConfigSummary {
+			return audited(actor, 'config.restore', name, () => {
 				assertName(name);
-				const existing = entries().get(name);
-				if (existing?.builtIn) {
-					throw new SpyreError('forbidden', `${name} is a built-in config and read-only; clone it to make your own.`);
-				}
-				refuseUnreadable(name, text);
-				return write(existing ?? { name, builtIn: false, base: false, file: path.join(opts.userDir, `${name}.yaml`) }, text);
-			}, (s) => (s.valid ? 'saved, valid' : `saved with ${s.problems} problem(s)`));
+				const old = opts.versions.get(name, version);
+				return saveAs(name, old.content, { source: 'restore', from: version }, actor);
+			}, (s) => `restored version ${version} as version ${s.version}`);
+		},
+
+		/** Newest first. A config deleted since keeps its history; a name never seen has none. */
+		versions(name: string): ConfigVersionSummary[] {
+			assertName(name);
+			const entry = entries().get(name);
+			if (entry) safeRead(entry);
+			const list = opts.versions.list(name);
+			if (list.length === 0) throw new SpyreError('not_found', `There is no config named ${name}.`);
+			return list;
+		},
+
+		version(name: string, version: number): ConfigVersionView {
+			assertName(name);
+			return opts.versions.get(name, version);
+		},
+
+		/** A unified diff from one version to another (either order). */
+		diff(name: string, from: number, to: number): { from: ConfigVersionSummary; to: ConfigVersionSummary; diff: string } {
+			assertName(name);
+			const a = opts.versions.get(name, from);
+			const b = opts.versions.get(name, to);
+			const { content: before, ...fromSummary } = a;
+			const { content: after, ...toSummary } = b;
+			return { from: fromSummary, to: toSummary, diff: unifiedDiff(before, after, { from: `${name} v${from}`, to: `${name} v${to}` }) };
 		},
 
 		create(
@@ -241,7 +297,7 @@ export function createConfigStore(opts: StoreOptions) {
 					text = BLANK_TEMPLATE(name);
 				}
 				const dir = asBase ? path.join(opts.userDir, 'bases') : opts.userDir;
-				return write({ name, builtIn: false, base: asBase, file: path.join(dir, `${name}.yaml`) }, text);
+				return write({ name, builtIn: false, base: asBase, file: path.join(dir, `${name}.yaml`) }, text, { source: 'create' }, actor);
 			}, () => ('clone' in from ? `cloned from ${from.clone}` : 'base' in from ? `from base ${from.base}` : 'blank'));
 		},
 
@@ -265,6 +321,17 @@ export function createConfigStore(opts: StoreOptions) {
 			});
 		}
 	};
+
+	/** Save (or restore) a user config: built-ins are read-only, unreadable YAML is refused. */
+	function saveAs(name: string, text: string, how: WriteHow, actor: AuditActor): ConfigSummary {
+		assertName(name);
+		const existing = entries().get(name);
+		if (existing?.builtIn) {
+			throw new SpyreError('forbidden', `${name} is a built-in config and read-only; clone it to make your own.`);
+		}
+		refuseUnreadable(name, text);
+		return write(existing ?? { name, builtIn: false, base: false, file: path.join(opts.userDir, `${name}.yaml`) }, text, how, actor);
+	}
 
 	function safeRead(entry: Entry): string {
 		try {

@@ -15,6 +15,6 @@ export type { FailureChanges, FailurePolicy } from './failure';
 export { set as changeEnvironment, requireRow } from './state';
 export { toView, rowView } from './view';
 export { loadInventory, loadEnvironmentView, getNodes } from './inventory';
-export { getEnvironment, listEnvironments } from './repo';
+export { getEnvironment, listEnvironments, setBuiltFrom, builtFromOf } from './repo';
 export type { EnvironmentRow } from './repo';
-export { isBusy, busyKind, cancel, settled, settleAll, latestRun, listRuns, getRun } from '../jobs';
+export { isBusy, busyKind, cancel, settled, settleAll, latestRun, listRuns, getRun, LISTED_RUNS } from '../jobs';

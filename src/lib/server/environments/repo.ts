@@ -122,6 +122,18 @@ export function updateStatuses(changes: readonly { id: string; status: Environme
 	})();
 }
 
+/** The config version an environment was (last) built from: set by each provision run, create or retry. */
+export function setBuiltFrom(id: string, config: string, version: number, sha256: string, db: Db = getDb()): void {
+	db.prepare('UPDATE environments SET config_name = ?, config_version = ?, config_sha256 = ?, updated_at = ? WHERE id = ?').run(config, version, sha256, Date.now(), id);
+}
+
+export function builtFromOf(id: string, db: Db = getDb()): { config: string; version: number | null; sha256: string | null } | null {
+	const row = db.prepare('SELECT config_name AS config, config_version AS version, config_sha256 AS sha256 FROM environments WHERE id = ?').get(id) as
+		| { config: string | null; version: number | null; sha256: string | null }
+		| undefined;
+	return row?.config ? { config: row.config, version: row.version, sha256: row.sha256 } : null;
+}
+
 export function deleteEnvironment(id: string, db: Db = getDb()): void {
 	db.prepare('DELETE FROM environments WHERE id = ?').run(id);
 }

@@ -240,6 +240,37 @@ describe('steps and progress', () => {
 		expect(jobs.latestRun(key)!.id).toBe(retried.id);
 	});
 
+	it('pages back through a long log and a long list of runs, so every line and every run stays reachable', async () => {
+		const key = newEnv();
+		const lines = jobs.VIEW_EVENTS * 2 + 7;
+		const long = job(key, async (run) => {
+			for (let i = 1; i <= lines; i++) run.event('output', `line ${i}`);
+		}, { kind: 'provision' });
+		await jobs.settled(key);
+		const newest = jobs.getRun(long.id)!;
+		expect(newest.events).toHaveLength(jobs.VIEW_EVENTS);
+		expect(newest.events.at(-1)!.message).toBe(`line ${lines}`);
+		expect(newest.earlierEvents).toBe(lines - jobs.VIEW_EVENTS);
+		const seen = [...newest.events];
+		let page = newest;
+		while (page.earlierEvents) {
+			page = jobs.getRun(long.id, db, page.events[0].seq)!;
+			seen.unshift(...page.events);
+		}
+		expect(seen.map((e) => e.message)).toEqual(Array.from({ length: lines }, (_, i) => `line ${i + 1}`));
+		expect(page).not.toHaveProperty('earlierEvents');
+
+		const ids = [long.id];
+		for (let i = 0; i < 4; i++) {
+			ids.unshift(job(key, async () => {}).id);
+			await jobs.settled(key);
+		}
+		const first = jobs.listRuns(key, 2);
+		expect(first.map((r) => r.id)).toEqual(ids.slice(0, 2));
+		const rest = jobs.listRuns(key, 10, db, first.at(-1)!.id);
+		expect(rest.map((r) => r.id)).toEqual(ids.slice(2));
+	});
+
 	it('the newest run of a kind outlives later runs of other kinds', async () => {
 		const key = newEnv();
 		const failed = job(key, async () => {

@@ -40,6 +40,7 @@ export interface NewRun {
 	kind: RunKind;
 	userId: number | null;
 	configName?: string | null;
+	configVersion?: number | null;
 	configSnapshot?: string | null;
 }
 
@@ -60,10 +61,10 @@ export function createRun(spec: NewRun, db: Db = getDb()): Run {
 	const phase: RunPhase | null = spec.kind === 'create' ? 'create' : null;
 	const info = db
 		.prepare(
-			`INSERT INTO provision_runs (environment_id, kind, config_name, config_snapshot, status, phase, started_by, started_at)
-			 VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`
+			`INSERT INTO provision_runs (environment_id, kind, config_name, config_version, config_snapshot, status, phase, started_by, started_at)
+			 VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)`
 		)
-		.run(spec.environmentId, spec.kind, spec.configName ?? null, spec.configSnapshot ?? null, phase, spec.userId, Date.now());
+		.run(spec.environmentId, spec.kind, spec.configName ?? null, spec.configVersion ?? null, spec.configSnapshot ?? null, phase, spec.userId, Date.now());
 	return new RecordedRun(Number(info.lastInsertRowid), spec.environmentId, spec.kind, phase, db);
 }
 
@@ -163,20 +164,23 @@ interface EventRow {
 }
 
 const RUN_COLUMNS = `id, environment_id AS environmentId, kind, status, phase, step, percent, error,
-	config_name AS configName, config_snapshot AS configSnapshot, started_at AS startedAt, finished_at AS finishedAt`;
+	config_name AS configName, config_version AS configVersion, config_snapshot AS configSnapshot, started_at AS startedAt, finished_at AS finishedAt`;
 
-/** How many of a run's newest events a view carries (a provision can print far more). */
-const VIEW_EVENTS = 500;
+/** How many of a run's events a view carries: the newest, or those before `beforeSeq` (a provision can print far more). */
+export const VIEW_EVENTS = 500;
 
-function withEvents(run: RunRow | undefined, db: Db): RunView | null {
+function withEvents(run: RunRow | undefined, db: Db, beforeSeq: number | null = null): RunView | null {
 	if (!run) return null;
 	const rows = db
 		.prepare(
 			`SELECT seq, ts, kind, step, message, phase, step_index AS stepIndex, step_total AS stepTotal, percent
-			 FROM provision_events WHERE run_id = ? ORDER BY seq DESC LIMIT ?`
+			 FROM provision_events WHERE run_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
 		)
-		.all(run.id, VIEW_EVENTS) as EventRow[];
-	return { ...run, events: rows.reverse().map(eventView) };
+		.all(run.id, beforeSeq ?? Number.MAX_SAFE_INTEGER, VIEW_EVENTS) as EventRow[];
+	const events = rows.reverse().map(eventView);
+	// Events are numbered 1, 2, 3… per run, so the first one carried says how many come before it.
+	const earlier = events.length > 0 ? events[0].seq - 1 : 0;
+	return { ...run, events, ...(earlier > 0 ? { earlierEvents: earlier } : {}) };
 }
 
 function eventView(r: EventRow): RunEventView {
@@ -204,17 +208,21 @@ export function latestRun(environmentId: string, kind?: RunKind, db: Db = getDb(
 /** How many runs the environment page lists (every run stays recorded; older ones are a query away). */
 export const LISTED_RUNS = 50;
 
-/** An environment's runs, newest first, without their events: every attempt stays listed after a retry. */
-export function listRuns(environmentId: string, limit = LISTED_RUNS, db: Db = getDb()): RunSummary[] {
+/**
+ * An environment's runs, newest first, without their events: every attempt stays listed after a retry.
+ * `beforeId` pages back to older runs (those with a smaller id).
+ */
+export function listRuns(environmentId: string, limit = LISTED_RUNS, db: Db = getDb(), beforeId: number | null = null): RunSummary[] {
 	const rows = db
-		.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? ORDER BY id DESC LIMIT ?`)
-		.all(environmentId, limit) as RunRow[];
+		.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE environment_id = ? AND id < ? ORDER BY id DESC LIMIT ?`)
+		.all(environmentId, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as RunRow[];
 	return rows.map(({ configSnapshot: _snapshot, ...summary }) => summary);
 }
 
-export function getRun(runId: number, db: Db = getDb()): RunView | null {
+/** One run with its newest VIEW_EVENTS events, or the VIEW_EVENTS before event `beforeSeq` (paging back). */
+export function getRun(runId: number, db: Db = getDb(), beforeSeq: number | null = null): RunView | null {
 	const run = db.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE id = ?`).get(runId) as RunRow | undefined;
-	return withEvents(run, db);
+	return withEvents(run, db, beforeSeq);
 }
 
 /**

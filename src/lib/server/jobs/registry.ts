@@ -41,6 +41,7 @@ export interface JobSpec {
 	action: string;
 	target: string;
 	configName?: string | null;
+	configVersion?: number | null;
 	configSnapshot?: string | null;
 	work: (run: Run, signal: AbortSignal) => Promise<void>;
 	/** Runs after the run is marked failed or cancelled, before the key is free again. */
@@ -69,6 +70,7 @@ export function startJob(spec: JobSpec): Run {
 		kind: spec.kind,
 		userId: spec.actor.userId ?? null,
 		configName: spec.configName,
+		configVersion: spec.configVersion,
 		configSnapshot: spec.configSnapshot
 	});
 	// Registered before the work starts, so a job that fails synchronously still frees its key.

@@ -12,15 +12,26 @@ import { SpyreError } from '../errors';
 import * as jobs from '../jobs';
 import { configYaml } from '$lib/shared/config-yaml';
 import { CONFIG_NAME_RE } from '$lib/types/configs';
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { ConfigVersionSummary, EnvironmentConfig } from '$lib/types/configs';
 import { platformOf } from './create-phase';
 import { runPipeline } from './pipeline';
 import { planSteps, type PlanStep } from './plan';
 
 export { planSteps, PHASE_TITLES, type PlanStep, type Phase } from './plan';
 
-function snapshot(config: EnvironmentConfig, chain: string[]): string {
-	return `# Resolved from ${chain.join(' → ')} at ${new Date().toISOString()}\n${configYaml(config)}`;
+function snapshot(config: EnvironmentConfig, chain: string[], version: ConfigVersionSummary): string {
+	return `# Resolved from ${chain.join(' → ')} (${chain[0]} v${version.version}, sha256 ${version.sha256}) at ${new Date().toISOString()}\n${configYaml(config)}`;
+}
+
+/** The dialog says which version it builds; if the config changed since it opened, say so instead of building another. */
+function refuseStaleVersion(name: string, wanted: unknown, current: ConfigVersionSummary): void {
+	if (wanted === undefined || wanted === null) return;
+	if (typeof wanted !== 'number' || !Number.isSafeInteger(wanted)) throw new SpyreError('validation', 'version must be a version number.', { fields: { version: 'Not a version number.' } });
+	if (wanted !== current.version) {
+		throw new SpyreError('conflict', `${name} is at version ${current.version} now, not ${wanted}: it changed since you opened this. Review it, then provision again.`, {
+			fields: { config: `${name} changed to v${current.version}.` }
+		});
+	}
 }
 
 function requireString(body: Record<string, unknown>, key: string, label: string): string {
@@ -37,15 +48,16 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 	if (!CONFIG_NAME_RE.test(name)) throw new SpyreError('validation', 'Config names are slugs.', { fields: { config: 'Config names are slugs.' } });
 	const hostname = requireString(body, 'hostname', 'A hostname');
 	const node = body.node === undefined || body.node === null || body.node === '' ? undefined : body.node;
-	const { config, chain } = configs.resolveConfig(name);
+	const { config, chain, version } = configs.resolveConfig(name);
+	refuseStaleVersion(name, body.version, version);
 	const p = config.spec.platform;
 	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template: p.template, cores: p.cores, memory: p.memory, disk: p.disk };
 	// Every service gets a host of its own: a name that would collide is refused before anything is created.
 	(await import('../proxy')).checkServiceNames(null, hostname, config.spec.services);
 	const { row, params } = await environments.prepareCreate(input, actor, { platform: platformOf(config), configName: name });
 	const steps = planSteps(config);
-	start(row, actor, config, chain, steps, 'create', params);
-	return row;
+	start(row, actor, { name, config, chain, version }, steps, 'create', params);
+	return environments.getEnvironment(row.id) ?? row;
 }
 
 /** A step id of the create flow (allocate, network, ssh, …) belongs to the plan's one `create` step. */
@@ -64,7 +76,7 @@ export async function retryProvision(envId: string, fromStep: string | null, act
 	const name = row.config_name ?? last?.configName ?? null;
 	if (!name) throw new SpyreError('conflict', `${row.hostname} was not built from a config, so there is nothing to retry.`);
 	if (['destroying', 'missing'].includes(row.status)) throw new SpyreError('conflict', `${row.hostname} is ${row.status}; it cannot be provisioned.`);
-	const { config, chain } = configs.resolveConfig(name);
+	const { config, chain, version } = configs.resolveConfig(name);
 	const steps = planSteps(config);
 	const wanted = fromStep ?? planStepOf(row.error_step, steps) ?? planStepOf(last?.step ?? null, steps) ?? 'create';
 	if (!steps.some((s) => s.id === wanted)) {
@@ -72,8 +84,8 @@ export async function retryProvision(envId: string, fromStep: string | null, act
 			fields: { fromStep: `Choose one of: ${steps.map((s) => s.id).join(', ')}` }
 		});
 	}
-	audit.record(actor, 'environment.provision.retry', `${row.hostname} (${row.id})`, 'success', `from step ${wanted}`);
-	start(row, actor, config, chain, steps, wanted, null);
+	audit.record(actor, 'environment.provision.retry', `${row.hostname} (${row.id})`, 'success', `from step ${wanted}, ${name} v${version.version}`);
+	start(row, actor, { name, config, chain, version }, steps, wanted, null);
 	return environments.getEnvironment(envId)!;
 }
 
@@ -84,19 +96,31 @@ export function cancelRun(envId: string, actor: AuditActor): void {
 	if (!jobs.cancel(envId, `Cancelled${who}.`)) throw new SpyreError('conflict', `Nothing is running on ${row.hostname}.`);
 }
 
-function start(row: EnvironmentRow, actor: AuditActor, config: EnvironmentConfig, chain: string[], steps: PlanStep[], from: string, fresh: environments.CreateParams | null): void {
+/** What a run builds: the named config resolved through its chain, at one version of that config. */
+interface Source {
+	name: string;
+	config: EnvironmentConfig;
+	chain: string[];
+	version: ConfigVersionSummary;
+}
+
+function start(row: EnvironmentRow, actor: AuditActor, source: Source, steps: PlanStep[], from: string, fresh: environments.CreateParams | null): void {
+	const { config, chain, version } = source;
 	jobs.startJob({
 		key: row.id,
 		kind: 'provision',
 		actor,
 		action: 'environment.provision',
 		target: `${row.hostname} (${row.id})`,
-		configName: config.metadata.name,
-		configSnapshot: snapshot(config, chain),
+		configName: source.name,
+		configVersion: version.version,
+		configSnapshot: snapshot(config, chain, version),
 		work: async (run, signal) => {
-			run.event('status', `Provisioning from config ${chain.join(' → ')}, starting at step ${from} (${steps.length} steps in all).`);
+			run.event('status', `Provisioning from config ${chain.join(' → ')} (${source.name} v${version.version}), starting at step ${from} (${steps.length} steps in all).`);
 			await runPipeline(run, { row, config, steps, from, fresh }, signal);
 		},
 		onFailure: environments.markFailed(row.id, environments.afterFailedCreate)
 	});
+	// The environment remembers the version its newest run builds (create or retry), for "built from … v3".
+	environments.setBuiltFrom(row.id, source.name, version.version, version.sha256);
 }

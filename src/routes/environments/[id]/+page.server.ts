@@ -1,4 +1,5 @@
 import { error } from '@sveltejs/kit';
+import * as configs from '$lib/server/configs';
 import * as environments from '$lib/server/environments';
 import { serviceViews } from '$lib/server/proxy';
 import type { PageServerLoad } from './$types';
@@ -7,6 +8,7 @@ export const load: PageServerLoad = async ({ params, depends }) => {
 	depends('app:environment');
 	const row = environments.getEnvironment(params.id);
 	if (!row) error(404, `Environment ${params.id} does not exist.`);
+	const built = environments.builtFromOf(row.id);
 	return {
 		environment: await environments.loadEnvironmentView(row),
 		hostKey: row.host_key_fingerprint,
@@ -14,6 +16,9 @@ export const load: PageServerLoad = async ({ params, depends }) => {
 		// The newest provision outlives the start and stop runs after it: its failure stays visible.
 		provision: environments.latestRun(row.id, 'provision'),
 		runs: environments.listRuns(row.id),
+		runsPageSize: environments.LISTED_RUNS,
+		// "Built from dev-web v3", and whether that config changed since (or was deleted).
+		builtFrom: built ? configs.builtFrom(built.config, built.version, built.sha256) : null,
 		services: serviceViews(row.id)
 	};
 };
