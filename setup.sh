@@ -212,6 +212,8 @@ cmd_test() {
 	npm_install
 	say "Type-checking (svelte-check)"
 	npm run -s check
+	say "Linting (ESLint, Prettier)"
+	npm run -s lint
 	build_app
 	local results="$ROOT/test-results"
 	mkdir -p "$results"

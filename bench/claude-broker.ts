@@ -63,7 +63,10 @@ async function latencies(base: string, headers: Record<string, string>): Promise
 			const delta = data.delta as { type?: string; text?: string } | undefined;
 			const m = delta?.type === 'text_delta' ? /^S(\d+\.\d+)$/.exec(delta.text ?? '') : null;
 			// Each block is two deltas written together: the first one's arrival counts.
-			if (m && !seen.has(data.index)) (seen.add(data.index), out.push(at - Number(m[1])));
+			if (m && !seen.has(data.index)) {
+				seen.add(data.index);
+				out.push(at - Number(m[1]));
+			}
 		});
 	}
 	if (out.length !== LINES * ROUNDS) throw new Error(`${out.length} of ${LINES * ROUNDS} stamped lines arrived`);

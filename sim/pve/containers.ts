@@ -213,7 +213,7 @@ export async function startCt(
 					await attachNet.attach(initPid);
 					netMs = Math.round(performance.now() - t0);
 				} catch (err) {
-					throw new Error(`startup for container '${vmid}' failed - network: ${err instanceof Error ? err.message : String(err)}`);
+					throw new Error(`startup for container '${vmid}' failed - network: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 				}
 				netReady = true;
 				child.stdin?.end('go\n');

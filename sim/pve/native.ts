@@ -24,7 +24,7 @@ export async function ensureHelper(stateDir: string): Promise<string> {
 		await run('gcc', ['-O2', '-Wall', '-o', tmp, SOURCE]);
 	} catch (err) {
 		const msg = err instanceof Error && 'stderr' in err ? String((err as { stderr: unknown }).stderr).trim() : String(err);
-		throw new Error(`cannot build the CT helper with gcc (Debian: apt-get install gcc libc6-dev): ${msg}`);
+		throw new Error(`cannot build the CT helper with gcc (Debian: apt-get install gcc libc6-dev): ${msg}`, { cause: err });
 	}
 	renameSync(tmp, bin);
 	writeFileSync(stamp, `${hash}\n`);

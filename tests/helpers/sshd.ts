@@ -245,7 +245,7 @@ export async function startSshd(): Promise<TestSshd> {
  */
 export function killLocalTmuxSessions(sshd: Pick<TestSshd, 'tmuxDir'>, prefix: string): void {
 	const env = { ...process.env, TMUX_TMPDIR: sshd.tmuxDir };
-	let names: string[] = [];
+	let names: string[];
 	try {
 		names = execFileSync('tmux', ['-L', 'spyre', 'list-sessions', '-F', '#{session_name}'], {
 			encoding: 'utf8',

@@ -1,7 +1,7 @@
 // The environments HTTP API and live events against the built server (`node server.js`) and the real
 // simulator, including a Spyre restart in the middle of a create.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { control, onBridge, pveRequest, startSim, type RunningSim } from '../helpers/sim';
+import { control, onBridge, startSim, type RunningSim } from '../helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';

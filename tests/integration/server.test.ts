@@ -22,7 +22,6 @@ import {
 	runUntilExit,
 	sessionCookieFrom,
 	sessionSetCookie,
-	setupAdmin,
 	startSpyre,
 	upgradeStatus,
 	type RunningSpyre,
@@ -539,8 +538,7 @@ describe('built server', () => {
 			await ev.waitFor((m) => m.type === 'hello');
 			let integrity: unknown;
 			let walLeft = false;
-			let result: StopResult | undefined;
-			result = await spyre.stop({
+			const result = await spyre.stop({
 				beforeCleanup: (dir) => {
 					const file = path.join(dir, 'spyre.db');
 					walLeft = fs.existsSync(`${file}-wal`) && fs.statSync(`${file}-wal`).size > 0;

@@ -237,7 +237,10 @@ describe('ssh-pool', () => {
 		const ptys = await Promise.all(Array.from({ length: 7 }, () => pool.openPty(target, 'sleep 4', { cols: 80, rows: 24 })));
 		expect(pool.stats().connections.filter((c) => c.envId === 'env-b').length).toBe(3);
 		// Drain the streams: a paused Readable never emits 'close'.
-		for (const p of ptys) (p.stream.resume(), p.close());
+		for (const p of ptys) {
+			p.stream.resume();
+			p.close();
+		}
 		await Promise.all(ptys.map((p) => p.closed));
 
 		// Learned limit: the test sshd allows 20 sessions; a pool that assumes 100 finds out on the 21st.
@@ -249,7 +252,10 @@ describe('ssh-pool', () => {
 		expect(conns.map((c) => c.channels).sort((a, b) => a - b)).toEqual([5, 20]);
 		// Commands still run while the terminals are open.
 		expect((await greedy.exec(target, 'echo still-ok')).stdout.trim()).toBe('still-ok');
-		for (const p of many) (p.stream.resume(), p.close());
+		for (const p of many) {
+			p.stream.resume();
+			p.close();
+		}
 		await Promise.all(many.map((p) => p.closed));
 	});
 

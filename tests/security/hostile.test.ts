@@ -94,7 +94,7 @@ async function expectSane(what: string, p: Promise<{ status: number; body: strin
 	try {
 		res = await p;
 	} catch (err) {
-		throw new Error(`${what}: request failed (${(err as Error).message})`);
+		throw new Error(`${what}: request failed (${(err as Error).message})`, { cause: err });
 	}
 	expect([what, res.status < 500]).toEqual([what, true]);
 	expect(res.body, what).not.toMatch(STACK);

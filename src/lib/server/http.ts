@@ -95,7 +95,6 @@ export function formString(form: FormData, name: string, maxLength = 1024): stri
  */
 export function safeNext(next: string | null): string {
 	if (!next || next.length > 2048 || !next.startsWith('/')) return '/';
-	// eslint-disable-next-line no-control-regex
 	if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
 	const base = 'http://spyre.invalid';
 	let url: URL;

@@ -43,10 +43,6 @@ export const flag = z
 	.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1'), z.null()])
 	.optional()
 	.transform((v) => v === true || v === 1 || v === '1');
-const optFlag = z
-	.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1')])
-	.optional()
-	.transform((v) => (v === undefined ? undefined : v === true || v === 1 || v === '1'));
 export const optStr = z
 	.union([z.string(), z.number(), z.null()])
 	.optional()

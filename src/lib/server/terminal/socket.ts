@@ -176,7 +176,7 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	// 3. Connect, make sure the session exists, find the window, replay history, attach.
 	send({ type: 'status', state: 'connecting' });
 	let windows: tmux.TmuxWindow[];
-	let history = '';
+	let history: string;
 	try {
 		await tmux.ensureSession(target, tmuxOpts);
 		windows = await tmux.listWindows(target, tmuxOpts);

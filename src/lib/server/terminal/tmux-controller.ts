@@ -114,7 +114,6 @@ export function validateWindowName(name: unknown): string {
 	if (trimmed.length < 1 || [...trimmed].length > MAX_WINDOW_NAME) {
 		throw new SpyreError('validation', `A window name has 1 to ${MAX_WINDOW_NAME} characters.`, { fields: { name: 'length' } });
 	}
-	// eslint-disable-next-line no-control-regex
 	if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(trimmed)) {
 		throw new SpyreError('validation', 'A window name cannot contain control characters.', { fields: { name: 'invalid' } });
 	}

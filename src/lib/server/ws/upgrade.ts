@@ -122,7 +122,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 	const route = routes.find(([re]) => re.test(url.pathname));
 	if (!route) return void socket.destroy();
 
-	let session: ReturnType<typeof validateSession> = null;
+	let session: ReturnType<typeof validateSession>;
 	try {
 		const publicUrl = getConfig().server.publicUrl;
 		const host = requestHost(req);

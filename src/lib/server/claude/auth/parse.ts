@@ -6,7 +6,6 @@
 import { SpyreError } from '../../errors';
 
 // CSI (colours, cursor moves), OSC (titles, hyperlinks) and lone two-byte escapes: what a PTY carries.
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 export function stripAnsi(text: string): string {

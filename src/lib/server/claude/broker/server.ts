@@ -129,7 +129,10 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, holder: To
 			if (status >= 200 && status < 300 && pathAndQuery.split('?')[0] === '/v1/messages') meter = new UsageMeter(up.headers['content-type']);
 			up.on('data', (chunk: Buffer) => {
 				meter?.push(chunk);
-				if ((status === 401 || status === 403) && peeked < ERROR_PEEK) (errorPeek.push(chunk), (peeked += chunk.length));
+				if ((status === 401 || status === 403) && peeked < ERROR_PEEK) {
+					errorPeek.push(chunk);
+					peeked += chunk.length;
+				}
 				if (!res.write(chunk)) {
 					up.pause();
 					res.once('drain', () => up.resume());

@@ -44,7 +44,10 @@ export class UsageMeter {
 			const nl = text.indexOf('\n');
 			if (nl === -1) {
 				if (!this.#skipping) this.#line += text;
-				if (this.#line.length > MAX_LINE) (this.#skipping = true), (this.#line = '');
+				if (this.#line.length > MAX_LINE) {
+					this.#skipping = true;
+					this.#line = '';
+				}
 				return;
 			}
 			const line = this.#skipping ? '' : this.#line + text.slice(0, nl);

@@ -163,10 +163,22 @@ export interface TaskFilter {
 export function listTasks(filter: TaskFilter, page: number, pageSize: number, db: Db = getDb()): { tasks: TaskView[]; total: number } {
 	const where: string[] = [];
 	const params: Array<string | number> = [];
-	if (filter.status) (where.push('t.status = ?'), params.push(filter.status));
-	if (filter.environmentId) (where.push('t.environment_id = ?'), params.push(filter.environmentId));
-	if (filter.from !== undefined) (where.push('t.created_at >= ?'), params.push(filter.from));
-	if (filter.to !== undefined) (where.push('t.created_at < ?'), params.push(filter.to));
+	if (filter.status) {
+		where.push('t.status = ?');
+		params.push(filter.status);
+	}
+	if (filter.environmentId) {
+		where.push('t.environment_id = ?');
+		params.push(filter.environmentId);
+	}
+	if (filter.from !== undefined) {
+		where.push('t.created_at >= ?');
+		params.push(filter.from);
+	}
+	if (filter.to !== undefined) {
+		where.push('t.created_at < ?');
+		params.push(filter.to);
+	}
 	const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
 	const total = (db.prepare(`SELECT COUNT(*) AS n FROM claude_tasks t ${clause}`).get(...params) as { n: number }).n;
 	const rows = db

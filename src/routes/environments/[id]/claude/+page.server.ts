@@ -8,7 +8,7 @@ export const load: PageServerLoad = async ({ params, url }) => {
 	if (!row) error(404, `Environment ${params.id} does not exist.`);
 	const history = bridge.listTasks({ environmentId: row.id }, 1, 50);
 	const wanted = url.searchParams.get('task');
-	let selected = null;
+	let selected;
 	try {
 		selected = wanted ? bridge.taskView(wanted) : (history.tasks[0] ?? null);
 	} catch {
