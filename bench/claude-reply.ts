@@ -31,7 +31,9 @@ export async function benchReply(url: string, cookie: string, api: Api, envId: s
 	const scan = (text: string, at: number) => {
 		for (const m of text.matchAll(LINE)) {
 			const i = Number(m[1]);
-			if (!arrived.has(i)) (arrived.set(i, at), sentAt.set(i, Number(m[3])));
+			if (arrived.has(i)) continue;
+			arrived.set(i, at);
+			sentAt.set(i, Number(m[3]));
 		}
 	};
 	// Only the newest part of a growing block can hold new lines: scan from a little before where the

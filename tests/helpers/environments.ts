@@ -38,7 +38,7 @@ export interface WaitOptions {
 /** `V`: the caller's own view type, when it reads more of the answer. */
 export async function waitForEnvironment<V extends EnvironmentView = EnvironmentView>(api: Api, id: string, opts: WaitOptions = {}): Promise<V> {
 	const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-	let last: V | null = null;
+	let last: V | null;
 	for (;;) {
 		const res = await api('GET', `/api/environments/${encodeURIComponent(id)}`);
 		if (res.ok) {

@@ -106,7 +106,7 @@ export function diffConfigVersions(name: string, from: number, to: number): { fr
 
 /** What an environment was built from, and whether its config has changed since (or is gone). */
 export function builtFrom(config: string, version: number | null, sha256: string | null): BuiltFrom {
-	let current: ConfigText | null = null;
+	let current: ConfigText | null;
 	try {
 		current = store().read(config);
 	} catch {

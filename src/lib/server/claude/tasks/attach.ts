@@ -166,7 +166,10 @@ class LineSink {
 			const parsed = parseLine(line.text, line.cutBytes);
 			if (isTransient(parsed)) {
 				const delta = parsed.type === 'stream_event' ? parseStreamEvent(parsed.data) : null;
-				if (delta) (feedPartial(this.#task.id, delta, this.#position), (partial = true));
+				if (delta) {
+					feedPartial(this.#task.id, delta, this.#position);
+					partial = true;
+				}
 				this.#deferred += line.bytes;
 				continue;
 			}
