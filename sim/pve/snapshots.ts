@@ -1,4 +1,4 @@
-// CT snapshots (PROXMOX-API.md "Snapshots"): list, create, rollback, delete, and a snapshot's config.
+// CT snapshots: list, create, rollback, delete, and a snapshot's config.
 // A snapshot is a copy of the CT's filesystem layer (DIR/cts/VMID/upper, or the legacy root/ and home/
 // of a non-root simulator) in DIR/cts/VMID/snapshots/NAME plus the config of that moment. Tasks and the
 // config lock come from lxc.ts; the texts are pve-container's (API2/LXC/Snapshot.pm, AbstractConfig).
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ctDir } from './containers';
 import { ApiError, paramError } from './http';
+import type { CtView } from './ct-view';
 import type { Lxc } from './lxc';
 import type { Values } from './params';
 import type { CtRecord, SnapshotRecord, StateStore } from './state';
@@ -26,6 +27,7 @@ export class Snapshots {
 	constructor(
 		private readonly store: StateStore,
 		private readonly lxc: Lxc,
+		private readonly view: CtView,
 		private readonly stateDir: string
 	) {}
 
@@ -52,7 +54,7 @@ export class Snapshots {
 			description: s.description,
 			...(s.parent ? { parent: s.parent } : {})
 		}));
-		const digest = String(this.lxc.config(node, vmid).digest);
+		const digest = String(this.view.config(node, vmid).digest);
 		rows.push({ name: 'current', digest, running: this.lxc.isRunning(rec) ? 1 : 0, description: 'You are here!', ...(rec.parent ? { parent: rec.parent } : {}) });
 		return rows;
 	}
