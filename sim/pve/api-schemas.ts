@@ -1,6 +1,7 @@
 // Parameter schemas of the API: the property types every route shares (node, vmid, optional boolean,
 // string, integer) and the long schema of CT create. Routing is in api.ts and the *-routes.ts modules.
 import { featuresFormat, formats, netFormat, propertyString, rootfsFormat, type Prop, type Schema } from './params';
+import { snapnameError } from './snapshots';
 
 export const P = (properties: Record<string, Prop>): Schema => ({ properties });
 export const node: Prop = { type: 'string', format: formats.node };
@@ -9,6 +10,8 @@ export const optVmid: Prop = { ...vmid, optional: true };
 export const bool: Prop = { type: 'boolean', optional: true };
 export const str: Prop = { type: 'string', optional: true };
 export const int = (minimum?: number, maximum?: number): Prop => ({ type: 'integer', optional: true, minimum, maximum });
+/** pve-storage-id. */
+export const storageId: Prop = { type: 'string', optional: true, format: (v) => (/^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]$/.test(v) ? null : 'invalid storage ID') };
 
 export const createSchema: Schema = {
 	properties: {
@@ -20,7 +23,7 @@ export const createSchema: Schema = {
 		memory: int(16),
 		swap: int(0),
 		rootfs: propertyString(rootfsFormat),
-		storage: { type: 'string', optional: true, format: (v) => (/^[a-zA-Z][a-zA-Z0-9\-_.]*[a-zA-Z0-9]$/.test(v) ? null : 'invalid storage ID') },
+		storage: storageId,
 		features: propertyString(featuresFormat),
 		unprivileged: bool,
 		password: { type: 'string', optional: true, minLength: 5 },
@@ -52,3 +55,18 @@ export const createSchema: Schema = {
 	},
 	patterns: [{ re: /^net\d$/, prop: propertyString(netFormat) }]
 };
+
+/** `POST /nodes/{node}/lxc/{vmid}/clone` (pve-container API2/LXC.pm clone_vm). */
+export const cloneSchema: Schema = P({
+	node,
+	vmid,
+	newid: vmid,
+	hostname: { type: 'string', optional: true, format: formats.dnsName },
+	description: str,
+	pool: str,
+	snapname: { type: 'string', optional: true, format: snapnameError },
+	storage: storageId,
+	full: bool,
+	target: { type: 'string', optional: true, format: formats.node },
+	bwlimit: { type: 'number', optional: true, minimum: 0 }
+});

@@ -3,6 +3,7 @@
 // proxy step that every /nodes/{node}/... call passes first. Schemas are in api-schemas.ts.
 import { clusterRoutes } from './cluster-routes';
 import type { Faults } from './control';
+import type { CtClone } from './ct-clone';
 import type { CtCreate } from './ct-create';
 import type { CtDestroy } from './ct-destroy';
 import type { CtPower } from './ct-power';
@@ -25,6 +26,7 @@ export interface ApiDeps {
 	create: CtCreate;
 	power: CtPower;
 	destroy: CtDestroy;
+	clone: CtClone;
 	snapshots: Snapshots;
 	tasks: Tasks;
 	faults: Faults;

@@ -4,6 +4,7 @@
 import * as ct from './containers';
 import { ApiError } from './http';
 import { inCidr, planAddress, type SimNetwork } from './network';
+import { isIpv4 } from './params';
 import { intToIp, ipToInt, type StateStore } from './state';
 
 const fail = (msg: string): ApiError => new ApiError(500, msg);
@@ -32,6 +33,33 @@ export class CtAddresses {
 	dhcpFree(ip: string, strict: boolean): boolean {
 		if (this.addressTaken(ip)) return false;
 		return !strict || Date.now() - (this.released.get(ip) ?? 0) > 60_000;
+	}
+
+	/**
+	 * The address of a new CT (create or clone) from its first net device: on the bridge, its static `ip=`
+	 * or a DHCP pick; in non-root mode a loopback `ip=` or a free loopback address. The address stays
+	 * reserved until the caller has stored the CT's record (then `reserved.delete`).
+	 */
+	async plan(first: Record<string, string> | undefined): Promise<{ address: string; inet: string; useStatic: boolean; staticIp?: string }> {
+		const staticIp = first?.ip && first.ip !== 'dhcp' && first.ip !== 'manual' ? first.ip : undefined;
+		let address: string;
+		let inet: string;
+		let useStatic = false;
+		if (this.net) {
+			let plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, true));
+			if ('error' in plan) plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, false));
+			if ('error' in plan) throw new ApiError(400, 'Parameter verification failed.', { net0: plan.error });
+			this.reserved.add(plan.address);
+			address = plan.address;
+			inet = `${plan.address}/${plan.prefix}`;
+			useStatic = !plan.dhcp;
+		} else {
+			const staticAddr = staticIp?.split('/')[0];
+			useStatic = staticAddr !== undefined && /^127\./.test(staticAddr) && staticAddr !== '127.0.0.1' && isIpv4(staticAddr);
+			address = useStatic ? (staticAddr as string) : await this.allocateAddress();
+			inet = useStatic ? (staticIp as string) : `${address}/8`;
+		}
+		return { address, inet, useStatic, staticIp };
 	}
 
 	/** Legacy (non-root) mode: a free loopback address for the CT's sshd in the host's network. */

@@ -11,8 +11,7 @@ import type { CtPower } from './ct-power';
 import { randomMac } from './ct-view';
 import { ApiError } from './http';
 import { delay, fail, type Lxc } from './lxc';
-import { featuresFormat, isIpv4, netFormat, parsePropertyString, printPropertyString, rootfsFormat, type Values } from './params';
-import { planAddress, type SimNetwork } from './network';
+import { featuresFormat, netFormat, parsePropertyString, printPropertyString, rootfsFormat, type Values } from './params';
 import type { CtConfig, CtRecord, StateStore } from './state';
 import { storageByName, templateByVolid, templatePath } from './storage';
 import type { TaskContext } from './tasks';
@@ -22,7 +21,6 @@ const MiB = 1024 ** 2;
 export class CtCreate {
 	private readonly store: StateStore;
 	private readonly runtime: ct.CtRuntime;
-	private readonly net?: SimNetwork;
 	private readonly addresses: CtAddresses;
 
 	constructor(
@@ -31,13 +29,12 @@ export class CtCreate {
 	) {
 		this.store = lxc.store;
 		this.runtime = lxc.runtime;
-		this.net = lxc.net;
 		this.addresses = lxc.addresses;
 	}
 
 	async create(node: string, p: Values, tokenUser: string): Promise<string> {
 		const vmid = Number(p.vmid);
-		this.checkUnused(vmid);
+		this.lxc.checkUnused(vmid);
 		// Reserved synchronously so that two concurrent creates of one vmid cannot both pass.
 		this.lxc.creating.add(vmid);
 		try {
@@ -45,12 +42,6 @@ export class CtCreate {
 		} finally {
 			this.lxc.creating.delete(vmid);
 		}
-	}
-
-	private checkUnused(vmid: number): void {
-		const taken = this.store.vmidTaken(vmid);
-		if (taken) throw fail(`${taken.type === 'lxc' ? 'CT' : 'VM'} ${vmid} already exists on node '${taken.node}'`);
-		if (this.lxc.creating.has(vmid)) throw fail(`can't lock file '/run/lock/lxc/pve-config-${vmid}.lock' - got timeout`);
 	}
 
 	private async createChecked(node: string, vmid: number, p: Values, tokenUser: string): Promise<string> {
@@ -98,24 +89,7 @@ export class CtCreate {
 		}
 		const first = net.net0 ?? Object.values(net)[0];
 		const hwaddr = first?.hwaddr ?? randomMac();
-		const staticIp = first?.ip && first.ip !== 'dhcp' && first.ip !== 'manual' ? first.ip : undefined;
-		let address: string;
-		let inet: string;
-		let useStatic = false;
-		if (this.net) {
-			let plan = planAddress(first, this.net.cidr, (ip) => this.addresses.dhcpFree(ip, true));
-			if ('error' in plan) plan = planAddress(first, this.net.cidr, (ip) => this.addresses.dhcpFree(ip, false));
-			if ('error' in plan) throw new ApiError(400, 'Parameter verification failed.', { net0: plan.error });
-			this.addresses.reserved.add(plan.address);
-			address = plan.address;
-			inet = `${plan.address}/${plan.prefix}`;
-			useStatic = !plan.dhcp;
-		} else {
-			const staticAddr = staticIp?.split('/')[0];
-			useStatic = staticAddr !== undefined && /^127\./.test(staticAddr) && staticAddr !== '127.0.0.1' && isIpv4(staticAddr);
-			address = useStatic ? (staticAddr as string) : await this.addresses.allocateAddress();
-			inet = useStatic ? (staticIp as string) : `${address}/8`;
-		}
+		const { address, inet, useStatic, staticIp } = await this.addresses.plan(first);
 		const rec: CtRecord = {
 			vmid,
 			node,

@@ -17,9 +17,12 @@ export class CtDestroy {
 		await this.lxc.acquire(vmid, check);
 		const rec = this.lxc.mustGet(node, vmid);
 		return this.lxc.runTask(node, 'vzdestroy', vmid, async (t) => {
+			// Its linked clones read the template's layer. (pve-storage vdisk_free refuses this for storages
+			// that track clones; real LVM-thin would let the base go, see docs/simulator.md.)
+			if (rec.conf.template && this.lxc.layerUsers(vmid).length > 0) throw new Error(`base volume 'base-${vmid}-disk-0' is still in use by linked clones`);
 			if (this.lxc.isRunning(rec)) await this.lxc.halt(rec);
 			await delay(200);
-			t.log(`  Logical volume "vm-${vmid}-disk-0" successfully removed.`);
+			t.log(`  Logical volume "${rec.conf.template ? 'base' : 'vm'}-${vmid}-disk-0" successfully removed.`);
 			if (Number(p.purge ?? 0) === 1) t.log(`purging CT ${vmid} from related configurations..`);
 			this.lxc.removeCt(vmid);
 			this.lxc.forget(vmid);

@@ -22,6 +22,8 @@ export class CtPower {
 			if (this.lxc.isRunning(rec)) throw fail(`CT ${vmid} already running`);
 		});
 		return this.lxc.runTask(node, 'vzstart', vmid, async () => {
+			// Checked inside the worker (pve-container API2/LXC/Status.pm vm_start): the caller gets a UPID.
+			if (rec.conf.template) throw new Error("you can't start a CT if it's a template");
 			await this.lxc.bootCt(rec);
 		});
 	}

@@ -1,7 +1,7 @@
 // The CT endpoints under /nodes/{node}/lxc: list, create, status, config, /interfaces, start, stop,
-// shutdown, destroy, with their parameter schemas; the semantics are in the ct-*.ts modules.
+// shutdown, destroy, clone, template, with their parameter schemas; the semantics are in the ct-*.ts modules.
 import type { ApiDeps } from './api';
-import { bool, createSchema, int, node, P, str, vmid } from './api-schemas';
+import { bool, cloneSchema, createSchema, int, node, P, str, vmid } from './api-schemas';
 import { paramError, type Route } from './http';
 
 export function ctRoutes(d: ApiDeps): Route[] {
@@ -61,5 +61,17 @@ export function ctRoutes(d: ApiDeps): Route[] {
 			schema: P({ node, vmid, purge: bool, 'destroy-unreferenced-disks': bool, force: bool }),
 			handler: async ({ params }) => ({ data: await d.destroy.destroy(n(params.node), id(params.vmid), params) })
 		},
+		{
+			method: 'POST',
+			path: '/nodes/{node}/lxc/{vmid}/clone',
+			schema: cloneSchema,
+			handler: async ({ params }) => ({ data: await d.clone.clone(n(params.node), id(params.vmid), params) })
+		},
+		{
+			method: 'POST',
+			path: '/nodes/{node}/lxc/{vmid}/template',
+			schema: P({ node, vmid }),
+			handler: async ({ params }) => ({ data: await d.clone.template(n(params.node), id(params.vmid)) })
+		}
 	];
 }

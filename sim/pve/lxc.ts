@@ -68,6 +68,20 @@ export class Lxc {
 		return this.rt.get(vmid)?.netMs;
 	}
 
+	/** A new VMID (create, clone): not used by a CT or VM, and not being created (PVE::Cluster check_vmid_unused). */
+	checkUnused(vmid: number): void {
+		const taken = this.store.vmidTaken(vmid);
+		if (taken) throw fail(`${taken.type === 'lxc' ? 'CT' : 'VM'} ${vmid} already exists on node '${taken.node}'`);
+		if (this.creating.has(vmid)) throw fail(`can't lock file '/run/lock/lxc/pve-config-${vmid}.lock' - got timeout`);
+	}
+
+	/** CTs whose filesystem stacks on `vmid`'s layer (its linked clones, and full clones of those). */
+	layerUsers(vmid: number): number[] {
+		return Object.values(this.store.state.cts)
+			.filter((c) => c.rootfs?.parents.includes(vmid))
+			.map((c) => c.vmid);
+	}
+
 	/** Config file lookup the way the API does it: the CT must live on the node in the path. */
 	mustGet(node: string, vmid: number): CtRecord {
 		const rec = this.store.ct(vmid);
@@ -102,7 +116,9 @@ export class Lxc {
 			try {
 				const injected = takeFault(this.faults.failNext, type);
 				const warning = takeFault(this.faults.warnNext, type);
+				const wait = takeFault(this.faults.delayNext, type);
 				if (warning) t.warn(warning);
+				if (wait) await delay(wait);
 				if (injected) {
 					await delay(300);
 					onInjectedFailure?.();
@@ -138,7 +154,7 @@ export class Lxc {
 		const net = this.net;
 		const dir = ct.ctDir(this.runtime.stateDir, rec.vmid);
 		const attach = net ? { files: net.files(dir), attach: (pid: number) => net.attach(rec.vmid, pid, dir, this.ctNet(rec)) } : undefined;
-		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, attach);
+		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, attach, rec.rootfs?.parents);
 		const x = this.r(rec.vmid);
 		x.initPid = started.initPid;
 		x.process = started.process;

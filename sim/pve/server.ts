@@ -11,6 +11,7 @@ import { checkNode, routes } from './api';
 import { applyFaults, defaultFaults, FaultError, startControl } from './control';
 import { startHost, type HostInfo, type RunningHost } from './host';
 import { createApiHandler, type AuthResult } from './http';
+import { CtClone } from './ct-clone';
 import { CtCreate } from './ct-create';
 import { CtDestroy } from './ct-destroy';
 import { CtPower } from './ct-power';
@@ -130,7 +131,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 
 		const requestCounts = new Map<string, number>();
 		const snapshots = new Snapshots(store, lxc, view, stateDir);
-		const deps = { store, lxc, view, create: new CtCreate(lxc, power), power, destroy: new CtDestroy(lxc), snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
+		const deps = { store, lxc, view, create: new CtCreate(lxc, power), power, destroy: new CtDestroy(lxc), clone: new CtClone(lxc, nodes), snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
 		const handler = createApiHandler({
 			routes: routes(deps),
 			authenticate: (h) => authenticate(h, TOKEN_USER, store.state.tokenSecret),

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ctDir } from './containers';
+import { ctDir, ctLayers } from './containers';
 import { ApiError, paramError } from './http';
 import type { CtView } from './ct-view';
 import type { Lxc } from './lxc';
@@ -32,12 +32,16 @@ export class Snapshots {
 	) {}
 
 	private dir(vmid: number, name: string): string {
-		return join(ctDir(this.stateDir, vmid), 'snapshots', name);
+		return Snapshots.dir(this.stateDir, vmid, name);
 	}
 
-	/** The directories that make up the CT's filesystem state. */
+	/** Where snapshot NAME of CT VMID keeps its copy of the CT's layers (clone.ts copies from it too). */
+	static dir(stateDir: string, vmid: number, name: string): string {
+		return join(ctDir(stateDir, vmid), 'snapshots', name);
+	}
+
 	private layers(vmid: number): string[] {
-		return existsSync(join(ctDir(this.stateDir, vmid), 'upper')) ? ['upper'] : ['root', 'home'];
+		return ctLayers(this.stateDir, vmid);
 	}
 
 	private find(rec: CtRecord, name: string): SnapshotRecord {
@@ -82,6 +86,8 @@ export class Snapshots {
 		const check = () => this.lxc.checkLock(this.lxc.mustGet(node, vmid));
 		return this.lxc.ctTask(node, 'vzsnapshot', vmid, check, async (t) => {
 			const rec = this.lxc.mustGet(node, vmid);
+			// A template's layer must never change (its linked clones read it): AbstractConfig __snapshot_prepare.
+			if (rec.conf.template) throw new Error("you can't take a snapshot if it's a template");
 			if (rec.snapshots?.some((s) => s.name === name)) throw new Error(`snapshot name '${name}' already used`);
 			const [storage] = String(rec.conf.rootfs ?? '').split(':');
 			if (storageByName(storage)?.type === 'dir') throw new Error('snapshot feature is not available');
