@@ -28,6 +28,15 @@ export class CtPower {
 		});
 	}
 
+	/** Stop and shutdown: a missing or stopped CT is `CT N not running` (checked before the lock, as on PVE). */
+	private runningCheck(node: string, vmid: number): () => void {
+		return () => {
+			const rec = this.lxc.store.ct(vmid);
+			if (!rec || rec.node !== node || !this.lxc.isRunning(rec)) throw fail(`CT ${vmid} not running`);
+			this.lxc.checkLock(rec);
+		};
+	}
+
 	private checkSkiplock(p: Values, tokenUser: string): void {
 		if (Number(p.skiplock ?? 0) === 1 && tokenUser !== 'root@pam')
 			throw new ApiError(400, 'Parameter verification failed.', { skiplock: 'Only root may use this option.' });
@@ -35,23 +44,13 @@ export class CtPower {
 
 	async stop(node: string, vmid: number, p: Values, tokenUser: string): Promise<string> {
 		this.checkSkiplock(p, tokenUser);
-		const check = () => {
-			const rec = this.lxc.store.ct(vmid);
-			if (!rec || rec.node !== node || !this.lxc.isRunning(rec)) throw fail(`CT ${vmid} not running`);
-			this.lxc.checkLock(rec);
-		};
-		await this.lxc.acquire(vmid, check);
+		await this.lxc.acquire(vmid, this.runningCheck(node, vmid));
 		const rec = this.lxc.mustGet(node, vmid);
 		return this.lxc.runTask(node, 'vzstop', vmid, () => this.lxc.halt(rec));
 	}
 
 	async shutdown(node: string, vmid: number, p: Values): Promise<string> {
-		const check = () => {
-			const rec = this.lxc.store.ct(vmid);
-			if (!rec || rec.node !== node || !this.lxc.isRunning(rec)) throw fail(`CT ${vmid} not running`);
-			this.lxc.checkLock(rec);
-		};
-		await this.lxc.acquire(vmid, check);
+		await this.lxc.acquire(vmid, this.runningCheck(node, vmid));
 		const rec = this.lxc.mustGet(node, vmid);
 		const timeout = Number(p.timeout ?? 60);
 		const force = Number(p.forceStop ?? 0) === 1;
