@@ -151,7 +151,8 @@ export function bootScript(o: { ctDir: string; helper: string; hostname: string;
 	const q = shQuote;
 	const p = rootfsPaths(o.ctDir);
 	// overlayfs splits its options on commas and lowerdir on colons; backslashes escape them.
-	if ([o.ctDir, ...(o.parentCtDirs ?? [])].some((d) => /[,:\\\s]/.test(d))) throw new Error(`the state dir cannot hold an overlay: no commas, colons, backslashes or spaces allowed in ${JSON.stringify(o.ctDir)}`);
+	const bad = [o.ctDir, ...(o.parentCtDirs ?? [])].find((d) => /[,:\\\s]/.test(d));
+	if (bad !== undefined) throw new Error(`the state dir cannot hold an overlay: no commas, colons, backslashes or spaces allowed in ${JSON.stringify(bad)}`);
 	const R = q(p.root);
 	const own = `uid=${ID_BASE},gid=${ID_BASE}`;
 	return [
