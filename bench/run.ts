@@ -7,6 +7,7 @@ type Bench = () => Promise<Record<string, unknown>>;
 
 const benches: Record<string, Bench> = {
 	claude: async () => (await import('./claude')).benchClaude(),
+	clone: async () => (await import('./clone')).benchClone(),
 	'ct-create': async () => (await import('./ct-create')).benchCtCreate(),
 	'environments-page': benchEnvironmentsPage,
 	provision: benchProvision

@@ -77,6 +77,11 @@ export async function prepareCt(rt: CtRuntime, vmid: number, hostname: string, p
 	return stdout.trim();
 }
 
+/** The directories under DIR/cts/VMID that hold the CT's files: its upper layer, or the legacy root/ and home/. */
+export function ctLayers(stateDir: string, vmid: number): string[] {
+	return existsSync(join(ctDir(stateDir, vmid), 'upper')) ? ['upper'] : ['root', 'home'];
+}
+
 export function removeCtFiles(stateDir: string, vmid: number): void {
 	rmSync(ctDir(stateDir, vmid), { recursive: true, force: true });
 }
@@ -168,7 +173,9 @@ export async function startCt(
 	vmid: number,
 	hostname: string,
 	address: string,
-	attachNet?: { files: CtNetFiles; attach: (initPid: number) => Promise<unknown> }
+	attachNet?: { files: CtNetFiles; attach: (initPid: number) => Promise<unknown> },
+	/** Linked-clone bases, nearest first (their upper layers lie under this CT's). */
+	parents: number[] = []
 ): Promise<StartedCt> {
 	if (!attachNet) assertLoopback(address);
 	const dir = ctDir(rt.stateDir, vmid);
@@ -179,7 +186,7 @@ export async function startCt(
 	writeFileSync(config, sshdConfig({ address, port: rt.sshPort, base: CT_INNER_DIR, setEnv: ['LANG=C.UTF-8'], ownRoot: own }));
 	if (attachNet && !own) throw new Error('a network namespace per CT needs host root');
 	const script = own
-		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files })
+		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files, parentCtDirs: parents.map((v) => ctDir(rt.stateDir, v)) })
 		: legacyInitScript(dir, hostname);
 	writeFileSync(join(dir, 'init.sh'), script, { mode: 0o755 });
 	const console = join(dir, 'console.log');

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export const FAULT_TASK_TYPES = ['vzcreate', 'vzstart', 'vzstop', 'vzshutdown', 'vzdestroy'] as const;
+export const FAULT_TASK_TYPES = ['vzcreate', 'vzstart', 'vzstop', 'vzshutdown', 'vzdestroy', 'vzclone', 'vztemplate'] as const;
 export type FaultTaskType = (typeof FAULT_TASK_TYPES)[number];
 
 export interface InterfacesFault {
@@ -20,6 +20,8 @@ export interface Faults {
 	latencyMs: number;
 	failNext: Partial<Record<FaultTaskType, string>>;
 	warnNext: Partial<Record<FaultTaskType, string>>;
+	/** ms the next task of a type waits before its work (its locks stay visible meanwhile). */
+	delayNext: Partial<Record<FaultTaskType, number>>;
 	interfacesEmpty: InterfacesFault[];
 	ignoreShutdown: number[];
 	offlineNodes: string[];
@@ -30,10 +32,12 @@ export interface Faults {
 	 * can do on real Proxmox (the address comes from inside the CT). The CT's real address is unchanged.
 	 */
 	reportAddress: Record<string, string>;
+	/** Privileges the API token lacks (token-acl.ts); `path` omitted: everywhere. */
+	revokedPrivileges: { privilege: string; path?: string }[];
 }
 
 export function defaultFaults(): Faults {
-	return { latencyMs: 0, failNext: {}, warnNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000, reportAddress: {} };
+	return { latencyMs: 0, failNext: {}, warnNext: {}, delayNext: {}, interfacesEmpty: [], ignoreShutdown: [], offlineNodes: [], lockTimeoutMs: 10_000, reportAddress: {}, revokedPrivileges: [] };
 }
 
 export interface ControlActions {
@@ -52,8 +56,8 @@ export interface ControlActions {
 
 export class FaultError extends Error {}
 
-/** Take the queued failure for a task type, if any (each fault fires once). */
-export function takeFault(map: Partial<Record<FaultTaskType, string>>, type: string): string | undefined {
+/** Take the queued failure, warning or delay for a task type, if any (each fault fires once). */
+export function takeFault<T>(map: Partial<Record<FaultTaskType, T>>, type: string): T | undefined {
 	if (!(FAULT_TASK_TYPES as readonly string[]).includes(type)) return undefined;
 	const msg = map[type as FaultTaskType];
 	delete map[type as FaultTaskType];
@@ -83,7 +87,7 @@ function asTaskType(v: unknown, what: string): FaultTaskType {
 
 /** Apply one POST /faults body. Throws FaultError on a malformed body (nothing is applied then). */
 export function applyFaults(f: Faults, body: Json, actions: ControlActions): Json {
-	const known = ['latencyMs', 'failNext', 'warnNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reportAddress', 'reset'];
+	const known = ['latencyMs', 'failNext', 'warnNext', 'delayNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reportAddress', 'revokePrivilege', 'reset'];
 	for (const k of Object.keys(body)) if (!known.includes(k)) throw new FaultError(`unknown fault '${k}' (known: ${known.join(', ')})`);
 	const steps: (() => void)[] = [];
 	const result: Json = {};
@@ -102,6 +106,12 @@ export function applyFaults(f: Faults, body: Json, actions: ControlActions): Jso
 		const type = asTaskType(o.type, `${key}.type`);
 		const message = typeof o.message === 'string' && o.message !== '' ? o.message : `simulated ${type} failure`;
 		steps.push(() => (f[key][type] = message));
+	}
+	if ('delayNext' in body) {
+		const o = asObject(body.delayNext, 'delayNext');
+		const type = asTaskType(o.type, 'delayNext.type');
+		const ms = asInt(o.ms, 'delayNext.ms');
+		steps.push(() => (f.delayNext[type] = ms));
 	}
 	if ('lock' in body) {
 		const o = asObject(body.lock, 'lock');
@@ -137,6 +147,14 @@ export function applyFaults(f: Faults, body: Json, actions: ControlActions): Jso
 			if (address === null) delete f.reportAddress[String(vmid)];
 			else f.reportAddress[String(vmid)] = address;
 		});
+	}
+	if ('revokePrivilege' in body) {
+		// { privilege, path? }: the token lacks `privilege` on `path` (and below it), or everywhere.
+		const o = asObject(body.revokePrivilege, 'revokePrivilege');
+		if (typeof o.privilege !== 'string' || !/^[A-Z][A-Za-z]*\.[A-Za-z.]+$/.test(o.privilege)) throw new FaultError('revokePrivilege.privilege must be a privilege name such as VM.Clone');
+		if (o.path !== undefined && (typeof o.path !== 'string' || !o.path.startsWith('/'))) throw new FaultError('revokePrivilege.path must be an ACL path such as /vms/100');
+		const entry = { privilege: o.privilege, ...(o.path === undefined ? {} : { path: (o.path as string).replace(/\/+$/, '') || '/' }) };
+		steps.push(() => f.revokedPrivileges.push(entry));
 	}
 	if ('ignoreShutdown' in body) {
 		const o = asObject(body.ignoreShutdown, 'ignoreShutdown');

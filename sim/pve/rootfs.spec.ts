@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { controlAuthorized } from './control';
-import { bootScript, DEFAULT_HIDDEN, hiddenDirs, ID_BASE } from './rootfs';
+import { BASE_IS_HOST_ROOT, bootScript, DEFAULT_HIDDEN, hiddenDirs, ID_BASE, lowerLayers } from './rootfs';
 import { snapnameError } from './snapshots';
 
 describe('hiddenDirs', () => {
@@ -22,6 +22,13 @@ describe('bootScript', () => {
 	});
 	it('refuses a state dir that overlayfs options cannot carry', () => {
 		expect(() => bootScript({ ctDir: '/s,x/cts/100', helper: '/h', hostname: 'ct', hidden: [], sshdConfig: '/c', address: '127.77.1.2', port: 22 })).toThrow(/overlay/);
+	});
+	it('stacks the linked-clone bases (nearest first) over the base layer, unless the base is the host root', () => {
+		const lowers = lowerLayers('/s/cts/102/lower', ['/s/cts/101', '/s/cts/100']);
+		expect(lowers).toEqual(BASE_IS_HOST_ROOT ? ['/s/cts/102/lower'] : ['/s/cts/101/upper', '/s/cts/100/upper', '/s/cts/102/lower']);
+		const withParents = bootScript({ ctDir: '/s/cts/102', helper: '/h', hostname: 'ct', hidden: [], sshdConfig: '/c', address: '127.77.1.2', port: 22, parentCtDirs: ['/s/cts/101'] });
+		expect(withParents).toContain(`lowerdir=${lowerLayers('/s/cts/102/lower', ['/s/cts/101']).join(':')},upperdir=/s/cts/102/upper`);
+		expect(() => bootScript({ ctDir: '/s/cts/102', helper: '/h', hostname: 'ct', hidden: [], sshdConfig: '/c', address: '127.77.1.2', port: 22, parentCtDirs: ['/s:x/cts/101'] })).toThrow(/overlay/);
 	});
 	it('quotes hidden paths', () => {
 		expect(script).toContain(`mnt '/data/it'\\''s' -t tmpfs -o ro,`);

@@ -40,6 +40,27 @@ export const rootfsPaths = (ctDir: string): RootfsPaths => ({
 	root: join(ctDir, 'rootfs')
 });
 
+/**
+ * True while the base layer under every CT is the host's `/`: then it is an ancestor of every CT's upper
+ * dir, and overlayfs refuses a lower layer below another one (ELOOP, "overlapping lowerdir path"), so a
+ * linked clone cannot stack its template's layer and gets a copy of it instead (clone-fs.ts). With a base
+ * that is a template's own rootfs (not an ancestor of the state dir) the layers stack.
+ */
+export const BASE_IS_HOST_ROOT = true;
+
+/**
+ * The overlay's lower layers, top first: the upper dirs of the linked-clone bases (their CT dirs, nearest
+ * first), then the base layer. A base's upper never changes once it is a template (ct-clone.ts).
+ */
+export function lowerLayers(lower: string, parentCtDirs: string[]): string[] {
+	return [...(BASE_IS_HOST_ROOT ? [] : parentCtDirs.map((d) => rootfsPaths(d).upper)), lower];
+}
+
+/** /etc/hostname and /etc/hosts of a CT called `hostname` (written at create, and into a clone's own layer). */
+export function hostnameFiles(hostname: string): { hostname: string; hosts: string } {
+	return { hostname: `${hostname}\n`, hosts: `127.0.0.1\tlocalhost\n127.0.1.1\t${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n` };
+}
+
 const mapId = (id: number): number => ID_BASE + Math.min(id, ID_COUNT - 1);
 
 /** Make `rel` (and its parents) in the upper layer with the host directory's mode and mapped owner. */
@@ -58,7 +79,7 @@ function upperDir(upper: string, rel: string): string {
 	return cur;
 }
 
-function upperFile(upper: string, rel: string, content: string | Buffer, mode: number, gid = 0): void {
+export function upperFile(upper: string, rel: string, content: string | Buffer, mode: number, gid = 0): void {
 	const file = join(upperDir(upper, dirname(rel)), rel.split('/').pop() as string);
 	writeFileSync(file, content, { mode });
 	chmodSync(file, mode);
@@ -95,8 +116,9 @@ export async function prepareRootfs(ctDir: string, helper: string, o: { hostname
 	const shadowGid = groupId('shadow');
 	upperFile(p.upper, 'etc/shadow', shadow, 0o640, shadowGid);
 	upperFile(p.upper, 'etc/gshadow', gshadow, 0o640, shadowGid);
-	upperFile(p.upper, 'etc/hostname', `${o.hostname}\n`, 0o644);
-	upperFile(p.upper, 'etc/hosts', `127.0.0.1\tlocalhost\n127.0.1.1\t${o.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, 0o644);
+	const names = hostnameFiles(o.hostname);
+	upperFile(p.upper, 'etc/hostname', names.hostname, 0o644);
+	upperFile(p.upper, 'etc/hosts', names.hosts, 0o644);
 	upperFile(p.upper, 'etc/ssh/ssh_host_ed25519_key', readFileSync(o.hostKey), 0o600);
 	upperFile(p.upper, 'etc/ssh/ssh_host_ed25519_key.pub', readFileSync(`${o.hostKey}.pub`), 0o644);
 	chmodSync(upperDir(p.upper, 'root'), 0o700);
@@ -125,11 +147,12 @@ const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
  * pivots into the overlay, listens on the CT's address and runs `sshd -i` as CT root per connection. `mnt` refuses a target whose path the CT turned into
  * a symlink in an earlier boot, so a CT cannot redirect a mount of its own boot onto a host path.
  */
-export function bootScript(o: { ctDir: string; helper: string; hostname: string; hidden: string[]; sshdConfig: string; address: string; port: number; net?: { rules: string; batch: string } }): string {
+export function bootScript(o: { ctDir: string; helper: string; hostname: string; hidden: string[]; sshdConfig: string; address: string; port: number; net?: { rules: string; batch: string }; parentCtDirs?: string[] }): string {
 	const q = shQuote;
 	const p = rootfsPaths(o.ctDir);
 	// overlayfs splits its options on commas and lowerdir on colons; backslashes escape them.
-	if (/[,:\\\s]/.test(o.ctDir)) throw new Error(`the state dir cannot hold an overlay: no commas, colons, backslashes or spaces allowed in ${JSON.stringify(o.ctDir)}`);
+	const bad = [o.ctDir, ...(o.parentCtDirs ?? [])].find((d) => /[,:\\\s]/.test(d));
+	if (bad !== undefined) throw new Error(`the state dir cannot hold an overlay: no commas, colons, backslashes or spaces allowed in ${JSON.stringify(bad)}`);
 	const R = q(p.root);
 	const own = `uid=${ID_BASE},gid=${ID_BASE}`;
 	return [
@@ -141,7 +164,7 @@ export function bootScript(o: { ctDir: string; helper: string; hostname: string;
 		'mount --make-rprivate /',
 		`hostname ${q(o.hostname)}`,
 		`${q(o.helper)} idmap / ${q(p.lower)} ${ID_BASE} ${ID_COUNT}`,
-		`mount -t overlay pve-sim-ct -o ${q(`lowerdir=${p.lower},upperdir=${p.upper},workdir=${p.work}`)} "$R"`,
+		`mount -t overlay pve-sim-ct -o ${q(`lowerdir=${lowerLayers(p.lower, o.parentCtDirs ?? []).join(':')},upperdir=${p.upper},workdir=${p.work}`)} "$R"`,
 		`mnt /proc -t proc -o nosuid,nodev,noexec pve-sim-proc`,
 		`mnt /dev -t tmpfs -o nosuid,mode=0755,size=64k,${own} pve-sim-dev`,
 		...DEVICES.map((d) => `touch "$R/dev/${d}"; mount --bind /dev/${d} "$R/dev/${d}"`),

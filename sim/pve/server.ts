@@ -11,6 +11,11 @@ import { checkNode, routes } from './api';
 import { applyFaults, defaultFaults, FaultError, startControl } from './control';
 import { startHost, type HostInfo, type RunningHost } from './host';
 import { createApiHandler, type AuthResult } from './http';
+import { CtClone } from './ct-clone';
+import { CtCreate } from './ct-create';
+import { CtDestroy } from './ct-destroy';
+import { CtPower } from './ct-power';
+import { CtView } from './ct-view';
 import { Lxc } from './lxc';
 import { parsePorts, SimNetwork, type NetworkInfo } from './network';
 import { ensureHelper } from './native';
@@ -104,6 +109,8 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		: await SimNetwork.open({ stateDir, range: opts.netRange, gatewayPorts: opts.gatewayPorts, log });
 	if (net) cleanups.push(() => net.close());
 	const lxc = new Lxc(store, tasks, faults, runtime, net);
+	const view = new CtView(lxc);
+	const power = new CtPower(lxc);
 	const startedAt = Date.now();
 	// New at every start; only sim.json (0600) carries it.
 	const controlSecret = randomBytes(24).toString('base64url');
@@ -116,15 +123,15 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		rmSync(`${simJsonPath}.tmp`, { force: true });
 	};
 	try {
-		lxc.adoptNetwork(log);
+		lxc.addresses.adoptNetwork(log);
 		const host: RunningHost = await startHost({ stateDir, node: nodes[0], sshPort, userns: opts.privileges.userns });
 		cleanups.push(() => host.stop());
 		cleanups.push(() => lxc.stopAll());
 		await lxc.resume(log);
 
 		const requestCounts = new Map<string, number>();
-		const snapshots = new Snapshots(store, lxc, stateDir);
-		const deps = { store, lxc, snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
+		const snapshots = new Snapshots(store, lxc, view, stateDir);
+		const deps = { store, lxc, view, create: new CtCreate(lxc, power), power, destroy: new CtDestroy(lxc), clone: new CtClone(lxc, nodes), snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
 		const handler = createApiHandler({
 			routes: routes(deps),
 			authenticate: (h) => authenticate(h, TOKEN_USER, store.state.tokenSecret),

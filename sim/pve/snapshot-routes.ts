@@ -1,14 +1,9 @@
-// The CT snapshot endpoints (PROXMOX-API.md "Snapshots"): paths and parameter schemas; the semantics
-// are in snapshots.ts.
+// The CT snapshot endpoints (pve-container API2/LXC/Snapshot.pm): paths and parameter schemas; the
+// semantics are in snapshots.ts.
+import { bool, node, P, str, vmid } from './api-schemas';
 import type { Route } from './http';
-import { formats, type Prop, type Schema } from './params';
+import type { Prop } from './params';
 import type { Snapshots } from './snapshots';
-
-const P = (properties: Record<string, Prop>): Schema => ({ properties });
-const node: Prop = { type: 'string', format: formats.node };
-const vmid: Prop = { type: 'integer', minimum: 100, maximum: 999_999_999 };
-const bool: Prop = { type: 'boolean', optional: true };
-const str: Prop = { type: 'string', optional: true };
 
 export function snapshotRoutes(snapshots: Snapshots): Route[] {
 	const snapname: Prop = { type: 'string', maxLength: 40 };

@@ -1,4 +1,4 @@
-// CT snapshots (PROXMOX-API.md "Snapshots"): list, create, rollback, delete, and a snapshot's config.
+// CT snapshots: list, create, rollback, delete, and a snapshot's config.
 // A snapshot is a copy of the CT's filesystem layer (DIR/cts/VMID/upper, or the legacy root/ and home/
 // of a non-root simulator) in DIR/cts/VMID/snapshots/NAME plus the config of that moment. Tasks and the
 // config lock come from lxc.ts; the texts are pve-container's (API2/LXC/Snapshot.pm, AbstractConfig).
@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ctDir } from './containers';
+import { ctDir, ctLayers } from './containers';
 import { ApiError, paramError } from './http';
+import type { CtView } from './ct-view';
 import type { Lxc } from './lxc';
 import type { Values } from './params';
 import type { CtRecord, SnapshotRecord, StateStore } from './state';
@@ -26,16 +27,21 @@ export class Snapshots {
 	constructor(
 		private readonly store: StateStore,
 		private readonly lxc: Lxc,
+		private readonly view: CtView,
 		private readonly stateDir: string
 	) {}
 
 	private dir(vmid: number, name: string): string {
-		return join(ctDir(this.stateDir, vmid), 'snapshots', name);
+		return Snapshots.dir(this.stateDir, vmid, name);
 	}
 
-	/** The directories that make up the CT's filesystem state. */
+	/** Where snapshot NAME of CT VMID keeps its copy of the CT's layers (clone.ts copies from it too). */
+	static dir(stateDir: string, vmid: number, name: string): string {
+		return join(ctDir(stateDir, vmid), 'snapshots', name);
+	}
+
 	private layers(vmid: number): string[] {
-		return existsSync(join(ctDir(this.stateDir, vmid), 'upper')) ? ['upper'] : ['root', 'home'];
+		return ctLayers(this.stateDir, vmid);
 	}
 
 	private find(rec: CtRecord, name: string): SnapshotRecord {
@@ -52,7 +58,7 @@ export class Snapshots {
 			description: s.description,
 			...(s.parent ? { parent: s.parent } : {})
 		}));
-		const digest = String(this.lxc.config(node, vmid).digest);
+		const digest = String(this.view.config(node, vmid).digest);
 		rows.push({ name: 'current', digest, running: this.lxc.isRunning(rec) ? 1 : 0, description: 'You are here!', ...(rec.parent ? { parent: rec.parent } : {}) });
 		return rows;
 	}
@@ -80,6 +86,8 @@ export class Snapshots {
 		const check = () => this.lxc.checkLock(this.lxc.mustGet(node, vmid));
 		return this.lxc.ctTask(node, 'vzsnapshot', vmid, check, async (t) => {
 			const rec = this.lxc.mustGet(node, vmid);
+			// A template's layer must never change (its linked clones read it): AbstractConfig __snapshot_prepare.
+			if (rec.conf.template) throw new Error("you can't take a snapshot if it's a template");
 			if (rec.snapshots?.some((s) => s.name === name)) throw new Error(`snapshot name '${name}' already used`);
 			const [storage] = String(rec.conf.rootfs ?? '').split(':');
 			if (storageByName(storage)?.type === 'dir') throw new Error('snapshot feature is not available');

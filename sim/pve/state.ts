@@ -26,6 +26,11 @@ export interface CtRecord {
 	snapshots?: SnapshotRecord[];
 	/** The snapshot the current state descends from. */
 	parent?: string;
+	/**
+	 * What the CT's root filesystem is made of: the template it was created from (a volid) and the CTs whose
+	 * upper layers lie under its own (linked-clone bases, nearest first). Absent on CTs made before clones.
+	 */
+	rootfs?: { template: string; parents: number[] };
 }
 
 export interface SnapshotRecord {

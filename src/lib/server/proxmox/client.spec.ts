@@ -231,6 +231,31 @@ describe('destroy and power', () => {
 	});
 });
 
+describe('clones and templates', () => {
+	it('clones with only the options given (booleans 0/1) and returns the UPID', async () => {
+		const upid = 'UPID:pve:000D7AA4:08D5A17C:63DF62A7:vzclone:101:root@pam!spyre:';
+		h.pve.handle = () => ok(upid);
+		await expect(h.client.cloneLxc('pve', 101, 120, { hostname: 'attempt-1', snapname: 'before-task', full: true })).resolves.toBe(upid);
+		await h.client.cloneLxc('pve', 101, 121, { full: false });
+		const [first, second] = h.pve.requests;
+		expect(first).toMatchObject({ method: 'POST', path: '/nodes/pve/lxc/101/clone' });
+		expect(Object.fromEntries(new URLSearchParams(first.body))).toEqual({ newid: '120', full: '1', snapname: 'before-task', hostname: 'attempt-1' });
+		expect(Object.fromEntries(new URLSearchParams(second.body))).toEqual({ newid: '121', full: '0' });
+	});
+
+	it('converts to a template, whose answer is null (no UPID)', async () => {
+		h.pve.handle = () => ok(null);
+		await expect(h.client.convertToTemplate('pve', 101)).resolves.toBeUndefined();
+		expect(h.pve.requests[0]).toMatchObject({ method: 'POST', path: '/nodes/pve/lxc/101/template' });
+	});
+
+	it('reports a refused clone with the Proxmox text', async () => {
+		h.pve.handle = () => fail(500, "Linked clone feature for 'local-lvm:vm-101-disk-0' is not available");
+		const err = await caught(h.client.cloneLxc('pve', 101, 120, { full: false }));
+		expect(err.message).toContain("Linked clone feature for 'local-lvm:vm-101-disk-0' is not available");
+	});
+});
+
 describe('construction', () => {
 	it('builds from the config section', async () => {
 		h.pve.handle = () => ok({ version: '9.0.3' });

@@ -211,6 +211,31 @@ export class ProxmoxClient {
 		return this.#task('DELETE', '/nodes/{node}/lxc/{vmid}/snapshot/{snapname}', { node, vmid, snapname: name }, { force: opts.force ? true : undefined }, opts.signal);
 	}
 
+	// --- clones and templates (pve-container API2/LXC.pm clone_vm and template) ----------------------------
+
+	/**
+	 * Clone CT `vmid` into `newid`; returns the UPID of its `vzclone` task (which names the source). `full`
+	 * defaults to a linked clone for a template and a full copy otherwise; a linked clone needs a template
+	 * and storage that can clone, a full clone of a running CT needs `snapname`.
+	 */
+	cloneLxc(
+		node: string,
+		vmid: number,
+		newid: number,
+		opts: CallOptions & { full?: boolean; snapname?: string; hostname?: string; description?: string; pool?: string; storage?: string; target?: string } = {}
+	): Promise<string> {
+		const { full, snapname, hostname, description, pool, storage, target } = opts;
+		return this.#task('POST', '/nodes/{node}/lxc/{vmid}/clone', { node, vmid }, { newid, full, snapname, hostname, description, pool, storage, target }, opts.signal);
+	}
+
+	/**
+	 * Make a stopped CT without snapshots a template. Proxmox answers null, not a UPID: its `vztemplate`
+	 * task shows in the task list, and the config's `template` becomes 1 when it is done.
+	 */
+	async convertToTemplate(node: string, vmid: number, opts: CallOptions = {}): Promise<void> {
+		await this.#http.request('POST', '/nodes/{node}/lxc/{vmid}/template', { form: {}, vars: { node, vmid }, signal: opts.signal, schema: z.null() });
+	}
+
 	// --- waiting (wait.ts) ----------------------------------------------------------------------------------
 
 	/** See wait.ts `waitForTask`; the deadline defaults to the client's taskTimeoutMs. */
