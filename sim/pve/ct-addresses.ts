@@ -44,7 +44,7 @@ export class CtAddresses {
 		const staticIp = first?.ip && first.ip !== 'dhcp' && first.ip !== 'manual' ? first.ip : undefined;
 		let address: string;
 		let inet: string;
-		let useStatic = false;
+		let useStatic: boolean;
 		if (this.net) {
 			let plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, true));
 			if ('error' in plan) plan = planAddress(first, this.net.cidr, (ip) => this.dhcpFree(ip, false));

@@ -133,7 +133,7 @@ export class CtClone {
 				rec.conf.rootfs = `${sid}:vm-${newid}-disk-0${size ? `,size=${size}` : ''}`;
 			} catch (err) {
 				undo();
-				throw new Error(`clone failed: ${err instanceof Error ? err.message : String(err)}`);
+				throw new Error(`clone failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 			}
 			if (src.lock === 'disk') src.lock = undefined;
 			rec.lock = undefined;
