@@ -171,7 +171,7 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	send({ type: 'status', state: 'connecting' });
 	let windows: tmux.TmuxWindow[];
 	let found: tmux.TmuxWindow;
-	let history = '';
+	let history: string;
 	let attachment: tmux.Attachment;
 	try {
 		await tmux.ensureSession(target, tmuxOpts);

@@ -78,7 +78,7 @@ export function reportUpstreamRejection(used: TaskCredential, status: number, bo
 	ensureLoaded();
 	const meta = store.loadMeta(dataDir());
 	if (!meta || store.readSecret(dataDir())?.value !== used.value) return;
-	let said = '';
+	let said: string;
 	try {
 		said = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? '');
 	} catch {
