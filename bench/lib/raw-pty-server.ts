@@ -24,7 +24,7 @@ const vite = await createServer({
 	optimizeDeps: { noDiscovery: true, include: [] }
 });
 const { createSshPool, memoryHostKeyStore } = (await vite.ssrLoadModule('/src/lib/server/ssh/index.ts')) as typeof import('../../src/lib/server/ssh');
-const { createOutputPump } = (await vite.ssrLoadModule('/src/lib/server/terminal/socket.ts')) as typeof import('../../src/lib/server/terminal/socket');
+const { createOutputPump } = (await vite.ssrLoadModule('/src/lib/server/terminal/output-pump.ts')) as typeof import('../../src/lib/server/terminal/output-pump');
 
 /** The terminal endpoint's defaults (src/lib/server/terminal/socket.ts, `TerminalDeps`). */
 const HIGH_WATER = 1024 * 1024;

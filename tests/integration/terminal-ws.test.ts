@@ -8,7 +8,8 @@ import { openDatabase, type Db } from '../../src/lib/server/db';
 import { dbHostKeyStore } from '../../src/lib/server/environments/host-keys';
 import type { SshPool } from '../../src/lib/server/ssh';
 import * as tmux from '../../src/lib/server/terminal/tmux-controller';
-import { createOutputPump, handleTerminal, terminalStats, type TerminalDeps } from '../../src/lib/server/terminal/socket';
+import { createOutputPump, terminalStats } from '../../src/lib/server/terminal/output-pump';
+import { handleTerminal, type TerminalDeps } from '../../src/lib/server/terminal/socket';
 import { CLOSE, isRetryableClose } from '../../src/lib/terminal-protocol';
 import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 

@@ -5,13 +5,14 @@
 // Never lets an exception escape (the process must stay up) and never records keystrokes.
 
 import type { WebSocket, RawData } from 'ws';
-import type { Socket } from 'node:net';
 import { CLOSE, encodeControl, parseClientControl, parseConnectParams, type ServerControl } from '$lib/terminal-protocol';
 import { record } from '../audit';
 import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';
 import { requireReachable } from '../environments/reachable';
 import { getSshPool, type SshPool, type SshTarget } from '../ssh';
+import { createOutputPump, terminalStats } from './output-pump';
+import { isOpen, linkOf, openingState, transition, type TerminalEffect, type TerminalEvent, type TerminalState } from './session-state';
 import * as tmux from './tmux-controller';
 
 export interface TerminalContext {
@@ -34,11 +35,8 @@ export interface TerminalDeps {
 	lowWaterMark?: number;
 }
 
-const MAX_PENDING_INPUT = 64 * 1024;
-const DRAIN_POLL_MS = 20;
-
-/** Counters for benchmarks and tests. */
-export const terminalStats = { active: 0, attaches: 0, pauses: 0, maxBufferedAmount: 0 };
+/** Delay between tmux's first output and releasing held keys: time to switch the PTY to raw mode. */
+const DRAW_SETTLE_MS = 50;
 
 function closeCodeFor(err: unknown): number {
 	if (!isSpyreError(err)) return CLOSE.INTERNAL;
@@ -74,6 +72,13 @@ export async function handleTerminal(ws: WebSocket, ctx: TerminalContext, deps: 
 	}
 }
 
+/** The end of a connection for an error: its close code, and the message the browser shows. */
+function endFor(err: unknown): TerminalEvent<tmux.Attachment> {
+	const spyre = isSpyreError(err) ? err : new SpyreError('internal', 'The terminal failed unexpectedly.');
+	if (!isSpyreError(err)) console.error('[spyre] terminal:', messageOf(err));
+	return { type: 'end', code: closeCodeFor(err), message: { type: 'error', code: spyre.code, message: spyre.message }, reason: spyre.code };
+}
+
 async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDeps): Promise<void> {
 	const pool = deps.pool ?? getSshPool();
 	const db = deps.db ?? getDb();
@@ -81,43 +86,49 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	const low = deps.lowWaterMark ?? 256 * 1024;
 	const actor = { userId: ctx.user.id, username: ctx.user.username, ip: ctx.ip };
 	const tmuxOpts = { pool, session: deps.session };
-
-	let wsClosed = ws.readyState !== ws.OPEN;
-	let attachment: tmux.Attachment | null = null;
-	let window = -1;
-	let windowId = '';
-	let attachedAt = 0;
-	let ptyStarted = false;
-	let pendingInput: Buffer[] = [];
-	let pendingBytes = 0;
-	let ending = false;
+	const audit = (action: string, outcome: 'success' | 'failure', detail: string) => safeRecord(db, actor, action, ctx.envId, outcome, detail);
 
 	const send = (msg: ServerControl) => {
 		if (ws.readyState === ws.OPEN) ws.send(encodeControl(msg));
 	};
-	const finish = (code: number, msg?: ServerControl, reason = '') => {
-		if (ending) return;
-		ending = true;
-		if (msg) send(msg);
-		if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
-	};
-	const fail = (err: unknown) => {
-		const code = closeCodeFor(err);
-		const spyre = isSpyreError(err) ? err : new SpyreError('internal', 'The terminal failed unexpectedly.');
-		if (!isSpyreError(err)) console.error('[spyre] terminal:', messageOf(err));
-		finish(code, { type: 'error', code: spyre.code, message: spyre.message }, spyre.code);
-	};
-
-	const writeInput = (data: Buffer) => {
-		if (!attachment) return;
-		const ok = attachment.pty.stream.write(data);
-		if (!ok) {
+	const write = (attachment: tmux.Attachment, chunks: Buffer[]) => {
+		for (const chunk of chunks) {
+			if (attachment.pty.stream.write(chunk)) continue;
 			// Input flood: stop reading the browser's socket until SSH has taken what we gave it.
-			const sock = (ws as unknown as { _socket?: Socket })._socket;
-			sock?.pause();
-			attachment.pty.stream.once('drain', () => sock?.resume());
+			ws.pause();
+			attachment.pty.stream.once('drain', () => ws.resume());
 		}
 	};
+	const perform = (effect: TerminalEffect<tmux.Attachment>): Promise<void> | void => {
+		switch (effect.do) {
+			case 'write':
+				return write(effect.attachment, effect.chunks);
+			case 'close':
+				if (effect.message) send(effect.message);
+				if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(effect.code, effect.reason.slice(0, 120));
+				return;
+			case 'begin':
+				terminalStats.active++;
+				terminalStats.attaches++;
+				return audit('terminal.attach', 'success', `window ${effect.link.window}`);
+			case 'detach':
+				if (effect.counted) {
+					terminalStats.active--;
+					audit('terminal.detach', 'success', `window ${effect.link.window} after ${Math.round((Date.now() - effect.link.attachedAt) / 1000)} s`);
+				}
+				return effect.link.attachment.detach().catch(() => {});
+		}
+	};
+
+	// The connection's whole state; only dispatch() changes it (transitions in session-state.ts).
+	let state: TerminalState<tmux.Attachment> = openingState(ws.readyState === ws.OPEN);
+	const dispatch = (event: TerminalEvent<tmux.Attachment>): Promise<unknown> => {
+		const next = transition(state, event);
+		state = next.state;
+		return Promise.all(next.effects.map(perform));
+	};
+	// A function, not `state.kind` inline: the socket can close during any await below.
+	const socketClosed = () => state.kind === 'closed';
 
 	ws.on('message', (data: RawData, isBinary: boolean) => {
 		try {
@@ -128,18 +139,10 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 					send({ type: 'error', code: 'bad_request', message: parsed.error });
 					return;
 				}
-				attachment?.pty.resize(parsed.value.cols, parsed.value.rows);
+				linkOf(state)?.attachment.pty.resize(parsed.value.cols, parsed.value.rows);
 				return;
 			}
-			if (!attachment || !ptyStarted) {
-				// Keys typed before tmux has drawn would land in the bare PTY and be lost: hold them.
-				if (pendingBytes + buf.length <= MAX_PENDING_INPUT) {
-					pendingInput.push(buf);
-					pendingBytes += buf.length;
-				}
-				return;
-			}
-			writeInput(buf);
+			void dispatch({ type: 'input', bytes: buf });
 		} catch (err) {
 			console.error('[spyre] terminal: message handling failed:', messageOf(err));
 		}
@@ -147,80 +150,56 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	ws.on('error', () => {
 		// 'close' follows; nothing else to do. Without a listener, ws errors would be thrown.
 	});
-	ws.on('close', () => {
-		wsClosed = true;
-		if (attachment) {
-			const a = attachment;
-			attachment = null;
-			terminalStats.active--;
-			a.detach().catch(() => {});
-			safeRecord(db, actor, 'terminal.detach', ctx.envId, 'success', `window ${window} after ${Math.round((Date.now() - attachedAt) / 1000)} s`);
-		}
-	});
+	ws.on('close', () => void dispatch({ type: 'socket-closed' }));
 
 	// 1. Validate the request.
 	const params = parseConnectParams(ctx.params);
-	if (!params.ok) return fail(new SpyreError('validation', params.error));
+	if (!params.ok) return void dispatch(endFor(new SpyreError('validation', params.error)));
 	const { cols, rows } = params.value;
 
 	// 2. The environment must exist, have an address and be running.
 	// A stopped environment gets a conflict (4409): the browser shows the message instead of retrying.
-	let target;
+	let target: SshTarget;
 	try {
 		target = requireReachable(ctx.envId, db);
 	} catch (err) {
-		safeRecord(db, actor, 'terminal.attach', ctx.envId, 'failure', messageOf(err));
-		return fail(err);
+		audit('terminal.attach', 'failure', messageOf(err));
+		return void dispatch(endFor(err));
 	}
 
 	// 3. Connect, make sure the session exists, find the window, replay history, attach.
 	send({ type: 'status', state: 'connecting' });
 	let windows: tmux.TmuxWindow[];
+	let found: tmux.TmuxWindow;
 	let history: string;
+	let attachment: tmux.Attachment;
 	try {
 		await tmux.ensureSession(target, tmuxOpts);
 		windows = await tmux.listWindows(target, tmuxOpts);
 		const wanted = params.value.window;
-		const found = wanted === null ? (windows.find((w) => w.active) ?? windows[0]) : windows.find((w) => w.index === wanted);
-		if (!found) throw new SpyreError('not_found', `Window ${wanted} does not exist in environment ${ctx.envId}.`);
-		window = found.index;
-		windowId = found.id;
-		if (wsClosed) return;
-		history = await tmux.captureHistory(target, window, deps.historyLines ?? 5000, tmuxOpts);
-		if (wsClosed) return;
-		attachment = await tmux.attachToWindow(target, window, { ...tmuxOpts, cols, rows });
+		const match = wanted === null ? (windows.find((w) => w.active) ?? windows[0]) : windows.find((w) => w.index === wanted);
+		if (!match) throw new SpyreError('not_found', `Window ${wanted} does not exist in environment ${ctx.envId}.`);
+		found = match;
+		if (socketClosed()) return;
+		history = await tmux.captureHistory(target, found.index, deps.historyLines ?? 5000, tmuxOpts);
+		if (socketClosed()) return;
+		attachment = await tmux.attachToWindow(target, found.index, { ...tmuxOpts, cols, rows });
 	} catch (err) {
-		safeRecord(db, actor, 'terminal.attach', ctx.envId, 'failure', messageOf(err));
-		return fail(err);
+		audit('terminal.attach', 'failure', messageOf(err));
+		return void dispatch(endFor(err));
 	}
-	if (wsClosed) {
-		await attachment.detach().catch(() => {});
-		attachment = null;
-		return;
-	}
-	attachedAt = Date.now();
-	terminalStats.active++;
-	terminalStats.attaches++;
-	safeRecord(db, actor, 'terminal.attach', ctx.envId, 'success', `window ${window}`);
+	// If the socket closed meanwhile, this detaches at once.
+	await dispatch({ type: 'attached', link: { attachment, window: found.index, windowId: found.id, attachedAt: Date.now() } });
+	if (state.kind !== 'starting') return;
 
-	const att = attachment;
-	const stream = att.pty.stream;
-	// Keys typed before tmux has drawn are held (see 'message'); release them on its first output.
-	stream.once('data', () => {
-		// Give tmux a moment to switch the PTY to raw mode before the held keys arrive; keys typed in
-		// that moment keep queueing behind them, so the order is kept.
-		setTimeout(() => {
-			ptyStarted = true;
-			const queued = pendingInput;
-			pendingInput = [];
-			pendingBytes = 0;
-			queued.forEach(writeInput);
-		}, 50);
-	});
+	const stream = attachment.pty.stream;
+	// Keys typed before tmux has drawn are held (session-state.ts); release them on its first output. Keys
+	// typed in the settle moment keep queueing behind them, so the order is kept.
+	stream.once('data', () => setTimeout(() => void dispatch({ type: 'drawn' }), DRAW_SETTLE_MS));
 	// History first (pushed fully into the browser's scrollback with rows-1 line feeds, because tmux
 	// clears the screen when it attaches), then live bytes.
 	if (history) ws.send(Buffer.from(history + '\r\n'.repeat(Math.max(0, rows - 1)), 'utf8'));
-	send({ type: 'ready', window, windows });
+	send({ type: 'ready', window: found.index, windows });
 	send({ type: 'status', state: 'connected' });
 
 	createOutputPump(ws, stream, { high, low });
@@ -228,31 +207,31 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 		if (ws.readyState === ws.OPEN) ws.send(chunk);
 	});
 
-	let lost = false;
-	att.pty.onConnectionLost((err) => {
-		lost = true;
-		finish(
-			CLOSE.SSH_LOST,
-			{ type: 'status', state: 'disconnected', message: `${err.message} Reconnecting…` },
-			'ssh connection lost'
-		);
+	attachment.pty.onConnectionLost((err) => {
+		void dispatch({
+			type: 'end',
+			code: CLOSE.SSH_LOST,
+			message: { type: 'status', state: 'disconnected', message: `${err.message} Reconnecting…` },
+			reason: 'ssh connection lost'
+		});
 	});
-	att.pty.closed.then(async ({ code }) => {
-		if (lost || wsClosed) return;
+	void attachment.pty.closed.then(async ({ code }) => {
+		if (!isOpen(state)) return;
 		// The channel closing says that this tmux client ended, not why. Only "the window is gone" may end
 		// the browser's terminal for good (1000). When sshd dies, the session's tmux client usually dies a
 		// moment before the TCP connection does, so its channel closes first, and the lost connection
 		// shows up only later (no fixed delay covers that); and a client killed on its own leaves the
 		// window in place. So ask tmux.
-		const gone = await windowGone(target, windowId, tmuxOpts);
-		if (lost || wsClosed) return;
-		if (gone) finish(CLOSE.NORMAL, { type: 'exit', code: code ?? undefined }, 'terminal exited');
+		const gone = await windowGone(target, found.id, tmuxOpts);
+		if (!isOpen(state)) return;
+		if (gone) await dispatch({ type: 'end', code: CLOSE.NORMAL, message: { type: 'exit', code: code ?? undefined }, reason: 'terminal exited' });
 		else
-			finish(
-				CLOSE.SSH_LOST,
-				{ type: 'status', state: 'disconnected', message: 'The terminal connection to the environment ended. Reconnecting…' },
-				'terminal client ended'
-			);
+			await dispatch({
+				type: 'end',
+				code: CLOSE.SSH_LOST,
+				message: { type: 'status', state: 'disconnected', message: 'The terminal connection to the environment ended. Reconnecting…' },
+				reason: 'terminal client ended'
+			});
 	});
 }
 
@@ -280,45 +259,4 @@ function safeRecord(
 	} catch (err) {
 		console.error('[spyre] terminal: audit failed:', messageOf(err));
 	}
-}
-
-type PumpSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'OPEN'>;
-type PumpStream = Pick<NodeJS.ReadableStream, 'on' | 'pause' | 'resume' | 'isPaused'>;
-
-/**
- * Copy terminal output to the browser with backpressure: when more than `high` bytes are queued in the
- * WebSocket (the browser or its network is slower than the program's output), pause the SSH stream;
- * SSH flow control then stops the remote side. Resume once the queue is below `low`. Polling is used
- * because ws emits no drain event; 20 ms is far below what a person notices.
- */
-export function createOutputPump(
-	ws: PumpSocket,
-	stream: PumpStream,
-	opts: { high: number; low: number; pollMs?: number }
-): { stop(): void } {
-	let timer: NodeJS.Timeout | null = null;
-	const stop = () => {
-		if (timer) clearInterval(timer);
-		timer = null;
-	};
-	stream.on('data', (chunk: Buffer) => {
-		if (ws.readyState !== ws.OPEN) return;
-		ws.send(chunk);
-		const buffered = ws.bufferedAmount;
-		if (buffered > terminalStats.maxBufferedAmount) terminalStats.maxBufferedAmount = buffered;
-		if (buffered > opts.high && !stream.isPaused()) {
-			terminalStats.pauses++;
-			stream.pause();
-			if (timer) return;
-			timer = setInterval(() => {
-				if (ws.readyState !== ws.OPEN) return stop();
-				if (ws.bufferedAmount < opts.low) {
-					stop();
-					stream.resume();
-				}
-			}, opts.pollMs ?? DRAIN_POLL_MS);
-		}
-	});
-	stream.on('close', stop);
-	return { stop };
 }

@@ -6,7 +6,8 @@
 
 import { getConfig } from '../../env-config';
 import { singleton } from '../../singleton';
-import { applyHealth, healthInputs, initAuthState, recheckCredential, refreshFromCliFile, stopAuth } from './';
+import { applyHealth, healthInputs, recheckCredential, refreshFromCliFile } from './credential';
+import { initAuthState, stopAuth } from './login';
 import { parseAuthStatus, redact } from './parse';
 import { cliEnv, ownerMarker, runCli } from './process';
 import { authSettings } from './settings';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLAUDE_AUTH_STATES, type ClaudeAuthState } from '$lib/types/claude-auth';
-import { AUTH_LOG_EVENTS, DAY_MS, canTransition, credentialState, defaultEvent } from './state';
+import { AUTH_LOG_EVENTS, DAY_MS, canTransition, credentialState, defaultEvent, step } from './state';
 import migration from '../../migrations/004-claude-auth.sql?raw';
 
 describe('canTransition', () => {
@@ -62,5 +62,30 @@ describe('defaultEvent', () => {
 				if (canTransition(from, to)) expect(AUTH_LOG_EVENTS).toContain(defaultEvent(from, to));
 			}
 		}
+	});
+});
+
+describe('step', () => {
+	const at = (state: ClaudeAuthState, lastError: string | null = null) => ({ state, lastError });
+
+	it('refuses what canTransition refuses, and a move to the same state', () => {
+		expect(step(at('idle'), 'verifying')).toBeNull();
+		expect(step(at('authenticated'), 'authenticated')).toBeNull();
+		expect(step(at('waiting'), 'authenticated')).toBeNull();
+	});
+
+	it('names the move with the default event unless the caller picks one', () => {
+		expect(step(at('verifying'), 'waiting')?.event).toBe('code_rejected');
+		expect(step(at('authenticated'), 'failed', { event: 'api_key_saved' })?.event).toBe('api_key_saved');
+	});
+
+	it('keeps the last error when none is given, clears it with null, sets it redacted', () => {
+		expect(step(at('waiting', 'old'), 'verifying')).toEqual({ state: 'verifying', lastError: 'old', event: 'code_submitted' });
+		expect(step(at('waiting', 'old'), 'verifying', { error: null })?.lastError).toBeNull();
+		const token = 'sk-ant-oat01-' + 'A'.repeat(80);
+		const next = step(at('starting'), 'failed', { error: `the CLI printed ${token}` });
+		expect(next?.state).toBe('failed');
+		expect(next?.lastError).toContain('the CLI printed');
+		expect(next?.lastError).not.toContain(token);
 	});
 });

@@ -1,8 +1,9 @@
 // The authentication state machine, pure: which transitions are allowed, which log event each one is,
-// and what a stored credential's expiry means today. index.ts holds the one live instance; this module
+// and what a stored credential's expiry means today. machine.ts holds the one live instance; this module
 // never touches a process, a file or the database.
 
 import type { ClaudeAuthState } from '$lib/types/claude-auth';
+import { redact } from './parse';
 
 /** A login flow is running (the CLI is alive). */
 export const FLOW_STATES: ReadonlySet<ClaudeAuthState> = new Set(['starting', 'waiting', 'verifying']);
@@ -87,4 +88,18 @@ export function defaultEvent(from: ClaudeAuthState, to: ClaudeAuthState): AuthLo
 		case 'idle':
 			return 'logout';
 	}
+}
+
+/**
+ * One move of the machine, decided: the next state, the error to show (an explicit `null` clears it,
+ * leaving it out keeps the last one; text is redacted) and the log event. Null when the move is not allowed.
+ */
+export function step(
+	from: { state: ClaudeAuthState; lastError: string | null },
+	to: ClaudeAuthState,
+	o: { event?: AuthLogEvent; error?: string | null } = {}
+): { state: ClaudeAuthState; lastError: string | null; event: AuthLogEvent } | null {
+	if (!canTransition(from.state, to)) return null;
+	const lastError = o.error === undefined ? from.lastError : o.error === null ? null : redact(o.error);
+	return { state: to, lastError, event: o.event ?? defaultEvent(from.state, to) };
 }
