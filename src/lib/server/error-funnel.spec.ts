@@ -7,6 +7,9 @@ import { errorFromResponse } from './proxmox/errors';
 
 afterEach(() => vi.restoreAllMocks());
 
+/** What SvelteKit's error() throws. */
+const httpError = (status: number, message: string): unknown => Promise.resolve().then(() => error(status, message)).catch((e: unknown) => e);
+
 describe('judgeError', () => {
 	it('a page that does not exist is expected: no error id, nothing logged', () => {
 		const log = vi.fn();
@@ -15,9 +18,9 @@ describe('judgeError', () => {
 		expect(log).not.toHaveBeenCalled();
 	});
 
-	it("SvelteKit's error() and a SpyreError are expected, with their own status and message", () => {
+	it("SvelteKit's error() and a SpyreError are expected, with their own status and message", async () => {
 		const log = vi.fn();
-		expect(judgeError(catchThrown(() => error(403, 'Not yours.')), {}, log)).toEqual({ expected: true, status: 403, message: 'Not yours.' });
+		expect(judgeError(await httpError(403, 'Not yours.'), {}, log)).toEqual({ expected: true, status: 403, message: 'Not yours.' });
 		expect(judgeError(new SpyreError('conflict', 'Busy.'), {}, log)).toMatchObject({ expected: true, status: 409, message: 'Busy.', code: 'conflict' });
 		expect(log).not.toHaveBeenCalled();
 	});
@@ -67,17 +70,8 @@ describe('errorResponse', () => {
 	});
 
 	it("an error() thrown inside a JSON route keeps its status and gets the table's code", async () => {
-		const res = errorResponse(catchThrown(() => error(404, 'No such task.')));
+		const res = errorResponse(await httpError(404, 'No such task.'));
 		expect(res.status).toBe(404);
 		expect(await res.json()).toEqual({ error: 'No such task.', code: 'not_found' });
 	});
 });
-
-function catchThrown(fn: () => unknown): unknown {
-	try {
-		fn();
-	} catch (err) {
-		return err;
-	}
-	throw new Error('expected a throw');
-}
