@@ -37,6 +37,13 @@ describe('judgeError', () => {
 		expect(log.mock.calls[0][0]).toBe(`[spyre] error ${judged.errorId} on GET /environments:`);
 		expect(log.mock.calls[0][1]).toBe(bug.stack);
 	});
+
+	it("a SpyreError('internal') is a broken assumption: an id and a log line, its text not shown", () => {
+		const log = vi.fn();
+		const judged = judgeError(new SpyreError('internal', 'A tail offset must be a non-negative integer.'), {}, log);
+		expect(judged).toMatchObject({ expected: false, status: 500, message: 'Something went wrong on the server.' });
+		expect(log).toHaveBeenCalledTimes(1);
+	});
 });
 
 describe('errorResponse', () => {
