@@ -7,6 +7,9 @@ import { errorFromResponse } from './proxmox/errors';
 
 afterEach(() => vi.restoreAllMocks());
 
+/** What SvelteKit's error() throws. */
+const httpError = (status: number, message: string): unknown => Promise.resolve().then(() => error(status, message)).catch((e: unknown) => e);
+
 describe('judgeError', () => {
 	it('a page that does not exist is expected: no error id, nothing logged', () => {
 		const log = vi.fn();
@@ -15,9 +18,9 @@ describe('judgeError', () => {
 		expect(log).not.toHaveBeenCalled();
 	});
 
-	it("SvelteKit's error() and a SpyreError are expected, with their own status and message", () => {
+	it("SvelteKit's error() and a SpyreError are expected, with their own status and message", async () => {
 		const log = vi.fn();
-		expect(judgeError(catchThrown(() => error(403, 'Not yours.')), {}, log)).toEqual({ expected: true, status: 403, message: 'Not yours.' });
+		expect(judgeError(await httpError(403, 'Not yours.'), {}, log)).toEqual({ expected: true, status: 403, message: 'Not yours.' });
 		expect(judgeError(new SpyreError('conflict', 'Busy.'), {}, log)).toMatchObject({ expected: true, status: 409, message: 'Busy.', code: 'conflict' });
 		expect(log).not.toHaveBeenCalled();
 	});
@@ -33,6 +36,13 @@ describe('judgeError', () => {
 		expect(log).toHaveBeenCalledTimes(1);
 		expect(log.mock.calls[0][0]).toBe(`[spyre] error ${judged.errorId} on GET /environments:`);
 		expect(log.mock.calls[0][1]).toBe(bug.stack);
+	});
+
+	it("a SpyreError('internal') is a broken assumption: an id and a log line, its text not shown", () => {
+		const log = vi.fn();
+		const judged = judgeError(new SpyreError('internal', 'A tail offset must be a non-negative integer.'), {}, log);
+		expect(judged).toMatchObject({ expected: false, status: 500, message: 'Something went wrong on the server.' });
+		expect(log).toHaveBeenCalledTimes(1);
 	});
 });
 
@@ -67,17 +77,8 @@ describe('errorResponse', () => {
 	});
 
 	it("an error() thrown inside a JSON route keeps its status and gets the table's code", async () => {
-		const res = errorResponse(catchThrown(() => error(404, 'No such task.')));
+		const res = errorResponse(await httpError(404, 'No such task.'));
 		expect(res.status).toBe(404);
 		expect(await res.json()).toEqual({ error: 'No such task.', code: 'not_found' });
 	});
 });
-
-function catchThrown(fn: () => unknown): unknown {
-	try {
-		fn();
-	} catch (err) {
-		return err;
-	}
-	throw new Error('expected a throw');
-}
