@@ -147,7 +147,7 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await expect(page.getByRole('button', { name: 'Retry from this step' })).toBeEnabled();
 	await expect(progress.getByText('Built from config')).toBeVisible();
 	await expect(log).toContainText('widget missing');
-	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v2$/);
+	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v2\s*$/);
 
 	// Fix the config (as a teammate would, in git or the editor), then retry from the failed step.
 	const fix = await page.request.put(`${spyre.url}/api/configs/e2e-prov`, {
@@ -159,6 +159,10 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	await page.reload();
 	await expect(page.getByTestId('built-from')).toContainText('Built from e2e-prov v2 · changed since: now v3');
 	await expect(page.getByTestId('built-from').getByRole('link', { name: 'see what changed' })).toHaveAttribute('href', '/configs/e2e-prov?from=2&to=3#history');
+	await page.screenshot({ path: 'test-results/screens/provision-config-changed.png' });
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.screenshot({ path: 'test-results/screens/provision-config-changed-390.png' });
+	await page.setViewportSize({ width: 1280, height: 800 });
 	await page.getByRole('button', { name: 'Retry from this step' }).click();
 	await expect(log).toContainText('widget ok', { timeout: 60_000 });
 	await expect(progress).toHaveAttribute('data-run-status', 'succeeded', { timeout: 60_000 });
@@ -172,7 +176,7 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	// Each run names the config version it built; the retry built the fixed one, which is what the page says now.
 	await expect(failedRun).toContainText('Provision from e2e-prov v2');
 	await expect(runs.locator('li[data-run-status="succeeded"]', { hasText: 'Provision' })).toContainText('Provision from e2e-prov v3');
-	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v3$/);
+	await expect(page.getByTestId('built-from')).toHaveText(/^Config\s*Built from e2e-prov v3\s*$/);
 	await page.screenshot({ path: 'test-results/screens/provision-retried.png', fullPage: true });
 	await page.setViewportSize({ width: 390, height: 844 });
 	await page.screenshot({ path: 'test-results/screens/provision-retried-390.png', fullPage: true });

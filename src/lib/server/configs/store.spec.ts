@@ -290,6 +290,11 @@ describe('versions', () => {
 		// Read again: nothing new.
 		expect(store.read('app').version).toBe(2);
 		expect(store.versions('app')).toHaveLength(2);
+		// An edit on disk that nobody read before the next save is still kept, before the save overwrites it.
+		fs.writeFileSync(path.join(userDir, 'app.yaml'), v(8));
+		expect(store.save('app', v(9), actor).version).toBe(4);
+		expect(store.versions('app').map((x) => [x.version, x.source])).toEqual([[4, 'save'], [3, 'disk'], [2, 'disk'], [1, 'save']]);
+		expect(store.version('app', 3).content).toBe(v(8));
 	});
 
 	it('diffs any two versions, in either order', () => {

@@ -330,6 +330,9 @@ export function createConfigStore(opts: StoreOptions) {
 			throw new SpyreError('forbidden', `${name} is a built-in config and read-only; clone it to make your own.`);
 		}
 		refuseUnreadable(name, text);
+		// What is on disk now may be an edit made outside Spyre that nobody has read yet: it becomes a version
+		// before it is overwritten, so the history never skips it.
+		if (existing) safeRead(existing);
 		return write(existing ?? { name, builtIn: false, base: false, file: path.join(opts.userDir, `${name}.yaml`) }, text, how, actor);
 	}
 
