@@ -20,6 +20,7 @@ import { FLOW_STATES, canTransition, credentialState, defaultEvent, type AuthLog
 import * as store from './store';
 import { LoginFlow, flowWorkDir } from './flow';
 import { checkCredential, rejectionMessage } from '../broker/upstream';
+import { announce, reauthNotice } from '../../notify/notices';
 
 export interface AuthActor {
 	userId?: number | null;
@@ -410,7 +411,10 @@ export function reportUpstreamRejection(used: TaskCredential, status: number, bo
 /** Record a rejected credential (kept across restarts) and move the state, with the owner's message. */
 function markRejected(kind: 'oauth_token' | 'api_key', message: string, detail: string): void {
 	const to = kind === 'api_key' ? 'failed' : 'expired';
+	// Told once per rejection: the health check repeats it every minute while it lasts.
+	const alreadyKnown = store.loadMeta(dataDir())?.health != null;
 	store.setHealth(dataDir(), { state: to, error: message, at: Date.now() });
+	if (!alreadyKnown) announce(reauthNotice(message));
 	if (m.flow || !transition(to, { detail: `${detail} ${message}`, error: message })) {
 		m.lastError = message;
 		publishView();
