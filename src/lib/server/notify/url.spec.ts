@@ -38,3 +38,10 @@ describe('describeTarget', () => {
 		['https://example.com/?token=abc', 'https://example.com/…']
 	])('%s is shown as %s (never the path, which may be the secret)', (url, shown) => expect(describeTarget(url)).toBe(shown));
 });
+
+describe('an ntfy templating URL', () => {
+	it('is kept as typed (braces in the query survive)', () => {
+		const u = 'https://ntfy.sh/spyre?tpl=1&t={{.title}}&m={{.message}}';
+		expect(validateWebhookUrl(u)).toBe(u);
+	});
+});
