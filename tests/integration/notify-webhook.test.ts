@@ -62,7 +62,8 @@ async function delivery(id: number, timeoutMs = 15_000): Promise<DeliveryView> {
 beforeAll(async () => {
 	sim = await startSim();
 	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
-	data = await makeDataDir({ simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
+	// A monthly budget the first task's one call exceeds: the second task's call is refused (a budget notice).
+	data = await makeDataDir({ simJson: sim.simJson, config: { claude: { api_base_url: fake.url, monthly_budget_usd: 0.000001 } } });
 	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	notify = await import('../../src/lib/server/notify');
@@ -120,7 +121,7 @@ describe('webhook deliveries', () => {
 });
 
 describe('a Claude task that ends', () => {
-	it('produces one webhook delivery with the right body', async () => {
+	it('produces one webhook delivery with the right body; a budget refusal produces its own', async () => {
 		const r = await startReceiver([200]);
 		receivers.push(r);
 		await notify.setWebhook(r.url, actor);
@@ -158,6 +159,16 @@ describe('a Claude task that ends', () => {
 			for (const secret of ['sk-ant', 'Say hello', API_KEY]) expect(raw).not.toContain(secret);
 			const last = notify.settingsView().deliveries[0];
 			expect(last).toMatchObject({ kind: 'task.succeeded', status: 'delivered', attempts: 1, httpStatus: 200 });
+
+			// The month's budget is now used up: the next task's call is refused, and the owner is told twice
+			// (the refusal, then the task's end), each one delivery.
+			const refused = await bridge.dispatch(row.id, { prompt: 'Say hello again', options: { snapshot: false } }, actor);
+			const until = Date.now() + 60_000;
+			while (r.bodies.length < 3 && Date.now() < until) await new Promise((ok) => setTimeout(ok, 100));
+			await notify.notifierIdle();
+			expect(r.bodies.slice(1).map((b) => b.kind)).toEqual(['task.budget', bridge.taskView(refused.id).status === 'failed' ? 'task.failed' : 'task.succeeded']);
+			expect(r.bodies[1]).toMatchObject({ title: 'Claude budget reached on notify-1', taskId: refused.id });
+			expect(r.bodies[1].message).toMatch(/this month's Claude budget of \$0\.0000 is used up/);
 		} finally {
 			await bridge.stopFollowing();
 			await environments.settleAll();
