@@ -121,7 +121,7 @@ describe('webhook deliveries', () => {
 });
 
 describe('a Claude task that ends', () => {
-	it('produces one webhook delivery with the right body; a budget refusal produces its own', async () => {
+	it('produces one webhook delivery with the right body; a budget refusal and a refused credential produce their own', async () => {
 		const r = await startReceiver([200]);
 		receivers.push(r);
 		await notify.setWebhook(r.url, actor);
@@ -169,6 +169,20 @@ describe('a Claude task that ends', () => {
 			expect(r.bodies.slice(1).map((b) => b.kind)).toEqual(['task.budget', bridge.taskView(refused.id).status === 'failed' ? 'task.failed' : 'task.succeeded']);
 			expect(r.bodies[1]).toMatchObject({ title: 'Claude budget reached on notify-1', taskId: refused.id });
 			expect(r.bodies[1].message).toMatch(/this month's Claude budget of \$0\.0000 is used up/);
+
+			// Anthropic stops accepting the key: the health check records the rejection and the owner is told
+			// once (a second check that sees the same rejection says nothing new).
+			fake!.acceptKeys.clear();
+			fake!.acceptKeys.add('sk-ant-api03-someotherkey000000000000');
+			await auth.recheckCredential();
+			await auth.recheckCredential();
+			const until2 = Date.now() + 15_000;
+			while (r.bodies.length < 4 && Date.now() < until2) await new Promise((ok) => setTimeout(ok, 100));
+			await new Promise((ok) => setTimeout(ok, 300));
+			await notify.notifierIdle();
+			expect(r.bodies.slice(3).map((b) => b.kind)).toEqual(['claude.reauth']);
+			expect(r.bodies[3]).toMatchObject({ title: 'Claude needs you to sign in again', url: `http://127.0.0.1:${data.port}/settings/claude` });
+			expect(JSON.stringify(r.bodies[3])).not.toContain(API_KEY);
 		} finally {
 			await bridge.stopFollowing();
 			await environments.settleAll();
