@@ -1,5 +1,6 @@
 import { authStatus } from '$lib/server/claude/auth';
 import { listTasks } from '$lib/server/claude/tasks/repo';
+import { costSummary } from '$lib/server/claude/broker/costs';
 import { loadDashboard } from '$lib/server/environments/dashboard';
 import type { PageServerLoad } from './$types';
 
@@ -13,5 +14,5 @@ export const load: PageServerLoad = async ({ locals, depends }) => {
 	// One line per task: the prompt's head is all the dashboard shows (a prompt may be 100 KB).
 	const tasks = listTasks({}, 1, RECENT_TASKS).tasks.map((t) => ({ ...t, prompt: t.prompt.slice(0, 200) }));
 	const dashboard = await loadDashboard(locals.user?.id ?? null);
-	return { dashboard, claude: { state, method, expiresAt, tasks } };
+	return { dashboard, claude: { state, method, expiresAt, tasks }, costs: costSummary() };
 };

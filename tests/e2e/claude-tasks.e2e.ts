@@ -42,7 +42,7 @@ test.beforeAll(async ({ browser }) => {
 	fs.mkdirSync(SCREENS, { recursive: true });
 	sim = await startSim();
 	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
-	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url } } });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0' }, config: { claude: { api_base_url: fake.url, monthly_budget_usd: 5 } } });
 	const cookie = await setupAdmin(spyre.url, 'admin', 'e2e-password-123');
 	const headers = { cookie, origin: spyre.url, 'content-type': 'application/json' };
 	const res = await fetch(`${spyre.url}/api/environments`, { method: 'POST', headers, body: JSON.stringify({ hostname: 'claude-e2e', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }) });
@@ -103,6 +103,8 @@ test('runs a task, streams it, survives a reload mid-stream and shows the whole 
 	await page.getByLabel('Prompt').fill(`Count slowly [[slow: ${LINES}, 150]]`);
 	await page.getByLabel('Prompt').press('Tab');
 	// The fake's text blocks arrive 150 ms apart: the first ones show while the task still runs.
+	// Where a task is started: the month's measured spend against the monthly budget.
+	await expect(page.getByTestId('claude-month-cost')).toHaveText(/This month: \$0\.00 of the \$5\.00 monthly budget/);
 	await page.getByText('Options').click();
 	await page.getByLabel('Snapshot the container first').uncheck();
 	await page.getByRole('button', { name: 'Run' }).click();
@@ -121,6 +123,8 @@ test('runs a task, streams it, survives a reload mid-stream and shows the whole 
 	await expect(transcript.locator('.result-line')).toHaveText(/Finished · \$\d+\.\d{4} · 1 turn · \d+\.\d s/);
 	// The usage Spyre's broker measured from upstream's answer (the fake reports 12 input tokens).
 	await expect(transcript.getByTestId('task-usage')).toHaveText(/Measured by Spyre: 1 call · 12 in · \d+ out · 0 cache · \$\d+\.\d{4}/);
+	// The end is announced in the app (a `notice` on the event bus), whatever page is open.
+	await expect(page.getByRole('region', { name: 'Notifications' }).getByText(/^Claude task finished on claude-e2e: Task task-\w+ finished \(1 turn, \$\d+\.\d{4} measured\)\.$/)).toBeVisible();
 	// Every line exactly once, in order: the reload replayed what was stored, then went live.
 	const lines = await transcript.getByText(ANY_LINE).allTextContents();
 	expect(lines).toEqual(Array.from({ length: LINES }, (_, i) => `slow line ${i + 1}/${LINES}`));
@@ -155,6 +159,9 @@ test('the task is in /claude/sessions, whose transcript page shows it whole', as
 	await expect(page).toHaveURL(/\/claude\/sessions$/);
 	const link = page.getByRole('link', { name: /Count slowly/ });
 	await expect(link).toBeVisible();
+	// What it cost, as the broker measured it: this month and per environment.
+	await expect(page.getByTestId('claude-month-cost')).toContainText(/This month: \$0\.\d{4}/);
+	await expect(page.getByRole('list', { name: 'Cost per environment' })).toContainText('claude-e2e');
 	await shots('05-sessions');
 	await link.click();
 	await expect(page).toHaveURL(/\/claude\/sessions\/task-/);
@@ -171,7 +178,29 @@ test('the dashboard shows Claude connected and the task, linking to its transcri
 	await expect(card.getByRole('link', { name: /Authenticate/ })).toHaveCount(0);
 	const line = card.getByRole('link', { name: /Count slowly/ });
 	await expect(line).toBeVisible();
+	await expect(card.getByTestId('claude-month-cost')).toContainText(/This month: \$0\.\d{4}/);
+	await expect(card.getByRole('list', { name: 'Cost per day' }).getByRole('listitem')).toHaveCount(7);
+	await expect(card.getByRole('list', { name: 'Cost per environment' })).toContainText('claude-e2e');
 	await shots('07-dashboard-tasks');
 	await line.click();
 	await expect(page).toHaveURL(new RegExp(`/claude/sessions/${new URL(taskUrl).searchParams.get('task')}$`));
+});
+
+test('Settings: the webhook refuses a non-http URL where it is typed, and shows the test delivery', async () => {
+	await page.goto(`${spyre.url}/settings`);
+	const section = page.getByTestId('notify-settings');
+	await expect(section.getByRole('heading', { name: 'Notifications' })).toBeVisible();
+	await section.getByLabel('Webhook URL').fill('ftp://example.com/x');
+	await section.getByRole('button', { name: 'Save webhook' }).click();
+	await expect(section.getByRole('alert')).toHaveText(/Only http and https/);
+	// Nothing listens on this loopback port: the test delivery is recorded as failed after its attempts.
+	await section.getByLabel('Webhook URL').fill('http://127.0.0.1:9/spyre-e2e-topic');
+	await section.getByRole('button', { name: 'Save webhook' }).click();
+	await expect(section.getByTestId('notify-webhook')).toHaveText('http://127.0.0.1:9/…');
+	await section.getByRole('button', { name: 'Send test' }).click();
+	const row = section.getByTestId('notify-deliveries').getByRole('row', { name: /Spyre test notification/ });
+	await expect(row).toContainText('failed', { timeout: 20_000 });
+	await expect(row).toContainText('could not connect');
+	await expect(section.getByRole('checkbox', { name: /Browser notifications/ })).toBeVisible();
+	await shots('08-settings-notifications');
 });

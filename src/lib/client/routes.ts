@@ -48,7 +48,9 @@ export const apiRoutes = {
 	claudeTaskEvents: (id: string) => `${task(id)}/events`,
 	claudeTaskCancel: (id: string) => `${task(id)}/cancel`,
 	claudeTaskResume: (id: string) => `${task(id)}/resume`,
-	claudeTaskRollback: (id: string) => `${task(id)}/rollback`
+	claudeTaskRollback: (id: string) => `${task(id)}/rollback`,
+	notifySettings: () => '/api/settings/notifications',
+	notifyTest: () => '/api/settings/notifications/test'
 } as const;
 
 /** WebSocket paths (server.js hands these to src/lib/server/ws/upgrade.ts). Path and query only. */

@@ -4,6 +4,7 @@
 
 import type { ClaudeAuthView } from './claude-auth';
 import type { EnvironmentView, RunEventView, RunKind, RunStatus } from './environments';
+import type { NoticeView } from './notify';
 
 export interface ServerEventMap {
 	/** An environment row changed (status, IP, error, …). */
@@ -20,6 +21,8 @@ export interface ServerEventMap {
 	'claude.auth': ClaudeAuthView;
 	/** A declared service's health changed. */
 	'service.health': { environmentId: string; name: string; health: 'unknown' | 'healthy' | 'unhealthy'; checkedAt: number };
+	/** Something the owner should know: a task ended or failed, or needs them (budget, re-authentication). */
+	notice: NoticeView;
 }
 
 export type ServerEventType = keyof ServerEventMap;

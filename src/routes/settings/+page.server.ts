@@ -1,6 +1,7 @@
 import { getConfig } from '$lib/server/env-config';
 import * as audit from '$lib/server/audit';
 import { pendingAuthFailures } from '$lib/server/auth/audit';
+import * as notify from '$lib/server/notify';
 import type { PageServerLoad } from './$types';
 
 // Shows where Spyre points and what happened recently. Never the token secret or key contents.
@@ -24,6 +25,7 @@ export const load: PageServerLoad = () => {
 			sshPublicKey: cfg.ssh.publicKey
 		},
 		audit: audit.recent(50),
-		pendingSignIns: pendingAuthFailures()
+		pendingSignIns: pendingAuthFailures(),
+		notify: notify.settingsView()
 	};
 };

@@ -11,6 +11,7 @@ import { brokerProblem, startBroker, stopBroker } from '../claude/broker';
 import { closeDb, getDb } from '../db';
 import { reconcileAfterRestart } from '../environments';
 import { messageOf } from '../errors';
+import { startNotifier, stopNotifier } from '../notify';
 import { interruptAll } from '../jobs';
 import { startProxyManager, stopProxyManager } from '../proxy';
 import { purgeExpiredCredentials, startCredentialRevocation } from '../service-auth/credentials';
@@ -79,6 +80,8 @@ export function backgroundServices(): BackgroundService[] {
 			start: () => (process.env.SPYRE_POLL_MS === '0' ? undefined : startPoller(Number(process.env.SPYRE_POLL_MS) || undefined)),
 			stop: stopPoller
 		},
+		// Before task recovery, so a task that ended while Spyre was down is delivered to the webhook too.
+		{ name: 'notification webhook', start: () => startNotifier(), stop: stopNotifier },
 		// Claude tasks keep running in their environments while Spyre is down: follow them again.
 		{ name: 'Claude task recovery', start: () => void recoverTasks(), stop: stopFollowing },
 		{ name: 'Claude auth health check', start: startClaudeAuth, stop: stopClaudeAuth },

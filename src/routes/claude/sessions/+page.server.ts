@@ -2,6 +2,7 @@ import { error } from '@sveltejs/kit';
 import * as bridge from '$lib/server/claude/tasks/bridge';
 import { TASK_PAGE_SIZE, parseTaskQuery, type TaskQuery } from '$lib/server/claude/tasks/query';
 import * as environments from '$lib/server/environments';
+import { costSummary } from '$lib/server/claude/broker/costs';
 import { isSpyreError } from '$lib/server/errors';
 import type { PageServerLoad } from './$types';
 
@@ -20,6 +21,7 @@ export const load: PageServerLoad = async ({ url }) => {
 		page: query.page,
 		pageSize: TASK_PAGE_SIZE,
 		filter: query.form,
-		environments: environments.listEnvironments().map((e) => ({ id: e.id, hostname: e.hostname }))
+		environments: environments.listEnvironments().map((e) => ({ id: e.id, hostname: e.hostname })),
+		costs: costSummary()
 	};
 };

@@ -12,6 +12,7 @@ import { authStatus, credentialView, credentialsFile, dataDir, ensureLoaded, mac
 import { parseCredentialsFile } from './parse';
 import { FLOW_STATES, credentialState } from './state';
 import * as store from './store';
+import { announce, reauthNotice } from '../../notify/notices';
 
 const API_KEY = /^sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_-]{16,500}$/;
 
@@ -91,7 +92,10 @@ export function reportUpstreamRejection(used: TaskCredential, status: number, bo
 /** Record a rejected credential (kept across restarts) and move the state, with the owner's message. */
 function markRejected(kind: 'oauth_token' | 'api_key', message: string, detail: string): void {
 	const to = kind === 'api_key' ? 'failed' : 'expired';
+	// Told once per rejection: the health check repeats it every minute while it lasts.
+	const alreadyKnown = store.loadMeta(dataDir())?.health != null;
 	store.setHealth(dataDir(), { state: to, error: message, at: Date.now() });
+	if (!alreadyKnown) announce(reauthNotice(message));
 	if (machine.flow || !transition(to, { detail: `${detail} ${message}`, error: message })) {
 		machine.lastError = message;
 		publishView();

@@ -6,6 +6,9 @@ import { appendEvents, updateTask } from '../tasks/repo';
 import { publishTask } from '../tasks/bus';
 import { publishTaskRow } from '../tasks/attach';
 import { taskUsage } from './ledger';
+import { getTask } from '../tasks/repo';
+import { getEnvironment } from '../../environments/repo';
+import { announce, budgetNotice } from '../../notify/notices';
 
 export function noteUsage(taskId: string): void {
 	const totals = taskUsage(taskId);
@@ -17,4 +20,7 @@ export function noteRefusal(taskId: string, reason: string): void {
 	const stored = appendEvents(taskId, [{ type: 'spyre', data: { text: reason, marker: 'refused' }, bytes: 0, size: 0 }], 0);
 	for (const event of stored) publishTask(taskId, { kind: 'event', event });
 	publishTaskRow(taskId);
+	// The owner decides what happens next (raise the budget, or let the task end): tell them now.
+	const row = getTask(taskId);
+	if (row) announce(budgetNotice({ id: taskId, environmentId: row.environment_id, hostname: getEnvironment(row.environment_id)?.hostname ?? null }, reason));
 }

@@ -15,6 +15,7 @@ import { requireReachable } from '../../environments/reachable';
 import { singleton } from '../../singleton';
 import type { SshTarget } from '../../ssh/types';
 import { publishTask } from './bus';
+import { announce, taskEndedNotice } from '../../notify/notices';
 import { revokeToken } from '../broker/tokens';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
 import { OffsetLineReader } from './line-reader';
@@ -47,6 +48,14 @@ const state = singleton('claude.attachments', () => ({ attached: new Map<string,
 export function publishTaskRow(taskId: string): void {
 	const row = getTask(taskId);
 	if (row) publishTask(taskId, { kind: 'task', task: toTaskView(row, getEnvironment(row.environment_id)?.hostname ?? null) });
+}
+
+/** Tell the owner that a task ended (in the app, the browser and the webhook: notify/). Once per ending. */
+export function announceTaskEnd(taskId: string): void {
+	const row = getTask(taskId);
+	if (!row) return;
+	const hostname = getEnvironment(row.environment_id)?.hostname ?? null;
+	announce(taskEndedNotice({ id: row.id, environmentId: row.environment_id, hostname, status: row.status, costUsd: row.cost_usd, numTurns: row.num_turns }));
 }
 
 /** Start following a task unless this process already does. */
@@ -249,6 +258,7 @@ function complete(task: TaskRow, probe: Probe, why: string | null, target?: SshT
 	updateTask(task.id, { status, error, exit_code: exitCode, finished_at: Date.now(), broker_token_hash: null });
 	endPartial(task.id);
 	publishTaskRow(task.id);
+	announceTaskEnd(task.id);
 	// The launcher deletes the credential once read; this covers a task that died before it did.
 	if (target) void ssh.exec(target, scrubCommand(task.id), { timeoutMs: 10_000 }).catch(() => {});
 }

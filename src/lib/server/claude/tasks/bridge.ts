@@ -15,7 +15,7 @@ import { getEnvironment } from '../../environments/repo';
 import { requireReachable } from '../../environments/reachable';
 import * as ssh from '../../ssh';
 import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
-import { attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
+import { announceTaskEnd, attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
 import { credentialProblem, getTaskCredential } from '../auth';
 import { brokerProblem, startBroker } from '../broker';
 import { issueToken, revokeToken } from '../broker/tokens';
@@ -143,6 +143,7 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 		void ssh.exec(target, `rm -f ${paths.credential}`, { timeoutMs: 10_000 }).catch(() => {});
 		record(actor, 'claude.task.dispatch', row.id, 'failure', `environment ${envId}: ${messageOf(err)}`);
 		publishTaskRow(row.id);
+		announceTaskEnd(row.id);
 		throw isSpyreError(err) ? err : new SpyreError('ssh', `Could not start the task: ${messageOf(err)}`, { cause: err });
 	}
 	record(actor, input.resumeOf ? 'claude.task.resume' : 'claude.task.dispatch', row.id, 'success', `environment ${envId}`);
@@ -234,6 +235,7 @@ export function recoverTasks(): number {
 		if (row.status === 'queued') {
 			// It never started (Spyre stopped between the row and the launch): nothing runs for it.
 			updateTask(row.id, { status: 'interrupted', error: 'Spyre restarted before the task started.', finished_at: Date.now() });
+			announceTaskEnd(row.id);
 			continue;
 		}
 		void attach(row.id);

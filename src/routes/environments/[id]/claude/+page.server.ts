@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import * as bridge from '$lib/server/claude/tasks/bridge';
 import * as environments from '$lib/server/environments';
+import { costSummary } from '$lib/server/claude/broker/costs';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, url }) => {
@@ -20,6 +21,8 @@ export const load: PageServerLoad = async ({ params, url }) => {
 		readiness: bridge.readiness(row.id),
 		defaults: bridge.defaultOptions(row.id),
 		history: history.tasks,
-		selected
+		selected,
+		// Where a task is started, the month's spend against the budget (the broker refuses calls past it).
+		costs: costSummary({ days: 1 })
 	};
 };
