@@ -19,7 +19,7 @@ export async function send(
 	const policy = opts.policy ?? defaultPolicy;
 	const payload = JSON.stringify(body);
 	let n = 0;
-	let last: AttemptOutcome = { error: 'not sent', timedOut: false };
+	let last: AttemptOutcome;
 	for (;;) {
 		n++;
 		const wait = delayBefore(n, policy);
