@@ -4,16 +4,9 @@
 // printable ASCII, and the counts are bounded; a line that does not match is dropped, never half-used.
 // This module never decides what is shown or shared (ports/index.ts does).
 
-/** One TCP port with everything that listens on it. */
-export interface ListeningPort {
-	port: number;
-	/** Local addresses as printed (`0.0.0.0`, `::`, `127.0.0.1`, `10.0.0.5`, `*`), sorted, unique. */
-	addresses: string[];
-	/** Process names (`ss` only; empty from /proc), printable ASCII, unique. */
-	processes: string[];
-	/** Every address is a loopback one: Caddy cannot reach it from outside the CT. */
-	loopbackOnly: boolean;
-}
+import type { ListeningPort } from '$lib/types/ports';
+
+export type { ListeningPort };
 
 /** Lines longer than this are not something `ss` prints for one socket: dropped whole. */
 export const MAX_LINE = 1024;
