@@ -42,7 +42,7 @@ test.afterAll(async () => {
 });
 
 async function serve(port: number, bind: string) {
-	const r = await inCt(`cd /tmp && nohup ${command('python3', '-m', 'http.server', String(port), '--bind', bind)} >/dev/null 2>&1 </dev/null & echo $!`);
+	const r = await inCt(`cd /tmp; nohup ${command('python3', '-m', 'http.server', String(port), '--bind', bind)} >/dev/null 2>&1 </dev/null & echo $!`);
 	expect(r.code, r.stderr).toBe(0);
 	pids.push(r.stdout.trim());
 }

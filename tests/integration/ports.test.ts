@@ -42,7 +42,8 @@ function api(method: string, pathname: string, body?: unknown) {
 const inCt = (cmd: string) => ssh(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ctIp, sim.simJson.sshPort, cmd);
 
 async function serve(port: number, bind: string, dir: string): Promise<void> {
-	const r = await inCt(`cd ${dir} && nohup ${command('python3', '-m', 'http.server', String(port), '--bind', bind)} >/dev/null 2>&1 </dev/null & echo $!`);
+	// `cd; nohup … &`: with `cd && nohup … &` the backgrounded list would hold ssh's stdout open.
+	const r = await inCt(`cd ${dir}; nohup ${command('python3', '-m', 'http.server', String(port), '--bind', bind)} >/dev/null 2>&1 </dev/null & echo $!`);
 	expect(r.code, r.stderr).toBe(0);
 	pids.push(r.stdout.trim());
 }
@@ -151,7 +152,7 @@ describe('ports found for you', () => {
 		const body = (await res.json()) as { service: { name: string; url: string; shared: boolean }; warning: string | null };
 		expect(body.warning).toBeNull();
 		expect(body.service).toMatchObject({ name: 'p8080', shared: true });
-		expect(body.service.url).toBe(`http://${host}:${spyre.port}`);
+		expect(body.service.url).toBe(`http://${host}:${spyre.port}/`);
 		expect(await caddy.routes()).toContain(`spyre-svc-${envId}-p8080`);
 		// Sharing twice is refused, naming the share.
 		expect((await api('POST', `/api/environments/${envId}/ports`, { port: 8080 })).status).toBe(409);
@@ -164,7 +165,7 @@ describe('ports found for you', () => {
 		expect(ok.body).toContain(MARK);
 		expect((await ports()).ports.find((p) => p.port === 8080)?.service).toMatchObject({ name: 'p8080', shared: true });
 		expect(await (await api('GET', `/environments/${envId}`)).text()).toContain(host);
-		expect(audit('service.share').filter((a) => a.outcome === 'success').map((a) => a.detail)).toEqual([`port 8080 shared as p8080 at http://${host}:${spyre.port}`]);
+		expect(audit('service.share').filter((a) => a.outcome === 'success').map((a) => a.detail)).toEqual([`port 8080 shared as p8080 at http://${host}:${spyre.port}/`]);
 	}, 60_000);
 
 	it('the share survives a Spyre restart', async () => {
