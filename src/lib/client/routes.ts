@@ -29,6 +29,9 @@ export const apiRoutes = {
 	cancel: (id: string) => `${env(id)}/cancel`,
 	retry: (id: string) => `${env(id)}/retry`,
 	trustHostKey: (id: string) => `${env(id)}/trust-host-key`,
+	/** Listening ports (GET) and Share (POST {port}); `port(id, n)` is Unshare (DELETE). */
+	ports: (id: string) => `${env(id)}/ports`,
+	port: (id: string, port: number) => `${env(id)}/ports/${port}`,
 	windows: (id: string) => `${env(id)}/windows`,
 	window: (id: string, index: number) => `${env(id)}/windows/${index}`,
 	adopt: () => '/api/environments/adopt',

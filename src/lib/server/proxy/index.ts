@@ -12,8 +12,8 @@ import { singleton } from '../singleton';
 import { readServer, writeRoutes } from './caddy-admin';
 import { probe } from './health';
 import { buildRoute, mergeRoutes, parseServiceHost, serviceHost, serviceLabel, serviceUrl, validateTarget, type ForwardAuth, type ProxyMode } from './routes';
-import { deleteServices, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './store';
-import { revokeForEnvironment } from '../service-auth/credentials';
+import { deleteServices, deleteShared, insertShared, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './store';
+import { revokeForEnvironment, revokeForService } from '../service-auth/credentials';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:2019';
 export const HEALTH_INTERVAL_MS = 30_000;
@@ -30,6 +30,8 @@ export interface ServiceView {
 	note: string | null;
 	health: ServiceHealth;
 	lastCheckedAt: number | null;
+	/** A port shared from the environment page (Unshare removes it), not a service of the config. */
+	shared: boolean;
 }
 
 export interface ServiceHealthEvent {
@@ -168,8 +170,49 @@ export function applyRoutes(): Promise<{ applied: number } | null> {
 /** After a successful provision: record the config's services and route them. Throws when Caddy refused. */
 export async function servicesProvisioned(environmentId: string, hostname: string, services: readonly ResolvedService[]): Promise<void> {
 	checkServiceNames(environmentId, hostname, services);
-	replaceServices(environmentId, hostname, services, proxyMode());
+	// A shared port the config now declares (by name or port) becomes the declared service.
+	for (const gone of replaceServices(environmentId, hostname, services, proxyMode())) revokeForService(environmentId, gone.name);
 	await applyRoutes();
+}
+
+/**
+ * Share a port as the http service `name`: the same host, route, forward_auth and credential rules as a
+ * declared service. Refused without caddy.base_domain, when the port or the name is taken by a service of
+ * this environment, or when the host breaks the naming rule (checkServiceNames). The row is stored first,
+ * so a failed apply is retried on the next health tick; the answer then carries Caddy's error as a warning.
+ */
+export async function serviceShared(environmentId: string, hostname: string, name: string, port: number): Promise<{ service: ServiceView; warning: string | null }> {
+	if (!proxyMode()) throw new SpyreError('conflict', `A shared port needs a URL of its own, and ${NO_SERVICE_URL}.`);
+	const mine = servicesOf(environmentId);
+	const samePort = mine.find((s) => s.port === port);
+	if (samePort) {
+		throw new SpyreError('conflict', samePort.shared ? `Port ${port} is already shared as ${samePort.name}.` : `Port ${port} is the service ${samePort.name} of ${hostname}'s config; open it there.`, {
+			fields: { port: samePort.shared ? 'Already shared.' : `Declared as ${samePort.name}.` }
+		});
+	}
+	const sameName = mine.find((s) => s.name === name);
+	if (sameName) throw new SpyreError('conflict', `${hostname} already has a service named ${name} (port ${sameName.port}).`, { fields: { port: `${name} is taken.` } });
+	checkServiceNames(environmentId, hostname, [{ name, port, protocol: 'http' }]);
+	insertShared(environmentId, hostname, name, port);
+	let warning: string | null = null;
+	await applyRoutes().catch((err: unknown) => {
+		warning = `Caddy did not take the route yet (${messageOf(err)}); Spyre retries every health tick.`;
+	});
+	const service = serviceViews(environmentId).find((s) => s.name === name);
+	if (!service) throw new SpyreError('conflict', `Environment ${hostname} was removed while its port ${port} was being shared.`);
+	return { service, warning };
+}
+
+/** Unshare: the row goes, every credential for its host is revoked, and the route leaves Caddy. Declared services are never removed here. */
+export async function serviceUnshared(environmentId: string, hostname: string, port: number): Promise<{ name: string; warning: string | null }> {
+	const row = deleteShared(environmentId, port);
+	if (!row) throw new SpyreError('not_found', `Port ${port} of ${hostname} is not shared.`);
+	revokeForService(environmentId, row.name);
+	let warning: string | null = null;
+	await applyRoutes().catch((err: unknown) => {
+		warning = `Caddy still has the route (${messageOf(err)}); Spyre retries every health tick, and its credentials are already revoked.`;
+	});
+	return { name: row.name, warning };
 }
 
 /** Before an environment's row goes: forget its services and take their routes out of Caddy. */
@@ -193,7 +236,8 @@ export function serviceViews(environmentId: string): ServiceView[] {
 			openUrl: routed ? `/auth/service?${new URLSearchParams({ host: serviceHost(s, mode), to: '/' })}` : null,
 			note: s.protocol !== 'tcp' && !mode ? NO_SERVICE_URL : null,
 			health: s.health,
-			lastCheckedAt: s.lastCheckedAt
+			lastCheckedAt: s.lastCheckedAt,
+			shared: s.shared === 1
 		};
 	});
 }

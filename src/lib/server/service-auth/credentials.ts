@@ -102,6 +102,12 @@ export function revokeForEnvironment(environmentId: string, db: Db = getDb()): v
 	for (const [k, c] of codes) if (c.environmentId === environmentId) codes.delete(k);
 }
 
+/** One service of an environment stops being served (a port unshared): its credentials and codes go. */
+export function revokeForService(environmentId: string, service: string, db: Db = getDb()): void {
+	db.prepare('DELETE FROM service_credentials WHERE environment_id = ? AND service = ?').run(environmentId, service);
+	for (const [k, c] of codes) if (c.environmentId === environmentId && c.service === service) codes.delete(k);
+}
+
 export function purgeExpiredCredentials(db: Db = getDb()): number {
 	return db.prepare('DELETE FROM service_credentials WHERE expires_at <= ?').run(Date.now()).changes;
 }
