@@ -8,7 +8,7 @@ import { snapshotRoutes } from './snapshot-routes';
 import type { Snapshots } from './snapshots';
 import { featuresFormat, formats, netFormat, propertyString, rootfsFormat, type Prop, type Schema } from './params';
 import type { StateStore, TaskRecord } from './state';
-import { STORAGES, TEMPLATES, storageByName } from './storage';
+import { STORAGES, storageByName } from './storage';
 import type { Tasks } from './tasks';
 import { parseUpid, splitTokenUser } from './upid';
 
@@ -307,7 +307,7 @@ export function routes(d: ApiDeps): Route[] {
 				if (content !== undefined && !s.content.includes(content)) return { data: [] };
 				if (s.storage === 'local') {
 					if (content && content !== 'vztmpl') return { data: [] };
-					return { data: TEMPLATES.map((t) => ({ volid: t.volid, format: t.format, content: 'vztmpl', size: t.size, ctime: t.ctime })) };
+					return { data: d.lxc.templates().map((t) => ({ volid: t.volid, format: t.format, content: 'vztmpl', size: t.size, ctime: t.ctime })) };
 				}
 				if (content === 'images') return { data: [] };
 				return {

@@ -11,7 +11,8 @@ import { ApiError } from './http';
 import { featuresFormat, isIpv4, netFormat, parsePropertyString, printPropertyString, rootfsFormat, type Values } from './params';
 import { inCidr, planAddress, type CtNet, type SimNetwork } from './network';
 import { intToIp, ipToInt, type CtConfig, type CtRecord, type StateStore } from './state';
-import { storageByName, templateByVolid, templatePath } from './storage';
+import { lowerLayers } from './rootfs';
+import { ensureTree, listTemplates, ostypeOf, storageByName, templateByVolid, templatePath } from './storage';
 import type { TaskContext, Tasks } from './tasks';
 
 const MiB = 1024 ** 2;
@@ -257,13 +258,14 @@ export class Lxc {
 		if (!rootfs.ok) throw fail(rootfs.error);
 		const [storageName, sizeText] = splitVolume(rootfs.values.volume);
 		const hostname = String(p.hostname ?? `CT${vmid}`);
-		const template = templateByVolid(String(p.ostemplate));
+		const template = templateByVolid(this.runtime.templatesDir, String(p.ostemplate));
 		const conf: CtConfig = {
 			arch: 'amd64',
 			cores: Number(p.cores ?? 1),
 			hostname,
 			memory: Number(p.memory ?? 512),
-			ostype: template?.ostype ?? 'unmanaged',
+			// Set from the template's own os-release once it is extracted (createWork), as PVE does.
+			ostype: 'unmanaged',
 			swap: Number(p.swap ?? 512),
 			unprivileged: 1
 		};
@@ -351,11 +353,16 @@ export class Lxc {
 		await delay(250);
 		if (!o.template) throw new Error(`${prefix}volume '${o.ostemplate}' does not exist`);
 		t.log(`extracting archive '${templatePath(o.template.volid)}'`);
-		await delay(450);
-		const mib = Math.round(o.template.unpacked / MiB);
-		t.log(`Total bytes read: ${o.template.unpacked} (${mib}MiB, ${Math.round(mib / 1.8)}MiB/s)`);
+		// The CT gets a copy-on-write layer over the template's tree instead of an extracted copy (rootfs.ts).
+		const t0 = performance.now();
+		const { tree, bytes } = await ensureTree(this.runtime.templatesDir, o.template);
+		await delay(Math.max(0, 450 - (performance.now() - t0)));
+		rec.rootfs = { template: o.template.volid, parents: [] };
+		rec.conf.ostype = ostypeOf(tree);
+		const mib = Math.round(bytes / MiB);
+		t.log(`Total bytes read: ${bytes} (${mib}MiB, ${Math.round(mib / 1.8)}MiB/s)`);
 		t.log('Detected container architecture: amd64');
-		if (o.template.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? '')))
+		if (rec.conf.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? '')))
 			t.warn('Systemd 255 detected. You may need to enable nesting.');
 		if (o.staticIp && !o.useStatic)
 			t.log(`pve-sim: static address ${o.staticIp} is kept in net0; sshd listens on ${rec.address}`);
@@ -363,7 +370,7 @@ export class Lxc {
 		const dir = ct.ctDir(this.runtime.stateDir, vmid);
 		mkdirSync(dir, { recursive: true });
 		writeFileSync(join(dir, 'node'), `${rec.node}\n`);
-		const fp = await ct.prepareCt(this.runtime, vmid, String(rec.conf.hostname), o.keys);
+		const fp = await ct.prepareCt(this.runtime, vmid, String(rec.conf.hostname), o.keys, tree);
 		t.log(`done: ${fp.replace(/ \(ED25519\)$/, '').split(' ').slice(1).join(' ')}`);
 		await delay(150);
 	}
@@ -427,13 +434,28 @@ export class Lxc {
 		});
 	}
 
+	/** The templates that really exist in the templates dir (storage `local`, content `vztmpl`). */
+	templates(): ReturnType<typeof listTemplates> {
+		return listTemplates(this.runtime.templatesDir);
+	}
+
+	/** A CT from before real templates (its upper layer was over the host's `/`): it stands on a Debian template from now on. */
+	private adoptTemplate(rec: CtRecord): NonNullable<CtRecord['rootfs']> {
+		const debian = listTemplates(this.runtime.templatesDir).find((t) => t.file.startsWith('debian-'));
+		if (!debian) throw new Error(`startup for container '${rec.vmid}' failed - no Debian template in ${this.runtime.templatesDir} (run scripts/build-templates.sh)`);
+		rec.rootfs = { template: debian.volid, parents: [] };
+		this.store.save();
+		return rec.rootfs;
+	}
+
 	/** Start the CT's processes (also used when the simulator restarts with CTs that were running). */
 	async bootCt(rec: CtRecord): Promise<void> {
 		await ct.killStaleInit(this.runtime.stateDir, rec.vmid);
 		const net = this.net;
 		const dir = ct.ctDir(this.runtime.stateDir, rec.vmid);
 		const attach = net ? { files: net.files(dir), attach: (pid: number) => net.attach(rec.vmid, pid, dir, this.ctNet(rec)) } : undefined;
-		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, attach);
+		const lowers = this.runtime.userns ? [] : lowerLayers(dir, { rootfs: rec.rootfs ?? this.adoptTemplate(rec) }, this.runtime.templatesDir);
+		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, lowers, attach);
 		const x = this.r(rec.vmid);
 		x.initPid = started.initPid;
 		x.process = started.process;

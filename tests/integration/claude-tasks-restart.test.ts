@@ -12,9 +12,10 @@ import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthr
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyrerestartkey000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const PASSWORD = 'correct-horse-battery';
 const LONG = 200;
 const SHORT = 25;

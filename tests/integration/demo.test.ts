@@ -9,6 +9,7 @@ import { pveRequest, waitTask, type SimJson } from '../helpers/sim';
 import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
 import { isAlive } from '../helpers/sshd';
 import { processesNaming } from '../helpers/processes';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
@@ -82,7 +83,7 @@ describe('./setup.sh demo', () => {
 		expect((await fetch(`${url}/environments`, { headers: { cookie } })).status).toBe(200);
 
 		const created = await pveRequest<string>(sim, 'POST', `/nodes/${sim.node}/lxc`, {
-			form: { vmid: '4242', ostemplate: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
+			form: { vmid: '4242', ostemplate: TEST_TEMPLATE, hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
 		});
 		await waitTask(sim, created.body!.data);
 		// start=1 starts the CT in a task of its own after the create task: wait until it runs.

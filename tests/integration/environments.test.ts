@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simCidr, control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let dir: string;
@@ -18,7 +19,7 @@ let runs: typeof import('../../src/lib/server/jobs');
 let poller: typeof import('../../src/lib/server/status-poller');
 let db: import('better-sqlite3').Database;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 
 function writeConfig(file: string, sj: RunningSim['simJson'], overrides: { tokenSecret?: string; ipTimeoutMs?: number } = {}) {
 	fs.writeFileSync(

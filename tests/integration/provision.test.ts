@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { simCidr, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let dir: string;
@@ -21,7 +22,7 @@ let environments: typeof import('../../src/lib/server/environments');
 let jobs: typeof import('../../src/lib/server/jobs');
 let configs: typeof import('../../src/lib/server/configs');
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const CANARY = '/tmp/spyre-provision-canary';
 
 /** Run a command in an environment's CT over real SSH with Spyre's key (not through Spyre's pool). */

@@ -16,8 +16,9 @@ import { buildRoute, mergeRoutes } from '../../src/lib/server/proxy/routes';
 import { SERVICE_COOKIE } from '../../src/lib/server/session-cookie';
 import { onBridge, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const BASE = 'spyre.test';
 const SVC_PORT = 8081;
 let sim: RunningSim;

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simCidr, controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import type { ServerEvent } from '../../src/lib/server/events';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 let sim: RunningSim;
 let dir: string;
 let poller: typeof import('../../src/lib/server/status-poller');

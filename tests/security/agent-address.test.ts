@@ -13,8 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, onBridge, pveRequest, ssh, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import { freePort, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const SVC_PORT = 8081;
 let sim: RunningSim;
 let spyre: RunningSpyre;

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds the Proxmox simulator's container templates, once per machine: a Debian 12 "standard" template made
+# with debootstrap from Debian's own archive, as a real `debian-12-standard_12.N-1_amd64.tar.zst` (what a PVE
+# node keeps in /var/lib/vz/template/cache) plus the same tree extracted, which the simulator uses as the
+# read-only lower layer of every CT made from it.
+#
+#   scripts/build-templates.sh [DIR]     DIR defaults to $SPYRE_SIM_TEMPLATES, else /var/cache/spyre-sim/templates
+#
+# Layout of DIR: cache/NAME.tar.zst (the archives the simulator's `local` storage lists), rootfs/NAME/ (the
+# extracted trees, owned by host root: the simulator idmaps them to 100000.. per CT), rootfs/NAME.bytes (the
+# uncompressed size, for the create log), recipe.sha256 (the stamp). The part of this file between
+# `recipe:begin` and `recipe:end` is the recipe: the templates are rebuilt only when its hash differs from
+# the stamp (or the template is missing). Prints "template build:
+# N s" either way (0 s when cached). Needs root, debootstrap and zstd (./setup.sh installs them).
+set -euo pipefail
+
+DIR="${1:-${SPYRE_SIM_TEMPLATES:-/var/cache/spyre-sim/templates}}"
+
+# recipe:begin — everything up to recipe:end is hashed into the stamp; a change here rebuilds.
+SUITE=bookworm
+MIRROR=http://deb.debian.org/debian
+# What a Proxmox "standard" template carries beyond minbase (its package list: openssh-server, locales,
+# ca-certificates, an init, ifupdown and iproute2 for its network config, the usual shell tools). No tmux,
+# no git, no compiler: Spyre must bring those itself, as on a real cluster.
+PACKAGES=systemd-sysv,openssh-server,locales,ca-certificates,iproute2,ifupdown,iputils-ping,procps,less,nano,curl,wget,bash-completion,lsb-release,apt-utils
+# The test template `debian-12-devtest`: the standard one plus what Spyre's tests use in nearly every CT
+# (tmux for terminals, git for Claude tasks), as a site's own custom template would carry its tools. Only
+# the test that covers the plain standard template has Spyre install tmux through the package proxy.
+DEVTEST_PACKAGES="tmux git"
+
+# configure_tree ROOT — what follows debootstrap: apt sources and locale as PVE's template has them.
+configure_tree() {
+	local root="$1"
+	cat >"$root/etc/apt/sources.list" <<SOURCES
+deb $MIRROR $SUITE main contrib
+deb $MIRROR $SUITE-updates main contrib
+deb http://security.debian.org/debian-security $SUITE-security main contrib
+SOURCES
+	sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' "$root/etc/locale.gen"
+	chroot "$root" locale-gen >/dev/null
+	echo 'LANG=en_US.UTF-8' >"$root/etc/default/locale"
+	echo localhost >"$root/etc/hostname"
+}
+
+# strip_tree ROOT — what is per CT goes: host keys (PVE generates them at create; the simulator writes the
+# CT's own ed25519 key), the machine id (systemd makes one at first boot), the build host's resolv.conf,
+# package lists and caches, logs, shell history.
+strip_tree() {
+	local root="$1"
+	: >"$root/etc/resolv.conf"
+	rm -f "$root"/etc/ssh/ssh_host_*
+	: >"$root/etc/machine-id"
+	rm -f "$root/var/lib/dbus/machine-id"
+	chroot "$root" apt-get clean
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/debconf/*-old "$root"/tmp/* "$root"/var/tmp/* "$root"/root/.bash_history
+	find "$root/var/log" -type f -delete
+}
+# recipe:end
+
+say() { printf '\033[1;36m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+started=$(date +%s)
+stamp="$DIR/recipe.sha256"
+recipe="$(sed -n '/^# recipe:begin/,/^# recipe:end/p' "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ] && compgen -G "$DIR/cache/debian-12-standard_*_amd64.tar.zst" >/dev/null && compgen -G "$DIR/cache/debian-12-devtest_*_amd64.tar.zst" >/dev/null; then
+	say "Container templates are up to date in $DIR"
+	echo "template build: 0 s (cached)"
+	exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || die "building container templates needs root (debootstrap): run as root or through sudo"
+command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
+command -v zstd >/dev/null || die "zstd is missing: apt-get install zstd"
+
+mkdir -p "$DIR/cache" "$DIR/rootfs"
+work="$(mktemp -d "$DIR/.build.XXXXXX")"
+trap 'umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
+root="$work/root"
+
+say "Building the Debian 12 standard template with debootstrap from $MIRROR (a few minutes; once per machine)"
+# debootstrap's "I: Retrieving/Unpacking/Configuring PKG" lines are the progress: every 20th is shown.
+n=0
+debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$MIRROR" 2>&1 | while IFS= read -r line; do
+	case "$line" in
+		"I: Retrieving "* | "I: Validating "* | "I: Extracting "* | "I: Unpacking "* | "I: Configuring "*) n=$((n + 1)); if [ $((n % 20)) -eq 1 ]; then echo "   $line"; fi ;;
+		*) echo "   $line" ;;
+	esac
+done || die "debootstrap failed (see the lines above)"
+
+say "Configuring it as a Proxmox template is"
+configure_tree "$root"
+version="$(cat "$root/etc/debian_version")"
+[[ "$version" =~ ^12\.[0-9]+$ ]] || die "unexpected Debian version '$version' in the built tree"
+std="debian-12-standard_${version}-1_amd64"
+dev="debian-12-devtest_${version}-1_amd64"
+
+say "Deriving $dev: the standard template plus $DEVTEST_PACKAGES"
+cp -a "$root" "$work/devtest"
+cp /etc/resolv.conf "$work/devtest/etc/resolv.conf"
+{ chroot "$work/devtest" apt-get -q update && DEBIAN_FRONTEND=noninteractive chroot "$work/devtest" apt-get install -y -q --no-install-recommends $DEVTEST_PACKAGES; } >"$work/apt.log" 2>&1 ||
+	{ tail -20 "$work/apt.log" >&2; die "installing $DEVTEST_PACKAGES into $dev failed"; }
+grep -E '^Setting up ' "$work/apt.log" | sed 's/^/   /' || true
+strip_tree "$root"
+strip_tree "$work/devtest"
+
+# pack NAME TREE — NAME.tar.zst with relative paths and numeric owners (as PVE's own archives) and the
+# uncompressed size; then the tree replaces the previous build's. CTs made from an older tree of the same
+# name stand on the new one once they restart (stop the simulator before a rebuild).
+pack() {
+	local name="$1" tree="$2"
+	say "Packing $name.tar.zst"
+	tar -C "$tree" --numeric-owner --xattrs --one-file-system -cf - . | zstd -q -T0 -o "$work/$name.tar.zst"
+	zstd -dc "$work/$name.tar.zst" | wc -c | tr -d ' \n' >"$work/$name.bytes"
+	rm -rf "$DIR/rootfs/$name" "$DIR/rootfs/$name.bytes"
+	mv "$tree" "$DIR/rootfs/$name"
+	mv "$work/$name.bytes" "$DIR/rootfs/$name.bytes"
+	mv "$work/$name.tar.zst" "$DIR/cache/$name.tar.zst"
+	say "Template ready: $DIR/cache/$name.tar.zst ($(du -h "$DIR/cache/$name.tar.zst" | cut -f1))"
+}
+pack "$std" "$root"
+pack "$dev" "$work/devtest"
+echo "$recipe" >"$stamp"
+echo "template build: $(($(date +%s) - started)) s"
