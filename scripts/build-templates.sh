@@ -8,7 +8,8 @@
 #
 # Layout of DIR: cache/NAME.tar.zst (the archives the simulator's `local` storage lists), rootfs/NAME/ (the
 # extracted trees, owned by host root: the simulator idmaps them to 100000.. per CT), rootfs/NAME.bytes (the
-# uncompressed size, for the create log), recipe.sha256 (the stamp). The part of this file between
+# uncompressed size, for the create log), debs/ (the .deb files of the devtest extras: the tests serve them
+# to a CT from the standard template, which has no network), recipe.sha256 (the stamp). The part of this file between
 # `recipe:begin` and `recipe:end` is the recipe: the templates are rebuilt only when its hash differs from
 # the stamp (or the template is missing). Prints "template build:
 # N s" either way (0 s when cached). Needs root, debootstrap and zstd (./setup.sh installs them).
@@ -63,19 +64,30 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 started=$(date +%s)
 stamp="$DIR/recipe.sha256"
 recipe="$(sed -n '/^# recipe:begin/,/^# recipe:end/p' "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ] && compgen -G "$DIR/cache/debian-12-standard_*_amd64.tar.zst" >/dev/null && compgen -G "$DIR/cache/debian-12-devtest_*_amd64.tar.zst" >/dev/null; then
+up_to_date() {
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ] &&
+		compgen -G "$DIR/cache/debian-12-standard_*_amd64.tar.zst" >/dev/null && compgen -G "$DIR/cache/debian-12-devtest_*_amd64.tar.zst" >/dev/null &&
+		compgen -G "$DIR/debs/tmux_*.deb" >/dev/null
+}
+cached() {
 	say "Container templates are up to date in $DIR"
 	echo "template build: 0 s (cached)"
 	exit 0
-fi
+}
+up_to_date && cached
 
 [ "$(id -u)" -eq 0 ] || die "building container templates needs root (debootstrap): run as root or through sudo"
 command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
 command -v zstd >/dev/null || die "zstd is missing: apt-get install zstd"
 
 mkdir -p "$DIR/cache" "$DIR/rootfs"
+# One build at a time per DIR (two setups at once): the second waits, then finds the first one's result.
+exec 9>"$DIR/.lock"
+flock 9
+up_to_date && cached
+rm -rf "$DIR"/.build.*
 work="$(mktemp -d "$DIR/.build.XXXXXX")"
-trap 'umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 root="$work/root"
 
 say "Building the Debian 12 standard template with debootstrap from $MIRROR (a few minutes; once per machine)"
@@ -101,6 +113,8 @@ cp /etc/resolv.conf "$work/devtest/etc/resolv.conf"
 { chroot "$work/devtest" apt-get -q update && DEBIAN_FRONTEND=noninteractive chroot "$work/devtest" apt-get install -y -q --no-install-recommends $DEVTEST_PACKAGES; } >"$work/apt.log" 2>&1 ||
 	{ tail -20 "$work/apt.log" >&2; die "installing $DEVTEST_PACKAGES into $dev failed"; }
 grep -E '^Setting up ' "$work/apt.log" | sed 's/^/   /' || true
+mkdir -p "$work/debs"
+cp "$work/devtest"/var/cache/apt/archives/*.deb "$work/debs/"
 strip_tree "$root"
 strip_tree "$work/devtest"
 
@@ -120,5 +134,7 @@ pack() {
 }
 pack "$std" "$root"
 pack "$dev" "$work/devtest"
+rm -rf "$DIR/debs"
+mv "$work/debs" "$DIR/debs"
 echo "$recipe" >"$stamp"
 echo "template build: $(($(date +%s) - started)) s"

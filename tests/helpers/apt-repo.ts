@@ -4,9 +4,9 @@
 // gives the shell that puts the repository into a CT (as files in the CT's own filesystem) and `aptGet`
 // the apt-get command line that uses only that source.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -51,9 +51,10 @@ async function buildDeb(work: string, out: string, spec: PackageSpec): Promise<v
 /**
  * Build the repository in a fresh temp dir. `slowSeconds`: how long spyre-slow's postinst sleeps.
  * `standIns`: empty packages under those names (a doc file each), for configs that list Debian packages
- * the tests cannot download, such as dev-web's `sudo` and `nginx`.
+ * the tests cannot download, such as dev-web's `sudo` and `nginx`. `debs`: real .deb files to serve too
+ * (e.g. templates.ts TEMPLATE_DEBS, kept by the template build).
  */
-export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[] } = {}): Promise<AptRepo> {
+export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[]; debs?: string[] } = {}): Promise<AptRepo> {
 	const base = mkdtempSync(join(tmpdir(), 'spyre-apt-'));
 	const work = join(base, 'build');
 	const dir = join(base, 'repo');
@@ -68,6 +69,7 @@ export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[] 
 		const doc = `stand-in for the Debian package ${name}: tests serve no real packages\n`;
 		await buildDeb(work, dir, { name, files: { [`usr/share/doc/${name}/README.spyre-test`]: { content: doc, mode: 0o644 } } });
 	}
+	for (const deb of opts.debs ?? []) copyFileSync(deb, join(dir, basename(deb)));
 	const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: dir });
 	writeFileSync(join(dir, 'Packages'), stdout);
 	rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,9 @@
 // step, and apt really goes through it. The "proxy" is a tiny HTTP server this test runs on the simulator's
 // gateway (the only host address a CT can reach, with its port exposed there): it serves the local test
 // repository for one made-up host name that no resolver knows, records every request, and fetches nothing.
-// A config's own `apt_proxy: none` removes Spyre's apt setting again. Spyre's modules run in this process.
+// A config's own `apt_proxy: none` removes Spyre's apt setting again. A CT from Proxmox's plain standard
+// template (no tmux) gets tmux from Spyre's bring-up through the same proxy (the real .deb files the
+// template build kept), and its terminal works. Spyre's modules run in this process.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -11,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
-import { setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
-import { TEST_TEMPLATE } from '../helpers/templates';
+import { control, pveRequest, setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { STANDARD_TEMPLATE, templateDebs, TEST_TEMPLATE } from '../helpers/templates';
+import { quote } from '../../src/lib/server/shell';
 
 const TEMPLATE = TEST_TEMPLATE;
 const REPO_HOST = 'spyre-test-repo.invalid';
@@ -93,7 +96,7 @@ beforeAll(async () => {
 	configsDir = path.join(dir, 'configs');
 	fs.mkdirSync(configsDir, { recursive: true });
 	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
-	repo = await buildAptRepo(1);
+	repo = await buildAptRepo(1, { debs: templateDebs() });
 	sim = await startSim();
 	const gw = simNetwork(sim.simJson).gateway;
 	proxy = await startProxy(gw);
@@ -176,4 +179,53 @@ describe('provision.apt_proxy', () => {
 		const r = await inCt(id, 'test -e /etc/apt/apt.conf.d/90spyre-proxy && echo present || echo absent');
 		expect(r.stdout.trim()).toBe('absent');
 	});
+});
+
+describe("a CT from Proxmox's standard template", () => {
+	/** The running CT named `hostname`, once the simulator lists it. */
+	async function runningCt(hostname: string): Promise<number> {
+		for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+			const r = await pveRequest<{ vmid: number | string; name?: string; status: string }[]>(sim.simJson, 'GET', `/nodes/${sim.simJson.node}/lxc`);
+			const ct = r.body?.data.find((c) => c.name === hostname && c.status === 'running');
+			if (ct) return Number(ct.vmid);
+		}
+		throw new Error(`CT ${hostname} did not start`);
+	}
+
+	it('has no tmux; the bring-up installs it through the proxy, and a terminal runs in it', async () => {
+		// The CT's own sources point at deb.debian.org, which tests cannot reach: while its address is held
+		// back, the simulated host's `pct exec` points its apt at the test repository (a site mirror would).
+		await control(sim.simJson, { interfacesEmptyFor: { seconds: 120 } });
+		const row = await environments.createEnvironment({ hostname: 'plain-std', template: STANDARD_TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
+		const vmid = await runningCt('plain-std');
+		const sources = `echo '# no network in tests' > /etc/apt/sources.list && echo 'deb [trusted=yes] http://${REPO_HOST}/ ./' > /etc/apt/sources.list.d/spyre-test.list && ! command -v tmux`;
+		const host = sim.simJson.host;
+		let pct = { code: -1, stdout: '', stderr: '' };
+		for (const end = Date.now() + 30_000; pct.code !== 0 && Date.now() < end; await new Promise((r) => setTimeout(r, 250)))
+			pct = await sshCmd(host.privateKeyPath, host.address, host.port, `pct exec ${vmid} -- sh -c ${quote(sources)}`);
+		expect(pct.code, pct.stderr).toBe(0);
+		await control(sim.simJson, { reset: true });
+		await environments.settled(row.id);
+
+		const run = jobs.latestRun(row.id)!;
+		expect(run.status, run.error ?? '').toBe('succeeded');
+		const tools = run.events.find((e) => e.kind === 'step' && e.step === 'tools');
+		expect(tools?.message).toContain(`Installing tmux`);
+		expect(tools?.message).toContain(`through the proxy ${proxyUrl}`);
+		expect(hits.some((h) => /^GET http:\/\/spyre-test-repo\.invalid\/\.\/tmux_[^/]+\.deb$/.test(h))).toBe(true);
+
+		const tmux = await import('../../src/lib/server/tmux-controller');
+		const target = { envId: row.id, host: environments.getEnvironment(row.id)!.ip! };
+		await tmux.ensureSession(target);
+		const win = await tmux.createWindow(target, 'check');
+		const ssh = await import('../../src/lib/server/ssh');
+		await ssh.exec(target, `tmux -L spyre send-keys -t ${quote(`=spyre:${win.index}`)} 'echo made-in-$((6*7))' Enter`);
+		let screen = '';
+		for (const end = Date.now() + 10_000; !screen.includes('made-in-42') && Date.now() < end; await new Promise((r) => setTimeout(r, 200)))
+			screen = (await ssh.exec(target, `tmux -L spyre capture-pane -p -t ${quote(`=spyre:${win.index}`)}`)).stdout;
+		expect(screen).toContain('made-in-42');
+		// It is the CT's own package now (installed by dpkg, not a file of the host).
+		expect((await inCt(row.id, "dpkg -s tmux | grep Status")).stdout).toContain("install ok installed");
+		expect((await inCt(row.id, 'tmux -V')).stdout).toMatch(/^tmux \d/);
+	}, 150_000);
 });
