@@ -7,58 +7,28 @@
 // template build kept), and its terminal works. Spyre's modules run in this process.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
+import { buildAptRepo, ctProxiedRepoScript, HELLO_OUTPUT, REPO_HOST, startRepoProxy, type AptRepo, type RepoProxy } from '../helpers/apt-repo';
 import { control, pveRequest, setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { STANDARD_TEMPLATE, templateDebs, TEST_TEMPLATE } from '../helpers/templates';
 import { quote } from '../../src/lib/server/shell';
 
 const TEMPLATE = TEST_TEMPLATE;
-const REPO_HOST = 'spyre-test-repo.invalid';
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 
 let sim: RunningSim;
 let dir: string;
 let configsDir: string;
 let repo: AptRepo;
-let proxy: http.Server;
+let proxy: RepoProxy;
 let proxyUrl = '';
 /** Every request the proxy saw: method and request target (a proxy gets absolute URLs). */
-const hits: string[] = [];
+let hits: string[] = [];
 let provisioner: typeof import('../../src/lib/server/provisioner');
 let environments: typeof import('../../src/lib/server/environments');
 let jobs: typeof import('../../src/lib/server/jobs');
-
-/** A forward proxy for one host: serves the repository's files by name, 404 for everything else. */
-function startProxy(host: string): Promise<http.Server> {
-	const server = http.createServer((req, res) => {
-		hits.push(`${req.method} ${req.url}`);
-		let target: URL | null = null;
-		try {
-			target = new URL(req.url ?? '');
-		} catch {
-			/* not a proxy request */
-		}
-		const name = target?.hostname === REPO_HOST ? path.basename(target.pathname) : '';
-		const file = name && fs.readdirSync(repo.dir).includes(name) ? path.join(repo.dir, name) : null;
-		if (!file || req.method !== 'GET') {
-			res.writeHead(404, { 'content-type': 'text/plain' });
-			res.end('not here\n');
-			return;
-		}
-		const data = fs.readFileSync(file);
-		res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
-		res.end(data);
-	});
-	return new Promise((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, host, () => resolve(server));
-	});
-}
 
 function configYaml(name: string, aptProxy?: string, extraFiles = ''): string {
 	return `apiVersion: spyre/v1
@@ -99,10 +69,9 @@ beforeAll(async () => {
 	repo = await buildAptRepo(1, { debs: templateDebs() });
 	sim = await startSim();
 	const gw = simNetwork(sim.simJson).gateway;
-	proxy = await startProxy(gw);
-	const port = (proxy.address() as AddressInfo).port;
-	proxyUrl = `http://${gw}:${port}`;
-	await setGatewayPorts(sim.simJson, [port]);
+	proxy = await startRepoProxy(repo, gw);
+	({ url: proxyUrl, hits } = proxy);
+	await setGatewayPorts(sim.simJson, [proxy.port]);
 	fs.writeFileSync(path.join(configsDir, 'via-proxy.yaml'), configYaml('via-proxy'));
 	// A stale setting of Spyre's in the CT (written by the files step, before packages) must go with `none`.
 	const stale = `      - path: /etc/apt/apt.conf.d/90spyre-proxy\n        content: 'Acquire::http::Proxy "${proxyUrl}";'\n`;
@@ -144,7 +113,7 @@ afterAll(async () => {
 	await environments?.settleAll();
 	await (await import('../../src/lib/server/ssh')).closeSshPool();
 	(await import('../../src/lib/server/db')).closeDb();
-	await new Promise<void>((res) => (proxy ? proxy.close(() => res()) : res()));
+	await proxy?.stop();
 	await sim?.stop();
 	repo?.remove();
 	fs.rmSync(dir, { recursive: true, force: true });
@@ -198,7 +167,7 @@ describe("a CT from Proxmox's standard template", () => {
 		await control(sim.simJson, { interfacesEmptyFor: { seconds: 120 } });
 		const row = await environments.createEnvironment({ hostname: 'plain-std', template: STANDARD_TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
 		const vmid = await runningCt('plain-std');
-		const sources = `echo '# no network in tests' > /etc/apt/sources.list && echo 'deb [trusted=yes] http://${REPO_HOST}/ ./' > /etc/apt/sources.list.d/spyre-test.list && ! command -v tmux`;
+		const sources = `${ctProxiedRepoScript()} && ! command -v tmux`;
 		const host = sim.simJson.host;
 		let pct = { code: -1, stdout: '', stderr: '' };
 		for (const end = Date.now() + 30_000; pct.code !== 0 && Date.now() < end; await new Promise((r) => setTimeout(r, 250)))
