@@ -39,7 +39,15 @@ async function waitRunning(vmid: number): Promise<void> {
 		if (st.body?.data.status === 'running') break;
 		await new Promise((res) => setTimeout(res, 50));
 	}
-	addr[vmid] = await ctAddress(sim, 'pve', vmid);
+	// "running" is the desired state; the address shows once the boot has put it on eth0.
+	for (const end = Date.now() + 30_000; ; await new Promise((res) => setTimeout(res, 100))) {
+		try {
+			addr[vmid] = await ctAddress(sim, 'pve', vmid);
+			return;
+		} catch (err) {
+			if (Date.now() > end) throw err;
+		}
+	}
 }
 
 const inCt = (vmid: number, cmd: string, timeoutMs = 60_000) => ssh(key.key, addr[vmid], sim.sshPort, cmd, timeoutMs);
@@ -200,7 +208,7 @@ describe('packages in a CT', () => {
 
 	it('pct exec on the Proxmox host runs as CT root in the CT filesystem', async () => {
 		const r = await onHost('pct exec 140 -- sh -c "id -u; spyre-hello; cat /proc/self/uid_map; cat /etc/shadow | head -1"');
-		expect(r.code).toBe(0);
+		expect(r.code, r.stderr).toBe(0);
 		const lines = r.stdout.trim().split('\n');
 		expect(lines[0]).toBe('0');
 		expect(lines[1]).toBe(HELLO_OUTPUT);
