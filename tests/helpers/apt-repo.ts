@@ -143,7 +143,13 @@ export function startRepoProxy(repo: AptRepo, host: string): Promise<RepoProxy> 
 		} catch {
 			/* not a proxy request */
 		}
-		const name = target?.hostname === REPO_HOST ? basename(target.pathname) : '';
+		// apt escapes `+` and `:` of package versions in the path (%2b, %3a).
+		let name = '';
+		try {
+			name = target?.hostname === REPO_HOST ? decodeURIComponent(basename(target.pathname)) : '';
+		} catch {
+			/* a broken escape: not a file of the repository */
+		}
 		const file = name && readdirSync(repo.dir).includes(name) ? join(repo.dir, name) : null;
 		if (!file || req.method !== 'GET') {
 			res.writeHead(404, { 'content-type': 'text/plain' });
