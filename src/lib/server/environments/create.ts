@@ -52,8 +52,11 @@ export interface PreparedCreate {
 	params: CreateParams;
 }
 
-/** The steps of a create, in order; a run reports step i of these (`tools` only when it installs something). */
-export const CREATE_STEPS = ['allocate', 'create', 'start', 'network', 'ssh', 'tools', 'done'] as const;
+/**
+ * The steps of a create, in order; a run reports step i of these. A `tools` step (tools.ts) runs between
+ * `ssh` and `done` only when an environment lacks what Spyre needs, and reports `ssh`'s progress.
+ */
+export const CREATE_STEPS = ['allocate', 'create', 'start', 'network', 'ssh', 'done'] as const;
 
 /**
  * Progress for the create steps inside a run: step i of n, and a percent spread over [from, to) so a

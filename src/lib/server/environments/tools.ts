@@ -25,7 +25,7 @@ export async function ensureTools(run: Run, target: ssh.SshTarget, signal: Abort
 	if (missing.length === 0) return;
 	const names = missing.map((t) => t.pkg);
 	const proxy = getConfig().provision.aptProxy ?? null;
-	run.step('tools', `Installing ${names.join(', ')} (${missing.map((t) => t.why).join('; ')})${proxy ? ` through the proxy ${proxy}` : ''}`, progress?.('tools'));
+	run.step('tools', `Installing ${names.join(', ')} (${missing.map((t) => t.why).join('; ')})${proxy ? ` through the proxy ${proxy}` : ''}`, progress?.('ssh'));
 	const osRelease = await ssh.exec(target, 'cat /etc/os-release', { timeoutMs: CHECK_MS });
 	if (osRelease.code !== 0) throw new StepFailedError('Could not read /etc/os-release in the container.', osRelease.stderr.split('\n').slice(-10));
 	await runRecorded(run, runnerFor(target), installCommand(detectPackageManager(osRelease.stdout), names, proxy), {

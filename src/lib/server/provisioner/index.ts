@@ -59,7 +59,8 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 function planStepOf(step: string | null, steps: PlanStep[]): string | null {
 	if (step === null) return null;
 	if (steps.some((s) => s.id === step)) return step;
-	return environments.CREATE_STEPS.includes(step as (typeof environments.CREATE_STEPS)[number]) ? 'create' : null;
+	// `tools` (Spyre's own tools installed at bring-up) runs inside the create flow too, outside its progress steps.
+	return environments.CREATE_STEPS.includes(step as (typeof environments.CREATE_STEPS)[number]) || step === 'tools' ? 'create' : null;
 }
 
 /** Start a new run from `fromStep` (default: where the last provision failed) with the config as it is now. */
