@@ -5,9 +5,10 @@
 import { rmSync } from 'node:fs';
 import { controlGet, ctAddress, makeKey, pveRequest, ssh, startSim, waitTask, type RunningSim } from '../tests/helpers/sim';
 import { percentile } from './lib/terminal-harness';
-import { TEST_TEMPLATE } from '../tests/helpers/templates';
+import { STANDARD_TEMPLATE } from '../tests/helpers/templates';
 
-const TEMPLATE = TEST_TEMPLATE;
+// Proxmox's own standard template (what a cluster has), not the test one.
+const TEMPLATE = STANDARD_TEMPLATE;
 const TARGET_MS = 2500;
 const RUNS = 8;
 
