@@ -439,9 +439,12 @@ export class Lxc {
 		return listTemplates(this.runtime.templatesDir);
 	}
 
-	/** A CT from before real templates (its upper layer was over the host's `/`): it stands on a Debian template from now on. */
+	/** A CT from before real templates (its upper layer was over the host's `/`): it stands on the newest Debian standard template from now on. */
 	private adoptTemplate(rec: CtRecord): NonNullable<CtRecord['rootfs']> {
-		const debian = listTemplates(this.runtime.templatesDir).find((t) => t.file.startsWith('debian-'));
+		const debian = listTemplates(this.runtime.templatesDir)
+			.filter((t) => t.file.startsWith('debian-12-standard_'))
+			.sort((a, b) => a.file.localeCompare(b.file, 'en', { numeric: true }))
+			.pop();
 		if (!debian) throw new Error(`startup for container '${rec.vmid}' failed - no Debian template in ${this.runtime.templatesDir} (run scripts/build-templates.sh)`);
 		rec.rootfs = { template: debian.volid, parents: [] };
 		this.store.save();
