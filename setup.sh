@@ -87,6 +87,12 @@ ensure_ssh_key() {
 	fi
 }
 
+# build_templates — the simulator's container templates, built once per machine outside the clone
+# (SPYRE_SIM_TEMPLATES, default /var/cache/spyre-sim/templates) and again only when their recipe changes.
+build_templates() {
+	$SUDO env SPYRE_SIM_TEMPLATES="${SPYRE_SIM_TEMPLATES:-/var/cache/spyre-sim/templates}" "$ROOT/scripts/build-templates.sh"
+}
+
 ensure_sshd_runtime() {
 	# sshd refuses to start without its privilege-separation directory.
 	[ -d /run/sshd ] || $SUDO mkdir -p -m 0755 /run/sshd
@@ -141,8 +147,9 @@ http_ok() {
 
 cmd_demo() {
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables caddy
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables caddy debootstrap zstd
 	ensure_sshd_runtime
+	build_templates
 	npm_install
 	build_app
 
@@ -207,8 +214,9 @@ cmd_test() {
 	# and installs Debian packages: it needs root, and says so before anything else happens.
 	[ "$(id -u)" -eq 0 ] || die "./setup.sh test must run as root (the simulator creates namespaces and network devices). Try: sudo ./setup.sh test"
 	check_node
-	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables dpkg-dev caddy chromium fonts-dejavu-core
+	apt_install openssh-server openssh-client tmux openssl gcc libc6-dev iproute2 nftables dpkg-dev caddy chromium fonts-dejavu-core debootstrap zstd
 	ensure_sshd_runtime
+	build_templates
 	npm_install
 	say "Type-checking (svelte-check)"
 	npm run -s check

@@ -20,9 +20,10 @@ import { log, percentile, round } from './lib/terminal-harness';
 import { benchClaudeBroker } from './claude-broker';
 import { benchReply } from './claude-reply';
 import { flag } from './lib/flags';
+import { TEST_TEMPLATE } from '../tests/helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyrebenchkey0000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const LINES = 50_000;
 const PACED = 300;
 const INTERVAL_MS = 20;

@@ -5,8 +5,10 @@
 import { rmSync } from 'node:fs';
 import { controlGet, ctAddress, makeKey, pveRequest, ssh, startSim, waitTask, type RunningSim } from '../tests/helpers/sim';
 import { percentile } from './lib/terminal-harness';
+import { STANDARD_TEMPLATE } from '../tests/helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+// Proxmox's own standard template (what a cluster has), not the test one.
+const TEMPLATE = STANDARD_TEMPLATE;
 const TARGET_MS = 2500;
 const RUNS = 8;
 

@@ -14,6 +14,14 @@ if (!simJsonPath || !outPath || !dataDir || !port) {
 	process.exit(2);
 }
 const sim = JSON.parse(fs.readFileSync(simJsonPath, 'utf8'));
+
+/** The newest debian-12-standard archive in the simulator's templates dir (as its storage lists it). */
+function standardTemplate() {
+	const dir = path.join(process.env.SPYRE_SIM_TEMPLATES || '/var/cache/spyre-sim/templates', 'cache');
+	const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^debian-12-standard_.*\.tar\.zst$/.test(f)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) : [];
+	if (files.length === 0) throw new Error(`no debian-12-standard template in ${dir}: run scripts/build-templates.sh`);
+	return `local:vztmpl/${files.at(-1)}`;
+}
 const standIn = fileURLToPath(new URL('../tests/fixtures/claude-login-standin.mjs', import.meta.url));
 const secretFile = path.join(dataDir, 'proxmox-token');
 fs.writeFileSync(secretFile, sim.tokenSecret + '\n', { mode: 0o600 });
@@ -34,7 +42,9 @@ const config = {
 		bridge: 'vmbr0',
 		// Environments' addresses must lie in this network (the simulator's CT bridge, from sim.json).
 		network: { mode: 'dhcp', cidr: sim.network?.cidr ?? '10.213.0.0/16' },
-		defaults: { template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory_mb: 512, disk_gb: 4 },
+		// The simulator's own Debian 12 standard template (scripts/build-templates.sh names it after Debian's
+		// point release); a config that names a template the node lacks gets the node's list in the provision form.
+		defaults: { template: standardTemplate(), cores: 1, memory_mb: 512, disk_gb: 4 },
 		ip_timeout_ms: 30000
 	},
 	ssh: {

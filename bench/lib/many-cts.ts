@@ -3,8 +3,9 @@
 // the environments-page benchmark and the environments-scale e2e check.
 import Database from 'better-sqlite3';
 import { pveRequest, waitTask, type RunningSim } from '../../tests/helpers/sim';
+import { TEST_TEMPLATE } from '../../tests/helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 
 export interface MadeCt {
 	vmid: number;

@@ -7,8 +7,9 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { ssh as simSsh, sshArgs as simSshArgs, startSim, type ExecResult, type RunningSim } from '../../tests/helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../../tests/helpers/spyre';
+import { TEST_TEMPLATE } from '../../tests/helpers/templates';
 
-export const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+export const TEMPLATE = TEST_TEMPLATE;
 /** The size of every terminal the terminal benchmarks open (and of their `ssh -tt` baselines). */
 export const COLS = 120;
 export const ROWS = 40;

@@ -1,8 +1,7 @@
 // A clone's filesystem (the simulator's side of vzclone). A full clone copies the source's layer, or a
 // snapshot's saved copy of it, with `cp -a --reflink=auto`: owners, modes, xattrs (overlay opaque marks)
 // and whiteout device nodes come along, and a copy-on-write filesystem shares the blocks. A linked clone
-// gets an empty upper layer over its base's (rootfs.ts lowerLayers; a copy while the base is the host's
-// `/`, see BASE_IS_HOST_ROOT). The clone's identity then goes into
+// gets an empty upper layer over its base's (rootfs.ts lowerLayers). The clone's identity then goes into
 // its own layer: its hostname files (real PVE rewrites them at each start, pve-container Setup
 // set_hostname) and an empty machine-id (Setup post_clone_hook, clear_machine_id). The SSH host key stays
 // the source's, as on Proxmox, where only a create makes host keys (Setup post_create_hook).
@@ -11,7 +10,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSyn
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ctDir, ctLayers } from './containers';
-import { BASE_IS_HOST_ROOT, hostnameFiles, ID_BASE, rootfsPaths, upperFile } from './rootfs';
+import { hostnameFiles, ID_BASE, rootfsPaths, upperFile } from './rootfs';
 import { Snapshots } from './snapshots';
 
 const run = promisify(execFile);
@@ -32,6 +31,8 @@ export interface CloneFs {
 	/** Copy this snapshot's saved layer instead of the current one (full clones only). */
 	snapname?: string;
 	linked: boolean;
+	/** The template tree under every layer (modes of the directories a file is written into come from it). */
+	tree: string;
 }
 
 /** True when the CT has a layer a linked clone can stack on (not a legacy non-root CT). */
@@ -50,10 +51,7 @@ export async function makeCloneFs(o: CloneFs): Promise<void> {
 	}
 	writeFileSync(join(dst, 'node'), `${o.node}\n`);
 	const p = rootfsPaths(dst);
-	if (o.linked && BASE_IS_HOST_ROOT) {
-		// The template's layer cannot be stacked on the host's `/` (rootfs.ts): copy it; it never changes.
-		await run('cp', ['-a', '--reflink=auto', rootfsPaths(src).upper, p.upper]);
-	} else if (o.linked) {
+	if (o.linked) {
 		mkdirSync(p.upper);
 		chmodSync(p.upper, 0o755);
 		chownSync(p.upper, ID_BASE, ID_BASE);
@@ -64,7 +62,7 @@ export async function makeCloneFs(o: CloneFs): Promise<void> {
 	if (!existsSync(p.upper)) return;
 	for (const d of [p.work, p.lower, p.root]) mkdirSync(d, { recursive: true });
 	const names = hostnameFiles(o.hostname);
-	upperFile(p.upper, 'etc/hostname', names.hostname, 0o644);
-	upperFile(p.upper, 'etc/hosts', names.hosts, 0o644);
-	upperFile(p.upper, 'etc/machine-id', '', 0o444);
+	upperFile(p.upper, o.tree, 'etc/hostname', names.hostname, 0o644);
+	upperFile(p.upper, o.tree, 'etc/hosts', names.hosts, 0o644);
+	upperFile(p.upper, o.tree, 'etc/machine-id', '', 0o444);
 }

@@ -26,8 +26,8 @@ export interface CtRuntime {
 	userns: boolean;
 	/** The native helper (native.ts); unused in non-root mode. */
 	helper: string;
-	/** Host directories a CT must not see (rootfs.ts hiddenDirs). */
-	hidden: string[];
+	/** The templates dir (storage.ts): archives in cache/, the trees CTs stand on in rootfs/. */
+	templatesDir: string;
 }
 
 export const ctDir = (stateDir: string, vmid: number): string => join(stateDir, 'cts', String(vmid));
@@ -54,8 +54,11 @@ export async function validatePublicKeys(text: string): Promise<boolean> {
 	return true;
 }
 
-/** Make the CT's directories and its ed25519 host key; returns the `ssh-keygen -l` line of the key. */
-export async function prepareCt(rt: CtRuntime, vmid: number, hostname: string, publicKeys: string): Promise<string> {
+/**
+ * Make the CT's directories and its ed25519 host key, and (with host root) seed its root filesystem over
+ * `tree`, its template's extracted tree; returns the `ssh-keygen -l` line of the key.
+ */
+export async function prepareCt(rt: CtRuntime, vmid: number, hostname: string, publicKeys: string, tree: string): Promise<string> {
 	const dir = ctDir(rt.stateDir, vmid);
 	mkdirSync(dir, { recursive: true });
 	// The CT dir holds the CT's upper layer: only host root may enter it.
@@ -72,7 +75,7 @@ export async function prepareCt(rt: CtRuntime, vmid: number, hostname: string, p
 	rmSync(key, { force: true });
 	rmSync(`${key}.pub`, { force: true });
 	await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${hostname}`, '-f', key]);
-	if (!rt.userns) await prepareRootfs(dir, rt.helper, { hostname, publicKeys: readFileSync(join(dir, 'authorized_keys'), 'utf8'), hostKey: key });
+	if (!rt.userns) prepareRootfs(dir, tree, { hostname, publicKeys: readFileSync(join(dir, 'authorized_keys'), 'utf8'), hostKey: key });
 	const { stdout } = await run('ssh-keygen', ['-l', '-f', `${key}.pub`]);
 	return stdout.trim();
 }
@@ -173,20 +176,24 @@ export async function startCt(
 	vmid: number,
 	hostname: string,
 	address: string,
-	attachNet?: { files: CtNetFiles; attach: (initPid: number) => Promise<unknown> },
-	/** Linked-clone bases, nearest first (their upper layers lie under this CT's). */
-	parents: number[] = []
+	/** Its overlay's lower layers (rootfs.ts lowerLayers); unused in non-root mode. */
+	lowers: string[],
+	attachNet?: { files: CtNetFiles; attach: (initPid: number) => Promise<unknown> }
 ): Promise<StartedCt> {
 	if (!attachNet) assertLoopback(address);
 	const dir = ctDir(rt.stateDir, vmid);
 	if (!existsSync(join(dir, 'ssh_host_ed25519_key'))) throw new Error(`missing host key for CT ${vmid}`);
 	const own = !rt.userns;
-	if (own && !existsSync(join(dir, 'upper'))) await migrateLegacyCt(rt, dir, hostname);
+	if (own) {
+		const missing = lowers.find((l) => !existsSync(l));
+		if (missing) throw new Error(`startup for container '${vmid}' failed - its root filesystem layer ${missing} is missing (run scripts/build-templates.sh)`);
+		if (!existsSync(join(dir, 'upper'))) await migrateLegacyCt(dir, hostname, lowers.at(-1) as string);
+	}
 	const config = join(dir, 'sshd_config');
 	writeFileSync(config, sshdConfig({ address, port: rt.sshPort, base: CT_INNER_DIR, setEnv: ['LANG=C.UTF-8'], ownRoot: own }));
 	if (attachNet && !own) throw new Error('a network namespace per CT needs host root');
 	const script = own
-		? bootScript({ ctDir: dir, helper: rt.helper, hostname, hidden: rt.hidden, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files, parentCtDirs: parents.map((v) => ctDir(rt.stateDir, v)) })
+		? bootScript({ ctDir: dir, helper: rt.helper, hostname, lowers, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files })
 		: legacyInitScript(dir, hostname);
 	writeFileSync(join(dir, 'init.sh'), script, { mode: 0o755 });
 	const console = join(dir, 'console.log');
@@ -257,8 +264,8 @@ function isSshd(pid: number): boolean {
  * A CT made by an older simulator (no own root filesystem): seed one, and carry its private /root and
  * /home over, owned by CT root (they were host root's).
  */
-async function migrateLegacyCt(rt: CtRuntime, dir: string, hostname: string): Promise<void> {
-	await prepareRootfs(dir, rt.helper, { hostname, publicKeys: readFileSync(join(dir, 'authorized_keys'), 'utf8'), hostKey: join(dir, 'ssh_host_ed25519_key') });
+async function migrateLegacyCt(dir: string, hostname: string, tree: string): Promise<void> {
+	prepareRootfs(dir, tree, { hostname, publicKeys: readFileSync(join(dir, 'authorized_keys'), 'utf8'), hostKey: join(dir, 'ssh_host_ed25519_key') });
 	for (const sub of ['root', 'home']) {
 		if (!existsSync(join(dir, sub))) continue;
 		await run('cp', ['-a', `${join(dir, sub)}/.`, join(dir, 'upper', sub)]);

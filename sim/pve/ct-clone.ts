@@ -8,6 +8,7 @@ import { netFormat, parsePropertyString, printPropertyString, type Values } from
 import type { CtConfig, CtRecord } from './state';
 import { storageByName } from './storage';
 import { checkPrivilege, hasPrivilege, permissionDenied } from './token-acl';
+import { templateTree } from './storage';
 
 /** Config keys a clone does not inherit (snapshot bookkeeping, pending changes, the template flag). */
 const NOT_CLONED = ['snapshots', 'parent', 'snaptime', 'snapstate', 'pending', 'template', 'lock'];
@@ -127,7 +128,7 @@ export class CtClone {
 		return this.lxc.runTask(node, 'vzclone', vmid, async (t) => {
 			try {
 				t.log(full ? `create full clone of mountpoint rootfs (${volid})` : `create linked clone of mount point rootfs (${volid})`);
-				await makeCloneFs({ stateDir: this.lxc.runtime.stateDir, source: vmid, target: newid, node, hostname: String(conf.hostname ?? `CT${newid}`), snapname, linked: !full });
+				await makeCloneFs({ stateDir: this.lxc.runtime.stateDir, source: vmid, target: newid, node, hostname: String(conf.hostname ?? `CT${newid}`), snapname, linked: !full, tree: templateTree(this.lxc.runtime.templatesDir, base.template) });
 				const size = /(?:^|,)size=([^,]+)/.exec(rootfs)?.[1];
 				t.log(`  Logical volume "vm-${newid}-disk-0" created.`);
 				rec.conf.rootfs = `${sid}:vm-${newid}-disk-0${size ? `,size=${size}` : ''}`;

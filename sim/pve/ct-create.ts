@@ -13,7 +13,7 @@ import { ApiError } from './http';
 import { delay, fail, type Lxc } from './lxc';
 import { featuresFormat, netFormat, parsePropertyString, printPropertyString, rootfsFormat, type Values } from './params';
 import type { CtConfig, CtRecord, StateStore } from './state';
-import { storageByName, templateByVolid, templatePath } from './storage';
+import { ensureTree, ostypeOf, storageByName, templateByVolid, templatePath } from './storage';
 import type { TaskContext } from './tasks';
 
 const MiB = 1024 ** 2;
@@ -63,13 +63,14 @@ export class CtCreate {
 		if (!rootfs.ok) throw fail(rootfs.error);
 		const [storageName, sizeText] = splitVolume(rootfs.values.volume);
 		const hostname = String(p.hostname ?? `CT${vmid}`);
-		const template = templateByVolid(String(p.ostemplate));
+		const template = templateByVolid(this.runtime.templatesDir, String(p.ostemplate));
 		const conf: CtConfig = {
 			arch: 'amd64',
 			cores: Number(p.cores ?? 1),
 			hostname,
 			memory: Number(p.memory ?? 512),
-			ostype: template?.ostype ?? 'unmanaged',
+			// Set from the template's own os-release once it is extracted (createWork), as PVE does.
+			ostype: 'unmanaged',
 			swap: Number(p.swap ?? 512),
 			unprivileged: 1
 		};
@@ -140,11 +141,16 @@ export class CtCreate {
 		await delay(250);
 		if (!o.template) throw new Error(`${prefix}volume '${o.ostemplate}' does not exist`);
 		t.log(`extracting archive '${templatePath(o.template.volid)}'`);
-		await delay(450);
-		const mib = Math.round(o.template.unpacked / MiB);
-		t.log(`Total bytes read: ${o.template.unpacked} (${mib}MiB, ${Math.round(mib / 1.8)}MiB/s)`);
+		// The CT gets a copy-on-write layer over the template's tree instead of an extracted copy (rootfs.ts).
+		const t0 = performance.now();
+		const { tree, bytes } = await ensureTree(this.runtime.templatesDir, o.template);
+		await delay(Math.max(0, 450 - (performance.now() - t0)));
+		rec.rootfs = { template: o.template.volid, parents: [] };
+		rec.conf.ostype = ostypeOf(tree);
+		const mib = Math.round(bytes / MiB);
+		t.log(`Total bytes read: ${bytes} (${mib}MiB, ${Math.round(mib / 1.8)}MiB/s)`);
 		t.log('Detected container architecture: amd64');
-		if (o.template.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? '')))
+		if (rec.conf.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? '')))
 			t.warn('Systemd 255 detected. You may need to enable nesting.');
 		if (o.staticIp && !o.useStatic)
 			t.log(`pve-sim: static address ${o.staticIp} is kept in net0; sshd listens on ${rec.address}`);
@@ -152,7 +158,7 @@ export class CtCreate {
 		const dir = ct.ctDir(this.runtime.stateDir, vmid);
 		mkdirSync(dir, { recursive: true });
 		writeFileSync(join(dir, 'node'), `${rec.node}\n`);
-		const fp = await ct.prepareCt(this.runtime, vmid, String(rec.conf.hostname), o.keys);
+		const fp = await ct.prepareCt(this.runtime, vmid, String(rec.conf.hostname), o.keys, tree);
 		t.log(`done: ${fp.replace(/ \(ED25519\)$/, '').split(' ').slice(1).join(' ')}`);
 		await delay(150);
 	}

@@ -11,6 +11,8 @@ import { ApiError } from './http';
 import { netFormat, parsePropertyString } from './params';
 import type { CtNet, SimNetwork } from './network';
 import type { CtRecord, StateStore } from './state';
+import { lowerLayers } from './rootfs';
+import { listTemplates } from './storage';
 import type { TaskContext, Tasks } from './tasks';
 
 export interface Runtime {
@@ -148,13 +150,31 @@ export class Lxc {
 
 	// ---- processes ----
 
+	/** The templates that really exist in the templates dir (storage `local`, content `vztmpl`). */
+	templates(): ReturnType<typeof listTemplates> {
+		return listTemplates(this.runtime.templatesDir);
+	}
+
+	/** A CT from before real templates (its upper layer was over the host's `/`): it stands on the newest Debian standard template from now on. */
+	private adoptTemplate(rec: CtRecord): NonNullable<CtRecord['rootfs']> {
+		const debian = listTemplates(this.runtime.templatesDir)
+			.filter((t) => t.file.startsWith('debian-12-standard_'))
+			.sort((a, b) => a.file.localeCompare(b.file, 'en', { numeric: true }))
+			.pop();
+		if (!debian) throw new Error(`startup for container '${rec.vmid}' failed - no Debian template in ${this.runtime.templatesDir} (run scripts/build-templates.sh)`);
+		rec.rootfs = { template: debian.volid, parents: [] };
+		this.store.save();
+		return rec.rootfs;
+	}
+
 	/** Start the CT's processes (also used when the simulator restarts with CTs that were running). */
 	async bootCt(rec: CtRecord): Promise<void> {
 		await ct.killStaleInit(this.runtime.stateDir, rec.vmid);
 		const net = this.net;
 		const dir = ct.ctDir(this.runtime.stateDir, rec.vmid);
 		const attach = net ? { files: net.files(dir), attach: (pid: number) => net.attach(rec.vmid, pid, dir, this.ctNet(rec)) } : undefined;
-		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, attach, rec.rootfs?.parents);
+		const lowers = this.runtime.userns ? [] : lowerLayers(dir, { rootfs: rec.rootfs ?? this.adoptTemplate(rec) }, this.runtime.templatesDir);
+		const started = await ct.startCt(this.runtime, rec.vmid, String(rec.conf.hostname), rec.address, lowers, attach);
 		const x = this.r(rec.vmid);
 		x.initPid = started.initPid;
 		x.process = started.process;

@@ -1,6 +1,6 @@
 // CLI entry of the Proxmox VE API simulator:
 //   npx tsx sim/pve/main.ts --port 8006 --state DIR [--nodes pve,pve2] [--ssh-port N]
-//                           [--auth-delay-ms N] [--control-port N] [--host 127.0.0.1] [--hide DIR,...]
+//                           [--auth-delay-ms N] [--control-port N] [--host 127.0.0.1] [--templates DIR]
 //                           [--net-range 10.213.0.0/16] [--gateway-ports 3101,3142]
 // Prints one `pve-sim listening on ...` line when ready; SIGTERM/SIGINT stop every sshd and exit 0.
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
 			'auth-delay-ms': { type: 'string' },
 			'control-port': { type: 'string' },
 			host: { type: 'string', default: '127.0.0.1' },
-			hide: { type: 'string', multiple: true, default: [] },
+			templates: { type: 'string' },
 			'net-range': { type: 'string' },
 			'gateway-ports': { type: 'string', default: '' },
 			help: { type: 'boolean', default: false }
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 		strict: true
 	});
 	if (values.help || !values.state) {
-		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--hide DIR,...] [--net-range 10.213.0.0/16] [--gateway-ports P,P]');
+		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--templates DIR] [--net-range 10.213.0.0/16] [--gateway-ports P,P]');
 		process.exit(values.help ? 0 : 2);
 	}
 	const nodes = String(values.nodes).split(',').map((s) => s.trim()).filter(Boolean);
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 		controlPort: intArg('control-port', values['control-port']),
 		netRange: values['net-range'],
 		gatewayPorts,
-		hide: values.hide.flatMap((v) => v.split(',')).map((d) => d.trim()).filter(Boolean),
+		templatesDir: values.templates,
 		privileges
 	});
 	let stopping = false;

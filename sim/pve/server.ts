@@ -20,7 +20,7 @@ import { Lxc } from './lxc';
 import { parsePorts, SimNetwork, type NetworkInfo } from './network';
 import { ensureHelper } from './native';
 import { Snapshots } from './snapshots';
-import { hiddenDirs } from './rootfs';
+import { DEFAULT_TEMPLATES_DIR } from './storage';
 import type { Privileges } from './privileges';
 import { StateStore, type SimState } from './state';
 import { Tasks } from './tasks';
@@ -34,8 +34,8 @@ export interface SimOptions {
 	sshPort?: number;
 	authDelayMs?: number;
 	controlPort?: number;
-	/** Host directories CTs must not see, besides rootfs.ts DEFAULT_HIDDEN and the state dir. */
-	hide?: string[];
+	/** The templates dir (storage.ts DEFAULT_TEMPLATES_DIR when absent). */
+	templatesDir?: string;
 	/** Private range the node's bridge takes its /24 from (network.ts DEFAULT_RANGE). */
 	netRange?: string;
 	/** TCP ports of the bridge's gateway address that CTs may reach. */
@@ -97,7 +97,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	const faults = defaultFaults();
 	// In non-root mode CTs keep the legacy layout (no own rootfs), so no helper is needed.
 	const helper = opts.privileges.userns ? '' : await ensureHelper(stateDir);
-	const runtime = { stateDir, sshPort, userns: opts.privileges.userns, helper, hidden: hiddenDirs(stateDir, opts.hide ?? []) };
+	const runtime = { stateDir, sshPort, userns: opts.privileges.userns, helper, templatesDir: resolve(opts.templatesDir ?? DEFAULT_TEMPLATES_DIR) };
 	const cleanups: (() => Promise<void>)[] = [];
 	const stopAll = async () => {
 		for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`pve-sim: cleanup: ${String(e)}`));

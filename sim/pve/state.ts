@@ -7,6 +7,14 @@ import { join } from 'node:path';
 
 export type CtConfig = Record<string, string | number>;
 
+/** What a CT's root filesystem stands on (rootfs.ts lowerLayers). */
+export interface CtRootfs {
+	/** The template volid it was created from (e.g. `local:vztmpl/debian-12-standard_12.15-1_amd64.tar.zst`). */
+	template: string;
+	/** Linked-clone parents whose upper layers lie under this CT's, nearest first (vmids); [] for a create. */
+	parents: number[];
+}
+
 export interface CtRecord {
 	vmid: number;
 	node: string;
@@ -26,11 +34,8 @@ export interface CtRecord {
 	snapshots?: SnapshotRecord[];
 	/** The snapshot the current state descends from. */
 	parent?: string;
-	/**
-	 * What the CT's root filesystem is made of: the template it was created from (a volid) and the CTs whose
-	 * upper layers lie under its own (linked-clone bases, nearest first). Absent on CTs made before clones.
-	 */
-	rootfs?: { template: string; parents: number[] };
+	/** Its root filesystem's layers; absent only on CTs of simulators older than real templates. */
+	rootfs?: CtRootfs;
 }
 
 export interface SnapshotRecord {

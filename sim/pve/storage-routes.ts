@@ -3,7 +3,7 @@
 import type { ApiDeps } from './api';
 import { bool, node, optVmid, P, str } from './api-schemas';
 import { ApiError, type Route } from './http';
-import { STORAGES, TEMPLATES, storageByName, type StorageDef } from './storage';
+import { STORAGES, storageByName, type StorageDef } from './storage';
 
 const GiB = 1024 ** 3;
 
@@ -50,7 +50,7 @@ export function storageRoutes(d: ApiDeps): Route[] {
 				if (content !== undefined && !s.content.includes(content)) return { data: [] };
 				if (s.storage === 'local') {
 					if (content && content !== 'vztmpl') return { data: [] };
-					return { data: TEMPLATES.map((t) => ({ volid: t.volid, format: t.format, content: 'vztmpl', size: t.size, ctime: t.ctime })) };
+					return { data: d.lxc.templates().map((t) => ({ volid: t.volid, format: t.format, content: 'vztmpl', size: t.size, ctime: t.ctime })) };
 				}
 				if (content === 'images') return { data: [] };
 				return {

@@ -1,5 +1,13 @@
-// The simulated storages and their content: `local` (dir: vztmpl, iso, backup) with three CT templates,
-// and `local-lvm` (lvmthin: rootdir, images) holding the CTs' root disks. Static data plus lookups.
+// The simulated storages and their content: `local` (dir: vztmpl, iso, backup), whose CT templates are the
+// real archives in the templates dir (scripts/build-templates.sh builds them), and `local-lvm` (lvmthin:
+// rootdir, images) holding the CTs' root disks. A template is usable once its tree is extracted beside it:
+// that tree is the read-only lower layer of every CT made from it (rootfs.ts).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export interface StorageDef {
 	storage: string;
@@ -16,26 +24,96 @@ export const STORAGES: StorageDef[] = [
 	{ storage: 'local-lvm', type: 'lvmthin', content: ['rootdir', 'images'], total: 832 * GiB, shared: 0 }
 ];
 
+/** Where the templates live unless `--templates DIR` says otherwise (outside any checkout: built once per machine). */
+export const DEFAULT_TEMPLATES_DIR = process.env.SPYRE_SIM_TEMPLATES || '/var/cache/spyre-sim/templates';
+
 export interface Template {
 	volid: string;
+	/** File name in `cache/`, e.g. `debian-12-standard_12.15-1_amd64.tar.zst`. */
+	file: string;
 	format: string;
 	size: number;
+	/** Unix seconds (the archive's ctime, as PVE reports for a dir storage). */
 	ctime: number;
-	/** Uncompressed size, for the `Total bytes read` line of the create log. */
-	unpacked: number;
-	ostype: string;
 }
 
-export const TEMPLATES: Template[] = [
-	{ volid: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', format: 'tzst', size: 126_030_080, ctime: 1_727_859_474, unpacked: 521_902_080, ostype: 'debian' },
-	{ volid: 'local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst', format: 'tzst', size: 141_589_318, ctime: 1_728_567_410, unpacked: 578_119_680, ostype: 'ubuntu' },
-	{ volid: 'local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz', format: 'txz', size: 3_156_724, ctime: 1_725_807_020, unpacked: 9_236_480, ostype: 'alpine' }
+/** Archive suffixes PVE accepts for CT templates, with the `format` its content listing reports. */
+const FORMATS: [RegExp, string][] = [
+	[/\.tar\.zst$/, 'tzst'],
+	[/\.tar\.xz$/, 'txz'],
+	[/\.tar\.gz$/, 'tgz']
 ];
 
 export const storageByName = (name: string): StorageDef | undefined => STORAGES.find((s) => s.storage === name);
-export const templateByVolid = (volid: string): Template | undefined => TEMPLATES.find((t) => t.volid === volid);
+
+/** The templates that exist in `dir/cache` (as `local:vztmpl/FILE`), with their real sizes. */
+export function listTemplates(dir: string): Template[] {
+	const cache = join(dir, 'cache');
+	let files: string[];
+	try {
+		files = readdirSync(cache);
+	} catch {
+		return [];
+	}
+	const out: Template[] = [];
+	for (const file of files.sort()) {
+		const format = FORMATS.find(([re]) => re.test(file))?.[1];
+		if (!format || file.startsWith('.')) continue;
+		const st = statSync(join(cache, file), { throwIfNoEntry: false });
+		if (!st?.isFile()) continue;
+		out.push({ volid: `local:vztmpl/${file}`, file, format, size: st.size, ctime: Math.floor(st.ctimeMs / 1000) });
+	}
+	return out;
+}
+
+export const templateByVolid = (dir: string, volid: string): Template | undefined => listTemplates(dir).find((t) => t.volid === volid);
 
 /** `local:vztmpl/x.tar.zst` -> `/var/lib/vz/template/cache/x.tar.zst`, as the create log prints it. */
 export function templatePath(volid: string): string {
 	return `/var/lib/vz/template/cache/${volid.replace(/^[^:]+:vztmpl\//, '')}`;
+}
+
+const treeName = (file: string): string => file.replace(/\.tar\.(zst|xz|gz)$/, '');
+
+/** The extracted tree of a template (its CTs' lower layer); may not exist yet (see `ensureTree`). */
+export function templateTree(dir: string, volid: string): string {
+	return join(dir, 'rootfs', treeName(volid.replace(/^[^:]+:vztmpl\//, '')));
+}
+
+/**
+ * The template's extracted tree and its uncompressed size, extracting the archive once when a template was
+ * put in `cache/` by hand (build-templates.sh extracts its own). Extracted beside its final name, then renamed.
+ */
+export async function ensureTree(dir: string, t: Template): Promise<{ tree: string; bytes: number }> {
+	const tree = templateTree(dir, t.volid);
+	const bytesFile = `${tree}.bytes`;
+	if (!existsSync(tree)) {
+		const tmp = `${tree}.extract-${process.pid}`;
+		rmSync(tmp, { recursive: true, force: true });
+		mkdirSync(tmp, { recursive: true });
+		try {
+			const archive = join(dir, 'cache', t.file);
+			await run('tar', ['-C', tmp, '--numeric-owner', '--xattrs', '-xpf', archive], { maxBuffer: 16 * 1024 * 1024 });
+			const { stdout } = await run('sh', ['-c', `${decompressor(t.format)} < "$1" | wc -c`, 'sh', archive]);
+			writeFileSync(bytesFile, stdout.trim());
+			renameSync(tmp, tree);
+		} catch (err) {
+			rmSync(tmp, { recursive: true, force: true });
+			throw err;
+		}
+	}
+	const bytes = Number(readFileSync(bytesFile, { encoding: 'utf8', flag: 'r' }).trim()) || 0;
+	return { tree, bytes };
+}
+
+const decompressor = (format: string): string => (format === 'tzst' ? 'zstd -dc' : format === 'txz' ? 'xz -dc' : 'gzip -dc');
+
+/** PVE's ostype from the tree's os-release `ID` (what pve-container's setup detects), else `unmanaged`. */
+export function ostypeOf(tree: string): string {
+	try {
+		const id = /^ID="?([a-z0-9._-]+)"?$/m.exec(readFileSync(join(tree, 'etc/os-release'), 'utf8'))?.[1];
+		return id && ['debian', 'ubuntu', 'alpine', 'centos', 'fedora', 'archlinux', 'opensuse', 'gentoo', 'devuan', 'nixos'].includes(id) ? id : 'unmanaged';
+	} catch {
+		return 'unmanaged';
+	}
 }

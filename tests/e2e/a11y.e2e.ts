@@ -12,6 +12,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import * as claudeCredential from '../../src/lib/server/claude/auth/store';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
 const SCREENS = 'test-results/screens';
@@ -46,7 +47,7 @@ async function createEnvironment(): Promise<void> {
 	const res = await fetch(`${spyre.url}/api/environments`, {
 		method: 'POST',
 		headers,
-		body: JSON.stringify({ hostname: 'a11y-e2e', template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory: 512, disk: 4 })
+		body: JSON.stringify({ hostname: 'a11y-e2e', template: TEST_TEMPLATE, cores: 1, memory: 512, disk: 4 })
 	});
 	expect(res.status, await res.clone().text()).toBeLessThan(300);
 	envId = ((await res.json()) as { id: string }).id;

@@ -12,9 +12,10 @@ import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthr
 import { startSim, type RunningSim } from '../helpers/sim';
 import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const API_KEY = 'sk-ant-api03-spyree2ekey00000000000000';
 const LINES = 60;
 const ANY_LINE = new RegExp(`^slow line \\d+/${LINES}$`);

@@ -7,6 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -60,7 +61,7 @@ test('first-run view on an empty cluster, then counts that follow a new environm
 		const res = await fetch('/api/environments', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ hostname: 'dash-box', template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 2, memory: 1024, disk: 8, node: 'pve' })
+			body: JSON.stringify({ hostname: 'dash-box', template: TEST_TEMPLATE, cores: 2, memory: 1024, disk: 8, node: 'pve' })
 		});
 		return res.status;
 	});
@@ -103,7 +104,7 @@ metadata:
   name: dash-prov
 spec:
   platform:
-    template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
+    template: ${TEST_TEMPLATE}
     cores: 1
     memory: 512
     disk: 4

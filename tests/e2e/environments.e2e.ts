@@ -4,6 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { control, startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -41,7 +42,7 @@ test('create from the form, reach running with an IP, stop, start, destroy', asy
 	await expect(page.getByText(/lowercase letters, digits and single hyphens/)).toBeVisible();
 
 	await page.getByLabel('Hostname').fill('e2e-box');
-	await expect(page.getByLabel('Template')).toHaveValue(/debian-12-standard/);
+	await expect(page.getByLabel('Template')).toHaveValue(TEST_TEMPLATE);
 	await page.getByLabel('Cores').fill('1');
 	await page.getByLabel('Memory (MiB)').fill('512');
 	await page.getByLabel('Disk (GiB)').fill('4');
@@ -78,7 +79,7 @@ test('a failing create shows the Proxmox message and can be removed', async ({ p
 	await control(sim.simJson, { failNext: { type: 'vzcreate', message: 'storage local-lvm is full' } });
 	await page.getByRole('button', { name: 'New environment' }).first().click();
 	await page.getByLabel('Hostname').fill('e2e-doomed');
-	await expect(page.getByLabel('Template')).toHaveValue(/debian-12-standard/);
+	await expect(page.getByLabel('Template')).toHaveValue(TEST_TEMPLATE);
 	await page.getByRole('button', { name: 'Create environment' }).click();
 	const box = card(page, 'e2e-doomed');
 	await expect(box).toHaveAttribute('data-status', 'error', { timeout: 30_000 });

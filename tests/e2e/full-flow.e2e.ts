@@ -1,15 +1,18 @@
 // The whole of Spyre in one Chromium session, as a person uses it: sign in (through Caddy) → provision the
-// built-in `dev-web` config (configs/dev-web.yaml, read from the repo as it ships) from its page → watch the
+// built-in `dev-web` config (configs/dev-web.yaml, read from the repo as it ships) from its page (its Ubuntu
+// template is not on the simulator: the dialog says so and offers the node's, the test template) → watch the
 // provision view until done → run a command in its terminal → open its `web` service URL through the real
 // caddy (healthy, served by the CT's Node.js after the credential handshake; refused without it) → run a Claude task on
 // its Claude page against the fake Messages API and watch the transcript stream → destroy it with the
 // typed-name confirmation and see it gone, its service URL no longer routed.
 //
-// Offline: dev-web's packages come from a local apt repository. The Debian packages the host already has
-// (git, curl, nodejs, …) show through the simulator CT's root as installed; `sudo` and `nginx` are empty
-// stand-ins. The config stays untouched, so the repository gets into the CT the way a site's template
-// would carry its mirror: while a simulator fault holds back the CT's address (Spyre's "network" step
-// waits), the simulated Proxmox host's `pct exec` points the CT's apt at the repository.
+// Offline: the CT has only what its template has (git, curl, tmux; no node, no compiler); dev-web's other
+// packages are installed by its packages step through Spyre's apt proxy setting, from a local repository
+// that a recording proxy on the simulator's gateway serves: `nodejs` carries this host's node binary (the
+// site really runs on it), `sudo`, `nginx` and `build-essential` are empty stand-ins. The config stays
+// untouched, so the repository gets into the CT's sources the way a site's template would carry its
+// mirror: while a simulator fault holds back the CT's address (Spyre's "network" step waits), the
+// simulated Proxmox host's `pct exec` points the CT's apt at it.
 //
 // Service hosts are `<service>--<hostname>.spyre.localhost` (Spyre's public host is `spyre.localhost:PORT`,
 // Caddy's site); Spyre's session cookie is host-only (`__Host-`) and never reaches them, a service gets its
@@ -22,11 +25,12 @@ import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { parse as parseYaml } from 'yaml';
 import baseConfig from '../../playwright.config';
 import { quote } from '../../src/lib/server/shell';
-import { buildAptRepo, ctOnlyRepoScript, type AptRepo } from '../helpers/apt-repo';
+import { buildAptRepo, ctProxiedRepoScript, startRepoProxy, type AptRepo, type RepoProxy } from '../helpers/apt-repo';
 import { startCaddy, type RunningCaddy } from '../helpers/caddy';
 import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
-import { control, onBridge, pveRequest, ssh, startSim, type RunningSim } from '../helpers/sim';
+import { control, onBridge, pveRequest, setGatewayPorts, simNetwork, ssh, startSim, type RunningSim } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 import { freePort, REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
 const BASE = 'spyre.localhost';
@@ -52,6 +56,7 @@ test.use({
 test.describe.configure({ mode: 'serial' });
 
 let repo: AptRepo;
+let proxy: RepoProxy;
 let fake: FakeAnthropic;
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -112,8 +117,10 @@ test.beforeAll(async ({ browser }) => {
 	test.setTimeout(90_000);
 	fs.mkdirSync(SCREENS, { recursive: true });
 	await assertPortFree(WEB_PORT);
-	repo = await buildAptRepo(1, { standIns: ['sudo', 'nginx'] });
+	repo = await buildAptRepo(1, { standIns: ['sudo', 'nginx', 'build-essential'], binaries: { nodejs: { path: '/usr/bin/node', from: process.execPath } } });
 	sim = await startSim();
+	proxy = await startRepoProxy(repo, simNetwork(sim.simJson).gateway);
+	await setGatewayPorts(sim.simJson, [...simNetwork(sim.simJson).gatewayPorts, proxy.port]);
 	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
 	const [caddyPort, adminPort] = [await freePort(), await freePort()];
 	publicUrl = `http://${BASE}:${caddyPort}`;
@@ -125,7 +132,8 @@ test.beforeAll(async ({ browser }) => {
 		config: {
 			server: { public_url: publicUrl },
 			caddy: { admin_url: `http://127.0.0.1:${adminPort}`, base_domain: BASE },
-			claude: { api_base_url: fake.url }
+			claude: { api_base_url: fake.url },
+			provision: { apt_proxy: proxy.url }
 		}
 	});
 	// The first admin, created directly (a loopback public host needs no setup code); the test signs in.
@@ -143,6 +151,7 @@ test.afterAll(async () => {
 	await spyre?.stop();
 	await sim?.stop();
 	await fake?.stop();
+	await proxy?.stop();
 	repo?.remove();
 });
 
@@ -172,6 +181,11 @@ test('provision dev-web from its config page and watch it until done', async () 
 	await page.getByRole('button', { name: 'Provision' }).click();
 	const dialog = page.getByRole('dialog', { name: 'Provision dev-web' });
 	await dialog.getByLabel('Hostname').fill(HOSTNAME);
+	// dev-web (through ubuntu-dev) asks for an Ubuntu template this cluster does not have: the dialog says
+	// so and offers the node's templates, preselecting environment.yaml's default.
+	await expect(dialog.getByText(/asks for ubuntu-24\.04-standard_24\.04-2_amd64\.tar\.zst, which node pve does not have/)).toBeVisible();
+	await expect(dialog.getByLabel('Template')).toHaveValue(TEST_TEMPLATE);
+	await shot(page, '00-template-missing');
 	// Hold back CT addresses until the CT's apt points at the local repository (see the top of the file).
 	await control(sim.simJson, { interfacesEmptyFor: { seconds: 120 } });
 	await dialog.getByRole('button', { name: 'Provision', exact: true }).click();
@@ -182,7 +196,7 @@ test('provision dev-web from its config page and watch it until done', async () 
 	await expect(bar).toBeVisible();
 
 	const vmid = await runningCt(HOSTNAME);
-	await pctExec(vmid, ctOnlyRepoScript(repo));
+	await pctExec(vmid, `${ctProxiedRepoScript()} && ! command -v node`);
 	await control(sim.simJson, { reset: true });
 
 	const log = page.getByRole('log', { name: 'Provisioning log' });
@@ -190,8 +204,11 @@ test('provision dev-web from its config page and watch it until done', async () 
 	await expect(page.getByLabel(/^Phase 1, .*: done$/)).toBeVisible();
 	await expect(page.getByLabel(/^Phase 3, .*: done$/)).toBeVisible();
 	await expect(page.getByLabel(/^Phase \d+, .*: (failed|running|pending)/)).toHaveCount(0);
-	// The config's own steps ran: the stand-in packages from the local repository, then its scripts.
+	// The config's own steps ran: its packages through the proxy (node among them, which the CT lacked), then its scripts.
+	await expect(log).toContainText(`through the proxy ${proxy.url}`);
 	await expect(log).toContainText('Setting up nginx (1.0)');
+	await expect(log).toContainText('Setting up nodejs (1.0)');
+	expect(proxy.hits.some((h) => /\/nodejs_1\.0_all\.deb$/.test(h))).toBe(true);
 	await expect(log).toContainText('Script start-site finished');
 	await expect(log).not.toContainText('deb.debian.org');
 	await shot(page, '01-provisioned');

@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { control, startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -44,7 +45,7 @@ test('a failed action shows a dismissible notice; form problems stay inline', as
 
 	await page.getByLabel('Hostname').fill('toast-box');
 	await page.getByLabel('Cores').fill('1');
-	await expect(page.getByLabel('Template')).toHaveValue(/debian-12-standard/);
+	await expect(page.getByLabel('Template')).toHaveValue(TEST_TEMPLATE);
 	await page.getByRole('button', { name: 'Create environment' }).click();
 	const box = page.getByRole('article', { name: 'toast-box' });
 	await expect(box).toHaveAttribute('data-status', 'running', { timeout: 30_000 });

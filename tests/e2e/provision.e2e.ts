@@ -9,13 +9,14 @@ import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
 let repo: AptRepo;
 const USER = 'grace';
 const PASS = 'correct-horse-battery';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 
 test.beforeAll(async () => {
 	repo = await buildAptRepo(1);

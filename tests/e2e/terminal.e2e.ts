@@ -3,6 +3,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -17,7 +18,7 @@ test.beforeAll(async () => {
 	const res = await fetch(`${spyre.url}/api/environments`, {
 		method: 'POST',
 		headers: { cookie, origin: spyre.url, 'content-type': 'application/json' },
-		body: JSON.stringify({ hostname: 'term-e2e', template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory: 512, disk: 4 })
+		body: JSON.stringify({ hostname: 'term-e2e', template: TEST_TEMPLATE, cores: 1, memory: 512, disk: 4 })
 	});
 	envId = ((await res.json()) as { id: string }).id;
 	const deadline = Date.now() + 30_000;

@@ -4,9 +4,11 @@
 // gives the shell that puts the repository into a CT (as files in the CT's own filesystem) and `aptGet`
 // the apt-get command line that uses only that source.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -25,7 +27,7 @@ export interface AptRepo {
 
 interface PackageSpec {
 	name: string;
-	files: Record<string, { content: string; mode: number }>;
+	files: Record<string, { content: string | Buffer; mode: number }>;
 	postinst?: string;
 }
 
@@ -45,15 +47,21 @@ async function buildDeb(work: string, out: string, spec: PackageSpec): Promise<v
 		writeFileSync(join(root, path), f.content);
 		chmodSync(join(root, path), f.mode);
 	}
-	await run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(out, `${spec.name}_1.0_all.deb`)]);
+	// Large payloads (a real binary) go uncompressed: gzip would cost seconds for nothing on a local repo.
+	const big = Object.values(spec.files).some((f) => f.content.length > 1024 * 1024);
+	await run('dpkg-deb', ['--root-owner-group', big ? '-Znone' : '-Zgzip', '--build', root, join(out, `${spec.name}_1.0_all.deb`)]);
 }
 
 /**
  * Build the repository in a fresh temp dir. `slowSeconds`: how long spyre-slow's postinst sleeps.
  * `standIns`: empty packages under those names (a doc file each), for configs that list Debian packages
- * the tests cannot download, such as dev-web's `sudo` and `nginx`.
+ * the tests cannot download, such as dev-web's `sudo` and `nginx`. `debs`: real .deb files to serve too
+ * (e.g. templates.ts TEMPLATE_DEBS, kept by the template build).
  */
-export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[] } = {}): Promise<AptRepo> {
+export async function buildAptRepo(
+	slowSeconds = 4,
+	opts: { standIns?: string[]; debs?: string[]; binaries?: Record<string, { path: string; from: string }> } = {}
+): Promise<AptRepo> {
 	const base = mkdtempSync(join(tmpdir(), 'spyre-apt-'));
 	const work = join(base, 'build');
 	const dir = join(base, 'repo');
@@ -68,6 +76,11 @@ export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[] 
 		const doc = `stand-in for the Debian package ${name}: tests serve no real packages\n`;
 		await buildDeb(work, dir, { name, files: { [`usr/share/doc/${name}/README.spyre-test`]: { content: doc, mode: 0o644 } } });
 	}
+	// `binaries`: a package carrying one of the host's executables (e.g. `nodejs` with the host's node, so a
+	// config's script can really run it) — the tests cannot download Debian's.
+	for (const [name, b] of Object.entries(opts.binaries ?? {}))
+		await buildDeb(work, dir, { name, files: { [b.path.replace(/^\//, '')]: { content: readFileSync(b.from), mode: 0o755 } } });
+	for (const deb of opts.debs ?? []) copyFileSync(deb, join(dir, basename(deb)));
 	const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: dir });
 	writeFileSync(join(dir, 'Packages'), stdout);
 	rmSync(work, { recursive: true, force: true });
@@ -85,16 +98,6 @@ export function ctRepoScript(repo: AptRepo): string {
 	return parts.join(' && ');
 }
 
-/**
- * Shell that makes the test repository a CT's only apt source: every other source list in the CT is
- * overwritten with a comment (the host's lists show through a simulator CT's root, and their mirrors are
- * off the loopback), then `ctRepoScript`.
- */
-export function ctOnlyRepoScript(repo: AptRepo): string {
-	const others = `for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do if [ -f "$f" ]; then echo '# no network in tests' > "$f"; fi; done`;
-	return `${others} && ${ctRepoScript(repo)}`;
-}
-
 /** apt-get with only the test source (no network), non-interactive, waiting up to `lockWait` s for the lock. */
 export function aptGet(args: string, lockWait = 60): string {
 	return [
@@ -105,4 +108,62 @@ export function aptGet(args: string, lockWait = 60): string {
 		`-o DPkg::Lock::Timeout=${lockWait}`,
 		args
 	].join(' ');
+}
+
+/** The made-up host a test repository is served under through `startRepoProxy` (no resolver knows it). */
+export const REPO_HOST = 'spyre-test-repo.invalid';
+
+/** Shell that makes `http://REPO_HOST/` (through a CT's apt proxy) the CT's only apt source. */
+export function ctProxiedRepoScript(): string {
+	const others = `for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do if [ -f "$f" ]; then echo '# no network in tests' > "$f"; fi; done`;
+	return `${others} && echo 'deb [trusted=yes] http://${REPO_HOST}/ ./' > ${CT_LIST}`;
+}
+
+export interface RepoProxy {
+	server: Server;
+	/** `http://host:port` */
+	url: string;
+	port: number;
+	/** Every request it saw: method and request target (a proxy gets absolute URLs). */
+	hits: string[];
+	stop(): Promise<void>;
+}
+
+/**
+ * A forward "proxy" on `host` (the simulator's gateway: the only host address a CT reaches) that serves
+ * `repo`'s files for REPO_HOST only, records every request, and fetches nothing (404 for anything else).
+ */
+export function startRepoProxy(repo: AptRepo, host: string): Promise<RepoProxy> {
+	const hits: string[] = [];
+	const server = createServer((req, res) => {
+		hits.push(`${req.method} ${req.url}`);
+		let target: URL | null = null;
+		try {
+			target = new URL(req.url ?? '');
+		} catch {
+			/* not a proxy request */
+		}
+		// apt escapes `+` and `:` of package versions in the path (%2b, %3a).
+		let name = '';
+		try {
+			name = target?.hostname === REPO_HOST ? decodeURIComponent(basename(target.pathname)) : '';
+		} catch {
+			/* a broken escape: not a file of the repository */
+		}
+		const file = name && readdirSync(repo.dir).includes(name) ? join(repo.dir, name) : null;
+		if (!file || req.method !== 'GET') {
+			res.writeHead(404, { 'content-type': 'text/plain' });
+			res.end('not here\n');
+			return;
+		}
+		res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(file).size });
+		createReadStream(file).pipe(res);
+	});
+	return new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, host, () => {
+			const port = (server.address() as AddressInfo).port;
+			resolve({ server, url: `http://${host}:${port}`, port, hits, stop: () => new Promise((r) => server.close(() => r())) });
+		});
+	});
 }

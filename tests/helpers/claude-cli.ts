@@ -1,38 +1,41 @@
-// The real Claude Code CLI (the devDependency) made available in simulator CTs, fast. A CT's root is a
-// copy-on-write overlay of the host's `/` (minus /work, the repo and Spyre's dirs), so the native binary,
-// hard-linked once into a host directory the CTs can see, only needs a symlink in each CT: no 400 MB copy
-// per test. The product's own install path (src/lib/server/claude/install.ts) is tested separately, once.
+// The real Claude Code CLI (the devDependency) made available in simulator CTs. A CT's root is an overlay
+// over its template, so nothing of the host is visible in it: the native binary (about 400 MB; the npm
+// package around it is only a launcher stub) is streamed into the CT over the CT's own sshd, uncompressed
+// (the product's copy path gzips it, which costs far more CPU than the bytes save on a local bridge).
+// The product's own install path (src/lib/server/claude/install.ts) is tested separately, once.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, ssh } from './sim';
+import { REPO_ROOT, ssh, sshArgs } from './sim';
 
 export const CLAUDE_PACKAGE_DIR = path.join(REPO_ROOT, 'node_modules/@anthropic-ai');
-const STAGE_ROOT = '/var/cache/spyre-test-claude';
 
 export function claudeVersion(): string {
 	return (JSON.parse(fs.readFileSync(path.join(CLAUDE_PACKAGE_DIR, 'claude-code/package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** The binary at a host path the CTs see (hard link, or a copy across file systems); idempotent. */
+/** The native binary on the host (tests that run the CLI on the host use it directly). */
 export function stagedBinary(): string {
-	const dir = path.join(STAGE_ROOT, claudeVersion());
-	const dest = path.join(dir, 'claude');
-	if (fs.existsSync(dest)) return dest;
-	fs.mkdirSync(dir, { recursive: true });
-	const src = path.join(CLAUDE_PACKAGE_DIR, 'claude-code-linux-x64/claude');
-	const tmp = `${dest}.${process.pid}`;
-	try {
-		fs.linkSync(src, tmp);
-	} catch {
-		fs.copyFileSync(src, tmp);
-	}
-	fs.renameSync(tmp, dest);
-	return dest;
+	return path.join(CLAUDE_PACKAGE_DIR, 'claude-code-linux-x64/claude');
 }
 
 /** Make `claude` run in the CT at `address` (root login with `key`); resolves once `claude --version` does. */
 export async function installClaudeInCt(key: string, address: string, port: number): Promise<void> {
-	const bin = stagedBinary();
-	const r = await ssh(key, address, port, `mkdir -p /usr/local/bin && ln -sfn '${bin}' /usr/local/bin/claude && claude --version`, 30_000);
-	if (r.code !== 0 || !r.stdout.includes('Claude Code')) throw new Error(`linking claude in ${address} failed (${r.code}): ${r.stdout}${r.stderr}`);
+	// Written beside its final name, then renamed: a cut copy never runs.
+	const receive = 'mkdir -p /usr/local/bin && cat > /usr/local/bin/.claude.part && chmod 755 /usr/local/bin/.claude.part && mv /usr/local/bin/.claude.part /usr/local/bin/claude';
+	await new Promise<void>((resolve, reject) => {
+		const child = spawn('ssh', ['-o', 'Compression=no', ...sshArgs(key, address, port, [receive])], { stdio: ['pipe', 'ignore', 'pipe'] });
+		let stderr = '';
+		child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+		const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+		child.on('error', reject);
+		child.on('exit', (code) => {
+			clearTimeout(timer);
+			if (code === 0) resolve();
+			else reject(new Error(`copying claude into ${address} failed (${code}): ${stderr}`));
+		});
+		fs.createReadStream(stagedBinary()).on('error', reject).pipe(child.stdin);
+	});
+	const r = await ssh(key, address, port, 'claude --version', 30_000);
+	if (r.code !== 0 || !r.stdout.includes('Claude Code')) throw new Error(`claude in ${address} does not run (${r.code}): ${r.stdout}${r.stderr}`);
 }

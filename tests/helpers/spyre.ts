@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
+import { TEST_TEMPLATE } from './templates';
 import { setGatewayPorts, simCidr, type SimJson } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -159,6 +160,8 @@ async function proxmoxConfig(sim: SimJson | undefined, privateKey: string): Prom
 			tls: { fingerprint: sim.fingerprint },
 			// Environments' addresses must lie in the simulator's bridge network (the address rule).
 			network: { mode: 'dhcp', cidr: simCidr(sim) },
+			// The quick form's default: the test template (it has tmux; the standard one would need a package proxy).
+			defaults: { template: TEST_TEMPLATE },
 			request_timeout_ms: 5000
 		},
 		ssh: { port: sim.sshPort, connect_timeout_ms: 5000 },

@@ -15,9 +15,10 @@ import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
 import { isTransient, parseLine } from '../../src/lib/server/claude/tasks/stream-json';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyrerestartkey000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const PASSWORD = 'correct-horse-battery';
 const LONG = 200;
 const SHORT = 25;

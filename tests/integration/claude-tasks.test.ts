@@ -10,9 +10,10 @@ import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const CANARY = '/tmp/spyre-claude-canary';
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 

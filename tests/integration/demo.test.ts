@@ -1,7 +1,9 @@
 // `./setup.sh demo` as a newcomer runs it: the simulator, Caddy and Spyre come up, a page can be signed into,
 // a service of a demo environment opens at its printed URL (<service>--<hostname>.localhost, in Chromium
 // with no resolver flags: it resolves *.localhost itself) for the signed-in owner and not for anyone else,
-// Ctrl-C stops everything, and the next run finds the same containers again.
+// Ctrl-C stops everything, and the next run finds the same containers again — and they still work: a provision
+// retried after the restart runs its script in the CT's /var/lib/spyre (which an older simulator covered
+// with a read-only mask at every CT boot), where Claude tasks keep their files too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,10 +12,11 @@ import path from 'node:path';
 import { chromium } from 'playwright';
 import { afterAll, describe, expect, it } from 'vitest';
 import { command } from '../../src/lib/server/shell';
-import { pveRequest, ssh, waitTask, type SimJson } from '../helpers/sim';
+import { pveRequest, ssh, type SimJson } from '../helpers/sim';
 import { REPO_ROOT, freePort, setupAdmin } from '../helpers/spyre';
 import { isAlive } from '../helpers/sshd';
 import { processesNaming } from '../helpers/processes';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-demo-'));
 let child: ChildProcess | undefined;
@@ -96,7 +99,7 @@ async function checkServiceUrl(url: string, port: number, cookie: string, sim: S
 	fs.mkdirSync(path.join(demoDir, 'data', 'configs'), { recursive: true });
 	fs.writeFileSync(
 		path.join(demoDir, 'data', 'configs', 'svc-demo.yaml'),
-		`apiVersion: spyre/v1\nkind: Environment\nmetadata: { name: svc-demo }\nspec:\n  services:\n    - { name: web, port: ${SVC_PORT}, protocol: http }\n`
+		`apiVersion: spyre/v1\nkind: Environment\nmetadata: { name: svc-demo }\nspec:\n  platform: { template: ${TEST_TEMPLATE} }\n  services:\n    - { name: web, port: ${SVC_PORT}, protocol: http }\n`
 	);
 	const api = (method: string, pathname: string, body?: unknown) =>
 		fetch(`${url}${pathname}`, { method, headers: { origin: url, cookie, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -156,6 +159,33 @@ async function checkServiceUrl(url: string, port: number, cookie: string, sim: S
 	expect(await viaCaddy(port, `localhost:${port}`, {}, '/environments')).toEqual({ status: 302, location: `${url}/environments` });
 }
 
+/** One script, run from /var/lib/spyre/scripts as every provision script is; no packages. */
+const KEPT_CONFIG = `apiVersion: spyre/v1
+kind: Environment
+metadata:
+  name: kept-cfg
+spec:
+  platform:
+    template: ${TEST_TEMPLATE}
+    cores: 1
+    memory: 512
+    disk: 4
+  provision:
+    scripts:
+      - name: note
+        run: date >> /var/lib/spyre/notes
+`;
+
+/** The provision run of `id` newer than `after` (a run id), once it ended; its status. */
+async function provisionOutcome(url: string, cookie: string, id: string, after = 0): Promise<{ id: number; status: string; error: string | null }> {
+	for (const end = Date.now() + 90_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+		const res = await fetch(`${url}/api/environments/${id}/run?kind=provision`, { headers: { cookie } });
+		const run = ((await res.json()) as { run: { id: number; status: string; error: string | null } | null }).run;
+		if (run && run.id > after && !['running', 'queued'].includes(run.status)) return run;
+	}
+	throw new Error(`the provision of ${id} did not end`);
+}
+
 afterAll(async () => {
 	// Stop as a person would (Ctrl-C), and wait for the demo to finish stopping its simulator and CTs before
 	// its directory goes; anything still running after that is killed by PID.
@@ -201,15 +231,17 @@ describe('./setup.sh demo', () => {
 		const caddyPids = demoCaddy();
 		expect(caddyPids).toHaveLength(1);
 
-		const created = await pveRequest<string>(sim, 'POST', `/nodes/${sim.node}/lxc`, {
-			form: { vmid: '4242', ostemplate: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', hostname: 'kept', rootfs: 'local-lvm:4', start: 1 }
-		});
-		await waitTask(sim, created.body!.data);
-		// start=1 starts the CT in a task of its own after the create task: wait until it runs.
-		for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
-			const s = await pveRequest<{ status: string }>(sim, 'GET', `/nodes/${sim.node}/lxc/4242/status/current`);
-			if (s.body?.data.status === 'running') break;
-		}
+		fs.mkdirSync(path.join(demoDir, 'data', 'configs'), { recursive: true });
+		fs.writeFileSync(path.join(demoDir, 'data', 'configs', 'kept-cfg.yaml'), KEPT_CONFIG);
+		const post = (p: string, body: unknown) =>
+			fetch(`${url}${p}`, { method: 'POST', headers: { cookie, origin: url, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+		const started = await post('/api/environments/provision', { config: 'kept-cfg', hostname: 'kept' });
+		expect(started.status).toBe(202);
+		const envId = ((await started.json()) as { id: string }).id;
+		const firstRun = await provisionOutcome(url, cookie, envId);
+		expect(firstRun.status, firstRun.error ?? '').toBe('succeeded');
+		const env = (await (await fetch(`${url}/api/environments/${envId}`, { headers: { cookie } })).json()) as { vmid: number; ip: string };
+		const vmid = env.vmid;
 		const simPid = sim.pid;
 		expect(isAlive(simPid)).toBe(true);
 
@@ -222,7 +254,7 @@ describe('./setup.sh demo', () => {
 
 		const second = await startDemo(port, simPort);
 		const sim2 = JSON.parse(fs.readFileSync(path.join(demoDir, 'sim', 'sim.json'), 'utf8')) as SimJson;
-		const status = await pveRequest<{ status: string; name: string }>(sim2, 'GET', `/nodes/${sim2.node}/lxc/4242/status/current`);
+		const status = await pveRequest<{ status: string; name: string }>(sim2, 'GET', `/nodes/${sim2.node}/lxc/${vmid}/status/current`);
 		expect([status.status, status.statusText]).toEqual([200, "OK"]);
 		expect(status.body!.data).toMatchObject({ status: 'running', name: 'kept' });
 		// Spyre's own data (the admin account) is kept too.
@@ -233,8 +265,16 @@ describe('./setup.sh demo', () => {
 			body: `username=${USER}&password=${PASS}`
 		});
 		expect(login.status).toBe(303);
+		// The CT booted again: its /var/lib/spyre is its own and writable. A retried script step runs there,
+		// and a Claude task's directory can be made there (what a task does first).
+		const retried = await post(`/api/environments/${envId}/retry`, { fromStep: 'script:note' });
+		expect(retried.status).toBe(202);
+		const secondRun = await provisionOutcome(url, cookie, envId, firstRun.id);
+		expect(secondRun.status, secondRun.error ?? '').toBe('succeeded');
+		const inCt = await ssh(path.join(demoDir, 'data', 'ssh', 'id_ed25519'), env.ip, sim2.sshPort, 'wc -l < /var/lib/spyre/notes && mkdir -p /var/lib/spyre/claude && touch /var/lib/spyre/claude/probe && echo writable');
+		expect(inCt.stdout).toBe('2\nwritable\n');
 		ctrlC();
 		expect(await second.exited).toBe(0);
 		expect(isAlive(sim2.pid)).toBe(false);
-	}, 240_000);
+	}, 300_000);
 });

@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, onBridge, startSim, type RunningSim } from '../helpers/sim';
 import { openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 let sim: RunningSim;
 let spyre: RunningSpyre;
 let cookie: string;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, onBridge, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let data: TestDataDir;
@@ -18,7 +19,7 @@ let runs: typeof import('../../src/lib/server/jobs');
 let poller: typeof import('../../src/lib/server/environments/status-poller');
 let db: import('better-sqlite3').Database;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 
 function fieldsOf(err: unknown): Record<string, string> {
 	return (err as { fields?: Record<string, string> }).fields ?? {};

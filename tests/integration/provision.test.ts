@@ -12,6 +12,7 @@ import { buildAptRepo, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let data: TestDataDir;
@@ -22,7 +23,7 @@ let environments: typeof import('../../src/lib/server/environments');
 let jobs: typeof import('../../src/lib/server/jobs');
 let configs: typeof import('../../src/lib/server/configs');
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const CANARY = '/tmp/spyre-provision-canary';
 
 /** Run a command in an environment's CT over real SSH with Spyre's key (not through Spyre's pool). */

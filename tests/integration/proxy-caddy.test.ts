@@ -18,8 +18,9 @@ import { onBridge, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, openEvents, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const BASE = 'spyre.test';
 const SVC_PORT = 8081;
 let sim: RunningSim;

@@ -4,8 +4,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, controlGet, ctAddress, makeKey, onBridge, pveRequest, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 
 let run: RunningSim;
 let sim: SimJson;

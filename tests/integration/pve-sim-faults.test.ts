@@ -3,8 +3,9 @@ import { rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, controlFetch, controlGet, ctAddress, makeKey, onBridge, pveRequest, ssh, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 
 let run: RunningSim;
 let sim: SimJson;

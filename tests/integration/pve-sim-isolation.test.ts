@@ -1,28 +1,32 @@
-// The simulator's CTs are unprivileged and have their own root filesystem: from a CT shell over real SSH
-// the host's secrets, the simulator's state and Spyre-like data are out of reach, host processes cannot be
-// signalled, writes and packages stay in the CT (and persist with it), and the control endpoint wants its
-// secret and never shows the API token secret.
+// The simulator's CTs are unprivileged and stand on a real template, not on the host: from a CT shell over
+// real SSH no host file is there (a root-only canary in the host's /etc, /work, the repo, the simulator's
+// state, Spyre-like data), nor what the host has installed (gcc), host processes cannot be signalled,
+// writes and packages stay in the CT (and persist with it), and the control endpoint wants its secret and
+// never shows the API token secret.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aptGet, buildAptRepo, ctRepoScript, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { controlFetch, controlGet, ctAddress, makeKey, pveRequest, REPO_ROOT, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { STANDARD_TEMPLATE, TEST_TEMPLATE } from '../helpers/templates';
 
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 let run: RunningSim;
 let sim: SimJson;
 let key: Awaited<ReturnType<typeof makeKey>>;
 let repo: AptRepo;
 const addr: Record<number, string> = {};
-// A Spyre-like data dir outside /tmp and /work, which the simulator is told to hide.
+// A Spyre-like data dir outside /tmp and /work (the simulator is told nothing about it), a marker in the
+// host's /root and a root-only canary in the host's /etc.
 const dataDir = `/var/lib/spyre-sim-test-${process.pid}`;
 const rootMarker = `/root/.spyre-sim-test-${process.pid}`;
+const canary = `/etc/spyre-sim-canary-${process.pid}`;
 const SECRET = `data-secret-${process.pid}`;
 
-async function createCt(vmid: number): Promise<void> {
+async function createCt(vmid: number, template = DEBIAN): Promise<void> {
 	const r = await pveRequest<string>(sim, 'POST', '/nodes/pve/lxc', {
-		form: { vmid, hostname: `iso-${vmid}`, ostemplate: DEBIAN, rootfs: 'local-lvm:8', net0: 'name=eth0,bridge=vmbr0,ip=dhcp', 'ssh-public-keys': key.pub, start: 1 }
+		form: { vmid, hostname: `iso-${vmid}`, ostemplate: template, rootfs: 'local-lvm:8', net0: 'name=eth0,bridge=vmbr0,ip=dhcp', 'ssh-public-keys': key.pub, start: 1 }
 	});
 	expect(r.status).toBe(200);
 	await waitTask(sim, r.body?.data as string);
@@ -35,7 +39,15 @@ async function waitRunning(vmid: number): Promise<void> {
 		if (st.body?.data.status === 'running') break;
 		await new Promise((res) => setTimeout(res, 50));
 	}
-	addr[vmid] = await ctAddress(sim, 'pve', vmid);
+	// "running" is the desired state; the address shows once the boot has put it on eth0.
+	for (const end = Date.now() + 30_000; ; await new Promise((res) => setTimeout(res, 100))) {
+		try {
+			addr[vmid] = await ctAddress(sim, 'pve', vmid);
+			return;
+		} catch (err) {
+			if (Date.now() > end) throw err;
+		}
+	}
 }
 
 const inCt = (vmid: number, cmd: string, timeoutMs = 60_000) => ssh(key.key, addr[vmid], sim.sshPort, cmd, timeoutMs);
@@ -45,11 +57,13 @@ beforeAll(async () => {
 	mkdirSync(dataDir, { mode: 0o700 });
 	writeFileSync(join(dataDir, 'spyre.db'), SECRET);
 	writeFileSync(rootMarker, SECRET);
+	writeFileSync(canary, SECRET, { mode: 0o600 });
 	[key, repo] = await Promise.all([makeKey(), buildAptRepo(4)]);
-	run = await startSim({ extraArgs: ['--hide', dataDir] });
+	run = await startSim();
 	sim = run.simJson;
 	await createCt(140);
 	await createCt(141);
+	await createCt(142, STANDARD_TEMPLATE);
 }, 60_000);
 
 afterAll(async () => {
@@ -58,6 +72,7 @@ afterAll(async () => {
 	if (key) rmSync(key.dir, { recursive: true, force: true });
 	rmSync(dataDir, { recursive: true, force: true });
 	rmSync(rootMarker, { force: true });
+	rmSync(canary, { force: true });
 });
 
 /** Host PIDs of the processes in the CT's PID namespace whose command line starts with `prefix`. */
@@ -102,7 +117,8 @@ describe('an unprivileged CT', () => {
 				`ls -A /root; cat ${rootMarker}`,
 				`ls -A ${run.stateDir}; cat ${run.stateDir}/sim.json ${run.stateDir}/state.json`,
 				`ls -A ${dataDir}; cat ${dataDir}/spyre.db`,
-				`cat ${REPO_ROOT}/package.json /work/main/package.json`,
+				`ls -A ${canary}; cat ${canary}`,
+				`ls -A /work ${REPO_ROOT}; cat ${REPO_ROOT}/package.json /work/main/package.json`,
 				'cat /etc/ssh/ssh_host_ed25519_key.pub',
 				'true'
 			].join('; ')
@@ -118,6 +134,24 @@ describe('an unprivileged CT', () => {
 		expect(all).not.toContain('PRIVATE KEY');
 		expect(r.stdout).not.toContain(readFileSync('/etc/ssh/ssh_host_ed25519_key.pub', 'utf8').split(' ')[1]);
 		expect(r.stdout).toContain(readFileSync(join(run.stateDir, 'cts/140/ssh_host_ed25519_key.pub'), 'utf8').split(' ')[1]);
+		// Not even the names are there: the paths do not exist in the CT at all.
+		const names = await inCt(140, `for p in ${canary} /work ${REPO_ROOT} ${run.stateDir} ${dataDir} /var/cache/spyre-sim; do [ -e "$p" ] && echo "visible: $p"; done; true`);
+		expect(names).toMatchObject({ code: 0, stdout: '' });
+	});
+
+	it('has what its template has, not what the host has installed', async () => {
+		expect(existsSync('/usr/bin/gcc')).toBe(true);
+		const devtest = await inCt(140, 'for c in gcc cc make tmux git sshd; do command -v $c >/dev/null && echo "has $c"; done; cat /etc/debian_version');
+		expect(devtest.stdout).toContain('has tmux');
+		expect(devtest.stdout).toContain('has git');
+		expect(devtest.stdout).not.toMatch(/has (gcc|cc|make)\n/);
+		const standard = await inCt(142, "for c in gcc make tmux git sshd; do command -v $c >/dev/null && echo \"has $c\"; done; dpkg -s build-essential 2>&1 | head -1; cat /etc/machine-id | wc -c; ls /etc/ssh | grep -c '^ssh_host_'");
+		expect(standard.stdout).toBe("has sshd\ndpkg-query: package 'build-essential' is not installed and no information is available\n0\n2\n");
+	});
+
+	it('can write anywhere a CT root may, /var/lib/spyre included (no masks)', async () => {
+		const r = await inCt(140, 'mkdir -p /var/lib/spyre/scripts /work && echo ok > /var/lib/spyre/scripts/probe && cat /var/lib/spyre/scripts/probe');
+		expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
 	});
 
 	it('cannot signal host processes or its own PID 1', async () => {
@@ -174,7 +208,7 @@ describe('packages in a CT', () => {
 
 	it('pct exec on the Proxmox host runs as CT root in the CT filesystem', async () => {
 		const r = await onHost('pct exec 140 -- sh -c "id -u; spyre-hello; cat /proc/self/uid_map; cat /etc/shadow | head -1"');
-		expect(r.code).toBe(0);
+		expect(r.code, r.stderr).toBe(0);
 		const lines = r.stdout.trim().split('\n');
 		expect(lines[0]).toBe('0');
 		expect(lines[1]).toBe(HELLO_OUTPUT);
@@ -185,11 +219,11 @@ describe('packages in a CT', () => {
 	it("keeps a CT's files across a simulator restart and removes them on destroy", async () => {
 		expect((await inCt(140, 'echo kept > /root/keep')).code).toBe(0);
 		await run.stop({ keep: true });
-		run = await startSim({ stateDir: run.stateDir, extraArgs: ['--hide', dataDir] });
+		run = await startSim({ stateDir: run.stateDir });
 		sim = run.simJson;
 		await waitRunning(140);
-		const r = await inCt(140, 'cat /root/keep; spyre-hello; id -u ctuser >/dev/null && echo user-kept');
-		expect(r.stdout).toBe(`kept\n${HELLO_OUTPUT}\nuser-kept\n`);
+		const r = await inCt(140, 'cat /root/keep; spyre-hello; id -u ctuser >/dev/null && echo user-kept; mkdir -p /var/lib/spyre/claude && cat /var/lib/spyre/scripts/probe');
+		expect(r.stdout).toBe(`kept\n${HELLO_OUTPUT}\nuser-kept\nok\n`);
 		const upper = join(run.stateDir, 'cts/140/upper');
 		expect(readFileSync(join(upper, 'root/keep'), 'utf8')).toBe('kept\n');
 		expect(statSync(join(upper, 'root/keep')).uid).toBe(100000);

@@ -21,9 +21,10 @@ import {
 	type RunningSim,
 	type SimJson
 } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const run = promisify(execFile);
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 
 let sim: RunningSim;
 let sj: SimJson;

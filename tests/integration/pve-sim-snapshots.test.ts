@@ -4,8 +4,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctAddress, makeKey, pveRequest, ssh, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 const BASE = '/nodes/pve/lxc/150';
 let run: RunningSim;
 let sim: SimJson;

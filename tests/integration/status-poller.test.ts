@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlGet, pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import type { ServerEvent } from '../../src/lib/server/events';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 let sim: RunningSim;
 let data: TestDataDir;
 let poller: typeof import('../../src/lib/server/environments/status-poller');

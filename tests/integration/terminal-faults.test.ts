@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, startSim, type RunningSim } from '../helpers/sim';
 import { login, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { waitForEnvironment } from '../helpers/environments';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let sim: RunningSim;
 let spyre: RunningSpyre;
@@ -86,7 +87,7 @@ beforeAll(async () => {
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
 	cookie = await setupAdmin(spyre.url, 'admin', PASS);
 	const res = await api('POST', '/api/environments', {
-		hostname: 'faulty', template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', cores: 1, memory: 512, disk: 4
+		hostname: 'faulty', template: TEST_TEMPLATE, cores: 1, memory: 512, disk: 4
 	});
 	envId = ((await res.json()) as { id: string }).id;
 	await waitRunning();

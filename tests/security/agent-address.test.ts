@@ -15,8 +15,9 @@ import { control, onBridge, pveRequest, ssh, startSim, waitTask, type RunningSim
 import { freePort, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
 import { startEnvironment, waitForEnvironment } from '../helpers/environments';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const SVC_PORT = 8081;
 let sim: RunningSim;
 let spyre: RunningSpyre;

@@ -24,10 +24,11 @@ import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 import type { TaskView } from '../../src/lib/types/claude';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-brokertestkey00000000000000';
 const OAUTH = 'sk-ant-oat01-brokertestoauth000000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 /** Headers that legitimately differ between two requests (transport, a per-run id). */
 const TRANSPORT = ['host', 'content-length', 'connection', 'accept-encoding', 'x-claude-code-session-id'];

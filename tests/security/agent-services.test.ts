@@ -23,8 +23,9 @@ import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const BASE = 'spyre.localhost';
 const USER = 'owner';
 const PASS = 'agent-services-password-1';

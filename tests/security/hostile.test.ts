@@ -11,6 +11,7 @@ import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { get, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { createEnvironment, signedInApi } from '../helpers/environments';
 import { fillRoute, raw, rawUpgrade, requestPath, socketPaths, walkRoutes, type Endpoint } from './surface';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const CANARY = path.join(os.tmpdir(), `spyre-sec-canary-${process.pid}`);
 /** A stack frame (`    at fn (/path/file.js:1:2)`) or Node internals: never in a response. */
@@ -63,7 +64,7 @@ let spyre: RunningSpyre;
 let cookie: string;
 let origin: string;
 const endpoints = walkRoutes();
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 /** A live environment, so payloads reach the code paths that build shell and tmux commands for a real CT. */
 let live: { id: string; ip: string };
 

@@ -14,10 +14,11 @@ import { waitForEnvironment, type Api } from '../helpers/environments';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, postForm, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import { fillRoute, raw, walkRoutes } from './surface';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const ADMIN = 'admin';
 const PASSWORD = 'secrets-password-1';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 
 let sim: RunningSim;
 let spyre: RunningSpyre;

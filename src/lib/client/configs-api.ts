@@ -28,8 +28,8 @@ export const configsApi = {
 };
 
 export const provisionApi = {
-	/** `version`: the config version the form said it builds; the server refuses if the config moved on. */
-	start: (input: { config: string; hostname: string; node: string; version?: number }) => call<{ id: string }>('POST', apiRoutes.provision(), input),
+	/** `version`: the config version the form said it builds; the server refuses if the config moved on. `template` replaces the config's for this environment (when the node lacks the config's). */
+	start: (input: { config: string; hostname: string; node: string; version?: number; template?: string }) => call<{ id: string }>('POST', apiRoutes.provision(), input),
 	/** The newest provision run (later start or stop runs do not replace it). */
 	run: (id: string) => call<{ run: RunView | null }>('GET', apiRoutes.run(id, { kind: 'provision' })).then((r) => r.run),
 	/** One recorded run with its log, by id. */
@@ -38,7 +38,9 @@ export const provisionApi = {
 	olderRuns: (id: string, before: number) => call<{ runs: RunSummary[]; more: boolean }>('GET', apiRoutes.runs(id, before)),
 	cancel: (id: string) => call<unknown>('POST', apiRoutes.cancel(id)),
 	retry: (id: string, fromStep: string | null) => call<unknown>('POST', apiRoutes.retry(id), fromStep ? { fromStep } : {}),
-	nodes: () => call<{ nodes: NodeView[] }>('GET', apiRoutes.environments()).then((r) => r.nodes)
+	nodes: () => call<{ nodes: NodeView[] }>('GET', apiRoutes.environments()).then((r) => r.nodes),
+	/** The CT templates on a node, and environment.yaml's default template. */
+	templates: (node: string) => call<{ templates: Array<{ volid: string; name: string }>; default: string | null }>('GET', apiRoutes.templates(node))
 };
 
 let schemaPromise: Promise<SchemaNode> | null = null;

@@ -40,6 +40,8 @@ export interface ConfigSummary {
 	valid: boolean;
 	/** Number of errors (warnings not counted). */
 	problems: number;
+	/** The CT template volid it resolves to (its own, a base's or environment.yaml's default); null when invalid. */
+	template: string | null;
 	/** File mtime in ms for user configs; null for built-ins. */
 	updatedAt: number | null;
 	/** The config's version number (its history), null when the file could not be read. */

@@ -83,7 +83,7 @@ describe('list and read', () => {
 		const list = store.list();
 		expect(list.map((s) => s.name)).toEqual(['mine', 'os', 'web']);
 		expect(list.find((s) => s.name === 'web')).toEqual({
-			name: 'web', builtIn: true, base: false, description: 'a web box', extends: 'os', valid: true, problems: 0, updatedAt: null, version: 1
+			name: 'web', builtIn: true, base: false, description: 'a web box', extends: 'os', valid: true, problems: 0, template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', updatedAt: null, version: 1
 		});
 		expect(list.find((s) => s.name === 'os')).toMatchObject({ builtIn: true, base: true, valid: true });
 		const mine = list.find((s) => s.name === 'mine')!;

@@ -155,6 +155,7 @@ export function createConfigStore(opts: StoreOptions) {
 			extends: typeof raw?.extends === 'string' ? raw.extends : null,
 			valid: result.resolved !== null,
 			problems: result.problems.filter((p) => p.severity === 'error').length,
+			template: result.resolved?.spec.platform.template ?? null,
 			updatedAt,
 			version
 		};

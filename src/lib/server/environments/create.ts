@@ -52,7 +52,10 @@ export interface PreparedCreate {
 	params: CreateParams;
 }
 
-/** The steps of a create, in order; a run reports step i of these. */
+/**
+ * The steps of a create, in order; a run reports step i of these. A `tools` step (tools.ts) runs between
+ * `ssh` and `done` only when an environment lacks what Spyre needs, and reports `ssh`'s progress.
+ */
 export const CREATE_STEPS = ['allocate', 'create', 'start', 'network', 'ssh', 'done'] as const;
 
 /**

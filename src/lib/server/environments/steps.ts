@@ -11,6 +11,7 @@ import { candidateAddress, verifyAndStore } from './address';
 import { getEnvironment, type EnvironmentRow } from './repo';
 import { set } from './state';
 import { timings } from './timings';
+import { ensureTools } from './tools';
 
 export { timings };
 
@@ -52,7 +53,8 @@ export async function confirmRunning(run: Run, row: EnvironmentRow, signal: Abor
 
 /**
  * From a running CT to a usable environment: its address settled by the one address step (checked against
- * the configured network, host key verified there, then stored), status running.
+ * the configured network, host key verified there, then stored), what Spyre needs in it installed when
+ * missing (tools.ts: tmux), status running.
  */
 export async function bringUp(run: Run, row: EnvironmentRow, signal: AbortSignal, progress?: ProgressOf): Promise<EnvironmentRow> {
 	run.step('network', "Waiting for the container's network address", progress?.('network'));
@@ -60,6 +62,7 @@ export async function bringUp(run: Run, row: EnvironmentRow, signal: AbortSignal
 	const ip = await candidateAddress(run, row, signal);
 	run.step('ssh', `Checking SSH and the host key at ${ip}`, progress?.('ssh'));
 	row = await verifyAndStore(run, set(row.id, { status: 'verifying_ssh' }), ip, signal);
+	await ensureTools(run, { envId: row.id, host: ip }, signal, progress);
 	row = set(row.id, { status: 'running', error: null, error_step: null });
 	run.step('done', `${row.hostname} is running at ${ip}`, progress?.('done'));
 	return row;

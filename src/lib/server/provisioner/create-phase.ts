@@ -53,7 +53,9 @@ export async function runCreatePhase(
 	if (!existing) {
 		run.event('status', row.vmid === null ? 'The container was never created; creating it now.' : `CT ${row.vmid} no longer exists; creating it again.`);
 		const cleared = environments.changeEnvironment(row.id, { vmid: null, ip: null, status: 'creating' });
-		return environments.createContainer(cleared, environments.createParamsFor(cleared, sizesOf(config), platformOf(config)), run, signal, progress);
+		// The environment keeps the template it was created from (the provision may have chosen another than the config's).
+		const sizes = { ...sizesOf(config), template: row.template ?? sizesOf(config).template };
+		return environments.createContainer(cleared, environments.createParamsFor(cleared, sizes, platformOf(config)), run, signal, progress);
 	}
 	return environments.startAndBringUp(run, row, signal, { label: `CT ${row.vmid} exists; making sure it runs`, progress });
 }

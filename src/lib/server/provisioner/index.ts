@@ -42,7 +42,10 @@ function requireString(body: Record<string, unknown>, key: string, label: string
 	return value.trim();
 }
 
-/** Create a new environment from config `body.config`, named `body.hostname`, on `body.node` (or the config's node). */
+/**
+ * Create a new environment from config `body.config`, named `body.hostname`, on `body.node` (or the config's
+ * node), from `body.template` when given (else the config's).
+ */
 export async function provisionEnvironment(body: Record<string, unknown>, actor: AuditActor): Promise<EnvironmentRow> {
 	const name = requireString(body, 'config', 'A config');
 	if (!CONFIG_NAME_RE.test(name)) throw new SpyreError('validation', 'Config names are slugs.', { fields: { config: 'Config names are slugs.' } });
@@ -51,7 +54,11 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 	const { config, chain, version } = configs.resolveConfig(name);
 	refuseStaleVersion(name, body.version, version);
 	const p = config.spec.platform;
-	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template: p.template, cores: p.cores, memory: p.memory, disk: p.disk };
+	// `template` replaces the config's for this environment only (the provision form offers it when the
+	// config's template is not on the node, e.g. an Ubuntu config on a cluster that has only Debian); it is
+	// checked against the node's templates like any other.
+	const template = typeof body.template === 'string' && body.template.trim() !== '' ? body.template.trim() : p.template;
+	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template, cores: p.cores, memory: p.memory, disk: p.disk };
 	// Every service gets a host of its own: a name that would collide is refused before anything is created.
 	(await import('../proxy')).checkServiceNames(null, hostname, config.spec.services);
 	const { row, params } = await environments.prepareCreate(input, actor, { platform: platformOf(config), configName: name });
@@ -64,7 +71,8 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 function planStepOf(step: string | null, steps: PlanStep[]): string | null {
 	if (step === null) return null;
 	if (steps.some((s) => s.id === step)) return step;
-	return environments.CREATE_STEPS.includes(step as (typeof environments.CREATE_STEPS)[number]) ? 'create' : null;
+	// `tools` (Spyre's own tools installed at bring-up) runs inside the create flow too, outside its progress steps.
+	return environments.CREATE_STEPS.includes(step as (typeof environments.CREATE_STEPS)[number]) || step === 'tools' ? 'create' : null;
 }
 
 /** Start a new run from `fromStep` (default: where the last provision failed) with the config as it is now. */
