@@ -57,14 +57,14 @@ test('first-run view on an empty cluster, then counts that follow a new environm
 
 	// Created through the API from the page itself: no navigation, so only live events can change it.
 	const marker = await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = Math.random()));
-	const status = await page.evaluate(async () => {
+	const status = await page.evaluate(async (template) => {
 		const res = await fetch('/api/environments', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ hostname: 'dash-box', template: TEST_TEMPLATE, cores: 2, memory: 1024, disk: 8, node: 'pve' })
+			body: JSON.stringify({ hostname: 'dash-box', template, cores: 2, memory: 1024, disk: 8, node: 'pve' })
 		});
 		return res.status;
-	});
+	}, TEST_TEMPLATE);
 	expect(status).toBe(202);
 
 	await expect(page.getByRole('heading', { name: 'Welcome to Spyre' })).toHaveCount(0);
