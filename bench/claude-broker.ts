@@ -108,9 +108,17 @@ export async function benchClaudeBroker(): Promise<Record<string, unknown>> {
 	try {
 		fake = await startFakeAnthropic({ acceptKeys: [API_KEY] });
 		const brokerPort = await freePort();
-		spyre = await startSpyre({ mode: 'built', env: { SPYRE_POLL_MS: '0', SPYRE_CLAUDE_HEALTH_MS: '0' }, config: { claude: { api_base_url: fake.url, broker: { listen: `127.0.0.1:${brokerPort}` } } } });
+		spyre = await startSpyre({
+			mode: 'built',
+			env: { SPYRE_POLL_MS: '0', SPYRE_CLAUDE_HEALTH_MS: '0' },
+			config: { claude: { api_base_url: fake.url, broker: { listen: `127.0.0.1:${brokerPort}` } } }
+		});
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
-		const saved = await fetch(`${spyre.url}/auth/claude/api-key`, { method: 'POST', headers: { cookie, origin: spyre.url, 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: API_KEY }) });
+		const saved = await fetch(`${spyre.url}/auth/claude/api-key`, {
+			method: 'POST',
+			headers: { cookie, origin: spyre.url, 'content-type': 'application/json' },
+			body: JSON.stringify({ apiKey: API_KEY })
+		});
 		if (saved.status !== 200) throw new Error(`storing the API key failed: ${saved.status}`);
 		const token = seedTask(spyre.dbPath);
 		const broker = `http://127.0.0.1:${brokerPort}`;
@@ -136,7 +144,9 @@ export async function benchClaudeBroker(): Promise<Record<string, unknown>> {
 				throughBroker: { p50: round(percentile(b, 50)), p99: round(percentile(b, 99)) }
 			},
 			tokensPerSecond: { direct: tpsDirect, throughBroker: tpsBroker },
-			targets: [judge({ name: 'broker added latency per streamed line (p50)', figure: added, unit: 'ms', op: '<=', limit: TARGET_ADDED_P50_MS, versus: 'through the broker minus direct, same fake API' })]
+			targets: [
+				judge({ name: 'broker added latency per streamed line (p50)', figure: added, unit: 'ms', op: '<=', limit: TARGET_ADDED_P50_MS, versus: 'through the broker minus direct, same fake API' })
+			]
 		};
 	} finally {
 		await spyre?.stop().catch(() => {});

@@ -68,14 +68,7 @@ interface PollerCost {
 }
 
 /** Restart on the same data with a fast poller that logs its CPU time per poll. */
-async function pollerCost(
-	spyre: RunningSpyre,
-	sim: RunningSim,
-	polls: number,
-	warmup: number,
-	intervalMs: number,
-	profileEnv: Record<string, string> = {}
-): Promise<PollerCost> {
+async function pollerCost(spyre: RunningSpyre, sim: RunningSim, polls: number, warmup: number, intervalMs: number, profileEnv: Record<string, string> = {}): Promise<PollerCost> {
 	await spyre.stop({ keepData: true });
 	const callsBefore = (await simCalls(sim))['GET /cluster/resources'] ?? 0;
 	const env = { SPYRE_POLL_MS: String(intervalMs), SPYRE_POLL_STATS: '1', ...profileEnv };
@@ -92,7 +85,10 @@ async function pollerCost(
 		// baseline); a server polls every 30 s for weeks, so they are left out.
 		const quiet = lines().slice(warmup);
 		const steady = quiet.map((m) => Number(m[2])).sort((a, b) => a - b);
-		const calls = quiet.filter((m) => m[3] !== undefined).map((m) => Number(m[3])).sort((a, b) => a - b);
+		const calls = quiet
+			.filter((m) => m[3] !== undefined)
+			.map((m) => Number(m[3]))
+			.sort((a, b) => a - b);
 
 		// Every managed row flipped to 'running' from outside (the CTs are stopped): the poll that first sees
 		// it writes all of them back and pushes one event each. The flip may land while a poll is past its
@@ -105,7 +101,11 @@ async function pollerCost(
 			db.close();
 		}
 		await waitForPolls(seen + 2);
-		const allRowsChangedCpuMs = Math.max(...lines().slice(seen, seen + 2).map((m) => Number(m[2])));
+		const allRowsChangedCpuMs = Math.max(
+			...lines()
+				.slice(seen, seen + 2)
+				.map((m) => Number(m[2]))
+		);
 		await next.stop();
 		return {
 			cpuMs: { p50: round1(percentile(steady, 50)), max: round1(steady[steady.length - 1]) },
@@ -267,10 +267,7 @@ export async function benchEnvironmentsPage(): Promise<Record<string, unknown>> 
 			statusPollerAllRowsChangedCpuMs: poll.allRowsChangedCpuMs,
 			statusPollerCalls: { polls: poll.polls, calls: poll.calls },
 			targetsSetFor: '1,000 CTs',
-			targets: [
-				...judged,
-				...calls
-			],
+			targets: [...judged, ...calls],
 			...(profile ? { profile } : {}),
 			...(profilePoll ? { profilePoll } : {})
 		};

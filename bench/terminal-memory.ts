@@ -138,7 +138,10 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 		const win0 = [0];
 		for (let w = 1; w < 5; w++) win0.push(await h.createWindow(env0.id, `mem-${w}`));
 		const before1 = await mem();
-		const p1 = await openMany(h, Array.from({ length: terminals }, (_, i) => ({ env: env0, window: win0[i % win0.length] })));
+		const p1 = await openMany(
+			h,
+			Array.from({ length: terminals }, (_, i) => ({ env: env0, window: win0[i % win0.length] }))
+		);
 		open.push(...p1.terms);
 		await sleep(1000);
 		const after1 = await mem();
@@ -227,9 +230,7 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 		// memory too, but early in a server's life V8 can shrink its young generation (up to 2 x 16 MiB)
 		// between two readings, which makes an RSS delta meaningless (seen: -711 KiB per terminal in round
 		// 0); what the JS heap holds after a full GC is exact. The larger of the two never lets either hide cost.
-		const perRound = [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) =>
-			x ? round(Math.max(x.rssKiB, x.heapUsedKiB + x.externalKiB), 1) : NaN
-		);
+		const perRound = [first, ...rounds.map((r) => r.serverPerTerminalKiB)].map((x) => (x ? round(Math.max(x.rssKiB, x.heapUsedKiB + x.externalKiB), 1) : NaN));
 		const measured = perRound.filter((x) => Number.isFinite(x));
 		const worst = measured.length ? Math.max(...measured) : NaN;
 		const worstRound = perRound.indexOf(worst);
@@ -256,7 +257,7 @@ export async function benchMemory(): Promise<Record<string, unknown>> {
 			`on SIGUSR2 through the preload bench/lib/gc-on-signal.mjs), repeated a second apart until two readings agree within ${SETTLED_KIB} KiB, before and after opening the terminals one by one (each waited to ` +
 			'`ready`), idle; heapUsed and external come from process.memoryUsage() right after the same GC. Baseline taken with the ' +
 			`environments created and their SSH pool connections open. Per round the larger of the RSS and the heap + external figure per terminal (an RSS delta can be ` +
-			'swamped by V8 shrinking its young generation early in the server\'s life); judged on the worst round: round 0 (all on one ' +
+			"swamped by V8 shrinking its young generation early in the server's life); judged on the worst round: round 0 (all on one " +
 			'environment, the first terminals this server opens) and every later round.';
 		report.targets = [
 			judge({

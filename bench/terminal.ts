@@ -33,22 +33,7 @@ import { intFlag } from './lib/flags';
 import { formatBytes } from './lib/stats';
 import { judge } from './lib/targets';
 import { benchMemory } from './terminal-memory';
-import {
-	COLS,
-	ROWS,
-	connectTerminal,
-	log,
-	median,
-	openTerminal,
-	round,
-	sleep,
-	startHarness,
-	waitQuiet,
-	watchFor,
-	type Env,
-	type Harness,
-	type Term
-} from './lib/terminal-harness';
+import { COLS, ROWS, connectTerminal, log, median, openTerminal, round, sleep, startHarness, waitQuiet, watchFor, type Env, type Harness, type Term } from './lib/terminal-harness';
 
 const BIG = '/tmp/spyre-bench-big.txt';
 const LINE = 'spyre-throughput-line\n';
@@ -71,8 +56,25 @@ const STTY_SIZE = ['stty', 'rows', String(ROWS), 'cols', String(COLS), '&&'];
  */
 const RAW_TMUX_SOCKET = 'spyre-bench-raw';
 const RAW_TMUX = [
-	...STTY_SIZE, 'env', 'TERM=xterm-256color', 'LANG=C.UTF-8', 'tmux', '-u', '-L', RAW_TMUX_SOCKET, '-f', '/dev/null',
-	'new-session', 'bash', '--norc', '--noprofile', '\\;', 'set-option', '-g', 'status', 'off'
+	...STTY_SIZE,
+	'env',
+	'TERM=xterm-256color',
+	'LANG=C.UTF-8',
+	'tmux',
+	'-u',
+	'-L',
+	RAW_TMUX_SOCKET,
+	'-f',
+	'/dev/null',
+	'new-session',
+	'bash',
+	'--norc',
+	'--noprofile',
+	'\\;',
+	'set-option',
+	'-g',
+	'status',
+	'off'
 ];
 /**
  * Spyre's own tmux (its server, config and session), attached the way Spyre attaches (a grouped session per
@@ -80,8 +82,27 @@ const RAW_TMUX = [
  * tmux set-up costs and what the hop through the Spyre server costs. `\\;` reaches the remote shell as `\;`.
  */
 const spyreTmux = (window: number, name: string) => [
-	...STTY_SIZE, 'env', 'TERM=xterm-256color', 'LANG=C.UTF-8', 'tmux', '-u', '-L', 'spyre',
-	'new-session', '-t', '=spyre', '-s', name, '\\;', 'set-option', 'destroy-unattached', 'on', '\\;', 'select-window', '-t', `:${window}`
+	...STTY_SIZE,
+	'env',
+	'TERM=xterm-256color',
+	'LANG=C.UTF-8',
+	'tmux',
+	'-u',
+	'-L',
+	'spyre',
+	'new-session',
+	'-t',
+	'=spyre',
+	'-s',
+	name,
+	'\\;',
+	'set-option',
+	'destroy-unattached',
+	'on',
+	'\\;',
+	'select-window',
+	'-t',
+	`:${window}`
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,7 +307,10 @@ async function benchThroughput(): Promise<Record<string, unknown>> {
 			);
 		}
 		// Without tmux nothing may be dropped: a short run means the figure is not a throughput.
-		for (const [name, rs] of [['pump', pump], ['ssh -tt bash', ttyBash]] as const) {
+		for (const [name, rs] of [
+			['pump', pump],
+			['ssh -tt bash', ttyBash]
+		] as const) {
 			const short = rs.find((r) => r.bytes < fullPtyBytes);
 			if (short) throw new Error(`${name} delivered ${short.bytes} of ${fullPtyBytes} bytes without tmux: output was lost`);
 		}
@@ -337,7 +361,7 @@ async function benchThroughput(): Promise<Record<string, unknown>> {
 					unit: 'x',
 					op: '>=',
 					limit: THROUGHPUT_TARGET,
-					versus: 'median bytes/s delivered by Spyre\'s pool + pump over a WebSocket / by `ssh -tt host bash`, same PTY, every byte delivered'
+					versus: "median bytes/s delivered by Spyre's pool + pump over a WebSocket / by `ssh -tt host bash`, same PTY, every byte delivered"
 				}),
 				judge({
 					name: 'terminal throughput through tmux',
@@ -407,9 +431,7 @@ async function ssh2Session(h: Harness, env: Env): Promise<Session> {
 		conn.connect({ host: env.ip, port: h.sshPort, username: 'root', privateKey: fs.readFileSync(h.key), readyTimeout: 5000 });
 	});
 	const stream = await new Promise<ClientChannel>((resolve, reject) =>
-		conn.exec('bash --norc --noprofile -i', { pty: { term: 'xterm-256color', cols: COLS, rows: ROWS, width: 0, height: 0 } }, (err, s) =>
-			err ? reject(err) : resolve(s)
-		)
+		conn.exec('bash --norc --noprofile -i', { pty: { term: 'xterm-256color', cols: COLS, rows: ROWS, width: 0, height: 0 } }, (err, s) => (err ? reject(err) : resolve(s)))
 	).catch((err) => (conn.end(), Promise.reject(err)));
 	return {
 		io: {
@@ -471,10 +493,9 @@ async function benchLatency(): Promise<Record<string, unknown>> {
 			// A window of its own (two clients on one window would each see the other's echoes), new every
 			// round: the `exit` that ends the ssh session ends the window's shell.
 			const sshWindow = await h.createWindow(env.id, `latency-ssh-${i}`);
-			const [w, t, st] = await typeInto(
-				[() => wsSession(h, env, window), () => sshTtySession(h, env, RAW_TMUX), () => sshTtySession(h, env, spyreTmux(sshWindow, `bench-lat-${i}`))],
-				keys
-			).finally(killRawTmux);
+			const [w, t, st] = await typeInto([() => wsSession(h, env, window), () => sshTtySession(h, env, RAW_TMUX), () => sshTtySession(h, env, spyreTmux(sshWindow, `bench-lat-${i}`))], keys).finally(
+				killRawTmux
+			);
 			wsRounds.push(w);
 			tmuxRounds.push(t);
 			spyreTmuxRounds.push(st);
@@ -508,7 +529,12 @@ async function benchLatency(): Promise<Record<string, unknown>> {
 				const w = summary(r);
 				const t = summary(tmuxRounds[i]);
 				const [wr, tr] = [report(w), report(t)];
-				return { ws: { p50: wr.p50, p99: wr.p99, misses: w.timeouts + w.mismatches }, sshTtyTmux: { p50: tr.p50, p99: tr.p99, misses: t.timeouts + t.mismatches }, deltaP50: shown(minus(w.p50, t.p50)), deltaP99: shown(minus(w.p99, t.p99)) };
+				return {
+					ws: { p50: wr.p50, p99: wr.p99, misses: w.timeouts + w.mismatches },
+					sshTtyTmux: { p50: tr.p50, p99: tr.p99, misses: t.timeouts + t.mismatches },
+					deltaP50: shown(minus(w.p50, t.p50)),
+					deltaP99: shown(minus(w.p99, t.p99))
+				};
 			}),
 			overheadVsSshTtyTmuxMs: { p50: shown(delta.p50), p99: shown(delta.p99) },
 			overheadVsSshTtyMs: { p50: shown(minus(ws.p50, sshTty.p50)), p99: shown(minus(ws.p99, sshTty.p99)) },
@@ -518,7 +544,14 @@ async function benchLatency(): Promise<Record<string, unknown>> {
 				note: "Spyre's tmux over ssh -tt minus plain tmux over ssh -tt; the WebSocket path minus Spyre's tmux over ssh -tt (WS, Node, ssh2)"
 			},
 			targets: [
-				judge({ name: 'latency p99 delta', figure: delta.p99, unit: 'ms', op: '<=', limit: LATENCY_P99_TARGET_MS, versus: 'over `ssh -tt` into tmux on the same sshd; a miss in either p99 makes it Infinity or NaN: not met' })
+				judge({
+					name: 'latency p99 delta',
+					figure: delta.p99,
+					unit: 'ms',
+					op: '<=',
+					limit: LATENCY_P99_TARGET_MS,
+					versus: 'over `ssh -tt` into tmux on the same sshd; a miss in either p99 makes it Infinity or NaN: not met'
+				})
 			]
 		};
 	} finally {

@@ -12,9 +12,7 @@ const problems = [];
 
 /** Failed files whose tests never ran: a syntax error, a failing import, a throwing top-level line. */
 function loadFailures(report) {
-	return (report.testResults ?? []).filter(
-		(f) => f.status === 'failed' && (f.assertionResults ?? []).every((a) => a.status !== 'failed')
-	);
+	return (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).every((a) => a.status !== 'failed'));
 }
 
 for (const file of process.argv.slice(2)) {

@@ -18,7 +18,12 @@ const sim = JSON.parse(fs.readFileSync(simJsonPath, 'utf8'));
 /** The newest debian-12-standard archive in the simulator's templates dir (as its storage lists it). */
 function standardTemplate() {
 	const dir = path.join(process.env.SPYRE_SIM_TEMPLATES || '/var/cache/spyre-sim/templates', 'cache');
-	const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^debian-12-standard_.*\.tar\.zst$/.test(f)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) : [];
+	const files = fs.existsSync(dir)
+		? fs
+				.readdirSync(dir)
+				.filter((f) => /^debian-12-standard_.*\.tar\.zst$/.test(f))
+				.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+		: [];
 	if (files.length === 0) throw new Error(`no debian-12-standard template in ${dir}: run scripts/build-templates.sh`);
 	return `local:vztmpl/${files.at(-1)}`;
 }
@@ -53,9 +58,7 @@ const config = {
 		user: 'root',
 		port: sim.sshPort
 	},
-	proxmox_host_ssh: sim.host
-		? { host: sim.host.address, port: sim.host.port, user: sim.host.user ?? 'root', private_key_path: sim.host.privateKeyPath }
-		: undefined,
+	proxmox_host_ssh: sim.host ? { host: sim.host.address, port: sim.host.port, user: sim.host.user ?? 'root', private_key_path: sim.host.privateKeyPath } : undefined,
 	// Sign-in is tried against the login stand-in (Anthropic's OAuth cannot be faked for the real CLI; the
 	// page shows its version line, "Spyre demo stand-in"). SPYRE_DEMO_CLAUDE_CLI=claude uses the real one.
 	claude: {

@@ -76,9 +76,25 @@ const gate: Handle = async ({ event, resolve }) => {
 
 // Spyre uses none of these browser features; denying them limits what injected content could do.
 const PERMISSIONS_POLICY = [
-	'accelerometer', 'autoplay', 'camera', 'display-capture', 'geolocation', 'gyroscope', 'hid', 'magnetometer',
-	'microphone', 'midi', 'payment', 'publickey-credentials-get', 'screen-wake-lock', 'serial', 'usb', 'xr-spatial-tracking'
-].map((f) => `${f}=()`).join(', ');
+	'accelerometer',
+	'autoplay',
+	'camera',
+	'display-capture',
+	'geolocation',
+	'gyroscope',
+	'hid',
+	'magnetometer',
+	'microphone',
+	'midi',
+	'payment',
+	'publickey-credentials-get',
+	'screen-wake-lock',
+	'serial',
+	'usb',
+	'xr-spatial-tracking'
+]
+	.map((f) => `${f}=()`)
+	.join(', ');
 
 const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);

@@ -152,12 +152,7 @@ export interface Term {
 }
 
 /** Open /api/terminal/:envId like the browser does and wait for `ready` (rejects on close or timeout). */
-export function openTerminal(
-	h: Harness,
-	envId: string,
-	window: number,
-	opts: { cols?: number; rows?: number; timeoutMs?: number } = {}
-): Promise<Term> {
+export function openTerminal(h: Harness, envId: string, window: number, opts: { cols?: number; rows?: number; timeoutMs?: number } = {}): Promise<Term> {
 	const u = new URL(`/api/terminal/${encodeURIComponent(envId)}`, h.spyre.url);
 	u.protocol = 'ws:';
 	u.search = new URLSearchParams({ window: String(window), cols: String(opts.cols ?? 120), rows: String(opts.rows ?? 40) }).toString();

@@ -53,7 +53,7 @@ describe('npmRoute', () => {
 describe('rewriteTarballs', () => {
 	const doc = '{"versions":{"1.0.0":{"dist":{"tarball":"https://registry.npmjs.org/a/-/a-1.0.0.tgz"}}},"readme":"see https://registry.npmjs.org/a"}';
 
-	it("points tarball URLs at the mirror the client used, and nothing else", () => {
+	it('points tarball URLs at the mirror the client used, and nothing else', () => {
 		expect(rewriteTarballs(doc, '10.213.4.1:3142')).toBe(doc.replace('"tarball":"https://registry.npmjs.org/', '"tarball":"http://10.213.4.1:3142/'));
 	});
 
@@ -131,7 +131,7 @@ describe('the npm mirror of startAptProxy against a stand-in registry', () => {
 		const files = cached();
 		expect(await get('/tiny/-/tiny-1.0.0.tgz')).toEqual({ status: 200, body: TARBALL });
 		// The client has every byte a moment before the complete copy is renamed into the cache.
-		for (const end = Date.now() + 5000; cached() === files && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+		for (const end = Date.now() + 5000; cached() === files && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
 		const hitsBefore = proxy.stats.hit;
 		expect(await get('/tiny/-/tiny-1.0.0.tgz')).toEqual({ status: 200, body: TARBALL });
 		expect(proxy.stats.hit).toBe(hitsBefore + 1);

@@ -8,9 +8,7 @@
 export const NPM_UPSTREAM = 'https://registry.npmjs.org';
 
 export type NpmRoute =
-	| { ok: true; kind: 'packument'; upstreamPath: string; abbreviated: boolean }
-	| { ok: true; kind: 'tarball'; upstreamPath: string }
-	| { ok: false; status: number; reason: string };
+	{ ok: true; kind: 'packument'; upstreamPath: string; abbreviated: boolean } | { ok: true; kind: 'tarball'; upstreamPath: string } | { ok: false; status: number; reason: string };
 
 /** npm's own name rule (validate-npm-package-name): URL-safe characters, no leading . or _, at most 214. */
 const NAME = /^[A-Za-z0-9~-][A-Za-z0-9._~-]{0,213}$/;
@@ -36,10 +34,8 @@ export function npmRoute(method: string | undefined, target: string, accept = ''
 	const parts = path.split('/');
 	const abbreviated = accept.includes(ABBREVIATED);
 	if (parts.length === 1 && NAME.test(parts[0])) return { ok: true, kind: 'packument', upstreamPath: `/${parts[0]}`, abbreviated };
-	if (parts.length === 2 && parts[0].startsWith('@') && scopedName(parts[0].slice(1), parts[1]))
-		return { ok: true, kind: 'packument', upstreamPath: `/${parts[0]}%2f${parts[1]}`, abbreviated };
-	if (parts.length === 3 && NAME.test(parts[0]) && parts[1] === '-' && TARBALL.test(parts[2]))
-		return { ok: true, kind: 'tarball', upstreamPath: `/${parts.join('/')}` };
+	if (parts.length === 2 && parts[0].startsWith('@') && scopedName(parts[0].slice(1), parts[1])) return { ok: true, kind: 'packument', upstreamPath: `/${parts[0]}%2f${parts[1]}`, abbreviated };
+	if (parts.length === 3 && NAME.test(parts[0]) && parts[1] === '-' && TARBALL.test(parts[2])) return { ok: true, kind: 'tarball', upstreamPath: `/${parts.join('/')}` };
 	if (parts.length === 4 && parts[0].startsWith('@') && scopedName(parts[0].slice(1), parts[1]) && parts[2] === '-' && TARBALL.test(parts[3]))
 		return { ok: true, kind: 'tarball', upstreamPath: `/${parts.join('/')}` };
 	return { ok: false, status: 403, reason: 'only npm package documents (/name, /@scope%2fname) and tarballs (/name/-/file.tgz)' };

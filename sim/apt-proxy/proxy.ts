@@ -42,15 +42,12 @@ export function route(method: string | undefined, target: string | undefined): R
 	} catch {
 		return { ok: false, status: 400, reason: 'a proxy request names an absolute http:// URL' };
 	}
-	if (url.protocol !== 'http:' || url.username || url.password || url.port || url.search || url.hash)
-		return { ok: false, status: 403, reason: 'only plain http://deb.debian.org/... URLs' };
+	if (url.protocol !== 'http:' || url.username || url.password || url.port || url.search || url.hash) return { ok: false, status: 403, reason: 'only plain http://deb.debian.org/... URLs' };
 	const archives = ARCHIVES[url.hostname.toLowerCase()];
 	const [, archive, ...rest] = url.pathname.split('/');
-	if (!archives || !archives.includes(archive) || rest.length === 0)
-		return { ok: false, status: 403, reason: "only Debian's archive (deb.debian.org/debian, /debian-security)" };
+	if (!archives || !archives.includes(archive) || rest.length === 0) return { ok: false, status: 403, reason: "only Debian's archive (deb.debian.org/debian, /debian-security)" };
 	const path = rest.join('/');
-	if (!/^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/.test(path) || rest.some((s) => s === '.' || s === '..'))
-		return { ok: false, status: 403, reason: 'odd path' };
+	if (!/^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/.test(path) || rest.some((s) => s === '.' || s === '..')) return { ok: false, status: 403, reason: 'odd path' };
 	const immutable = /^pool\//.test(path) || /\/by-hash\//.test(path);
 	return { ok: true, upstreamPath: `/${archive}/${path}`, immutable };
 }
@@ -131,10 +128,11 @@ export async function startAptProxy(o: {
 			for await (const chunk of Readable.fromWeb(up.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
 				if (gone) throw new Error('client went away');
 				out.write(chunk);
-				if (!res.write(chunk)) await new Promise<void>((resolve) => {
-					res.once('drain', resolve);
-					res.once('close', resolve);
-				});
+				if (!res.write(chunk))
+					await new Promise<void>((resolve) => {
+						res.once('drain', resolve);
+						res.once('close', resolve);
+					});
 			}
 			await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 			if (!len || statSync(tmp).size === Number(len)) renameSync(tmp, file);

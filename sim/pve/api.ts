@@ -50,7 +50,6 @@ export function routes(d: ApiDeps): Route[] {
 export function checkNode(d: Pick<ApiDeps, 'nodes' | 'faults'>, pathParams: Record<string, string>): void {
 	const name = pathParams.node;
 	if (name === undefined || formats.node(name) !== null) return;
-	if (!d.nodes.includes(name))
-		throw new ApiError(500, `hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`);
+	if (!d.nodes.includes(name)) throw new ApiError(500, `hostname lookup '${name}' failed - failed to get address info for: ${name}: Name or service not known`);
 	if (d.faults.offlineNodes.includes(name)) throw new ApiError(595, 'Connection timed out');
 }

@@ -54,13 +54,38 @@ export function clusterRoutes(d: ApiDeps): Route[] {
 		if (!type || type === 'node')
 			for (const n of d.nodes) {
 				const r = nodeRow(n);
-				out.push({ id: r.id, type: 'node', node: n, status: r.status, cpu: r.cpu, maxcpu: r.maxcpu, mem: r.mem, maxmem: r.maxmem, disk: r.disk, maxdisk: r.maxdisk, uptime: r.uptime, level: '', 'cgroup-mode': 2 });
+				out.push({
+					id: r.id,
+					type: 'node',
+					node: n,
+					status: r.status,
+					cpu: r.cpu,
+					maxcpu: r.maxcpu,
+					mem: r.mem,
+					maxmem: r.maxmem,
+					disk: r.disk,
+					maxdisk: r.maxdisk,
+					uptime: r.uptime,
+					level: '',
+					'cgroup-mode': 2
+				});
 			}
 		if (!type || type === 'storage')
 			for (const n of d.nodes)
 				for (const s of STORAGES) {
 					const r = storageRow(d, s);
-					out.push({ id: `storage/${n}/${s.storage}`, type: 'storage', storage: s.storage, node: n, status: d.faults.offlineNodes.includes(n) ? 'unknown' : 'available', plugintype: s.type, content: r.content, disk: r.used, maxdisk: s.total, shared: s.shared });
+					out.push({
+						id: `storage/${n}/${s.storage}`,
+						type: 'storage',
+						storage: s.storage,
+						node: n,
+						status: d.faults.offlineNodes.includes(n) ? 'unknown' : 'available',
+						plugintype: s.type,
+						content: r.content,
+						disk: r.used,
+						maxdisk: s.total,
+						shared: s.shared
+					});
 				}
 		if (!type || type === 'vm') {
 			for (const c of Object.values(d.store.state.cts)) {
@@ -121,6 +146,6 @@ export function clusterRoutes(d: ApiDeps): Route[] {
 			schema: P({ type: { type: 'string', optional: true, enum: ['vm', 'storage', 'node', 'sdn'] } }),
 			handler: ({ params }) => ({ data: params.type === 'sdn' ? [] : clusterResources(params.type as string | undefined) })
 		},
-		{ method: 'GET', path: '/nodes/{node}/qemu', schema: P({ node, full: bool }), handler: ({ params }) => ({ data: vmRows(n(params.node)) }) },
+		{ method: 'GET', path: '/nodes/{node}/qemu', schema: P({ node, full: bool }), handler: ({ params }) => ({ data: vmRows(n(params.node)) }) }
 	];
 }

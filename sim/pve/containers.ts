@@ -33,13 +33,15 @@ export interface CtRuntime {
 export const ctDir = (stateDir: string, vmid: number): string => join(stateDir, 'cts', String(vmid));
 
 export function assertLoopback(address: string): void {
-	if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address.split('.').some((o) => Number(o) > 255))
-		throw new Error(`refusing to use non-loopback address ${address}`);
+	if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) || address.split('.').some((o) => Number(o) > 255)) throw new Error(`refusing to use non-loopback address ${address}`);
 }
 
 /** `ssh-keygen -l` on every non-empty, non-comment line; false when any line is not a public key. */
 export async function validatePublicKeys(text: string): Promise<boolean> {
-	const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+	const lines = text
+		.split('\n')
+		.map((l) => l.trim())
+		.filter((l) => l !== '' && !l.startsWith('#'));
 	for (const [i, line] of lines.entries()) {
 		const file = join(tmpdir(), `pve-sim-key-${process.pid}-${Date.now()}-${i}.pub`);
 		writeFileSync(file, `${line}\n`, { mode: 0o600 });
@@ -192,9 +194,7 @@ export async function startCt(
 	const config = join(dir, 'sshd_config');
 	writeFileSync(config, sshdConfig({ address, port: rt.sshPort, base: CT_INNER_DIR, setEnv: ['LANG=C.UTF-8'], ownRoot: own }));
 	if (attachNet && !own) throw new Error('a network namespace per CT needs host root');
-	const script = own
-		? bootScript({ ctDir: dir, helper: rt.helper, hostname, lowers, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files })
-		: legacyInitScript(dir, hostname);
+	const script = own ? bootScript({ ctDir: dir, helper: rt.helper, hostname, lowers, sshdConfig: config, address, port: rt.sshPort, net: attachNet?.files }) : legacyInitScript(dir, hostname);
 	writeFileSync(join(dir, 'init.sh'), script, { mode: 0o755 });
 	const console = join(dir, 'console.log');
 	writeFileSync(console, '');
@@ -202,8 +202,14 @@ export async function startCt(
 	const args = [
 		...(rt.userns ? ['--user', '--map-root-user'] : []),
 		...(attachNet ? ['--net'] : []),
-		'--mount', '--uts', '--pid', '--fork', '--mount-proc', '--kill-child',
-		'/bin/sh', join(dir, 'init.sh')
+		'--mount',
+		'--uts',
+		'--pid',
+		'--fork',
+		'--mount-proc',
+		'--kill-child',
+		'/bin/sh',
+		join(dir, 'init.sh')
 	];
 	const child = spawn('unshare', args, { detached: true, stdio: [attachNet ? 'pipe' : 'ignore', fd, fd] });
 	closeSync(fd);
@@ -234,8 +240,7 @@ export async function startCt(
 			}
 			if (initPid && !bootedAt && cmdline(initPid).startsWith(`${rt.helper} init `)) bootedAt = Date.now();
 			// The init keeps running when sshd dies at once (bind error): notice that without waiting 10 s.
-			if (bootedAt && Date.now() - bootedAt > 300 && !namespaceMembers(initPid).some((p) => isSshd(p)))
-				throw new Error(startFailure(vmid, console, address, rt.sshPort));
+			if (bootedAt && Date.now() - bootedAt > 300 && !namespaceMembers(initPid).some((p) => isSshd(p))) throw new Error(startFailure(vmid, console, address, rt.sshPort));
 			if (initPid && bootedAt && (await accepts(address, rt.sshPort))) {
 				writeFileSync(join(dir, 'init.pid'), `${initPid}\n`);
 				// `pct exec` enters the CT's user namespace through a process that lives in it.
@@ -282,9 +287,7 @@ function startFailure(vmid: number, consoleLog: string, address: string, port: n
 	} catch {
 		/* no log */
 	}
-	const bind = /Bind to port|Address already in use|Cannot assign requested address/.test(out)
-		? ` - sshd could not bind ${address}:${port}`
-		: '';
+	const bind = /Bind to port|Address already in use|Cannot assign requested address/.test(out) ? ` - sshd could not bind ${address}:${port}` : '';
 	return `startup for container '${vmid}' failed${bind}${out ? ` (${out})` : ''}`;
 }
 

@@ -87,7 +87,22 @@ function asTaskType(v: unknown, what: string): FaultTaskType {
 
 /** Apply one POST /faults body. Throws FaultError on a malformed body (nothing is applied then). */
 export function applyFaults(f: Faults, body: Json, actions: ControlActions): Json {
-	const known = ['latencyMs', 'failNext', 'warnNext', 'delayNext', 'lock', 'unlock', 'interfacesEmptyFor', 'killSshd', 'nodeOffline', 'ignoreShutdown', 'lockTimeoutMs', 'reportAddress', 'revokePrivilege', 'reset'];
+	const known = [
+		'latencyMs',
+		'failNext',
+		'warnNext',
+		'delayNext',
+		'lock',
+		'unlock',
+		'interfacesEmptyFor',
+		'killSshd',
+		'nodeOffline',
+		'ignoreShutdown',
+		'lockTimeoutMs',
+		'reportAddress',
+		'revokePrivilege',
+		'reset'
+	];
 	for (const k of Object.keys(body)) if (!known.includes(k)) throw new FaultError(`unknown fault '${k}' (known: ${known.join(', ')})`);
 	const steps: (() => void)[] = [];
 	const result: Json = {};

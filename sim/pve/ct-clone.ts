@@ -125,21 +125,36 @@ export class CtClone {
 			if (src.lock === 'disk') src.lock = undefined;
 			this.lxc.store.save();
 		};
-		return this.lxc.runTask(node, 'vzclone', vmid, async (t) => {
-			try {
-				t.log(full ? `create full clone of mountpoint rootfs (${volid})` : `create linked clone of mount point rootfs (${volid})`);
-				await makeCloneFs({ stateDir: this.lxc.runtime.stateDir, source: vmid, target: newid, node, hostname: String(conf.hostname ?? `CT${newid}`), snapname, linked: !full, tree: templateTree(this.lxc.runtime.templatesDir, base.template) });
-				const size = /(?:^|,)size=([^,]+)/.exec(rootfs)?.[1];
-				t.log(`  Logical volume "vm-${newid}-disk-0" created.`);
-				rec.conf.rootfs = `${sid}:vm-${newid}-disk-0${size ? `,size=${size}` : ''}`;
-			} catch (err) {
-				undo();
-				throw new Error(`clone failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-			}
-			if (src.lock === 'disk') src.lock = undefined;
-			rec.lock = undefined;
-			this.lxc.store.save();
-		}, undo);
+		return this.lxc.runTask(
+			node,
+			'vzclone',
+			vmid,
+			async (t) => {
+				try {
+					t.log(full ? `create full clone of mountpoint rootfs (${volid})` : `create linked clone of mount point rootfs (${volid})`);
+					await makeCloneFs({
+						stateDir: this.lxc.runtime.stateDir,
+						source: vmid,
+						target: newid,
+						node,
+						hostname: String(conf.hostname ?? `CT${newid}`),
+						snapname,
+						linked: !full,
+						tree: templateTree(this.lxc.runtime.templatesDir, base.template)
+					});
+					const size = /(?:^|,)size=([^,]+)/.exec(rootfs)?.[1];
+					t.log(`  Logical volume "vm-${newid}-disk-0" created.`);
+					rec.conf.rootfs = `${sid}:vm-${newid}-disk-0${size ? `,size=${size}` : ''}`;
+				} catch (err) {
+					undo();
+					throw new Error(`clone failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+				}
+				if (src.lock === 'disk') src.lock = undefined;
+				rec.lock = undefined;
+				this.lxc.store.save();
+			},
+			undo
+		);
 	}
 
 	/**

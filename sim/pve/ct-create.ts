@@ -52,11 +52,9 @@ export class CtCreate {
 			const parsed = parsePropertyString(featuresFormat, String(p.features));
 			if (parsed.ok) features = parsed.values;
 			const other = Object.entries(features ?? {}).some(([k, v]) => k !== 'nesting' && v !== '0' && v !== '');
-			if (other && tokenUser !== 'root@pam')
-				throw new ApiError(403, 'Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)');
+			if (other && tokenUser !== 'root@pam') throw new ApiError(403, 'Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)');
 		}
-		if (p['ssh-public-keys'] !== undefined && !(await ct.validatePublicKeys(String(p['ssh-public-keys']))))
-			throw fail('SSH public key validation error');
+		if (p['ssh-public-keys'] !== undefined && !(await ct.validatePublicKeys(String(p['ssh-public-keys'])))) throw fail('SSH public key validation error');
 
 		const rootfsText = p.rootfs !== undefined ? String(p.rootfs) : `${p.storage ?? 'local'}:4`;
 		const rootfs = parsePropertyString(rootfsFormat, rootfsText);
@@ -75,11 +73,12 @@ export class CtCreate {
 			unprivileged: 1
 		};
 		if (features) conf.features = printPropertyString(features);
-		for (const k of ['onboot', 'tags', 'description', 'nameserver', 'searchdomain', 'protection', 'startup', 'timezone', 'cpulimit', 'cpuunits'])
-			if (p[k] !== undefined) conf[k] = p[k];
+		for (const k of ['onboot', 'tags', 'description', 'nameserver', 'searchdomain', 'protection', 'startup', 'timezone', 'cpulimit', 'cpuunits']) if (p[k] !== undefined) conf[k] = p[k];
 
 		const net: Record<string, Record<string, string>> = {};
-		for (const key of Object.keys(p).filter((k) => /^net\d+$/.test(k)).sort()) {
+		for (const key of Object.keys(p)
+			.filter((k) => /^net\d+$/.test(k))
+			.sort()) {
 			const parsed = parsePropertyString(netFormat, String(p[key]));
 			if (!parsed.ok) throw fail(parsed.error);
 			const v = { ...parsed.values };
@@ -108,17 +107,23 @@ export class CtCreate {
 		this.store.save();
 		const keys = p['ssh-public-keys'] === undefined ? '' : String(p['ssh-public-keys']);
 		const startAfter = Number(p.start ?? 0) === 1;
-		return this.lxc.runTask(node, 'vzcreate', vmid, async (t) => {
-			try {
-				await this.createWork(t, rec, { storageName, sizeText, template, ostemplate: String(p.ostemplate), keys, staticIp, useStatic });
-			} catch (err) {
-				this.lxc.removeCt(vmid);
-				throw err;
-			}
-			rec.lock = undefined;
-			this.store.save();
-			if (startAfter) setImmediate(() => void this.power.start(node, vmid).catch(() => undefined));
-		}, () => this.lxc.removeCt(vmid));
+		return this.lxc.runTask(
+			node,
+			'vzcreate',
+			vmid,
+			async (t) => {
+				try {
+					await this.createWork(t, rec, { storageName, sizeText, template, ostemplate: String(p.ostemplate), keys, staticIp, useStatic });
+				} catch (err) {
+					this.lxc.removeCt(vmid);
+					throw err;
+				}
+				rec.lock = undefined;
+				this.store.save();
+				if (startAfter) setImmediate(() => void this.power.start(node, vmid).catch(() => undefined));
+			},
+			() => this.lxc.removeCt(vmid)
+		);
 	}
 
 	private async createWork(
@@ -150,16 +155,20 @@ export class CtCreate {
 		const mib = Math.round(bytes / MiB);
 		t.log(`Total bytes read: ${bytes} (${mib}MiB, ${Math.round(mib / 1.8)}MiB/s)`);
 		t.log('Detected container architecture: amd64');
-		if (rec.conf.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? '')))
-			t.warn('Systemd 255 detected. You may need to enable nesting.');
-		if (o.staticIp && !o.useStatic)
-			t.log(`pve-sim: static address ${o.staticIp} is kept in net0; sshd listens on ${rec.address}`);
+		if (rec.conf.ostype === 'ubuntu' && !/nesting=1/.test(String(rec.conf.features ?? ''))) t.warn('Systemd 255 detected. You may need to enable nesting.');
+		if (o.staticIp && !o.useStatic) t.log(`pve-sim: static address ${o.staticIp} is kept in net0; sshd listens on ${rec.address}`);
 		t.log(`Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...`);
 		const dir = ct.ctDir(this.runtime.stateDir, vmid);
 		mkdirSync(dir, { recursive: true });
 		writeFileSync(join(dir, 'node'), `${rec.node}\n`);
 		const fp = await ct.prepareCt(this.runtime, vmid, String(rec.conf.hostname), o.keys, tree);
-		t.log(`done: ${fp.replace(/ \(ED25519\)$/, '').split(' ').slice(1).join(' ')}`);
+		t.log(
+			`done: ${fp
+				.replace(/ \(ED25519\)$/, '')
+				.split(' ')
+				.slice(1)
+				.join(' ')}`
+		);
 		await delay(150);
 	}
 }

@@ -38,8 +38,7 @@ export class CtPower {
 	}
 
 	private checkSkiplock(p: Values, tokenUser: string): void {
-		if (Number(p.skiplock ?? 0) === 1 && tokenUser !== 'root@pam')
-			throw new ApiError(400, 'Parameter verification failed.', { skiplock: 'Only root may use this option.' });
+		if (Number(p.skiplock ?? 0) === 1 && tokenUser !== 'root@pam') throw new ApiError(400, 'Parameter verification failed.', { skiplock: 'Only root may use this option.' });
 	}
 
 	async stop(node: string, vmid: number, p: Values, tokenUser: string): Promise<string> {

@@ -120,12 +120,7 @@ async function pickAddress(remembered: string | undefined, port: number): Promis
 	throw new Error('no free loopback address in 127.77.255.0/24 for the host sshd');
 }
 
-export async function startHost(opts: {
-	stateDir: string;
-	node: string;
-	sshPort: number;
-	userns: boolean;
-}): Promise<RunningHost> {
+export async function startHost(opts: { stateDir: string; node: string; sshPort: number; userns: boolean }): Promise<RunningHost> {
 	const dir = join(opts.stateDir, 'host');
 	for (const sub of ['bin', 'home']) mkdirSync(join(dir, sub), { recursive: true });
 	const hostKey = join(dir, 'ssh_host_ed25519_key');

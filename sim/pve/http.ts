@@ -14,8 +14,7 @@ export class ApiError extends Error {
 	}
 }
 
-export const paramError = (errors: Record<string, string>): ApiError =>
-	new ApiError(400, 'Parameter verification failed.', errors);
+export const paramError = (errors: Record<string, string>): ApiError => new ApiError(400, 'Parameter verification failed.', errors);
 
 export interface RequestContext {
 	method: string;
@@ -128,8 +127,7 @@ function decodeBody(contentType: string | undefined, text: string): Raw {
 		} catch (err) {
 			throw new ApiError(400, `malformed JSON string: ${err instanceof Error ? err.message : String(err)}`);
 		}
-		if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-			throw new ApiError(400, 'malformed JSON string: expected an object');
+		if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'malformed JSON string: expected an object');
 		return parsed as Raw;
 	}
 	return decodeForm(text);
@@ -144,8 +142,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
 			const fullPath = url.pathname.replace(/\/+$/, '') || '/';
 			try {
 				await opts.beforeAll?.();
-				if (fullPath !== PREFIX && !fullPath.startsWith(`${PREFIX}/`))
-					throw new ApiError(501, `Method '${method} ${fullPath}' not implemented`);
+				if (fullPath !== PREFIX && !fullPath.startsWith(`${PREFIX}/`)) throw new ApiError(501, `Method '${method} ${fullPath}' not implemented`);
 				const path = fullPath.slice(PREFIX.length) || '/';
 				const auth = opts.authenticate(req.headers.authorization);
 				if (auth !== 'ok') {
@@ -155,8 +152,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
 					return;
 				}
 				const bodyText = await readBody(req);
-				if ((method === 'GET' || method === 'DELETE') && bodyText.length > 0)
-					throw new ApiError(501, `Unexpected content for method '${method}'`);
+				if ((method === 'GET' || method === 'DELETE') && bodyText.length > 0) throw new ApiError(501, `Unexpected content for method '${method}'`);
 				const found = matchRoute(opts.routes, method, path);
 				opts.onRequest?.(found ? `${method} ${found.route.path}` : `${method} (unknown path)`);
 				if (!found) throw new ApiError(501, `Method '${method} ${path}' not implemented`);

@@ -35,10 +35,15 @@ async function main(): Promise<void> {
 		strict: true
 	});
 	if (values.help || !values.state) {
-		console.error('usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--templates DIR] [--net-range 10.213.0.0/16] [--gateway-ports P,P]');
+		console.error(
+			'usage: sim/pve/main.ts --state DIR [--port 8006] [--nodes pve,pve2] [--ssh-port N] [--auth-delay-ms 3000] [--control-port N] [--host 127.0.0.1] [--templates DIR] [--net-range 10.213.0.0/16] [--gateway-ports P,P]'
+		);
 		process.exit(values.help ? 0 : 2);
 	}
-	const nodes = String(values.nodes).split(',').map((s) => s.trim()).filter(Boolean);
+	const nodes = String(values.nodes)
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
 	const bad = nodes.find((n) => !/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(n));
 	if (bad !== undefined || new Set(nodes).size !== nodes.length) {
 		console.error(`pve-sim: --nodes must be distinct node names, got '${values.nodes}'`);

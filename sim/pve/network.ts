@@ -101,7 +101,9 @@ export function subnetsOf(range: string): string[] {
 /** `pvsim` + the /24's first three octets in hex: unique per /24, so per running simulator; 11 chars. */
 export function bridgeName(cidr: string): string {
 	const base = ipToInt(cidr.split('/')[0]);
-	return `pvsim${Math.floor(base / 256).toString(16).padStart(6, '0')}`;
+	return `pvsim${Math.floor(base / 256)
+		.toString(16)
+		.padStart(6, '0')}`;
 }
 
 /** Host end of a CT's veth: `ve` + the /24 in hex + `-` + vmid in base 36 (<= 15 chars, the kernel's limit). */
@@ -172,15 +174,10 @@ export function portsUpdate(ports: number[]): string {
  * elsewhere would be unreachable, or answered through the host's default route), and so must `gw`.
  * Returns the address and prefix, or an error for net0.
  */
-export function planAddress(
-	net0: Record<string, string> | undefined,
-	cidr: string,
-	isFree: (ip: string) => boolean
-): { address: string; prefix: number; dhcp: boolean } | { error: string } {
+export function planAddress(net0: Record<string, string> | undefined, cidr: string, isFree: (ip: string) => boolean): { address: string; prefix: number; dhcp: boolean } | { error: string } {
 	const ip = net0?.ip;
 	const gw = net0?.gw;
-	if (gw !== undefined && (!inCidr(gw, cidr) || gw.endsWith('.0') || gw.endsWith('.255')))
-		return { error: `pve-sim: gw ${gw} is not on the simulated bridge (${cidr})` };
+	if (gw !== undefined && (!inCidr(gw, cidr) || gw.endsWith('.0') || gw.endsWith('.255'))) return { error: `pve-sim: gw ${gw} is not on the simulated bridge (${cidr})` };
 	if (ip !== undefined && ip !== 'dhcp' && ip !== 'manual') {
 		const [addr, prefixText] = ip.split('/');
 		const prefix = Number(prefixText);
@@ -261,7 +258,13 @@ function overlaps(a: string, b: string): boolean {
 }
 
 async function bridgeExists(name: string): Promise<boolean> {
-	return existsSync(`/sys/class/net/${name}`) || (await exec('ip', ['link', 'show', 'dev', name]).then(() => true, () => false));
+	return (
+		existsSync(`/sys/class/net/${name}`) ||
+		(await exec('ip', ['link', 'show', 'dev', name]).then(
+			() => true,
+			() => false
+		))
+	);
 }
 
 async function deleteLink(name: string): Promise<void> {

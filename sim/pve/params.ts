@@ -88,8 +88,7 @@ export function checkValue(prop: Prop, text: string): { value: Value } | { error
 			return checkRange(prop, Number(text));
 		}
 		case 'number': {
-			if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text))
-				return { error: `type check ('number') failed - got '${text}'` };
+			if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return { error: `type check ('number') failed - got '${text}'` };
 			return checkRange(prop, Number(text));
 		}
 		case 'boolean': {
@@ -98,12 +97,9 @@ export function checkValue(prop: Prop, text: string): { value: Value } | { error
 			return { error: `type check ('boolean') failed - got '${text}'` };
 		}
 		case 'string': {
-			if (prop.maxLength !== undefined && text.length > prop.maxLength)
-				return { error: `value may only be ${prop.maxLength} characters long` };
-			if (prop.minLength !== undefined && text.length < prop.minLength)
-				return { error: `value must be at least ${prop.minLength} characters long` };
-			if (prop.enum && !prop.enum.includes(text))
-				return { error: `value '${text}' does not have a value in the enumeration '${prop.enum.join(', ')}'` };
+			if (prop.maxLength !== undefined && text.length > prop.maxLength) return { error: `value may only be ${prop.maxLength} characters long` };
+			if (prop.minLength !== undefined && text.length < prop.minLength) return { error: `value must be at least ${prop.minLength} characters long` };
+			if (prop.enum && !prop.enum.includes(text)) return { error: `value '${text}' does not have a value in the enumeration '${prop.enum.join(', ')}'` };
 			if (prop.format) {
 				const err = prop.format(text);
 				if (err !== null) return { error: `invalid format - ${err}` };
@@ -114,10 +110,8 @@ export function checkValue(prop: Prop, text: string): { value: Value } | { error
 }
 
 function checkRange(prop: IntegerProp | NumberProp, n: number): { value: Value } | { error: string } {
-	if (prop.minimum !== undefined && n < prop.minimum)
-		return { error: `value must have a minimum value of ${prop.minimum}` };
-	if (prop.maximum !== undefined && n > prop.maximum)
-		return { error: `value must have a maximum value of ${prop.maximum}` };
+	if (prop.minimum !== undefined && n < prop.minimum) return { error: `value must have a minimum value of ${prop.minimum}` };
+	if (prop.maximum !== undefined && n > prop.maximum) return { error: `value must have a maximum value of ${prop.maximum}` };
 	return { value: n };
 }
 
@@ -151,10 +145,7 @@ export interface PropertyFormat {
 }
 
 /** Parse a property string; returns the map or the error text that follows `invalid format - `. */
-export function parsePropertyString(
-	format: PropertyFormat,
-	text: string
-): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
+export function parsePropertyString(format: PropertyFormat, text: string): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
 	const out: Record<string, string> = {};
 	const errors: string[] = [];
 	for (const part of text.split(',')) {
@@ -186,7 +177,9 @@ export function parsePropertyString(
 
 /** Render a property string the way PVE prints it: the default/first key first, the rest sorted. */
 export function printPropertyString(values: Record<string, string | number>, first?: string): string {
-	const keys = Object.keys(values).filter((k) => k !== first).sort();
+	const keys = Object.keys(values)
+		.filter((k) => k !== first)
+		.sort();
 	if (first && first in values) keys.unshift(first);
 	return keys.map((k) => `${k}=${values[k]}`).join(',');
 }
@@ -203,32 +196,23 @@ export function isIpv4(s: string): boolean {
 
 export const formats = {
 	dnsName: (v: string): string | null => (DNS_RE.test(v) ? null : 'value does not look like a valid DNS name'),
-	node: (v: string): string | null =>
-		/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(v) ? null : `value does not look like a valid node name`,
+	node: (v: string): string | null => (/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(v) ? null : `value does not look like a valid node name`),
 	ipv4: (v: string): string | null => (isIpv4(v) ? null : `value does not look like a valid IPv4 address`),
 	ipv4Config: (v: string): string | null => {
 		if (v === 'dhcp' || v === 'manual') return null;
 		const [addr, prefix, extra] = v.split('/');
-		if (extra === undefined && isIpv4(addr) && prefix !== undefined && /^\d+$/.test(prefix) && Number(prefix) <= 32)
-			return null;
+		if (extra === undefined && isIpv4(addr) && prefix !== undefined && /^\d+$/.test(prefix) && Number(prefix) <= 32) return null;
 		return `value does not look like a valid ipv4 network configuration`;
 	},
 	ipv6Config: (v: string): string | null =>
-		v === 'dhcp' || v === 'auto' || v === 'manual' || /^[0-9a-fA-F:]+\/\d{1,3}$/.test(v)
-			? null
-			: `value does not look like a valid ipv6 network configuration`,
-	mac: (v: string): string | null =>
-		/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(v) ? null : `value does not look like a valid MAC address`,
-	diskSize: (v: string): string | null =>
-		/^\d+(\.\d+)?[KMGT]?$/.test(v) ? null : `unable to parse size '${v}'`,
+		v === 'dhcp' || v === 'auto' || v === 'manual' || /^[0-9a-fA-F:]+\/\d{1,3}$/.test(v) ? null : `value does not look like a valid ipv6 network configuration`,
+	mac: (v: string): string | null => (/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(v) ? null : `value does not look like a valid MAC address`),
+	diskSize: (v: string): string | null => (/^\d+(\.\d+)?[KMGT]?$/.test(v) ? null : `unable to parse size '${v}'`),
 	volume: (v: string): string | null => {
 		if (/^[a-zA-Z][a-zA-Z0-9_.-]*:\S+$/.test(v) || v.startsWith('/')) return null;
 		return `unable to parse volume ID '${v}'`;
 	},
-	tagList: (v: string): string | null =>
-		v.split(/[;, ]+/).every((t) => t === '' || /^[a-zA-Z0-9_][a-zA-Z0-9_\-+.]*$/.test(t))
-			? null
-			: `invalid characters in tag list`
+	tagList: (v: string): string | null => (v.split(/[;, ]+/).every((t) => t === '' || /^[a-zA-Z0-9_][a-zA-Z0-9_\-+.]*$/.test(t)) ? null : `invalid characters in tag list`)
 };
 
 export const netFormat: PropertyFormat = {

@@ -15,8 +15,7 @@ const TOOLS = ['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/unshare', '/us
 /** Returns the privileges, or an exact, multi-line explanation of what is missing. */
 export function detectPrivileges(): Privileges | { error: string } {
 	const missing = TOOLS.filter((t) => !existsSync(t));
-	if (missing.length > 0)
-		return { error: `pve-sim: missing programs: ${missing.join(', ')} (Debian: apt-get install openssh-server openssh-client util-linux openssl)` };
+	if (missing.length > 0) return { error: `pve-sim: missing programs: ${missing.join(', ')} (Debian: apt-get install openssh-server openssh-client util-linux openssl)` };
 	if (process.getuid?.() === 0) {
 		// As root every CT gets a network namespace on a bridge, filtered with nftables (network.ts).
 		const net = ['/usr/sbin/ip', '/usr/sbin/nft'].filter((t) => !existsSync(t));

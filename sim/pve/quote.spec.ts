@@ -2,21 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { shJoin, shQuote } from './quote';
 
-const hostile = [
-	'',
-	'plain',
-	"it's",
-	"'",
-	"''",
-	'$(touch /tmp/pwned)',
-	'`id`',
-	'a b\tc\nd',
-	'; rm -rf / #',
-	'"double" \\ back',
-	'*?[]{}~!&|<>',
-	'--option',
-	'ünïcödé ✓'
-];
+const hostile = ['', 'plain', "it's", "'", "''", '$(touch /tmp/pwned)', '`id`', 'a b\tc\nd', '; rm -rf / #', '"double" \\ back', '*?[]{}~!&|<>', '--option', 'ünïcödé ✓'];
 
 describe('shQuote', () => {
 	it.each(hostile)('round-trips %j through a real sh', (s) => {

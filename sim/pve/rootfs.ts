@@ -111,7 +111,16 @@ const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
  * pivots into the overlay, listens on the CT's address and runs `sshd -i` as CT root per connection. `mnt` refuses a target whose path the CT turned into
  * a symlink in an earlier boot, so a CT cannot redirect a mount of its own boot onto a host path.
  */
-export function bootScript(o: { ctDir: string; helper: string; hostname: string; lowers: string[]; sshdConfig: string; address: string; port: number; net?: { rules: string; batch: string } }): string {
+export function bootScript(o: {
+	ctDir: string;
+	helper: string;
+	hostname: string;
+	lowers: string[];
+	sshdConfig: string;
+	address: string;
+	port: number;
+	net?: { rules: string; batch: string };
+}): string {
 	const q = shQuote;
 	const p = rootfsPaths(o.ctDir);
 	// overlayfs splits its options on commas and lowerdir on colons; backslashes escape them.
@@ -147,13 +156,7 @@ export function bootScript(o: { ctDir: string; helper: string; hostname: string;
 		`cp ${q(o.sshdConfig)} "$R/run/pve-sim/sshd_config"`,
 		// With a network namespace of its own: the simulator writes a line on stdin once eth0 is in it; the
 		// filter goes on before the address (network.ts CtNetFiles). Still host root, before the pivot.
-		...(o.net
-			? [
-					'read -r pve_sim_net || { echo "pve-sim: network setup failed" >&2; exit 1; }',
-					`nft -f ${q(o.net.rules)}`,
-					`ip -batch ${q(o.net.batch)}`
-				]
-			: []),
+		...(o.net ? ['read -r pve_sim_net || { echo "pve-sim: network setup failed" >&2; exit 1; }', `nft -f ${q(o.net.rules)}`, `ip -batch ${q(o.net.batch)}`] : []),
 		`exec ${q(o.helper)} init "$R" ${ID_BASE} ${ID_COUNT} ${q(o.address)} ${o.port} /usr/sbin/sshd -i -e -f /run/pve-sim/sshd_config${o.net ? ' </dev/null' : ''}`,
 		''
 	].join('\n');

@@ -81,8 +81,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	const log = opts.log ?? ((m: string) => console.error(m));
 	const stateDir = resolve(opts.stateDir);
 	// CTs and the host mount a fresh tmpfs on /run before they bind the state dir, so it cannot live there.
-	if (stateDir === '/run' || stateDir.startsWith('/run/') || stateDir.startsWith('/var/run/'))
-		throw new Error(`--state must not be under /run (got ${stateDir})`);
+	if (stateDir === '/run' || stateDir.startsWith('/run/') || stateDir.startsWith('/var/run/')) throw new Error(`--state must not be under /run (got ${stateDir})`);
 	// It carries the CTs' overlay layers, whose mount options cannot hold these characters.
 	if (/[,:\\\s]/.test(stateDir)) throw new Error(`--state must not contain commas, colons, backslashes or spaces (got ${stateDir})`);
 	const nodes = opts.nodes && opts.nodes.length > 0 ? opts.nodes : ['pve'];
@@ -90,8 +89,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 	if (!/^127\./.test(listenHost) && listenHost !== 'localhost') throw new Error(`--host must be a loopback address, got ${listenHost}`);
 	const sshPort = opts.sshPort ?? opts.privileges.defaultSshPort;
 	const store = new StateStore(stateDir, nodes[0]);
-	for (const c of Object.values(store.state.cts))
-		if (!nodes.includes(c.node)) log(`pve-sim: CT ${c.vmid} belongs to node '${c.node}', which is not in --nodes; it stays invisible`);
+	for (const c of Object.values(store.state.cts)) if (!nodes.includes(c.node)) log(`pve-sim: CT ${c.vmid} belongs to node '${c.node}', which is not in --nodes; it stays invisible`);
 	const tls = loadOrCreateTls(stateDir, nodes[0]);
 	const tasks = new Tasks(store, TOKEN_USER);
 	const faults = defaultFaults();
@@ -104,9 +102,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 		cleanups.length = 0;
 	};
 	// As root every CT gets a network namespace on the node's bridge; without root CTs stay on loopback.
-	const net = opts.privileges.userns
-		? undefined
-		: await SimNetwork.open({ stateDir, range: opts.netRange, gatewayPorts: opts.gatewayPorts, log });
+	const net = opts.privileges.userns ? undefined : await SimNetwork.open({ stateDir, range: opts.netRange, gatewayPorts: opts.gatewayPorts, log });
 	if (net) cleanups.push(() => net.close());
 	const lxc = new Lxc(store, tasks, faults, runtime, net);
 	const view = new CtView(lxc);
@@ -131,7 +127,25 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSimulator
 
 		const requestCounts = new Map<string, number>();
 		const snapshots = new Snapshots(store, lxc, view, stateDir);
-		const deps = { store, lxc, view, create: new CtCreate(lxc, power), power, destroy: new CtDestroy(lxc), clone: new CtClone(lxc, nodes), snapshots, tasks, faults, nodes, fingerprint: tls.fingerprint, tokenUser: TOKEN_USER, startedAt, maxcpu: 16, maxmem: 64 * 1024 ** 3, maxdisk: 1024 ** 4 };
+		const deps = {
+			store,
+			lxc,
+			view,
+			create: new CtCreate(lxc, power),
+			power,
+			destroy: new CtDestroy(lxc),
+			clone: new CtClone(lxc, nodes),
+			snapshots,
+			tasks,
+			faults,
+			nodes,
+			fingerprint: tls.fingerprint,
+			tokenUser: TOKEN_USER,
+			startedAt,
+			maxcpu: 16,
+			maxmem: 64 * 1024 ** 3,
+			maxdisk: 1024 ** 4
+		};
 		const handler = createApiHandler({
 			routes: routes(deps),
 			authenticate: (h) => authenticate(h, TOKEN_USER, store.state.tokenSecret),

@@ -113,13 +113,14 @@ export class StateStore {
 	readonly file: string;
 	state: SimState;
 
-	constructor(readonly dir: string, firstNode: string) {
+	constructor(
+		readonly dir: string,
+		firstNode: string
+	) {
 		mkdirSync(dir, { recursive: true });
 		chmodSync(dir, 0o700);
 		this.file = join(dir, 'state.json');
-		this.state = existsSync(this.file)
-			? (JSON.parse(readFileSync(this.file, 'utf8')) as SimState)
-			: freshState(firstNode);
+		this.state = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as SimState) : freshState(firstNode);
 		this.save();
 	}
 

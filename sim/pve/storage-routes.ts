@@ -60,6 +60,6 @@ export function storageRoutes(d: ApiDeps): Route[] {
 						.map((c) => ({ volid: `${s.storage}:vm-${c.vmid}-disk-0`, format: 'raw', content: 'rootdir', size: d.view.row(c).maxdisk, vmid: c.vmid, ctime: Math.floor(c.createdAt / 1000) }))
 				};
 			}
-		},
+		}
 	];
 }

@@ -20,11 +20,25 @@ export function loadOrCreateTls(dir: string, cn: string): TlsIdentity {
 		execFileSync(
 			'openssl',
 			[
-				'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-				'-keyout', keyPath, '-out', certPath, '-days', '3650',
-				'-subj', `/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=${cn}`,
-				'-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-				'-addext', 'basicConstraints=critical,CA:TRUE'
+				'req',
+				'-x509',
+				'-newkey',
+				'ec',
+				'-pkeyopt',
+				'ec_paramgen_curve:prime256v1',
+				'-nodes',
+				'-keyout',
+				keyPath,
+				'-out',
+				certPath,
+				'-days',
+				'3650',
+				'-subj',
+				`/OU=PVE Cluster Node/O=Proxmox Virtual Environment/CN=${cn}`,
+				'-addext',
+				'subjectAltName=IP:127.0.0.1,DNS:localhost',
+				'-addext',
+				'basicConstraints=critical,CA:TRUE'
 			],
 			{ stdio: ['ignore', 'ignore', 'pipe'] }
 		);

@@ -15,10 +15,12 @@ describe('UPID', () => {
 		expect(parseUpid(text) && formatUpid(parseUpid(text)!)).toBe(text);
 	});
 
-	it.each(['garbage', 'UPID:pve:xyz:08D5A17C:63DF62A5:vzcreate:101:root@pam:', 'UPID:pve:000D7AA2:08D5A17C:63DF62A5:vzcreate:101:root@pam', 'UPID:pve:000d7aa2:08D5A17C:63DF62A5:vzcreate:101:root@pam:'])(
-		'rejects %s',
-		(text) => expect(parseUpid(text)).toBeNull()
-	);
+	it.each([
+		'garbage',
+		'UPID:pve:xyz:08D5A17C:63DF62A5:vzcreate:101:root@pam:',
+		'UPID:pve:000D7AA2:08D5A17C:63DF62A5:vzcreate:101:root@pam',
+		'UPID:pve:000d7aa2:08D5A17C:63DF62A5:vzcreate:101:root@pam:'
+	])('rejects %s', (text) => expect(parseUpid(text)).toBeNull());
 
 	it('splits the token user', () => {
 		expect(splitTokenUser('root@pam!spyre')).toEqual({ user: 'root@pam', tokenid: 'spyre' });

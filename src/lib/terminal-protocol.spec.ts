@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	CLOSE,
-	LIMITS,
-	backoffDelay,
-	encodeControl,
-	isRetryableClose,
-	parseClientControl,
-	parseConnectParams,
-	parseServerControl,
-	terminalUrl,
-	type ServerControl
-} from './terminal-protocol';
+import { CLOSE, LIMITS, backoffDelay, encodeControl, isRetryableClose, parseClientControl, parseConnectParams, parseServerControl, terminalUrl, type ServerControl } from './terminal-protocol';
 
 describe('parseClientControl', () => {
 	it.each([
@@ -102,9 +91,7 @@ describe('server control', () => {
 
 describe('helpers', () => {
 	it('builds ws and wss URLs with the size in the query', () => {
-		expect(terminalUrl({ protocol: 'http:', host: 'h:3000' }, 'env 1', { window: 2, cols: 90, rows: 30 })).toBe(
-			'ws://h:3000/api/terminal/env%201?window=2&cols=90&rows=30'
-		);
+		expect(terminalUrl({ protocol: 'http:', host: 'h:3000' }, 'env 1', { window: 2, cols: 90, rows: 30 })).toBe('ws://h:3000/api/terminal/env%201?window=2&cols=90&rows=30');
 		expect(terminalUrl({ protocol: 'https:', host: 'h' }, 'e', { window: 0, cols: 1, rows: 1 })).toMatch(/^wss:\/\/h\//);
 	});
 

@@ -117,9 +117,7 @@ export function encodeControl(msg: ServerControl | ClientControl): string {
 }
 
 /** Read `?window=&cols=&rows=` from a connect URL. Missing size falls back to 80x24; a bad value is an error. */
-export function parseConnectParams(
-	params: URLSearchParams
-): ParseResult<{ window: number | null; cols: number; rows: number }> {
+export function parseConnectParams(params: URLSearchParams): ParseResult<{ window: number | null; cols: number; rows: number }> {
 	const w = params.get('window');
 	let window: number | null = null;
 	if (w !== null && w !== '') {
@@ -135,11 +133,7 @@ export function parseConnectParams(
 }
 
 /** The one place the terminal URL is built. `location` is the page's location (or any URL-like). */
-export function terminalUrl(
-	location: { protocol: string; host: string },
-	envId: string,
-	opts: { window: number; cols: number; rows: number }
-): string {
+export function terminalUrl(location: { protocol: string; host: string }, envId: string, opts: { window: number; cols: number; rows: number }): string {
 	const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 	return `${scheme}//${location.host}${wsRoutes.terminal(envId, opts)}`;
 }

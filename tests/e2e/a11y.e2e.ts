@@ -117,11 +117,11 @@ async function check(page: Page, name: string, path: string): Promise<string[]> 
 		return bar ? bar.scrollWidth - bar.clientWidth : 0;
 	});
 	await page.addScriptTag({ path: AXE_PATH });
-	const violations = await page.evaluate(async () => {
+	const violations = (await page.evaluate(async () => {
 		const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: unknown[] }> } }).axe;
 		const r = await axe.run(document, { resultTypes: ['violations'] });
 		return r.violations;
-	}) as AxeViolation[];
+	})) as AxeViolation[];
 	const out: string[] = [];
 	if (overflow > 1) out.push(`${path}: page is ${overflow}px wider than a 390px screen`);
 	if (header > 1) out.push(`${path}: the navigation bar overflows by ${header}px`);

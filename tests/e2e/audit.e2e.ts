@@ -20,8 +20,15 @@ test.beforeAll(async () => {
 		const t0 = Date.now() - 3 * 24 * 3600_000;
 		for (let i = 0; i < 70; i++) {
 			const action = i % 3 === 0 ? 'environment.destroy' : 'environment.create';
-			insert.run(t0 + i * 60_000, USER, action, `dev-web-${i}`, i % 9 === 0 ? 'failure' : 'success', '127.0.0.1',
-				i % 9 === 0 ? `Proxmox refused the request for dev-web-${i}: storage "local-lvm" is full (needs 8 GiB, 2 GiB free)` : `created CT ${200 + i}`);
+			insert.run(
+				t0 + i * 60_000,
+				USER,
+				action,
+				`dev-web-${i}`,
+				i % 9 === 0 ? 'failure' : 'success',
+				'127.0.0.1',
+				i % 9 === 0 ? `Proxmox refused the request for dev-web-${i}: storage "local-lvm" is full (needs 8 GiB, 2 GiB free)` : `created CT ${200 + i}`
+			);
 		}
 	} finally {
 		db.close();
@@ -40,7 +47,7 @@ test('filter by action, open a detail, export the filtered set as CSV', async ({
 	// Failed sign-ins, counted but not yet summed up in the log: their list must not push the entries down.
 	await page.goto(`${spyre.url}/login`);
 	for (let i = 0; i < 3; i++) {
-		await page.getByLabel('Username').fill("mallory");
+		await page.getByLabel('Username').fill('mallory');
 		await page.getByLabel('Password').fill('wrong-password');
 		await page.getByRole('button', { name: 'Sign in' }).click();
 		await expect(page.getByRole('alert')).toBeVisible();

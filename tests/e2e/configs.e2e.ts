@@ -67,7 +67,12 @@ test('new config from a base: an invalid key is underlined at its line, fixed, s
 	const problem = problems.getByRole('button', { name: new RegExp(`line ${line}:1 .*unknown key 'spek'.*did you mean 'spec'`) });
 	await expect(problem).toBeVisible();
 	// Underlined in the editor on that very line.
-	await expect(page.locator('.cm-line').nth(line - 1).locator('.cm-lintRange-error')).toHaveText('spek');
+	await expect(
+		page
+			.locator('.cm-line')
+			.nth(line - 1)
+			.locator('.cm-lintRange-error')
+	).toHaveText('spek');
 	await expect(page.getByText('1 error').first()).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Provision' })).toBeDisabled();
 	await page.screenshot({ path: 'test-results/screens/configs-diagnostic.png', fullPage: true });
@@ -154,8 +159,7 @@ test('history: every save is a version; two compare as a diff; an old one is res
 	expect((await send('post', '/api/configs', { name: 'e2e-hist', from: { blank: true } })).status()).toBe(201);
 	// Two saves of the blank text with another description each.
 	const blank = ((await (await page.request.get(`${spyre.url}/api/configs/e2e-hist`)).json()) as { config: { text: string } }).config.text;
-	const head = (n: string) =>
-		blank.replace('description: ""', `description: ${n}`).replace('    cores: 2', '    template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n    cores: 2');
+	const head = (n: string) => blank.replace('description: ""', `description: ${n}`).replace('    cores: 2', '    template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n    cores: 2');
 	expect((await send('put', '/api/configs/e2e-hist', { text: head('second') })).ok()).toBe(true);
 	expect((await send('put', '/api/configs/e2e-hist', { text: head('third') })).ok()).toBe(true);
 
@@ -185,7 +189,7 @@ test('history: every save is a version; two compare as a diff; an old one is res
 	await expect(confirm).toBeHidden();
 	await expect(page.getByRole('heading', { name: /e2e-hist v4/, level: 1 })).toBeVisible();
 	await expect(history.locator('tr[data-version="4"]')).toContainText(`restored v2 · ${USER}`);
-	await expect((await editor(page))).toContainText('description: second');
+	await expect(await editor(page)).toContainText('description: second');
 
 	// The provision dialog says which version it builds.
 	await page.getByRole('button', { name: 'Provision' }).click();

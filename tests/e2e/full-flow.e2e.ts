@@ -41,9 +41,9 @@ const API_KEY = 'sk-ant-api03-fullflowkey0000000000000000';
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
 const LINES = 12;
 /** configs/dev-web.yaml's `web` service port (the CT's site binds it in the host's network namespace, in the simulator). */
-const WEB_PORT = (
-	parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'configs/dev-web.yaml'), 'utf8')) as { spec: { services: { name: string; port: number }[] } }
-).spec.services.find((s) => s.name === 'web')!.port;
+const WEB_PORT = (parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'configs/dev-web.yaml'), 'utf8')) as { spec: { services: { name: string; port: number }[] } }).spec.services.find(
+	(s) => s.name === 'web'
+)!.port;
 
 const base = baseConfig.use?.launchOptions ?? {};
 test.use({

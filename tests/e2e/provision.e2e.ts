@@ -102,7 +102,12 @@ test('write a config, provision it, fix a failing script, retry from that step, 
 	const typoLine = withTypo.split('\n').findIndex((l) => l.includes('packges')) + 1;
 	const problems = page.getByRole('region', { name: 'Problems' });
 	await expect(problems.getByRole('button', { name: new RegExp(`line ${typoLine}:\\d+ .*packges.*did you mean 'packages'`) })).toBeVisible({ timeout: 10_000 });
-	await expect(page.locator('.cm-line').nth(typoLine - 1).locator('.cm-lintRange-error')).toHaveText('packges');
+	await expect(
+		page
+			.locator('.cm-line')
+			.nth(typoLine - 1)
+			.locator('.cm-lintRange-error')
+	).toHaveText('packges');
 
 	// Fixed and saved.
 	await replaceText(page, configText({ typo: false, scriptFixed: false }));

@@ -58,10 +58,7 @@ async function buildDeb(work: string, out: string, spec: PackageSpec): Promise<v
  * the tests cannot download, such as dev-web's `sudo` and `nginx`. `debs`: real .deb files to serve too
  * (e.g. templates.ts TEMPLATE_DEBS, kept by the template build).
  */
-export async function buildAptRepo(
-	slowSeconds = 4,
-	opts: { standIns?: string[]; debs?: string[]; binaries?: Record<string, { path: string; from: string }> } = {}
-): Promise<AptRepo> {
+export async function buildAptRepo(slowSeconds = 4, opts: { standIns?: string[]; debs?: string[]; binaries?: Record<string, { path: string; from: string }> } = {}): Promise<AptRepo> {
 	const base = mkdtempSync(join(tmpdir(), 'spyre-apt-'));
 	const work = join(base, 'build');
 	const dir = join(base, 'repo');
@@ -78,8 +75,7 @@ export async function buildAptRepo(
 	}
 	// `binaries`: a package carrying one of the host's executables (e.g. `nodejs` with the host's node, so a
 	// config's script can really run it) — the tests cannot download Debian's.
-	for (const [name, b] of Object.entries(opts.binaries ?? {}))
-		await buildDeb(work, dir, { name, files: { [b.path.replace(/^\//, '')]: { content: readFileSync(b.from), mode: 0o755 } } });
+	for (const [name, b] of Object.entries(opts.binaries ?? {})) await buildDeb(work, dir, { name, files: { [b.path.replace(/^\//, '')]: { content: readFileSync(b.from), mode: 0o755 } } });
 	for (const deb of opts.debs ?? []) copyFileSync(deb, join(dir, basename(deb)));
 	const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '.', '/dev/null'], { cwd: dir });
 	writeFileSync(join(dir, 'Packages'), stdout);

@@ -83,7 +83,10 @@ http://${o.siteHost}:${o.port} {
 	const deadline = Date.now() + (o.timeoutMs ?? 15_000);
 	for (;;) {
 		// Ready once the site answers: Spyre's /healthz through the reverse proxy.
-		const status = await get(o.port, `${o.siteHost}:${o.port}`, '/healthz').then((r) => r.status, () => 0);
+		const status = await get(o.port, `${o.siteHost}:${o.port}`, '/healthz').then(
+			(r) => r.status,
+			() => 0
+		);
 		if (status === 200) break;
 		if (child.exitCode !== null || Date.now() > deadline) {
 			await stop();

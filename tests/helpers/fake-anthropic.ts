@@ -48,10 +48,7 @@ export interface FakeAnthropic {
 	stop(): Promise<void>;
 }
 
-type Block =
-	| { type: 'text'; text: string }
-	| { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
-	| { type: 'stream'; lines: number; overMs: number };
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> } | { type: 'stream'; lines: number; overMs: number };
 interface Plan {
 	usage?: { input: number; output: number };
 	blocks: Block[];

@@ -65,11 +65,17 @@ function stopSimsAtExit(pid: number): void {
 export async function startSim(opts: StartSimOptions = {}): Promise<RunningSim> {
 	const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'pve-sim-test-'));
 	const args = [
-		'--import', 'tsx', join(REPO_ROOT, 'sim/pve/main.ts'),
-		'--port', '0',
-		'--state', stateDir,
-		'--auth-delay-ms', String(opts.authDelayMs ?? 50),
-		'--nodes', (opts.nodes ?? ['pve']).join(','),
+		'--import',
+		'tsx',
+		join(REPO_ROOT, 'sim/pve/main.ts'),
+		'--port',
+		'0',
+		'--state',
+		stateDir,
+		'--auth-delay-ms',
+		String(opts.authDelayMs ?? 50),
+		'--nodes',
+		(opts.nodes ?? ['pve']).join(','),
 		...(opts.gatewayPorts?.length ? ['--gateway-ports', opts.gatewayPorts.join(',')] : []),
 		...(opts.extraArgs ?? [])
 	];
@@ -270,13 +276,20 @@ export interface ExecResult {
 export function sshArgs(key: string, address: string, port: number, command: string[], tty = false): string[] {
 	return [
 		...(tty ? ['-tt'] : []),
-		'-i', key,
-		'-o', 'StrictHostKeyChecking=no',
-		'-o', 'UserKnownHostsFile=/dev/null',
-		'-o', 'BatchMode=yes',
-		'-o', 'LogLevel=ERROR',
-		'-o', 'ConnectTimeout=5',
-		'-p', String(port),
+		'-i',
+		key,
+		'-o',
+		'StrictHostKeyChecking=no',
+		'-o',
+		'UserKnownHostsFile=/dev/null',
+		'-o',
+		'BatchMode=yes',
+		'-o',
+		'LogLevel=ERROR',
+		'-o',
+		'ConnectTimeout=5',
+		'-p',
+		String(port),
 		`root@${address}`,
 		...command
 	];

@@ -183,9 +183,7 @@ async function proxmoxConfig(sim: SimJson | undefined, privateKey: string): Prom
  * configs, for the built server and for tests that run Spyre's modules in-process (`SPYRE_CONFIG` =
  * `configPath`). Pass `configText` to write arbitrary (e.g. invalid) YAML instead of the generated config.
  */
-export async function makeDataDir(
-	opts: { config?: StartOptions['config']; simJson?: SimJson; port?: number; configText?: string } = {}
-): Promise<TestDataDir> {
+export async function makeDataDir(opts: { config?: StartOptions['config']; simJson?: SimJson; port?: number; configText?: string } = {}): Promise<TestDataDir> {
 	installExitHook();
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-test-'));
 	tempDirs.add(dataDir);
@@ -212,8 +210,7 @@ export async function makeDataDir(
 	const config = await build(opts.simJson, opts.config);
 	const configPath = path.join(dataDir, 'environment.yaml');
 	fs.writeFileSync(configPath, opts.configText ?? stringify(config), { mode: 0o600 });
-	const dbPath =
-		(isPlainObject(config.database) && typeof config.database.path === 'string' && config.database.path) || path.join(dataDir, 'spyre.db');
+	const dbPath = (isPlainObject(config.database) && typeof config.database.path === 'string' && config.database.path) || path.join(dataDir, 'spyre.db');
 	const data: TestDataDir = {
 		dataDir,
 		configPath,
@@ -294,20 +291,14 @@ function spawnNode(args: string[], env: Record<string, string | undefined>): Spa
 }
 
 /** Run `node server.js` with a config and wait for it to exit by itself (for start-up failures). */
-export async function runUntilExit(
-	configPath: string,
-	opts: { env?: Record<string, string>; timeoutMs?: number; port?: number } = {}
-): Promise<StopResult> {
+export async function runUntilExit(configPath: string, opts: { env?: Record<string, string>; timeoutMs?: number; port?: number } = {}): Promise<StopResult> {
 	assertBuilt();
 	const port = opts.port ?? (await freePort());
 	const started = Date.now();
 	const s = spawnNode(commandFor('built', port), { SPYRE_CONFIG: configPath, PORT: String(port), HOST: '127.0.0.1', ...opts.env });
 	const timeout = opts.timeoutMs ?? 15_000;
 	let timer: NodeJS.Timeout | undefined;
-	const result = await Promise.race([
-		s.exited,
-		new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeout)))
-	]);
+	const result = await Promise.race([s.exited, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeout)))]);
 	clearTimeout(timer);
 	if (result === null) {
 		await killAndWait(s, 0);
@@ -517,12 +508,7 @@ function wsUrl(url: string, pathname: string): string {
  * Open /api/events (optionally `?after=SEQ`). Resolves once open; rejects with UpgradeRefused when the
  * server answers the upgrade with an HTTP status. `origin: null` sends no Origin (like a script).
  */
-export function openEvents(
-	url: string,
-	cookie?: string | null,
-	after?: number | string,
-	opts: { origin?: string | null; path?: string } = {}
-): Promise<EventsClient> {
+export function openEvents(url: string, cookie?: string | null, after?: number | string, opts: { origin?: string | null; path?: string } = {}): Promise<EventsClient> {
 	const pathname = (opts.path ?? '/api/events') + (after === undefined ? '' : `?after=${after}`);
 	const headers: Record<string, string> = {};
 	if (cookie) headers.cookie = cookie;
@@ -591,11 +577,7 @@ export function openEvents(
 }
 
 /** Try an upgrade and return the HTTP status it was refused with (101 if it was accepted, then closed). */
-export async function upgradeStatus(
-	url: string,
-	cookie?: string | null,
-	opts: { origin?: string | null; path?: string } = {}
-): Promise<number> {
+export async function upgradeStatus(url: string, cookie?: string | null, opts: { origin?: string | null; path?: string } = {}): Promise<number> {
 	try {
 		const c = await openEvents(url, cookie, undefined, opts);
 		c.ws.terminate();

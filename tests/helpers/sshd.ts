@@ -156,21 +156,9 @@ export async function startSshd(): Promise<TestSshd> {
 		// A private mount namespace with an empty directory over /root: sessions get a clean home (no
 		// login scripts of this machine, Spyre's tmux.conf lands in the temp dir), like a fresh container.
 		// `unshare` execs, so the PID is sshd's own.
-		const p = spawn(
-			'unshare',
-			[
-				'--mount',
-				'--propagation',
-				'private',
-				'/bin/sh',
-				'-c',
-				'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"',
-				'sh',
-				home,
-				configPath
-			],
-			{ stdio: ['ignore', 'ignore', 'pipe'] }
-		);
+		const p = spawn('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -e -f "$2"', 'sh', home, configPath], {
+			stdio: ['ignore', 'ignore', 'pipe']
+		});
 		p.stderr!.on('data', (d: Buffer) => {
 			log = (log + d.toString()).slice(-4000);
 		});

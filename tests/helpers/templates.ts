@@ -14,7 +14,10 @@ function built(kind: 'standard' | 'devtest'): string {
 	} catch {
 		/* reported below */
 	}
-	const file = files.filter((f) => new RegExp(`^debian-12-${kind}_12\\.\\d+-1_amd64\\.tar\\.zst$`).test(f)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).pop();
+	const file = files
+		.filter((f) => new RegExp(`^debian-12-${kind}_12\\.\\d+-1_amd64\\.tar\\.zst$`).test(f))
+		.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+		.pop();
 	if (!file) throw new Error(`no debian-12-${kind} template in ${TEMPLATES_DIR}/cache: run scripts/build-templates.sh (./setup.sh test does)`);
 	return `local:vztmpl/${file}`;
 }
@@ -27,5 +30,7 @@ export const STANDARD_TEMPLATE = built('standard');
 /** The real .deb files of the devtest extras (tmux, git and what they need), for a CT without network. */
 export function templateDebs(): string[] {
 	const dir = join(TEMPLATES_DIR, 'debs');
-	return readdirSync(dir).filter((f) => f.endsWith('.deb')).map((f) => join(dir, f));
+	return readdirSync(dir)
+		.filter((f) => f.endsWith('.deb'))
+		.map((f) => join(dir, f));
 }

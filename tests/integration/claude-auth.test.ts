@@ -14,7 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, get, login, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 
 const STANDIN = path.join(REPO_ROOT, 'tests', 'fixtures', 'claude-login-standin.mjs');
-const tokenFor = (code: string) => 'sk-ant-oat01-' + crypto.createHash('sha256').update('standin:' + code).digest('base64url');
+const tokenFor = (code: string) =>
+	'sk-ant-oat01-' +
+	crypto
+		.createHash('sha256')
+		.update('standin:' + code)
+		.digest('base64url');
 const markerOf = (dataDir: string) => crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
 
 interface View {
@@ -107,10 +112,15 @@ function client(spyre: RunningSpyre, cookie: string) {
 		return { status: res.status, text, json, headers: res.headers };
 	};
 	const status = async () => (await send('GET', '/auth/claude/status')).json as unknown as View;
-	const waitFor = (pred: (v: View) => boolean, what: string, ms?: number) => until(what, async () => {
-		const v = await status();
-		return pred(v) ? v : null;
-	}, ms);
+	const waitFor = (pred: (v: View) => boolean, what: string, ms?: number) =>
+		until(
+			what,
+			async () => {
+				const v = await status();
+				return pred(v) ? v : null;
+			},
+			ms
+		);
 	return { send, status, waitFor };
 }
 
@@ -240,7 +250,7 @@ describe('Claude authentication on the built server', () => {
 		expect(db).not.toContain(token);
 	});
 
-	it('re-authenticates with a full login through the CLI\'s localhost listener', async () => {
+	it("re-authenticates with a full login through the CLI's localhost listener", async () => {
 		await api.send('POST', '/auth/claude/start', { flow: 'login' });
 		const waiting = await api.waitFor((v) => v.state === 'waiting' && !!v.localhostAuthorizeUrl, 'waiting with localhost URL');
 		const local = new URL(waiting.localhostAuthorizeUrl!);
@@ -262,7 +272,7 @@ describe('Claude authentication on the built server', () => {
 		expect(checked.state).toBe('authenticated');
 	});
 
-	it('accepts the callback without a session only for the waiting flow\'s state, once', async () => {
+	it("accepts the callback without a session only for the waiting flow's state, once", async () => {
 		await api.send('POST', '/auth/claude/start', { flow: 'setup_token' });
 		const waiting = await api.waitFor((v) => v.state === 'waiting', 'waiting');
 		const state = stateOf(waiting.authorizeUrl!);
@@ -287,10 +297,13 @@ describe('Claude authentication on the built server', () => {
 		const after = await api.waitFor((v) => v.state === 'authenticated' && !!v.lastError, 'failure then restore');
 		expect(after.lastError).toMatch(/Login failed: Request failed with status code 400/);
 		const tail = logRows(spyre.dbPath).slice(-2);
-		expect(tail.map((r) => [r.event, r.to_state])).toEqual([['login_failed', 'failed'], ['restored', 'authenticated']]);
+		expect(tail.map((r) => [r.event, r.to_state])).toEqual([
+			['login_failed', 'failed'],
+			['restored', 'authenticated']
+		]);
 	});
 
-	it('cancel kills the CLI\'s whole process group', async () => {
+	it("cancel kills the CLI's whole process group", async () => {
 		await api.send('POST', '/auth/claude/start', { flow: 'login' });
 		await api.waitFor((v) => v.state === 'waiting', 'waiting');
 		const pids = flowPids(spyre.dataDir);
@@ -300,7 +313,10 @@ describe('Claude authentication on the built server', () => {
 		expect(r.json.state).toBe('authenticated');
 		for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
 		const tail = logRows(spyre.dbPath).slice(-2);
-		expect(tail.map((x) => [x.event, x.to_state])).toEqual([['login_cancelled', 'cancelled'], ['restored', 'authenticated']]);
+		expect(tail.map((x) => [x.event, x.to_state])).toEqual([
+			['login_cancelled', 'cancelled'],
+			['restored', 'authenticated']
+		]);
 		expect((await api.send('POST', '/auth/claude/cancel')).status).toBe(409);
 	});
 
@@ -341,10 +357,14 @@ describe('abandoned flows and crashed Spyres', () => {
 			process.kill(spyre.pid, 'SIGKILL');
 			const data = { dataDir: spyre.dataDir, configPath: spyre.configPath, dbPath: spyre.dbPath, port: spyre.port };
 			await spyre.stop({ keepData: true });
-			const orphans = await until('an orphan to remain', () => {
-				const left = before.filter(alive);
-				return left.length > 0 ? left : null;
-			}, 3000);
+			const orphans = await until(
+				'an orphan to remain',
+				() => {
+					const left = before.filter(alive);
+					return left.length > 0 ? left : null;
+				},
+				3000
+			);
 			spyre = await startSpyre({ reuse: data, env });
 			await until('orphans killed', () => orphans.every((p) => !alive(p)), 5000);
 			expect(logRows(spyre.dbPath).some((r) => r.event === 'orphan_killed')).toBe(true);
@@ -365,7 +385,10 @@ describe('abandoned flows and crashed Spyres', () => {
 			const v = await api.status();
 			expect(v.state).toBe('failed');
 			expect(v.lastError).toMatch(/not found/);
-			expect(logRows(spyre.dbPath).map((x) => [x.event, x.to_state])).toEqual([['login_started', 'starting'], ['login_failed', 'failed']]);
+			expect(logRows(spyre.dbPath).map((x) => [x.event, x.to_state])).toEqual([
+				['login_started', 'starting'],
+				['login_failed', 'failed']
+			]);
 		} finally {
 			await spyre.stop();
 		}

@@ -47,7 +47,11 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: numbe
 
 const task = async (id: string) => ((await (await api('GET', `/api/claude/tasks/${id}`)).json()) as { task: TaskView }).task;
 const stored = async (id: string) => ((await (await api('GET', `/api/claude/tasks/${id}/events?after=0`)).json()) as { events: TaskEvent[] }).events;
-const partialText = (c: TaskSocketClient) => c.partial.filter((b) => b.type === 'text').map((b) => b.text).join('');
+const partialText = (c: TaskSocketClient) =>
+	c.partial
+		.filter((b) => b.type === 'text')
+		.map((b) => b.text)
+		.join('');
 const lineCount = (text: string) => text.split('\n').filter((l) => /^line \d+\/\d+ at [\d.]+$/.test(l)).length;
 
 beforeAll(async () => {
@@ -59,7 +63,11 @@ beforeAll(async () => {
 	const res = await api('POST', '/api/environments', { hostname: 'claude-partial', template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
 	expect(res.status).toBe(202);
 	envId = ((await res.json()) as { id: string }).id;
-	const env = await waitFor(async () => (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; ip: string | null }, (e) => e.status === 'running' && !!e.ip, 120_000);
+	const env = await waitFor(
+		async () => (await (await api('GET', `/api/environments/${envId}`)).json()) as { status: string; ip: string | null },
+		(e) => e.status === 'running' && !!e.ip,
+		120_000
+	);
 	envIp = env.ip!;
 	await installClaudeInCt(`${spyre.dataDir}/ssh/id_ed25519`, envIp, sim.simJson.sshPort);
 }, 180_000);
@@ -101,7 +109,11 @@ describe('a long reply, live', () => {
 			await late.until(() => lineCount(partialText(late)) > atJoin || completed(late), 30_000, 'the rest after the snapshot');
 		}
 
-		const done = await waitFor(() => task(id), (t) => t.status !== 'running' && t.status !== 'queued', 90_000);
+		const done = await waitFor(
+			() => task(id),
+			(t) => t.status !== 'running' && t.status !== 'queued',
+			90_000
+		);
 		expect(done.status, done.error ?? '').toBe('succeeded');
 		for (const c of [early, late]) await c.until(() => c.events.some((e) => e.type === 'result'), 10_000, 'the result');
 		// Once complete, the stored message replaced the partial text on both clients.
@@ -137,7 +149,9 @@ describe('a long reply, live', () => {
 		];
 		// Into the output file of the one running task: a message, a text block, FLOOD deltas of 101 characters
 		// (past the 2 MiB a task may hold), then junk. awk writes the deltas: one process, not 25,000.
-		const delta = JSON.stringify(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'DELTA' } })).replace(/"/g, '\\042').replace('DELTA', '%0100d\\\\n');
+		const delta = JSON.stringify(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'DELTA' } }))
+			.replace(/"/g, '\\042')
+			.replace('DELTA', '%0100d\\\\n');
 		const script =
 			`for f in /var/lib/spyre/claude/*/out.jsonl; do [ -e "\${f%/out.jsonl}/exit" ] && continue; ` +
 			`printf '%s\\n' ${q(ev({ type: 'message_start', message: { id: 'msg_flood' } }))} ${q(ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }))} >> "$f"; ` +
@@ -152,7 +166,11 @@ describe('a long reply, live', () => {
 		await client.until(() => flood()?.truncated === true, 60_000, 'the flood reaching its bound');
 		expect(flood()!.text.length).toBeLessThanOrEqual(partialLimits.maxChars);
 		expect(flood()!.text.startsWith('0'.repeat(100) + '\n' + '0'.repeat(99) + '1\n')).toBe(true);
-		const done = await waitFor(() => task(id), (t) => t.status !== 'running' && t.status !== 'queued', 90_000);
+		const done = await waitFor(
+			() => task(id),
+			(t) => t.status !== 'running' && t.status !== 'queued',
+			90_000
+		);
 		expect(done.status, done.error ?? '').toBe('succeeded');
 		expect(done.result).toBe('Done: flooded');
 		await client.until(() => client.events.some((e) => e.type === 'result') && client.partial.length === 0, 10_000, 'the end of the partial blocks');

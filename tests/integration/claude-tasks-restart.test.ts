@@ -94,7 +94,11 @@ describe('a Spyre restart mid-task', () => {
 		const before = await taskSocket(long.id, 0);
 		await before.waitFor((m) => (m as { kind?: string; type?: string; data?: { i?: number } }).type === 'tick' && (m as { data: { i: number } }).data.i === 5, 30_000);
 		const short = await dispatch(ticker('tag-short', SHORT, 60));
-		await waitFor(() => stored(short.id), (evs) => ticks(evs).length >= 3, 20_000);
+		await waitFor(
+			() => stored(short.id),
+			(evs) => ticks(evs).length >= 3,
+			20_000
+		);
 
 		// Down while both tools write; the short one ends before Spyre is back.
 		const stopped = await spyre.stop({ keepData: true });
@@ -105,7 +109,11 @@ describe('a Spyre restart mid-task', () => {
 		expect(seen.length).toBeGreaterThan(0);
 		const lastSeen = seen.at(-1)!;
 		// Its final model call finds no broker: the CLI gives up and exits non-zero while Spyre is down.
-		const shortExit = await waitFor(async () => (await inCt(`cat /var/lib/spyre/claude/${short.id}/exit 2>/dev/null || echo none`)).stdout.trim(), (s) => s !== 'none', 60_000);
+		const shortExit = await waitFor(
+			async () => (await inCt(`cat /var/lib/spyre/claude/${short.id}/exit 2>/dev/null || echo none`)).stdout.trim(),
+			(s) => s !== 'none',
+			60_000
+		);
 		expect(shortExit).not.toBe('0');
 		expect((await inCt(`cat /var/lib/spyre/claude/${long.id}/exit 2>/dev/null || echo none`)).stdout.trim()).toBe('none');
 
@@ -114,7 +122,11 @@ describe('a Spyre restart mid-task', () => {
 
 		// The reconnecting client asks for what came after the last line it saw, and gets exactly that.
 		const after = await taskSocket(long.id, lastSeen);
-		const done = await waitFor(() => task(long.id), (t) => t.status !== 'running', 90_000);
+		const done = await waitFor(
+			() => task(long.id),
+			(t) => t.status !== 'running',
+			90_000
+		);
 		expect(done.status, done.error ?? '').toBe('succeeded');
 		expect(done.result).toBe(`Done: wrote ${LONG}`);
 		await after.waitFor((m) => (m as { kind?: string }).kind === 'event' && (m as unknown as TaskEvent).type === 'result', 10_000);
@@ -123,7 +135,11 @@ describe('a Spyre restart mid-task', () => {
 		expect([...seen, ...resumedSeqs]).toEqual(Array.from({ length: done.lastSeq }, (_, i) => i + 1));
 		after.close();
 
-		const shortDone = await waitFor(() => task(short.id), (t) => t.status !== 'running', 30_000);
+		const shortDone = await waitFor(
+			() => task(short.id),
+			(t) => t.status !== 'running',
+			30_000
+		);
 		expect(shortDone.status).toBe('failed');
 		expect(shortDone.error).toMatch(/connect/i);
 

@@ -110,7 +110,9 @@ describe('config versions over the API', () => {
 		expect(two).toMatchObject({ version: 2, content: text(2) });
 
 		const diff = await ok<{ diff: string; from: Version; to: Version }>(api('GET', '/api/configs/hist/diff?from=2&to=3'));
-		expect(diff.diff).toBe(`--- hist v2\n+++ hist v3\n@@ -2,7 +2,7 @@\n kind: Environment\n metadata:\n   name: hist\n-  description: version 2\n+  description: version 3\n spec:\n   platform: { template: ${TEMPLATE}, cores: 1, memory: 512, disk: 4 }\n   provision:\n`);
+		expect(diff.diff).toBe(
+			`--- hist v2\n+++ hist v3\n@@ -2,7 +2,7 @@\n kind: Environment\n metadata:\n   name: hist\n-  description: version 2\n+  description: version 3\n spec:\n   platform: { template: ${TEMPLATE}, cores: 1, memory: 512, disk: 4 }\n   provision:\n`
+		);
 		expect([diff.from.version, diff.to.version]).toEqual([2, 3]);
 
 		// Someone edits the file by hand: the next read records it, with no author.
@@ -175,11 +177,23 @@ describe('config versions over the API', () => {
 			expect(html).toContain(`changed since: now v${current + 1}`);
 			expect(html).toContain(`/configs/hist?from=${current}&amp;to=${current + 1}#history`);
 		} finally {
-			await waitFor(async () => ((await ok<{ run: { status: string } }>(api('GET', `/api/environments/${id}/run?kind=provision`))).run.status), (s) => s !== 'running', 120_000).catch(async () => {
+			await waitFor(
+				async () => (await ok<{ run: { status: string } }>(api('GET', `/api/environments/${id}/run?kind=provision`))).run.status,
+				(s) => s !== 'running',
+				120_000
+			).catch(async () => {
 				await api('POST', `/api/environments/${id}/cancel`);
 			});
-			await waitFor(async () => (await api('DELETE', `/api/environments/${id}`)).status, (s) => s === 202 || s === 404, 60_000);
-			await waitFor(async () => (await api('GET', `/api/environments/${id}`)).status, (s) => s === 404, 60_000);
+			await waitFor(
+				async () => (await api('DELETE', `/api/environments/${id}`)).status,
+				(s) => s === 202 || s === 404,
+				60_000
+			);
+			await waitFor(
+				async () => (await api('GET', `/api/environments/${id}`)).status,
+				(s) => s === 404,
+				60_000
+			);
 		}
 	}, 240_000);
 });

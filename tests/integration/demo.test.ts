@@ -233,8 +233,7 @@ describe('./setup.sh demo', () => {
 
 		fs.mkdirSync(path.join(demoDir, 'data', 'configs'), { recursive: true });
 		fs.writeFileSync(path.join(demoDir, 'data', 'configs', 'kept-cfg.yaml'), KEPT_CONFIG);
-		const post = (p: string, body: unknown) =>
-			fetch(`${url}${p}`, { method: 'POST', headers: { cookie, origin: url, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+		const post = (p: string, body: unknown) => fetch(`${url}${p}`, { method: 'POST', headers: { cookie, origin: url, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 		const started = await post('/api/environments/provision', { config: 'kept-cfg', hostname: 'kept' });
 		expect(started.status).toBe(202);
 		const envId = ((await started.json()) as { id: string }).id;
@@ -255,7 +254,7 @@ describe('./setup.sh demo', () => {
 		const second = await startDemo(port, simPort);
 		const sim2 = JSON.parse(fs.readFileSync(path.join(demoDir, 'sim', 'sim.json'), 'utf8')) as SimJson;
 		const status = await pveRequest<{ status: string; name: string }>(sim2, 'GET', `/nodes/${sim2.node}/lxc/${vmid}/status/current`);
-		expect([status.status, status.statusText]).toEqual([200, "OK"]);
+		expect([status.status, status.statusText]).toEqual([200, 'OK']);
 		expect(status.body!.data).toMatchObject({ status: 'running', name: 'kept' });
 		// Spyre's own data (the admin account) is kept too.
 		const login = await fetch(`${url}/login`, {
@@ -271,7 +270,12 @@ describe('./setup.sh demo', () => {
 		expect(retried.status).toBe(202);
 		const secondRun = await provisionOutcome(url, cookie, envId, firstRun.id);
 		expect(secondRun.status, secondRun.error ?? '').toBe('succeeded');
-		const inCt = await ssh(path.join(demoDir, 'data', 'ssh', 'id_ed25519'), env.ip, sim2.sshPort, 'wc -l < /var/lib/spyre/notes && mkdir -p /var/lib/spyre/claude && touch /var/lib/spyre/claude/probe && echo writable');
+		const inCt = await ssh(
+			path.join(demoDir, 'data', 'ssh', 'id_ed25519'),
+			env.ip,
+			sim2.sshPort,
+			'wc -l < /var/lib/spyre/notes && mkdir -p /var/lib/spyre/claude && touch /var/lib/spyre/claude/probe && echo writable'
+		);
 		expect(inCt.stdout).toBe('2\nwritable\n');
 		ctrlC();
 		expect(await second.exited).toBe(0);

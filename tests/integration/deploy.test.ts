@@ -24,10 +24,7 @@ describe('deploy/Caddyfile', () => {
 		dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-caddy-'));
 		// The shipped file, pointed at this test's ports (plain http on loopback instead of a public name).
 		const shipped = fs.readFileSync(path.join(REPO_ROOT, 'deploy/Caddyfile'), 'utf8');
-		const local = shipped
-			.replace('admin 127.0.0.1:2019', 'admin off')
-			.replace('spyre.example.com {', `${proxyUrl} {`)
-			.replace('reverse_proxy 127.0.0.1:3000', `reverse_proxy 127.0.0.1:${spyre.port}`);
+		const local = shipped.replace('admin 127.0.0.1:2019', 'admin off').replace('spyre.example.com {', `${proxyUrl} {`).replace('reverse_proxy 127.0.0.1:3000', `reverse_proxy 127.0.0.1:${spyre.port}`);
 		expect(local).not.toBe(shipped);
 		fs.writeFileSync(path.join(dir, 'Caddyfile'), local);
 		caddy = spawn('caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], {

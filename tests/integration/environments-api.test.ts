@@ -52,10 +52,7 @@ describe('environments API', () => {
 			const body = (await res.json()) as { id: string };
 			id = body.id;
 			expect(id).toMatch(/^env-/);
-			const running = await events.waitFor(
-				(m) => m.type === 'env.updated' && (m.data as { environment: { id: string; status: string } }).environment.status === 'running',
-				30_000
-			);
+			const running = await events.waitFor((m) => m.type === 'env.updated' && (m.data as { environment: { id: string; status: string } }).environment.status === 'running', 30_000);
 			expect(onBridge(sim.simJson, (running.data as { environment: { ip: string } }).environment.ip)).toBe(true);
 			const logLines = events.messages.filter((m) => m.type === 'env.log').map((m) => (m.data as { message: string }).message);
 			expect(logLines).toContain('TASK OK');

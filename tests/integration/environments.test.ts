@@ -69,7 +69,14 @@ describe('environment lifecycle against the simulator', () => {
 		const messages = run.events.map((e) => e.message);
 		expect(messages).toContain('TASK OK');
 		expect(run.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual(['allocate', 'create', 'start', 'network', 'ssh', 'done']);
-		expect(run.events.filter((e) => e.kind === 'step').map((e) => [e.index, e.total])).toEqual([[1, 6], [2, 6], [3, 6], [4, 6], [5, 6], [6, 6]]);
+		expect(run.events.filter((e) => e.kind === 'step').map((e) => [e.index, e.total])).toEqual([
+			[1, 6],
+			[2, 6],
+			[3, 6],
+			[4, 6],
+			[5, 6],
+			[6, 6]
+		]);
 		expect(run.percent).toBe(100);
 
 		const cfg = await pveRequest<{ hostname: string; features: string; unprivileged: number }>(sim.simJson, 'GET', `/nodes/pve/lxc/${done.vmid}/config`);
@@ -131,7 +138,10 @@ describe('environment lifecycle against the simulator', () => {
 		await lifecycle.settled(envId);
 		await control(sim.simJson, { ignoreShutdown: { vmid, ignore: false } });
 		expect(repo.getEnvironment(envId)!.status).toBe('stopped');
-		const msgs = runs.latestRun(envId)!.events.map((e) => e.message).join('\n');
+		const msgs = runs
+			.latestRun(envId)!
+			.events.map((e) => e.message)
+			.join('\n');
 		expect(msgs).toMatch(/Graceful shutdown failed/);
 		expect(msgs).toMatch(/Stopping CT/);
 	});
@@ -190,7 +200,11 @@ describe('environment lifecycle against the simulator', () => {
 	it('cancels a create while it waits for an address: the run ends cancelled, the row says where, destroy cleans up', async () => {
 		await control(sim.simJson, { interfacesEmptyFor: { seconds: 30 } });
 		const row = await lifecycle.createEnvironment({ hostname: 'cancel-me', template: TEMPLATE, cores: 1, memory: 256, disk: 2 }, actor);
-		await waitFor(() => repo.getEnvironment(row.id)!.status, (s) => s === 'waiting_network', 15_000);
+		await waitFor(
+			() => repo.getEnvironment(row.id)!.status,
+			(s) => s === 'waiting_network',
+			15_000
+		);
 		expect(runs.cancel(row.id, 'Cancelled by tester.')).toBe(true);
 		await lifecycle.settled(row.id);
 		await control(sim.simJson, { reset: true });
@@ -220,7 +234,7 @@ describe('environment lifecycle against the simulator', () => {
 		expect(repo.getEnvironment(row.id)).toBeUndefined();
 	});
 
-	it('shows unmanaged CTs, adopts one, and marks a CT destroyed behind Spyre\'s back as missing', async () => {
+	it("shows unmanaged CTs, adopts one, and marks a CT destroyed behind Spyre's back as missing", async () => {
 		const vmid = Number((await pveRequest<string>(sim.simJson, 'GET', '/cluster/nextid')).body!.data);
 		const created = await pveRequest<string>(sim.simJson, 'POST', '/nodes/pve/lxc', {
 			form: { vmid: String(vmid), ostemplate: TEMPLATE, hostname: 'outsider', memory: '256', rootfs: 'local-lvm:2' }
@@ -271,7 +285,11 @@ describe('environment lifecycle against the simulator', () => {
 		// finished at start-up must end it as a normal destroy does (one finishDestroy step).
 		const { getSshPool } = await import('../../src/lib/server/ssh');
 		await getSshPool().exec({ envId: gone.id, host: repo.getEnvironment(envId)!.ip! }, 'true');
-		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(true);
+		expect(
+			getSshPool()
+				.stats()
+				.connections.some((c) => c.envId === gone.id)
+		).toBe(true);
 
 		await lifecycle.reconcileAfterRestart();
 		await lifecycle.settleAll();
@@ -279,14 +297,18 @@ describe('environment lifecycle against the simulator', () => {
 		expect(repo.getEnvironment(ghost.id)).toMatchObject({ status: 'error' });
 		expect(repo.getEnvironment(ghost.id)!.error).toMatch(/restarted/);
 		expect(repo.getEnvironment(gone.id)).toBeUndefined();
-		expect(getSshPool().stats().connections.some((c) => c.envId === gone.id)).toBe(false);
+		expect(
+			getSshPool()
+				.stats()
+				.connections.some((c) => c.envId === gone.id)
+		).toBe(false);
 		const stale = db.prepare("SELECT COUNT(*) AS n FROM provision_runs WHERE status = 'running'").get() as { n: number };
 		expect(stale.n).toBe(0);
 		lifecycle.destroyEnvironment(ghost.id, actor);
 		await lifecycle.settled(ghost.id);
 	});
 
-	it('reports Proxmox down and a rejected token as clear messages, keeping Spyre\'s records', async () => {
+	it("reports Proxmox down and a rejected token as clear messages, keeping Spyre's records", async () => {
 		const { forgetSingleton } = await import('../../src/lib/server/singleton');
 		const { resetConfigForTests } = await import('../../src/lib/server/env-config');
 		process.env.SPYRE_CONFIG = await data.writeConfig({ file: path.join(data.dataDir, 'bad-token.yaml'), config: { proxmox: { token_secret: 'wrong-secret' } } });
@@ -310,7 +332,10 @@ describe('environment lifecycle against the simulator', () => {
 		await data.writeConfig({ simJson: sim.simJson });
 		resetConfigForTests();
 		forgetSingleton('proxmox');
-		await waitFor(() => inventory.loadInventory(), (v) => v.proxmoxError === null);
+		await waitFor(
+			() => inventory.loadInventory(),
+			(v) => v.proxmoxError === null
+		);
 	});
 
 	it('destroys a running environment: stops it first, removes CT and record', async () => {
@@ -325,12 +350,13 @@ describe('environment lifecycle against the simulator', () => {
 	});
 
 	it('two creates at once get distinct VMIDs (both read /cluster/nextid before either CT exists)', async () => {
-		const [a, b] = await Promise.all(
-			['twin-a', 'twin-b'].map((hostname) => lifecycle.createEnvironment({ hostname, template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor))
-		);
+		const [a, b] = await Promise.all(['twin-a', 'twin-b'].map((hostname) => lifecycle.createEnvironment({ hostname, template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor)));
 		await Promise.all([lifecycle.settled(a.id), lifecycle.settled(b.id)]);
 		const rows = [repo.getEnvironment(a.id)!, repo.getEnvironment(b.id)!];
-		expect(rows.map((r) => [r.status, r.error])).toEqual([['running', null], ['running', null]]);
+		expect(rows.map((r) => [r.status, r.error])).toEqual([
+			['running', null],
+			['running', null]
+		]);
 		expect(rows[0].vmid).not.toBe(rows[1].vmid);
 		for (const r of rows) {
 			lifecycle.destroyEnvironment(r.id, actor);

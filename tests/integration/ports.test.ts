@@ -146,7 +146,7 @@ describe('ports found for you', () => {
 		}
 	}, 60_000);
 
-	it('Share routes p8080 through Caddy: the owner gets the CT\'s page, nobody without a credential does', async () => {
+	it("Share routes p8080 through Caddy: the owner gets the CT's page, nobody without a credential does", async () => {
 		const res = await api('POST', `/api/environments/${envId}/ports`, { port: 8080 });
 		expect(res.status).toBe(201);
 		const body = (await res.json()) as { service: { name: string; url: string; shared: boolean }; warning: string | null };
@@ -161,18 +161,30 @@ describe('ports found for you', () => {
 		expect(anon.body).not.toContain(MARK);
 		expect((await caddy.get(host, '/', { cookie })).status).toBe(401);
 		svcCookie = await credential();
-		const ok = await waitFor(() => caddy.get(host, '/', { cookie: svcCookie }), (r) => r.status === 200, 20_000);
+		const ok = await waitFor(
+			() => caddy.get(host, '/', { cookie: svcCookie }),
+			(r) => r.status === 200,
+			20_000
+		);
 		expect(ok.body).toContain(MARK);
 		expect((await ports()).ports.find((p) => p.port === 8080)?.service).toMatchObject({ name: 'p8080', shared: true });
 		expect(await (await api('GET', `/environments/${envId}`)).text()).toContain(host);
-		expect(audit('service.share').filter((a) => a.outcome === 'success').map((a) => a.detail)).toEqual([`port 8080 shared as p8080 at http://${host}:${spyre.port}/`]);
+		expect(
+			audit('service.share')
+				.filter((a) => a.outcome === 'success')
+				.map((a) => a.detail)
+		).toEqual([`port 8080 shared as p8080 at http://${host}:${spyre.port}/`]);
 	}, 60_000);
 
 	it('the share survives a Spyre restart', async () => {
 		await spyre.stop({ keepData: true });
 		spyre = await startSpyre({ mode: 'built', reuse: spyre, env: { SPYRE_HEALTH_MS: '1000' } });
 		expect((await ports()).ports.find((p) => p.port === 8080)?.service).toMatchObject({ name: 'p8080', shared: true });
-		const ok = await waitFor(() => caddy.get(host, '/', { cookie: svcCookie }), (r) => r.status === 200, 20_000);
+		const ok = await waitFor(
+			() => caddy.get(host, '/', { cookie: svcCookie }),
+			(r) => r.status === 200,
+			20_000
+		);
 		expect(ok.body).toContain(MARK);
 		expect(await caddy.routes()).toContain(`spyre-svc-${envId}-p8080`);
 	}, 90_000);
@@ -182,7 +194,11 @@ describe('ports found for you', () => {
 		const res = await api('DELETE', `/api/environments/${envId}/ports/8080`);
 		expect(res.status).toBe(200);
 		expect(await res.json()).toEqual({ name: 'p8080', warning: null });
-		await waitFor(() => caddy.routes(), (t) => !t.includes(`spyre-svc-${envId}-p8080`), 15_000);
+		await waitFor(
+			() => caddy.routes(),
+			(t) => !t.includes(`spyre-svc-${envId}-p8080`),
+			15_000
+		);
 		expect(await caddy.routes()).toContain(`spyre-svc-${envId}-web`);
 		const gone = await caddy.get(host, '/', { cookie: svcCookie });
 		expect(gone.body).not.toContain(MARK);

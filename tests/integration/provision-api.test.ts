@@ -43,7 +43,14 @@ ${scripts}`
 
 async function runOf(id: string) {
 	const res = await api('GET', `/api/environments/${id}/run`);
-	return ((await res.json()) as { run: unknown }).run as { id: number; status: string; step: string | null; configName: string | null; configSnapshot: string | null; events: Array<{ kind: string; step: string | null; message: string }> };
+	return ((await res.json()) as { run: unknown }).run as {
+		id: number;
+		status: string;
+		step: string | null;
+		configName: string | null;
+		configSnapshot: string | null;
+		events: Array<{ kind: string; step: string | null; message: string }>;
+	};
 }
 
 beforeAll(async () => {
@@ -116,7 +123,11 @@ describe('provisioning over the API', () => {
 
 		const retry = await api('POST', `/api/environments/${id}/retry`, {});
 		expect(retry.status).toBe(202);
-		const done = await waitFor(() => runOf(id), (r) => r.status !== 'running', 120_000);
+		const done = await waitFor(
+			() => runOf(id),
+			(r) => r.status !== 'running',
+			120_000
+		);
 		expect(done.status).toBe('succeeded');
 		expect(done.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual(['script:slow', 'done']);
 		expect(done.events.some((e) => e.message === 'resumed')).toBe(true);
@@ -135,6 +146,9 @@ describe('provisioning over the API', () => {
 		expect((await api('POST', `/api/environments/${id}/cancel`)).status).toBe(409);
 		const destroy = await api('DELETE', `/api/environments/${id}`);
 		expect(destroy.status).toBe(202);
-		await waitFor(async () => (await api('GET', `/api/environments/${id}`)).status, (s) => s === 404);
+		await waitFor(
+			async () => (await api('GET', `/api/environments/${id}`)).status,
+			(s) => s === 404
+		);
 	}, 240_000);
 });

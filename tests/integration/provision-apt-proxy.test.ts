@@ -179,7 +179,16 @@ describe("a CT from Proxmox's standard template", () => {
 		await environments.settled(row.id);
 
 		const run = jobs.latestRun(row.id)!;
-		expect(run.status, [run.error, ...run.events.filter((e) => e.kind === 'output').slice(-30).map((e) => e.message)].join('\n')).toBe('succeeded');
+		expect(
+			run.status,
+			[
+				run.error,
+				...run.events
+					.filter((e) => e.kind === 'output')
+					.slice(-30)
+					.map((e) => e.message)
+			].join('\n')
+		).toBe('succeeded');
 		const tools = run.events.find((e) => e.kind === 'step' && e.step === 'tools');
 		expect(tools?.message).toContain(`Installing tmux`);
 		expect(tools?.message).toContain(`through the proxy ${proxyUrl}`);
@@ -196,7 +205,7 @@ describe("a CT from Proxmox's standard template", () => {
 			screen = (await ssh.exec(target, `tmux -L spyre capture-pane -p -t ${quote(`=spyre:${win.index}`)}`)).stdout;
 		expect(screen).toContain('made-in-42');
 		// It is the CT's own package now (installed by dpkg, not a file of the host).
-		expect((await inCt(row.id, "dpkg -s tmux | grep Status")).stdout).toContain("install ok installed");
+		expect((await inCt(row.id, 'dpkg -s tmux | grep Status')).stdout).toContain('install ok installed');
 		expect((await inCt(row.id, 'tmux -V')).stdout).toMatch(/^tmux \d/);
 	}, 150_000);
 });

@@ -199,7 +199,7 @@ afterAll(async () => {
 });
 
 describe('provision.npm_registry', () => {
-	it("the packages step points npm at the registry, in the global config that npm names", async () => {
+	it('the packages step points npm at the registry, in the global config that npm names', async () => {
 		const row = await provisioner.provisionEnvironment({ config: 'npm-user', hostname: 'npm-user-1' }, actor);
 		envId = row.id;
 		await environments.settled(envId);

@@ -77,9 +77,12 @@ ${repoFilesYaml()}
         content: |
           hello $(touch ${CANARY}) \`touch ${CANARY}\`
 ${opts.extraFiles ?? ''}    scripts:
-${opts.scripts ?? `      - name: first
+${
+	opts.scripts ??
+	`      - name: first
         run: echo first-ran > /root/first.txt
-`}`;
+`
+}`;
 }
 
 async function provision(config: string, hostname: string) {
@@ -158,7 +161,14 @@ describe('provisioning from a config', () => {
 		// The create flow's steps, then the plan's, then done; each plan step carries i/n and a percent.
 		expect(steps).toEqual(['allocate', 'create', 'start', 'network', 'ssh', 'done', 'helper', 'users', 'files', 'packages', 'script:first', 'script:as-dev', 'done']);
 		const planSteps = run.events.filter((e) => e.kind === 'step' && ['helper', 'users', 'files', 'packages', 'script:first', 'script:as-dev'].includes(e.step!));
-		expect(planSteps.map((e) => [e.index, e.total])).toEqual([[2, 7], [3, 7], [4, 7], [5, 7], [6, 7], [7, 7]]);
+		expect(planSteps.map((e) => [e.index, e.total])).toEqual([
+			[2, 7],
+			[3, 7],
+			[4, 7],
+			[5, 7],
+			[6, 7],
+			[7, 7]
+		]);
 		expect(planSteps.map((e) => e.phase)).toEqual(['helper', 'provision', 'provision', 'provision', 'provision', 'provision']);
 		const percents = run.events.filter((e) => e.percent != null).map((e) => e.percent!);
 		expect([...percents].sort((a, b) => a - b)).toEqual(percents);
@@ -203,7 +213,10 @@ describe('provisioning from a config', () => {
 		expect(row.status).toBe('error');
 		expect(row.error_step).toBe('script:build');
 		expect(row.error).toMatch(/Script build failed with exit code 3/);
-		const lastLines = run.events.filter((e) => e.kind === 'error').map((e) => e.message).join('\n');
+		const lastLines = run.events
+			.filter((e) => e.kind === 'error')
+			.map((e) => e.message)
+			.join('\n');
 		expect(lastLines).toContain('building…');
 		expect(lastLines).toContain('error: missing widget');
 		expect(row.vmid).not.toBeNull();
@@ -227,10 +240,7 @@ describe('provisioning from a config', () => {
 	}, 180_000);
 
 	it('cancel stops the running step and its remote process; the CT is kept and retry is offered', async () => {
-		writeUserConfig(
-			'prov-cancel',
-			configYaml('prov-cancel', { packages: ['spyre-hello'], scripts: '      - name: wait\n        run: sleep 300; echo never\n' })
-		);
+		writeUserConfig('prov-cancel', configYaml('prov-cancel', { packages: ['spyre-hello'], scripts: '      - name: wait\n        run: sleep 300; echo never\n' }));
 		const row = await provisioner.provisionEnvironment({ config: 'prov-cancel', hostname: 'prov-cancel-1' }, actor);
 		// Cancel only once the script's process is really running in the CT: a cancel that lands before the
 		// step starts would pass without proving that the remote process is killed.
@@ -288,10 +298,7 @@ describe('provisioning from a config', () => {
 
 	it('refuses a helper script whose content does not match its pin, before running anything', async () => {
 		fs.writeFileSync(path.join(configsDir, 'assets/helpers/changed.sh'), 'echo changed > /root/changed\n');
-		writeUserConfig(
-			'prov-pin',
-			configYaml('prov-pin', { helper: `  helper_script:\n    file: assets/helpers/changed.sh\n    sha256: ${'0'.repeat(64)}\n` })
-		);
+		writeUserConfig('prov-pin', configYaml('prov-pin', { helper: `  helper_script:\n    file: assets/helpers/changed.sh\n    sha256: ${'0'.repeat(64)}\n` }));
 		const id = await provision('prov-pin', 'prov-pin-1');
 		const env = environments.getEnvironment(id)!;
 		expect(env.status).toBe('error');

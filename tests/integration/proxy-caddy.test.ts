@@ -97,7 +97,11 @@ http://127.0.0.1:${caddyPort} {
 		stdio: 'ignore',
 		env: { ...process.env, HOME: caddyDir, XDG_DATA_HOME: caddyDir, XDG_CONFIG_HOME: caddyDir }
 	});
-	await waitFor(() => fetch(`http://127.0.0.1:${caddyPort}/healthz`).then((r) => r.status), (s) => s === 200, 15_000);
+	await waitFor(
+		() => fetch(`http://127.0.0.1:${caddyPort}/healthz`).then((r) => r.status),
+		(s) => s === 200,
+		15_000
+	);
 	const dir = path.join(spyre.dataDir, 'configs');
 	fs.mkdirSync(dir, { recursive: true });
 	fs.writeFileSync(
@@ -178,7 +182,11 @@ describe('service URLs through Caddy', () => {
 		svcCookie = set.split(';')[0];
 		// The code is one-time.
 		expect((await viaCaddy(host, callback.pathname + callback.search)).status).toBe(400);
-		const ok = await waitFor(() => viaCaddy(host, '/', { cookie: svcCookie }), (r) => r.status === 200, 20_000);
+		const ok = await waitFor(
+			() => viaCaddy(host, '/', { cookie: svcCookie }),
+			(r) => r.status === 200,
+			20_000
+		);
 		expect(ok.body).toMatch(/Directory listing/);
 		// The credential is bound to its host: on another service host of the same Caddy it is nothing.
 		expect((await viaCaddy(`other--${hostname}.${BASE}`, '/', { cookie: svcCookie })).body).not.toMatch(/Directory listing/);
@@ -197,7 +205,7 @@ describe('service URLs through Caddy', () => {
 		events.close();
 	}, 30_000);
 
-	it('never exposes Caddy\'s admin API through a public listener', async () => {
+	it("never exposes Caddy's admin API through a public listener", async () => {
 		for (const host of [`127.0.0.1:${caddyPort}`, `localhost:${adminPort}`, `web--${hostname}.${BASE}`]) {
 			const r = await viaCaddy(host, '/config/', { cookie });
 			expect(r.body).not.toContain('"servers"');
@@ -220,7 +228,7 @@ describe('service URLs through Caddy', () => {
 		await expect(readServer('http://10.1.2.3:2019', '127.0.0.1')).rejects.toThrow(/loopback/);
 	});
 
-	it('serves nothing of a service on Spyre\'s own host (the old /svc/ path mode is gone)', async () => {
+	it("serves nothing of a service on Spyre's own host (the old /svc/ path mode is gone)", async () => {
 		const r = await viaCaddy(`127.0.0.1:${caddyPort}`, `/svc/${hostname}/web/`, { cookie });
 		expect(r.body).not.toMatch(/Directory listing/);
 		expect(await adminRoutes()).not.toContain('/svc/');
@@ -254,7 +262,11 @@ describe('service URLs through Caddy', () => {
 		const current = await readServer(admin, '127.0.0.1');
 		const ours = current.routes.filter((r) => JSON.stringify(r).includes('spyre-svc-')) as Record<string, unknown>[];
 		await writeRoutes(admin, current, mergeRoutes(current.routes, [...ours, checked, trusting]));
-		const skip = await waitFor(() => viaCaddy(`tlsskip--${hostname}.${BASE}`, '/'), (r) => r.status === 200, 20_000);
+		const skip = await waitFor(
+			() => viaCaddy(`tlsskip--${hostname}.${BASE}`, '/'),
+			(r) => r.status === 200,
+			20_000
+		);
 		expect(skip.body).toMatch(/Directory listing/);
 		const check = await viaCaddy(`tlscheck--${hostname}.${BASE}`, '/');
 		expect(check.status).toBe(502);
@@ -268,7 +280,11 @@ describe('service URLs through Caddy', () => {
 		if (tlsPid) expect((await inCt(`kill ${tlsPid}`)).code).toBe(0);
 		const res = await api('DELETE', `/api/environments/${envId}`);
 		expect(res.status).toBe(202);
-		await waitFor(async () => (await api('GET', `/api/environments/${envId}`)).status, (s) => s === 404, 60_000);
+		await waitFor(
+			async () => (await api('GET', `/api/environments/${envId}`)).status,
+			(s) => s === 404,
+			60_000
+		);
 		await waitFor(adminRoutes, (t) => !t.includes(`spyre-svc-${envId}-`), 15_000);
 		const gone = await viaCaddy(host, '/', { cookie: svcCookie });
 		expect(gone.body).not.toMatch(/Directory listing/);

@@ -115,7 +115,9 @@ describe('read-only endpoints', () => {
 		expect(((await get('/nodes/pve/storage', { content: 'rootdir' })).body?.data as unknown[]).length).toBe(1);
 		const c = await get('/nodes/pve/storage/local/content', { content: 'vztmpl' });
 		const vols = c.body?.data as { volid: string; format: string; content: string; size: number; ctime: number }[];
-		const onDisk = readdirSync(join(TEMPLATES_DIR, 'cache')).filter((f) => /\.tar\.(zst|xz|gz)$/.test(f)).sort();
+		const onDisk = readdirSync(join(TEMPLATES_DIR, 'cache'))
+			.filter((f) => /\.tar\.(zst|xz|gz)$/.test(f))
+			.sort();
 		expect(vols.map((v) => v.volid)).toEqual(onDisk.map((f) => `local:vztmpl/${f}`));
 		expect(vols.map((v) => v.volid)).toEqual(expect.arrayContaining([DEBIAN, STANDARD_TEMPLATE]));
 		expect(vols.map((v) => v.volid)).not.toContain(UBUNTU);
@@ -222,7 +224,17 @@ describe('create parameter checks', () => {
 
 describe('CT lifecycle and quirks', () => {
 	it('create holds lock:create, shows unknown briefly, then ends TASK OK with a realistic log', async () => {
-		const r = await create({ vmid: 110, hostname: 'api-one', ostemplate: DEBIAN, rootfs: 'local-lvm:8', memory: 1024, cores: 2, 'ssh-public-keys': key.pub, net0: 'name=eth0,bridge=vmbr0,ip=dhcp', tags: 'spyre' });
+		const r = await create({
+			vmid: 110,
+			hostname: 'api-one',
+			ostemplate: DEBIAN,
+			rootfs: 'local-lvm:8',
+			memory: 1024,
+			cores: 2,
+			'ssh-public-keys': key.pub,
+			net0: 'name=eth0,bridge=vmbr0,ip=dhcp',
+			tags: 'spyre'
+		});
 		expect(r.status).toBe(200);
 		const upid = r.body?.data as string;
 		expect(upid).toMatch(UPID_RE);
@@ -350,7 +362,17 @@ describe('CT lifecycle and quirks', () => {
 	it('JSON bodies: booleans accepted, start=1 runs a separate vzstart task, a static ip= on the bridge is used', async () => {
 		const prefix = simNetwork(sim).cidr.split('.').slice(0, 3).join('.');
 		const r = await pveRequest<string>(sim, 'POST', '/nodes/pve/lxc', {
-			json: { vmid: 113, hostname: 'json-ct', ostemplate: DEBIAN, rootfs: 'local-lvm:2', start: true, unprivileged: true, features: 'nesting=1', net0: `name=eth0,bridge=vmbr0,ip=${prefix}.207/24,gw=${prefix}.1`, 'ssh-public-keys': key.pub }
+			json: {
+				vmid: 113,
+				hostname: 'json-ct',
+				ostemplate: DEBIAN,
+				rootfs: 'local-lvm:2',
+				start: true,
+				unprivileged: true,
+				features: 'nesting=1',
+				net0: `name=eth0,bridge=vmbr0,ip=${prefix}.207/24,gw=${prefix}.1`,
+				'ssh-public-keys': key.pub
+			}
 		});
 		expect(r.status).toBe(200);
 		expect(await waitTask(sim, r.body?.data as string)).toMatchObject({ exitstatus: 'OK' });

@@ -31,7 +31,7 @@ async function startCt(node: string, vmid: number): Promise<void> {
 	const r = await api<string>('POST', `/nodes/${node}/lxc/${vmid}/status/start`);
 	expect(await waitTask(sim, r.body?.data as string)).toMatchObject({ exitstatus: 'OK' });
 }
-const status = async (node: string, vmid: number) => ((await api<{ status: string }>('GET', `/nodes/${node}/lxc/${vmid}/status/current`)).body?.data.status);
+const status = async (node: string, vmid: number) => (await api<{ status: string }>('GET', `/nodes/${node}/lxc/${vmid}/status/current`)).body?.data.status;
 
 describe('fault switches', () => {
 	beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('fault switches', () => {
 	});
 
 	it('failNext vzstart with start=1: create ends OK while the start task fails', async () => {
-		await control(sim, { failNext: { type: 'vzstart', message: 'startup for container \'132\' failed' } });
+		await control(sim, { failNext: { type: 'vzstart', message: "startup for container '132' failed" } });
 		const upid = await createCt('pve', 132, { start: 1 });
 		expect(await waitTask(sim, upid)).toMatchObject({ exitstatus: 'OK' });
 		let start: { upid: string; status?: string } | undefined;
@@ -129,7 +129,26 @@ describe('fault switches', () => {
 
 	it('killSshd drops an open session; the CT still reports running until a stop/start', async () => {
 		const addr = await ctAddress(sim, 'pve', 130);
-		const session = spawn('ssh', ['-i', key.key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-p', String(sim.sshPort), `root@${addr}`, 'echo ready; sleep 60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const session = spawn(
+			'ssh',
+			[
+				'-i',
+				key.key,
+				'-o',
+				'StrictHostKeyChecking=no',
+				'-o',
+				'UserKnownHostsFile=/dev/null',
+				'-o',
+				'BatchMode=yes',
+				'-o',
+				'LogLevel=ERROR',
+				'-p',
+				String(sim.sshPort),
+				`root@${addr}`,
+				'echo ready; sleep 60'
+			],
+			{ stdio: ['ignore', 'pipe', 'pipe'] }
+		);
 		try {
 			await new Promise<void>((resolve, reject) => {
 				session.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());

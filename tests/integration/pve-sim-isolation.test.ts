@@ -108,7 +108,9 @@ describe('an unprivileged CT', () => {
 	});
 
 	it("cannot read the host's shadow files, /root, SSH host keys, the sim's state or Spyre's data", async () => {
-		const hostShadowRoot = readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith('root:')) as string;
+		const hostShadowRoot = readFileSync('/etc/shadow', 'utf8')
+			.split('\n')
+			.find((l) => l.startsWith('root:')) as string;
 		const r = await inCt(
 			140,
 			[
@@ -145,7 +147,10 @@ describe('an unprivileged CT', () => {
 		expect(devtest.stdout).toContain('has tmux');
 		expect(devtest.stdout).toContain('has git');
 		expect(devtest.stdout).not.toMatch(/has (gcc|cc|make)\n/);
-		const standard = await inCt(142, "for c in gcc make tmux git sshd; do command -v $c >/dev/null && echo \"has $c\"; done; dpkg -s build-essential 2>&1 | head -1; cat /etc/machine-id | wc -c; ls /etc/ssh | grep -c '^ssh_host_'");
+		const standard = await inCt(
+			142,
+			'for c in gcc make tmux git sshd; do command -v $c >/dev/null && echo "has $c"; done; dpkg -s build-essential 2>&1 | head -1; cat /etc/machine-id | wc -c; ls /etc/ssh | grep -c \'^ssh_host_\''
+		);
 		expect(standard.stdout).toBe("has sshd\ndpkg-query: package 'build-essential' is not installed and no information is available\n0\n2\n");
 	});
 
@@ -170,7 +175,10 @@ describe('an unprivileged CT', () => {
 
 	it('keeps its writes and its users to itself', async () => {
 		const before = readFileSync('/etc/debian_version', 'utf8');
-		const r = await inCt(140, 'echo changed >> /etc/debian_version && echo probe > /usr/local/bin/spyre-ct-probe && useradd -m ctuser && id -u ctuser && ls -ld /home/ctuser && tail -c 8 /etc/debian_version');
+		const r = await inCt(
+			140,
+			'echo changed >> /etc/debian_version && echo probe > /usr/local/bin/spyre-ct-probe && useradd -m ctuser && id -u ctuser && ls -ld /home/ctuser && tail -c 8 /etc/debian_version'
+		);
 		expect(r).toMatchObject({ code: 0 });
 		expect(r.stdout).toContain('changed');
 		expect(readFileSync('/etc/debian_version', 'utf8')).toBe(before);

@@ -8,19 +8,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	controlGet,
-	ctAddress,
-	makeKey,
-	pveRequest,
-	setGatewayPorts,
-	simNetwork,
-	ssh,
-	startSim,
-	waitTask,
-	type RunningSim,
-	type SimJson
-} from '../helpers/sim';
+import { controlGet, ctAddress, makeKey, pveRequest, setGatewayPorts, simNetwork, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
 import { TEST_TEMPLATE } from '../helpers/templates';
 
 const run = promisify(execFile);

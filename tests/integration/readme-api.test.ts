@@ -24,7 +24,11 @@ function documented(): Set<string> {
 
 /** What exists: every endpoint method, and each socket prefix as the parametrised path the table uses. */
 function existing(listed: Set<string>): Set<string> {
-	const out = new Set(walkRoutes().filter((e) => e.source === 'endpoint').map((e) => `${e.method} ${e.id}`));
+	const out = new Set(
+		walkRoutes()
+			.filter((e) => e.source === 'endpoint')
+			.map((e) => `${e.method} ${e.id}`)
+	);
 	for (const prefix of socketPaths().map((p) => p.replace(/sec-probe$/, ''))) {
 		const match = [...listed].find((d) => d.startsWith('WS ') && (prefix.endsWith('/') ? d.slice(3).startsWith(prefix) && /\[[^\]]+\]$/.test(d) : d.slice(3) === prefix));
 		out.add(match ?? `WS ${prefix}…`);

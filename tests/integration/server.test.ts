@@ -326,10 +326,7 @@ describe('built server', () => {
 			const again = await openEvents(spyre.url, cookie, hello.seq);
 			const end = await again.waitFor((m) => m.type === 'hello');
 			expect(end.seq).toBe(seqs[4]);
-			expect(again.messages.map((m) => [m.seq, m.type, m.data])).toEqual([
-				...seqs.map((seq, i) => [seq, 'test.replay', { i: i + 1 }]),
-				[seqs[4], 'hello', undefined]
-			]);
+			expect(again.messages.map((m) => [m.seq, m.type, m.data])).toEqual([...seqs.map((seq, i) => [seq, 'test.replay', { i: i + 1 }]), [seqs[4], 'hello', undefined]]);
 			expect(again.messages[0]).toMatchObject({ ts: expect.any(Number) });
 			again.close();
 
@@ -428,11 +425,7 @@ describe('built server', () => {
 
 		it('per user: after 5 failures even the right password is refused with 429', async () => {
 			// A second user straight in the DB (cheap hash), so the admin stays usable.
-			withDb((db) =>
-				db
-					.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('bob', ?, 'member', ?)")
-					.run(bcrypt.hashSync('bob-password-1', 4), Date.now())
-			);
+			withDb((db) => db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('bob', ?, 'member', ?)").run(bcrypt.hashSync('bob-password-1', 4), Date.now()));
 			expect(await login(spyre.url, 'bob', 'bob-password-1')).toMatch(/^__Host-spyre_session=/);
 			for (let i = 0; i < 5; i++) {
 				const res = await postForm(spyre.url, '/login', { username: 'bob', password: `wrong-${i}` });
@@ -449,9 +442,7 @@ describe('built server', () => {
 			const attempts = [];
 			// In batches that fit the concurrent password-check cap (a bigger burst is refused as busy).
 			for (let b = 0; b < 3; b++) {
-				attempts.push(...(await Promise.all(
-					Array.from({ length: 10 }, (_, i) => postFormFrom(from, spyre.url, '/login', { username: `spray-${b}-${i}`, password: 'x' }))
-				)));
+				attempts.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => postFormFrom(from, spyre.url, '/login', { username: `spray-${b}-${i}`, password: 'x' })))));
 			}
 			expect(attempts.map((a) => a.status)).toEqual(Array(30).fill(400));
 			const blocked = await postFormFrom(from, spyre.url, '/login', { username: ADMIN, password: PASSWORD });
@@ -505,11 +496,8 @@ describe('built server', () => {
 
 	describe('records', () => {
 		it('audit rows exist for setup, login success, login failure, rate-limited login and logout', () => {
-			const rows = withDb((db) => db.prepare('SELECT action, outcome, username, target, ip, detail FROM audit_log ORDER BY id').all()) as Array<
-				Record<string, string | null>
-			>;
-			const has = (action: string, outcome: string, username?: string) =>
-				rows.some((r) => r.action === action && r.outcome === outcome && (username === undefined || r.username === username));
+			const rows = withDb((db) => db.prepare('SELECT action, outcome, username, target, ip, detail FROM audit_log ORDER BY id').all()) as Array<Record<string, string | null>>;
+			const has = (action: string, outcome: string, username?: string) => rows.some((r) => r.action === action && r.outcome === outcome && (username === undefined || r.username === username));
 			expect(has('auth.setup', 'success', ADMIN)).toBe(true);
 			expect(has('auth.login', 'success', ADMIN)).toBe(true);
 			expect(has('auth.login', 'failure', ADMIN)).toBe(true);

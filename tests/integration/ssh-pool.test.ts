@@ -16,9 +16,7 @@ const pools: SshPool[] = [];
 
 function insertEnv(id: string, ip: string | null, status = 'running') {
 	const now = Date.now();
-	db.prepare(
-		`INSERT INTO environments (id, hostname, node, status, ip, created_at, updated_at) VALUES (?, ?, 'pve', ?, ?, ?, ?)`
-	).run(id, id, status, ip, now, now);
+	db.prepare(`INSERT INTO environments (id, hostname, node, status, ip, created_at, updated_at) VALUES (?, ?, 'pve', ?, ?, ?, ?)`).run(id, id, status, ip, now, now);
 }
 
 function pinned(id: string): string | null {
@@ -80,9 +78,7 @@ describe('ssh-pool', () => {
 		const [c1, c2, c3] = await Promise.all([pool.getConnection(target), pool.getConnection(target), pool.getConnection(target)]);
 		expect(c1).toBe(c2);
 		expect(c2).toBe(c3);
-		const results = await Promise.all(
-			Array.from({ length: 8 }, (_, i) => pool.exec(target, `echo out${i}; echo err${i} >&2; exit ${i % 3}`))
-		);
+		const results = await Promise.all(Array.from({ length: 8 }, (_, i) => pool.exec(target, `echo out${i}; echo err${i} >&2; exit ${i % 3}`)));
 		results.forEach((r, i) => {
 			expect(r).toMatchObject({ code: i % 3, stdout: `out${i}\n`, stderr: `err${i}\n` });
 		});

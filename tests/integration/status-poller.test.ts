@@ -34,8 +34,7 @@ async function poll(): Promise<{ events: ServerEvent[]; calls: number }> {
 	return { events: [...seen], calls: (await resourceCalls()) - before };
 }
 
-const updatedIds = (events: ServerEvent[]) =>
-	events.filter((e) => e.type === 'env.updated').map((e) => (e.data as { environment: { id: string } }).environment.id);
+const updatedIds = (events: ServerEvent[]) => events.filter((e) => e.type === 'env.updated').map((e) => (e.data as { environment: { id: string } }).environment.id);
 
 beforeAll(async () => {
 	sim = await startSim({ nodes: ['pve'] });
@@ -46,7 +45,13 @@ beforeAll(async () => {
 	const events = await import('../../src/lib/server/events');
 	unsubscribe = events.subscribe((e) => seen.push(e));
 	// Stopped CTs: no sshd needed. 7101 is nobody's (unmanaged).
-	for (const [vmid, name] of [[7100, 'drifted'], [7101, 'outsider'], [7102, 'steady'], [7103, 'busy'], [7104, 'failed']] as const) {
+	for (const [vmid, name] of [
+		[7100, 'drifted'],
+		[7101, 'outsider'],
+		[7102, 'steady'],
+		[7103, 'busy'],
+		[7104, 'failed']
+	] as const) {
 		await createCt(vmid, name);
 	}
 });
@@ -60,8 +65,7 @@ afterAll(async () => {
 
 describe('status poller', () => {
 	it('writes and pushes only the rows that differ from Proxmox, with one /cluster/resources call', async () => {
-		const row = (id: string, vmid: number, status: 'running' | 'stopped' | 'starting' | 'error') =>
-			repo.insertEnvironment({ id, hostname: id, node: 'pve', vmid, status, origin: 'adopted' });
+		const row = (id: string, vmid: number, status: 'running' | 'stopped' | 'starting' | 'error') => repo.insertEnvironment({ id, hostname: id, node: 'pve', vmid, status, origin: 'adopted' });
 		row('env-drifted', 7100, 'running'); // Spyre thinks running; the CT is stopped.
 		row('env-steady', 7102, 'stopped');
 		row('env-busy', 7103, 'starting'); // a job's transitional status: the job settles it, not the poller
@@ -85,7 +89,7 @@ describe('status poller', () => {
 		expect(repo.listEnvironments()).toEqual(before);
 	});
 
-	it('marks a CT deleted behind Spyre\'s back missing and tells lists the inventory changed, once', async () => {
+	it("marks a CT deleted behind Spyre's back missing and tells lists the inventory changed, once", async () => {
 		const del = await pveRequest<string>(sim.simJson, 'DELETE', '/nodes/pve/lxc/7102?purge=1');
 		await waitTask(sim.simJson, del.body!.data);
 		const after = await poll();

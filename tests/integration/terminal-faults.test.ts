@@ -87,7 +87,11 @@ beforeAll(async () => {
 	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson });
 	cookie = await setupAdmin(spyre.url, 'admin', PASS);
 	const res = await api('POST', '/api/environments', {
-		hostname: 'faulty', template: TEST_TEMPLATE, cores: 1, memory: 512, disk: 4
+		hostname: 'faulty',
+		template: TEST_TEMPLATE,
+		cores: 1,
+		memory: 512,
+		disk: 4
 	});
 	envId = ((await res.json()) as { id: string }).id;
 	await waitRunning();
@@ -154,7 +158,7 @@ describe('terminal faults', () => {
 		await again.closed;
 	});
 
-	it('says what happened when the CT\'s sshd dies mid-session, stays up, and recovers after a restart of the CT', async () => {
+	it("says what happened when the CT's sshd dies mid-session, stays up, and recovers after a restart of the CT", async () => {
 		const win = await firstWindow();
 		const t = await openTerminal(win);
 		t.type("echo alive''-1\r");

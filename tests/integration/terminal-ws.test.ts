@@ -266,9 +266,7 @@ describe('terminal WebSocket', () => {
 		// depends on kernel buffer sizes; what must hold is that the server-side queue stays bounded.
 		expect(terminalStats.maxBufferedAmount).toBeLessThan(256 * 1024 + 512 * 1024);
 		expect(rss1 - rss0).toBeLessThan(64 * 1024 * 1024);
-		console.log(
-			`[backpressure] pauses=${terminalStats.pauses - before} maxBufferedAmount=${terminalStats.maxBufferedAmount} rssDelta=${Math.round((rss1 - rss0) / 1024)}KiB`
-		);
+		console.log(`[backpressure] pauses=${terminalStats.pauses - before} maxBufferedAmount=${terminalStats.maxBufferedAmount} rssDelta=${Math.round((rss1 - rss0) / 1024)}KiB`);
 	});
 
 	it('sends status and a retryable close when sshd dies; a new connection works after restart', async () => {

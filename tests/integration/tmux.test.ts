@@ -86,9 +86,7 @@ describe('tmux-controller', () => {
 		expect(unnamed.index).toBe(created.at(-1)!.index + 1);
 
 		await tmux.renameWindow(target, created[0].index, `$(touch ${marker}) renamed`, opts());
-		expect((await tmux.listWindows(target, opts())).find((w) => w.index === created[0].index)?.name).toBe(
-			`$(touch ${marker}) renamed`
-		);
+		expect((await tmux.listWindows(target, opts())).find((w) => w.index === created[0].index)?.name).toBe(`$(touch ${marker}) renamed`);
 		expect(fs.existsSync(marker)).toBe(false);
 
 		for (const w of [...created, unnamed]) await tmux.killWindow(target, w.index, opts());

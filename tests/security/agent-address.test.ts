@@ -59,9 +59,8 @@ async function routeDials(): Promise<string[]> {
 
 /** The newest start run of A as the database recorded it, once it has ended. */
 function lastStartAudit(after: number): { outcome: string; detail: string | null } | undefined {
-	return db
-		.prepare("SELECT outcome, detail FROM audit_log WHERE action = 'environment.start' AND target LIKE ? AND ts > ? ORDER BY id DESC LIMIT 1")
-		.get(`%${a.id}%`, after) as { outcome: string; detail: string | null } | undefined;
+	return db.prepare("SELECT outcome, detail FROM audit_log WHERE action = 'environment.start' AND target LIKE ? AND ts > ? ORDER BY id DESC LIMIT 1").get(`%${a.id}%`, after) as
+		{ outcome: string; detail: string | null } | undefined;
 }
 
 function serviceHealth(): { health: string; last_checked_at: number | null } {
@@ -89,7 +88,14 @@ beforeAll(async () => {
 		stdio: 'ignore',
 		env: { ...process.env, HOME: caddyDir, XDG_DATA_HOME: caddyDir, XDG_CONFIG_HOME: caddyDir }
 	});
-	await waitFor(() => fetch(`http://127.0.0.1:${caddyPort}/healthz`).then((r) => r.status).catch(() => 0), (s) => s === 200, 15_000);
+	await waitFor(
+		() =>
+			fetch(`http://127.0.0.1:${caddyPort}/healthz`)
+				.then((r) => r.status)
+				.catch(() => 0),
+		(s) => s === 200,
+		15_000
+	);
 	const configs = path.join(spyre.dataDir, 'configs');
 	fs.mkdirSync(configs, { recursive: true });
 	fs.writeFileSync(
@@ -130,7 +136,11 @@ describe('an environment cannot choose its own address', () => {
 		expect(started.stdout.trim()).toMatch(/^\d+$/);
 		await waitFor(routeDials, (d) => d.length > 0, 20_000);
 		expect(await routeDials()).toEqual([`${a.ip}:${SVC_PORT}`]);
-		await waitFor(async () => serviceHealth().health, (h) => h === 'healthy', 20_000);
+		await waitFor(
+			async () => serviceHealth().health,
+			(h) => h === 'healthy',
+			20_000
+		);
 
 		// A CT Spyre does not manage, with its own sshd and host key, on the same bridge.
 		const vmid = Number((await pveRequest<string>(sim.simJson, 'GET', '/cluster/nextid')).body!.data);
@@ -153,36 +163,52 @@ describe('an environment cannot choose its own address', () => {
 		['the Spyre host (loopback)', () => '127.0.0.1', /127\.0\.0\.1 is a loopback address/],
 		["another environment's address", () => b.ip, /is the address of environment spoof-b/],
 		['a CT outside Spyre whose sshd answers', () => outsiderIp, /the SSH host key there \(SHA256:[^)]+\) is not this environment's/]
-	])('reports %s: refused, nothing follows it, and the owner sees why', async (_what, spoof, why) => {
-		const address = spoof();
-		const before = Date.now();
-		await control(sim.simJson, { reportAddress: { vmid: a.vmid, address } });
-		try {
-			expect((await api('POST', `/api/environments/${a.id}/start`)).status).toBe(202);
-			const audit = await waitFor(() => lastStartAudit(before), (r) => r !== undefined, 60_000);
-			expect(audit!.outcome).toBe('failure');
-			expect(audit!.detail).toMatch(why);
-			const env = await envView(a.id);
-			expect(env.error).toMatch(why);
-			// The environment page shows the owner the same reason.
-			expect(await (await api('GET', `/environments/${a.id}`)).text()).toMatch(why);
-			expect(env.ip).toBe(a.ip);
-			expect(db.prepare('SELECT ip, host_key_fingerprint AS f FROM environments WHERE id = ?').get(a.id)).toEqual({ ip: a.ip, f: a.fingerprint });
-			expect(await routeDials()).toEqual([`${a.ip}:${SVC_PORT}`]);
-			// Probes after the refusal still reach A's real service: had they followed the reported address
-			// (where nothing serves this port), the service would turn unhealthy.
-			const after = Date.now();
-			const probed = await waitFor(async () => serviceHealth(), (h) => (h.last_checked_at ?? 0) > after + 1000, 20_000);
-			expect(probed.health).toBe('healthy');
-		} finally {
-			await control(sim.simJson, { reportAddress: { vmid: a.vmid, address: null } });
-		}
-	}, 120_000);
+	])(
+		'reports %s: refused, nothing follows it, and the owner sees why',
+		async (_what, spoof, why) => {
+			const address = spoof();
+			const before = Date.now();
+			await control(sim.simJson, { reportAddress: { vmid: a.vmid, address } });
+			try {
+				expect((await api('POST', `/api/environments/${a.id}/start`)).status).toBe(202);
+				const audit = await waitFor(
+					() => lastStartAudit(before),
+					(r) => r !== undefined,
+					60_000
+				);
+				expect(audit!.outcome).toBe('failure');
+				expect(audit!.detail).toMatch(why);
+				const env = await envView(a.id);
+				expect(env.error).toMatch(why);
+				// The environment page shows the owner the same reason.
+				expect(await (await api('GET', `/environments/${a.id}`)).text()).toMatch(why);
+				expect(env.ip).toBe(a.ip);
+				expect(db.prepare('SELECT ip, host_key_fingerprint AS f FROM environments WHERE id = ?').get(a.id)).toEqual({ ip: a.ip, f: a.fingerprint });
+				expect(await routeDials()).toEqual([`${a.ip}:${SVC_PORT}`]);
+				// Probes after the refusal still reach A's real service: had they followed the reported address
+				// (where nothing serves this port), the service would turn unhealthy.
+				const after = Date.now();
+				const probed = await waitFor(
+					async () => serviceHealth(),
+					(h) => (h.last_checked_at ?? 0) > after + 1000,
+					20_000
+				);
+				expect(probed.health).toBe('healthy');
+			} finally {
+				await control(sim.simJson, { reportAddress: { vmid: a.vmid, address: null } });
+			}
+		},
+		120_000
+	);
 
 	it('with the fault off, a start verifies A at its real address again', async () => {
 		const before = Date.now();
 		expect((await api('POST', `/api/environments/${a.id}/start`)).status).toBe(202);
-		const audit = await waitFor(() => lastStartAudit(before), (r) => r !== undefined, 60_000);
+		const audit = await waitFor(
+			() => lastStartAudit(before),
+			(r) => r !== undefined,
+			60_000
+		);
 		expect(audit!.outcome).toBe('success');
 		const env = await envView(a.id);
 		expect([env.status, env.ip, env.error]).toEqual(['running', a.ip, null]);

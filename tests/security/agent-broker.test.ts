@@ -59,7 +59,15 @@ function runHostCli(env: Record<string, string>, prompt: string): Promise<{ code
 	fs.writeFileSync(path.join(home, '.claude.json'), '{"hasCompletedOnboarding":true}\n');
 	return new Promise((resolve) => {
 		const child = spawn(stagedBinary(), ['-p', prompt, '--output-format', 'stream-json', '--verbose'], {
-			env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CLAUDE_CODE_MAX_RETRIES: '0', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', ...env },
+			env: {
+				PATH: process.env.PATH ?? '/usr/bin:/bin',
+				HOME: home,
+				CLAUDE_CODE_MAX_RETRIES: '0',
+				CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+				DISABLE_AUTOUPDATER: '1',
+				DISABLE_TELEMETRY: '1',
+				...env
+			},
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		if (child.pid) children.add(child.pid);
@@ -192,7 +200,7 @@ describe('credential checks and state', () => {
 });
 
 describe('headers: exactly what the real CLI sends for each kind', () => {
-	it('API key: the upstream request through the broker equals the CLI\'s own', async () => {
+	it("API key: the upstream request through the broker equals the CLI's own", async () => {
 		const direct = await runHostCli({ ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: API_KEY }, 'direct api key');
 		expect(direct.code, direct.out).toBe(0);
 		const recorded = fake.requests.findLast((r) => r.prompt.includes('direct api key'))!;
@@ -231,7 +239,7 @@ describe('headers: exactly what the real CLI sends for each kind', () => {
 });
 
 describe('what the broker refuses', () => {
-	it('a token from another address than its environment\'s (the host, another CT)', async () => {
+	it("a token from another address than its environment's (the host, another CT)", async () => {
 		const t = runningTask(hostEnvId);
 		expect((await brokerCall({ token: t.token, from: hostAddress })).status).toBe(200);
 		const other = await brokerCall({ token: t.token, from: '127.0.0.1' });
@@ -244,7 +252,12 @@ describe('what the broker refuses', () => {
 		const other2 = await environments.createEnvironment({ hostname: 'broker-ct2', template: TEMPLATE, cores: 1, memory: 512, disk: 4 }, actor);
 		await environments.settled(other2.id);
 		const ip2 = environments.getEnvironment(other2.id)!.ip!;
-		const fromCt2 = await sshCmd(data.privateKey, ip2, sim.simJson.sshPort, `curl -s -o /dev/null -w '%{http_code}' -X POST -H 'authorization: Bearer ${ct.token}' -H 'content-type: application/json' -d '{}' ${brokerUrl}/v1/messages`);
+		const fromCt2 = await sshCmd(
+			data.privateKey,
+			ip2,
+			sim.simJson.sshPort,
+			`curl -s -o /dev/null -w '%{http_code}' -X POST -H 'authorization: Bearer ${ct.token}' -H 'content-type: application/json' -d '{}' ${brokerUrl}/v1/messages`
+		);
 		expect(fromCt2.stdout.trim()).toBe('403');
 	});
 
@@ -253,7 +266,14 @@ describe('what the broker refuses', () => {
 		expect((await brokerCall({})).status).toBe(401);
 		expect((await brokerCall({ token: `spyre-task-${'x'.repeat(43)}` })).status).toBe(401);
 		const t = runningTask(hostEnvId);
-		for (const [method, p] of [['GET', '/v1/models'], ['POST', '/v1/complete'], ['POST', '/v1/messages/batches'], ['POST', '/v1/messages?beta=true&x=1'], ['POST', '/../v1/messages'], ['GET', '/v1/messages']]) {
+		for (const [method, p] of [
+			['GET', '/v1/models'],
+			['POST', '/v1/complete'],
+			['POST', '/v1/messages/batches'],
+			['POST', '/v1/messages?beta=true&x=1'],
+			['POST', '/../v1/messages'],
+			['GET', '/v1/messages']
+		]) {
 			const r = await brokerCall({ token: t.token, method, path: p });
 			expect(r.status, `${method} ${p}`).toBe(404);
 		}
@@ -262,7 +282,7 @@ describe('what the broker refuses', () => {
 		expect(fake.requests.length).toBe(before);
 	});
 
-	it('calls past the task\'s budget, with a message the CLI prints and the task page shows', async () => {
+	it("calls past the task's budget, with a message the CLI prints and the task page shows", async () => {
 		const t = runningTask(hostEnvId, { maxBudgetUsd: 0.5 });
 		const body = (prompt: string) => ({ model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: prompt }] });
 		// 200,000 input tokens of Sonnet cost $0.60: the first call goes through, the next is refused.
@@ -327,7 +347,7 @@ describe('auth state is decided by Spyre', () => {
 		expect(auth.authStatus().state).toBe('authenticated');
 	});
 
-	it('a forged result line in a task\'s output file ends only that task', async () => {
+	it("a forged result line in a task's output file ends only that task", async () => {
 		const row = environments.getEnvironment(envId)!;
 		await installClaudeInCt(data.privateKey, row.ip!, sim.simJson.sshPort);
 		const t = await bridge.dispatch(envId, { prompt: '[[slow: 20, 100]]', options: { snapshot: false } }, actor);
@@ -387,10 +407,17 @@ describe('a real task in a CT', () => {
 		expect(exitAt).toBeGreaterThan(0);
 		let polls: Array<[number, string]> = [];
 		for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-			polls = (await inCt('cat /root/token-poll.log')).stdout.trim().split('\n').map((l) => l.split(' ')).map(([ns, c]) => [Number(ns) / 1e6, c]);
+			polls = (await inCt('cat /root/token-poll.log')).stdout
+				.trim()
+				.split('\n')
+				.map((l) => l.split(' '))
+				.map(([ns, c]) => [Number(ns) / 1e6, c]);
 			if (polls.at(-1)?.[1] === '401') break;
 		}
-		expect(polls.some(([at, c]) => c === '404' && at < exitAt), 'the token worked while the task ran').toBe(true);
+		expect(
+			polls.some(([at, c]) => c === '404' && at < exitAt),
+			'the token worked while the task ran'
+		).toBe(true);
 		const refusedAt = polls.find(([, c]) => c === '401')?.[0];
 		expect(refusedAt, `never refused: ${JSON.stringify(polls.slice(-3))}`).toBeDefined();
 		console.log(`[broker] the stolen token was refused ${Math.round(refusedAt! - exitAt)} ms after the task's exit file was written`);

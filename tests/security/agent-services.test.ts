@@ -122,7 +122,11 @@ spec:
 	await provision(GOOD);
 	await startService(EVIL, GOOD);
 	await startService(GOOD, EVIL);
-	await waitFor(() => caddy.routes(), (t) => t.includes(`spyre-svc-${envs[EVIL].id}-web`) && t.includes(`spyre-svc-${envs[GOOD].id}-web`), 20_000);
+	await waitFor(
+		() => caddy.routes(),
+		(t) => t.includes(`spyre-svc-${envs[EVIL].id}-web`) && t.includes(`spyre-svc-${envs[GOOD].id}-web`),
+		20_000
+	);
 	browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
 		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', `--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP localhost 127.0.0.1`]
@@ -143,7 +147,7 @@ let sessionBefore: string | undefined;
 let results: Record<string, Record<string, unknown> | string | boolean>;
 
 describe('a hostile service opened by the signed-in owner', () => {
-	it('the owner signs in and opens both services through Spyre\'s handshake', async () => {
+	it("the owner signs in and opens both services through Spyre's handshake", async () => {
 		await page.goto(`${publicUrl}/login`);
 		await page.getByLabel('Username').fill(USER);
 		await page.getByLabel('Password').fill(PASS);
@@ -166,14 +170,20 @@ describe('a hostile service opened by the signed-in owner', () => {
 		evil.on('console', (m) => consoleLines.push(m.text()));
 		evil.on('pageerror', (e) => consoleLines.push(String(e)));
 		await evil.waitForURL(`${origin(EVIL)}/`);
-		await evil.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 }).catch((e: Error) => {
-			throw new Error(`${e.message}\n${consoleLines.join('\n')}`);
-		});
+		await evil
+			.waitForFunction(() => document.title === 'done', undefined, { timeout: 60_000 })
+			.catch((e: Error) => {
+				throw new Error(`${e.message}\n${consoleLines.join('\n')}`);
+			});
 		results = (await evil.evaluate(() => (window as unknown as { __results: unknown }).__results)) as typeof results;
 		// The own-form check happens on this page later.
 		(globalThis as unknown as { evilPage: Page }).evilPage = evil;
 		// One service-credential row per handshake, audited.
-		expect(auditRows("action = 'service.credential'").map((r) => r.target).sort()).toEqual([`${envs[EVIL].id}/web`, `${envs[GOOD].id}/web`].sort());
+		expect(
+			auditRows("action = 'service.credential'")
+				.map((r) => r.target)
+				.sort()
+		).toEqual([`${envs[EVIL].id}/web`, `${envs[GOOD].id}/web`].sort());
 	}, 120_000);
 
 	it('cannot read Spyre: its fetches are refused or opaque, never data', () => {
@@ -199,7 +209,7 @@ describe('a hostile service opened by the signed-in owner', () => {
 		expect(auditRows("action LIKE 'terminal%' AND target = ?", envs[GOOD].id)).toEqual([]);
 	});
 
-	it('cannot reach the sibling service with the owner\'s credential (fetch, POST, form, WebSocket)', async () => {
+	it("cannot reach the sibling service with the owner's credential (fetch, POST, form, WebSocket)", async () => {
 		const sibling = await ctLog(GOOD);
 		// The sibling's own page load did arrive (so the log works) ...
 		expect(sibling.some((r) => r.path === '/hello')).toBe(true);
@@ -219,7 +229,7 @@ describe('a hostile service opened by the signed-in owner', () => {
 		await spyrePage.close();
 	});
 
-	it('cannot sign the owner out or swap Spyre\'s cookie (Set-Cookie and document.cookie)', async () => {
+	it("cannot sign the owner out or swap Spyre's cookie (Set-Cookie and document.cookie)", async () => {
 		// What Spyre's host gets: its own session cookie, unchanged. (The page could set a `__Host-` cookie on
 		// its own host, and a `spyre_session` on the parent domain: neither is one Spyre reads.)
 		const spyreSession = (await context.cookies(publicUrl)).filter((c) => c.name === SESSION_COOKIE);
@@ -260,7 +270,7 @@ describe('a hostile service opened by the signed-in owner', () => {
 		}
 	});
 
-	it('a link from another site to Spyre\'s handshake asks first, and opens the service only on the owner\'s click', async () => {
+	it("a link from another site to Spyre's handshake asks first, and opens the service only on the owner's click", async () => {
 		const before = auditRows("action = 'service.credential'").length;
 		const p = await context.newPage();
 		const start = `${publicUrl}/auth/service?host=${host(GOOD)}&to=/asked`;

@@ -55,7 +55,7 @@ const FIELDS = ['hostname', 'name', 'template', 'cores', 'memory', 'disk', 'conf
 const BIG = 1024 * 1024;
 
 function short(v: unknown): string {
-	const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+	const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 	return s.length > 60 ? `${s.slice(0, 60)}… (${s.length})` : s;
 }
 
@@ -129,9 +129,20 @@ describe('hostile input', () => {
 
 	it('malformed JSON: wrong types, duplicate keys, bad syntax, deep nesting, wrong content type', async () => {
 		const bodies = [
-			'[]', '"string"', '123', 'null', 'true', '{', '{"a":', '{"hostname":"a","hostname":"$(touch ' + CANARY + ')"}',
-			'{"__proto__":{"isAdmin":true}}', '['.repeat(10_000) + ']'.repeat(10_000), '{"a":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5001),
-			'\u0000', '\ufeff{}', 'x'.repeat(2 * 1024 * 1024)
+			'[]',
+			'"string"',
+			'123',
+			'null',
+			'true',
+			'{',
+			'{"a":',
+			'{"hostname":"a","hostname":"$(touch ' + CANARY + ')"}',
+			'{"__proto__":{"isAdmin":true}}',
+			'['.repeat(10_000) + ']'.repeat(10_000),
+			'{"a":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5001),
+			'\u0000',
+			'\ufeff{}',
+			'x'.repeat(2 * 1024 * 1024)
 		];
 		for (const e of api) {
 			for (const b of bodies) await expectSane(`${e.method} ${e.path} body=${short(b)}`, send(e, e.path, b, 'application/json'));

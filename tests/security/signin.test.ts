@@ -113,9 +113,7 @@ describe('audit growth', () => {
 			await Promise.all(Array.from({ length: 10 }, () => signIn('127.0.0.30', 'ghost', 'nope-nope')));
 		}
 		expect(count() - before).toBeLessThanOrEqual(3);
-		const pending = sqlite((db) =>
-			db.prepare("SELECT outcome, SUM(count) AS n FROM auth_failure_counts WHERE ip = '127.0.0.30' GROUP BY outcome").all()
-		) as Array<{ outcome: string; n: number }>;
+		const pending = sqlite((db) => db.prepare("SELECT outcome, SUM(count) AS n FROM auth_failure_counts WHERE ip = '127.0.0.30' GROUP BY outcome").all()) as Array<{ outcome: string; n: number }>;
 		expect(pending.reduce((n, p) => n + p.n, 0)).toBe(300);
 	});
 
@@ -203,7 +201,11 @@ describe('first boot outside loopback', () => {
 					headers: { host: 'spyre.example.test', origin: 'http://spyre.example.test', accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
 					body: new URLSearchParams(fields).toString()
 				});
-			const line = s.output().stdout.split('\n').find((l) => l.includes('setup code')) ?? '';
+			const line =
+				s
+					.output()
+					.stdout.split('\n')
+					.find((l) => l.includes('setup code')) ?? '';
 			const code = /setup code ([A-Z0-9-]+)/.exec(line)?.[1];
 			expect(code).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
 			const fields = { username: 'thief', password: 'thief-password-1', confirm: 'thief-password-1' };

@@ -104,7 +104,10 @@ describe('without a valid session', () => {
 		const db = new Database(spyre.dbPath);
 		try {
 			// The newest session is the one just created; age it past both its sliding and absolute end.
-			db.prepare('UPDATE sessions SET expires_at = ?, created_at = ? WHERE token_hash = (SELECT token_hash FROM sessions ORDER BY created_at DESC LIMIT 1)').run(Date.now() - 1000, Date.now() - 31 * 24 * 3600 * 1000);
+			db.prepare('UPDATE sessions SET expires_at = ?, created_at = ? WHERE token_hash = (SELECT token_hash FROM sessions ORDER BY created_at DESC LIMIT 1)').run(
+				Date.now() - 1000,
+				Date.now() - 31 * 24 * 3600 * 1000
+			);
 		} finally {
 			db.close();
 		}
@@ -115,7 +118,10 @@ describe('without a valid session', () => {
 		const c = await login(spyre.url, ADMIN, PASSWORD);
 		const db = new Database(spyre.dbPath);
 		try {
-			db.prepare('UPDATE sessions SET created_at = ?, last_seen_at = ? WHERE token_hash = (SELECT token_hash FROM sessions ORDER BY created_at DESC LIMIT 1)').run(Date.now() - 30 * 24 * 3600 * 1000 - 1000, Date.now());
+			db.prepare('UPDATE sessions SET created_at = ?, last_seen_at = ? WHERE token_hash = (SELECT token_hash FROM sessions ORDER BY created_at DESC LIMIT 1)').run(
+				Date.now() - 30 * 24 * 3600 * 1000 - 1000,
+				Date.now()
+			);
 		} finally {
 			db.close();
 		}

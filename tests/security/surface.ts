@@ -114,15 +114,12 @@ export function raw(baseUrl: string, pathname: string, r: RawRequest = {}): Prom
 	for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
 	if (r.body !== undefined) headers['content-length'] = Buffer.byteLength(r.body);
 	return new Promise((resolve, reject) => {
-		const req = http.request(
-			{ host: u.hostname, port: u.port, path: pathname, method: r.method ?? 'GET', headers, localAddress: r.localAddress, timeout: r.timeoutMs ?? 30_000 },
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on('data', (c: Buffer) => chunks.push(c));
-				res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-				res.on('error', reject);
-			}
-		);
+		const req = http.request({ host: u.hostname, port: u.port, path: pathname, method: r.method ?? 'GET', headers, localAddress: r.localAddress, timeout: r.timeoutMs ?? 30_000 }, (res) => {
+			const chunks: Buffer[] = [];
+			res.on('data', (c: Buffer) => chunks.push(c));
+			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+			res.on('error', reject);
+		});
 		req.on('timeout', () => req.destroy(new Error(`timeout: ${r.method ?? 'GET'} ${pathname}`)));
 		req.on('error', reject);
 		if (r.body !== undefined) req.write(r.body);

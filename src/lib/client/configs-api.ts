@@ -22,8 +22,7 @@ export const configsApi = {
 	schema: () => call<SchemaNode>('GET', apiRoutes.configSchema()),
 	versions: (name: string) => call<{ versions: ConfigVersionSummary[] }>('GET', apiRoutes.configVersions(name)).then((r) => r.versions),
 	version: (name: string, version: number) => call<{ version: ConfigVersionView }>('GET', apiRoutes.configVersion(name, version)).then((r) => r.version),
-	diff: (name: string, from: number, to: number) =>
-		call<{ from: ConfigVersionSummary; to: ConfigVersionSummary; diff: string }>('GET', apiRoutes.configDiff(name, from, to)),
+	diff: (name: string, from: number, to: number) => call<{ from: ConfigVersionSummary; to: ConfigVersionSummary; diff: string }>('GET', apiRoutes.configDiff(name, from, to)),
 	restore: (name: string, version: number) => call<{ config: ConfigSummary }>('POST', apiRoutes.configRestore(name, version)).then((r) => r.config)
 };
 

@@ -1,17 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	applyRunEnd,
-	applyRunLog,
-	countByGroup,
-	liteOf,
-	nodeUsage,
-	orderProvisions,
-	removeEnvRuns,
-	RECENT_PROVISIONS,
-	type EnvLite,
-	type NodeBase,
-	type ProvisionItem
-} from './dashboard-model';
+import { applyRunEnd, applyRunLog, countByGroup, liteOf, nodeUsage, orderProvisions, removeEnvRuns, RECENT_PROVISIONS, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
 import type { EnvironmentView } from '$lib/types/environments';
 import { removeRow, upsertRow } from './stores/environments-model';
 
@@ -19,14 +7,42 @@ const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, mem
 
 function view(id: string, status: EnvironmentView['status']): EnvironmentView {
 	return {
-		id, hostname: id, node: 'pve', vmid: 100, origin: 'created', status, liveStatus: null, ip: null, template: null,
-		cores: 2, memoryMb: 1024, diskGb: 8, cpu: null, memUsed: null, uptime: null, lock: null, error: null,
-		errorStep: null, hostKeyPinned: false, createdAt: 0, updatedAt: 0
+		id,
+		hostname: id,
+		node: 'pve',
+		vmid: 100,
+		origin: 'created',
+		status,
+		liveStatus: null,
+		ip: null,
+		template: null,
+		cores: 2,
+		memoryMb: 1024,
+		diskGb: 8,
+		cpu: null,
+		memUsed: null,
+		uptime: null,
+		lock: null,
+		error: null,
+		errorStep: null,
+		hostKeyPinned: false,
+		createdAt: 0,
+		updatedAt: 0
 	};
 }
 
 const run = (runId: number, status: ProvisionItem['status'], startedAt: number, finishedAt: number | null = null, environmentId = 'a'): ProvisionItem => ({
-	runId, environmentId, hostname: environmentId, status, phase: null, step: null, percent: null, error: null, configName: null, startedAt, finishedAt
+	runId,
+	environmentId,
+	hostname: environmentId,
+	status,
+	phase: null,
+	step: null,
+	percent: null,
+	error: null,
+	configName: null,
+	startedAt,
+	finishedAt
 });
 
 describe('counts', () => {

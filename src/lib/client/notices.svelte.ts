@@ -22,7 +22,10 @@ class Notices {
 		const after = autoDismissAfter(tone);
 		if (after === null) return;
 		this.#clearTimer(shown.id);
-		this.#timers.set(shown.id, setTimeout(() => this.dismiss(shown.id), after));
+		this.#timers.set(
+			shown.id,
+			setTimeout(() => this.dismiss(shown.id), after)
+		);
 	}
 
 	dismiss(id: number): void {

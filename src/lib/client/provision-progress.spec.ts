@@ -74,12 +74,31 @@ describe('appendBounded', () => {
 
 describe('applyLiveLine', () => {
 	const recorded: RunView = {
-		id: 7, environmentId: 'env-a', kind: 'provision', status: 'running', phase: 'create', step: 'create', percent: 10, error: null,
-		configName: 'dev-web', configVersion: null, configSnapshot: null, startedAt: 1, finishedAt: null,
+		id: 7,
+		environmentId: 'env-a',
+		kind: 'provision',
+		status: 'running',
+		phase: 'create',
+		step: 'create',
+		percent: 10,
+		error: null,
+		configName: 'dev-web',
+		configVersion: null,
+		configSnapshot: null,
+		startedAt: 1,
+		finishedAt: null,
 		events: [{ seq: 1, ts: 1, kind: 'step', step: 'create', message: 'Create', phase: 'create', index: 1, total: 2, percent: 10 }]
 	};
 	const live = (over: Partial<ServerEventMap['env.log']>): ServerEventMap['env.log'] => ({
-		id: 'env-a', runId: 7, runKind: 'provision', seq: 2, ts: 2, kind: 'output', step: 'create', message: 'hello', ...over
+		id: 'env-a',
+		runId: 7,
+		runKind: 'provision',
+		seq: 2,
+		ts: 2,
+		kind: 'output',
+		step: 'create',
+		message: 'hello',
+		...over
 	});
 
 	it('appends a new line and moves step, phase and percent on with step lines', () => {

@@ -55,7 +55,11 @@ describe('API route builders', () => {
 
 	it('builds no path that is not an endpoint', () => {
 		const res = templates.map(templateRegex);
-		for (const [name, path] of built) expect(res.some((re) => re.test(path)), `${name} → ${path}`).toBe(true);
+		for (const [name, path] of built)
+			expect(
+				res.some((re) => re.test(path)),
+				`${name} → ${path}`
+			).toBe(true);
 	});
 
 	it('encodes ids so one cannot reach another path', () => {
@@ -70,7 +74,11 @@ describe('WebSocket route builders', () => {
 		const built = [wsRoutes.events(), wsRoutes.events(7), wsRoutes.terminal('e1', { window: 0, cols: 80, rows: 24 }), wsRoutes.claudeTask('t1', 4)];
 		for (const u of built) expect(isSpyreSocketPath(u), u).toBe(true);
 		const accepts = (p: string, prefix: string) => (prefix.endsWith('/') ? p.startsWith(prefix) : p === prefix);
-		for (const prefix of WS_PATHS) expect(built.some((u) => accepts(u.split('?')[0], prefix)), prefix).toBe(true);
+		for (const prefix of WS_PATHS)
+			expect(
+				built.some((u) => accepts(u.split('?')[0], prefix)),
+				prefix
+			).toBe(true);
 	});
 
 	it('puts the resume point and the terminal size in the query', () => {

@@ -63,7 +63,15 @@ const schema: SchemaNode = {
 				provision: {
 					type: 'object',
 					properties: {
-						users: { type: 'array', items: { anyOf: [{ type: 'object', properties: { name: { type: 'string' } } }, { type: 'object', properties: { shell: { type: 'string' } } }] } }
+						users: {
+							type: 'array',
+							items: {
+								anyOf: [
+									{ type: 'object', properties: { name: { type: 'string' } } },
+									{ type: 'object', properties: { shell: { type: 'string' } } }
+								]
+							}
+						}
 					}
 				}
 			}

@@ -5,7 +5,14 @@ describe('ClaudeMarkdown', () => {
 	it('reads blocks', () => {
 		expect(parseMarkdown('# Title\n\nSome **bold** text\n\n- a\n- b\n\n```ts\nconst x = 1;\n```\n> quoted')).toEqual([
 			{ t: 'h', level: 1, v: [{ t: 'text', v: 'Title' }] },
-			{ t: 'p', v: [{ t: 'text', v: 'Some ' }, { t: 'strong', v: [{ t: 'text', v: 'bold' }] }, { t: 'text', v: ' text' }] },
+			{
+				t: 'p',
+				v: [
+					{ t: 'text', v: 'Some ' },
+					{ t: 'strong', v: [{ t: 'text', v: 'bold' }] },
+					{ t: 'text', v: ' text' }
+				]
+			},
 			{ t: 'ul', items: [[{ t: 'text', v: 'a' }], [{ t: 'text', v: 'b' }]] },
 			{ t: 'code', lang: 'ts', v: 'const x = 1;' },
 			{ t: 'quote', v: [{ t: 'text', v: 'quoted' }] }
@@ -20,6 +27,10 @@ describe('ClaudeMarkdown', () => {
 	});
 
 	it('reads inline code without formatting inside it', () => {
-		expect(parseInline('run `a **b**` now')).toEqual([{ t: 'text', v: 'run ' }, { t: 'code', v: 'a **b**' }, { t: 'text', v: ' now' }]);
+		expect(parseInline('run `a **b**` now')).toEqual([
+			{ t: 'text', v: 'run ' },
+			{ t: 'code', v: 'a **b**' },
+			{ t: 'text', v: ' now' }
+		]);
 	});
 });

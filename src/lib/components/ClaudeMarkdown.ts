@@ -2,19 +2,9 @@
 // inline code, bold, italics and http(s) links. It produces plain data that ClaudeMarkdown.svelte renders
 // with text nodes only, so no text from a model or a tool can ever become HTML.
 
-export type Inline =
-	| { t: 'text'; v: string }
-	| { t: 'code'; v: string }
-	| { t: 'strong'; v: Inline[] }
-	| { t: 'em'; v: Inline[] }
-	| { t: 'link'; href: string; v: Inline[] };
+export type Inline = { t: 'text'; v: string } | { t: 'code'; v: string } | { t: 'strong'; v: Inline[] } | { t: 'em'; v: Inline[] } | { t: 'link'; href: string; v: Inline[] };
 
-export type Block =
-	| { t: 'p'; v: Inline[] }
-	| { t: 'h'; level: number; v: Inline[] }
-	| { t: 'code'; lang: string; v: string }
-	| { t: 'ul' | 'ol'; items: Inline[][] }
-	| { t: 'quote'; v: Inline[] };
+export type Block = { t: 'p'; v: Inline[] } | { t: 'h'; level: number; v: Inline[] } | { t: 'code'; lang: string; v: string } | { t: 'ul' | 'ol'; items: Inline[][] } | { t: 'quote'; v: Inline[] };
 
 const INLINE = /(`+)([\s\S]*?)\1|\*\*([\s\S]+?)\*\*|__([\s\S]+?)__|\*([^*\s][^*]*?)\*|_([^_\s][^_]*?)_|\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/;
 

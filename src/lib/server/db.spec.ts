@@ -7,19 +7,7 @@ import * as audit from './audit';
 import { builtInMigrations, migrate, openDatabase, type Db, type Migration } from './db';
 import { SpyreError } from './errors';
 
-const TABLES = [
-	'users',
-	'sessions',
-	'environments',
-	'provision_runs',
-	'provision_events',
-	'claude_auth_log',
-	'claude_tasks',
-	'claude_task_events',
-	'services',
-	'audit_log',
-	'server_events'
-];
+const TABLES = ['users', 'sessions', 'environments', 'provision_runs', 'provision_events', 'claude_auth_log', 'claude_tasks', 'claude_task_events', 'services', 'audit_log', 'server_events'];
 
 let dir: string;
 const open: Db[] = [];
@@ -39,9 +27,7 @@ function track(db: Db): Db {
 }
 
 function tables(db: Db): string[] {
-	return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map(
-		(r) => r.name
-	);
+	return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((r) => r.name);
 }
 
 function version(db: Db): number {
@@ -83,9 +69,7 @@ describe('openDatabase on a fresh file', () => {
 		expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
 		expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
 		expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
-		expect(() =>
-			db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, 999, 0, 0, 1)').run('a'.repeat(64))
-		).toThrow(/FOREIGN KEY constraint failed/);
+		expect(() => db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, 999, 0, 0, 1)').run('a'.repeat(64))).toThrow(/FOREIGN KEY constraint failed/);
 	});
 
 	it('reopening an up-to-date database changes nothing', () => {
@@ -132,7 +116,10 @@ describe('migrations on an existing database', () => {
 
 	it('applies the built-in migrations on top of a version-1 database', () => {
 		const file = path.join(dir, 'spyre.db');
-		openDatabase(file, builtInMigrations().filter((m) => m.version === 1)).close();
+		openDatabase(
+			file,
+			builtInMigrations().filter((m) => m.version === 1)
+		).close();
 		const db = track(openDatabase(file));
 		expect(version(db)).toBe(latest());
 	});
@@ -145,9 +132,7 @@ describe('migrations on an existing database', () => {
 		const err = catchError(() => openDatabase(file));
 		expect(err).toBeInstanceOf(SpyreError);
 		expect((err as SpyreError).code).toBe('config');
-		expect((err as Error).message).toBe(
-			`The database is at schema version ${latest() + 5}, newer than this Spyre knows (${latest()}). Upgrade Spyre or restore a backup.`
-		);
+		expect((err as Error).message).toBe(`The database is at schema version ${latest() + 5}, newer than this Spyre knows (${latest()}). Upgrade Spyre or restore a backup.`);
 		const check = track(new Database(file, { readonly: true }));
 		expect(version(check)).toBe(latest() + 5);
 	});
@@ -235,18 +220,13 @@ describe('schema constraints', () => {
 	});
 
 	const env = (status: string, hostname = 'dev1') =>
-		db
-			.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES (?, ?, 'pve', ?, 1, 1)")
-			.run(`e-${hostname}`, hostname, status);
+		db.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES (?, ?, 'pve', ?, 1, 1)").run(`e-${hostname}`, hostname, status);
 
 	it.each([
 		['an environment status', () => env('exploded')],
 		['a user role', () => db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('x', 'h', 'root', 1)").run()],
 		['an empty username', () => db.prepare("INSERT INTO users (username, password_hash, created_at) VALUES ('', 'h', 1)").run()],
-		[
-			'a session hash that is not 64 characters',
-			() => db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, 1, 0, 0, 1)').run('abc')
-		],
+		['a session hash that is not 64 characters', () => db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, 1, 0, 0, 1)').run('abc')],
 		[
 			'a provision run status',
 			() => {
@@ -258,9 +238,7 @@ describe('schema constraints', () => {
 			'a running provision run with a finish time',
 			() => {
 				env('creating');
-				db.prepare(
-					"INSERT INTO provision_runs (environment_id, kind, status, started_at, finished_at) VALUES ('e-dev1', 'create', 'running', 1, 2)"
-				).run();
+				db.prepare("INSERT INTO provision_runs (environment_id, kind, status, started_at, finished_at) VALUES ('e-dev1', 'create', 'running', 1, 2)").run();
 			}
 		],
 		[
@@ -291,9 +269,7 @@ describe('schema constraints', () => {
 
 	it('host names are unique regardless of case', () => {
 		env('running', 'Dev1');
-		expect(() => db.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES ('e2', 'dev1', 'pve', 'running', 1, 1)").run()).toThrow(
-			/UNIQUE constraint failed/
-		);
+		expect(() => db.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES ('e2', 'dev1', 'pve', 'running', 1, 1)").run()).toThrow(/UNIQUE constraint failed/);
 	});
 
 	it('deleting a user deletes their sessions', () => {

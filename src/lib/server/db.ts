@@ -40,10 +40,7 @@ export function migrate(db: Db, migrations: Migration[] = builtInMigrations()): 
 	const current = db.pragma('user_version', { simple: true }) as number;
 	const latest = migrations.at(-1)?.version ?? 0;
 	if (current > latest) {
-		throw new SpyreError(
-			'config',
-			`The database is at schema version ${current}, newer than this Spyre knows (${latest}). Upgrade Spyre or restore a backup.`
-		);
+		throw new SpyreError('config', `The database is at schema version ${current}, newer than this Spyre knows (${latest}). Upgrade Spyre or restore a backup.`);
 	}
 	for (const m of migrations) {
 		if (m.version <= current) continue;
@@ -64,11 +61,7 @@ export function openDatabase(file: string, migrations?: Migration[]): Db {
 		if (fs.existsSync(file)) fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
 	} catch (err) {
 		const code = (err as NodeJS.ErrnoException).code ?? 'error';
-		throw new SpyreError(
-			'config',
-			`database.path: cannot open ${file} for writing (${code}). Point database.path at a writable location.`,
-			{ cause: err }
-		);
+		throw new SpyreError('config', `database.path: cannot open ${file} for writing (${code}). Point database.path at a writable location.`, { cause: err });
 	}
 	let db: Db;
 	try {

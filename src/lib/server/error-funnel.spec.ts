@@ -8,7 +8,10 @@ import { errorFromResponse } from './proxmox/errors';
 afterEach(() => vi.restoreAllMocks());
 
 /** What SvelteKit's error() throws. */
-const httpError = (status: number, message: string): unknown => Promise.resolve().then(() => error(status, message)).catch((e: unknown) => e);
+const httpError = (status: number, message: string): unknown =>
+	Promise.resolve()
+		.then(() => error(status, message))
+		.catch((e: unknown) => e);
 
 describe('judgeError', () => {
 	it('a page that does not exist is expected: no error id, nothing logged', () => {
@@ -47,9 +50,14 @@ describe('judgeError', () => {
 });
 
 describe('errorResponse', () => {
-	it('a Proxmox 500 is Spyre\'s 502 `proxmox`, with Proxmox\'s own status kept apart', async () => {
+	it("a Proxmox 500 is Spyre's 502 `proxmox`, with Proxmox's own status kept apart", async () => {
 		const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-		const err = errorFromResponse({ baseUrl: 'https://pve.lan:8006', tokenId: 't@pve!x', method: 'POST', template: '/nodes/{node}/lxc', vars: { node: 'pve' } }, 500, 'unable to create CT 101 - no space', { data: null });
+		const err = errorFromResponse(
+			{ baseUrl: 'https://pve.lan:8006', tokenId: 't@pve!x', method: 'POST', template: '/nodes/{node}/lxc', vars: { node: 'pve' } },
+			500,
+			'unable to create CT 101 - no space',
+			{ data: null }
+		);
 		expect(err.upstreamStatus).toBe(500);
 		expect(err.status).toBe(502);
 		const res = errorResponse(err);
@@ -59,7 +67,10 @@ describe('errorResponse', () => {
 	});
 
 	it('a Proxmox 400 is a 422 with the per-parameter problems as fields', async () => {
-		const err = errorFromResponse({ baseUrl: 'https://pve.lan:8006', tokenId: 't@pve!x', method: 'POST', template: '/nodes/{node}/lxc', vars: {} }, 400, 'Parameter verification failed.', { data: null, errors: { hostname: 'invalid format' } });
+		const err = errorFromResponse({ baseUrl: 'https://pve.lan:8006', tokenId: 't@pve!x', method: 'POST', template: '/nodes/{node}/lxc', vars: {} }, 400, 'Parameter verification failed.', {
+			data: null,
+			errors: { hostname: 'invalid format' }
+		});
 		const res = errorResponse(err);
 		expect(res.status).toBe(422);
 		expect((await res.json()).fields).toEqual({ hostname: 'invalid format' });

@@ -11,8 +11,7 @@ import crypto from 'node:crypto';
 import { isSpyreError, type SpyreErrorCode } from './errors';
 
 export type ErrorJudgement =
-	| { expected: true; status: number; message: string; code?: SpyreErrorCode; fields?: Record<string, string> }
-	| { expected: false; status: 500; message: string; errorId: string };
+	{ expected: true; status: number; message: string; code?: SpyreErrorCode; fields?: Record<string, string> } | { expected: false; status: 500; message: string; errorId: string };
 
 export interface ErrorContext {
 	/** e.g. `GET /api/environments`, for the log line. */

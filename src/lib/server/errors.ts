@@ -50,11 +50,7 @@ export class SpyreError extends Error {
 	/** Per-field problems, for inline form errors (field name -> message). */
 	readonly fields?: Record<string, string>;
 
-	constructor(
-		code: SpyreErrorCode,
-		message: string,
-		options: { cause?: unknown; fields?: Record<string, string> } = {}
-	) {
+	constructor(code: SpyreErrorCode, message: string, options: { cause?: unknown; fields?: Record<string, string> } = {}) {
 		super(message, { cause: options.cause });
 		this.name = 'SpyreError';
 		this.code = code;

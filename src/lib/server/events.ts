@@ -28,9 +28,7 @@ export function publish<K extends ServerEventType>(type: K, data: ServerEventMap
 /** The bus itself, for any type and payload: its own tests use it; application code uses `publish`. */
 export function publishUntyped<T>(type: string, data: T, db: Db = getDb()): ServerEvent<T> {
 	const ts = Date.now();
-	const info = db
-		.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)')
-		.run(ts, type, JSON.stringify(data));
+	const info = db.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)').run(ts, type, JSON.stringify(data));
 	const event: ServerEvent<T> = { seq: Number(info.lastInsertRowid), ts, type, data };
 	bus.sincePrune++;
 	pruneAndNotify([event as ServerEvent], db);
@@ -46,9 +44,7 @@ export function publishAll<K extends ServerEventType>(type: K, items: readonly S
 	if (items.length === 0) return [];
 	const insert = db.prepare('INSERT INTO server_events (ts, type, payload) VALUES (?, ?, ?)');
 	const ts = Date.now();
-	const stored = db.transaction(() =>
-		items.map((data) => ({ seq: Number(insert.run(ts, type, JSON.stringify(data)).lastInsertRowid), ts, type: type as string, data }))
-	)();
+	const stored = db.transaction(() => items.map((data) => ({ seq: Number(insert.run(ts, type, JSON.stringify(data)).lastInsertRowid), ts, type: type as string, data })))();
 	bus.sincePrune += stored.length;
 	pruneAndNotify(stored as ServerEvent[], db);
 	return stored;
@@ -77,9 +73,7 @@ export function subscribe(listener: Listener): () => void {
 
 /** Events after `seq`, oldest first (at most `limit`). */
 export function since(seq: number, limit = 1000, db: Db = getDb()): ServerEvent[] {
-	const rows = db
-		.prepare('SELECT seq, ts, type, payload FROM server_events WHERE seq > ? ORDER BY seq LIMIT ?')
-		.all(seq, limit) as Array<{ seq: number; ts: number; type: string; payload: string }>;
+	const rows = db.prepare('SELECT seq, ts, type, payload FROM server_events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Array<{ seq: number; ts: number; type: string; payload: string }>;
 	return rows.map((r) => ({ seq: r.seq, ts: r.ts, type: r.type, data: JSON.parse(r.payload) }));
 }
 

@@ -30,8 +30,7 @@ describe('safeNext', () => {
 });
 
 describe('readJsonBody', () => {
-	const req = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-		new Request('http://x/', { method: 'POST', body, headers });
+	const req = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => new Request('http://x/', { method: 'POST', body, headers });
 	it('parses an object', async () => {
 		expect(await readJsonBody(req('{"a":1}'))).toEqual({ a: 1 });
 	});

@@ -21,8 +21,7 @@ function patched(before: string, diff: string): string {
 	}
 }
 
-const numbered = (n: number, change: (i: number) => string | null = () => null) =>
-	Array.from({ length: n }, (_, i) => change(i + 1) ?? `line ${i + 1}`).join('\n') + '\n';
+const numbered = (n: number, change: (i: number) => string | null = () => null) => Array.from({ length: n }, (_, i) => change(i + 1) ?? `line ${i + 1}`).join('\n') + '\n';
 
 describe('unifiedDiff', () => {
 	it('is empty for equal texts', () => {
@@ -32,9 +31,7 @@ describe('unifiedDiff', () => {
 	it('prints one changed line with three lines of context, as diff -u does', () => {
 		const before = numbered(10);
 		const after = numbered(10, (i) => (i === 5 ? 'five' : null));
-		expect(unifiedDiff(before, after, labels)).toBe(
-			'--- a\n+++ b\n@@ -2,7 +2,7 @@\n line 2\n line 3\n line 4\n-line 5\n+five\n line 6\n line 7\n line 8\n'
-		);
+		expect(unifiedDiff(before, after, labels)).toBe('--- a\n+++ b\n@@ -2,7 +2,7 @@\n line 2\n line 3\n line 4\n-line 5\n+five\n line 6\n line 7\n line 8\n');
 	});
 
 	it('splits far-apart changes into hunks and joins near ones', () => {

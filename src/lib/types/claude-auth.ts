@@ -1,17 +1,7 @@
 // Browser-safe shapes of Claude Code authentication: the state, how the credential was obtained, its
 // expiry and the history. Never a token, a code or a process id: these cross to the browser.
 
-export const CLAUDE_AUTH_STATES = [
-	'idle',
-	'starting',
-	'waiting',
-	'verifying',
-	'authenticated',
-	'expiring',
-	'expired',
-	'failed',
-	'cancelled'
-] as const;
+export const CLAUDE_AUTH_STATES = ['idle', 'starting', 'waiting', 'verifying', 'authenticated', 'expiring', 'expired', 'failed', 'cancelled'] as const;
 export type ClaudeAuthState = (typeof CLAUDE_AUTH_STATES)[number];
 
 /** `setup_token`: the 1-year token of `claude setup-token`; `login`: a full `claude auth login`; `api_key`: pasted. */

@@ -119,11 +119,7 @@ export interface TaskPartialFrame {
 
 /** Messages on `WS /api/claude/:taskId?after=SEQ`. */
 export type TaskSocketMessage =
-	| ({ kind: 'event' } & TaskEvent)
-	| { kind: 'task'; task: TaskView }
-	| { kind: 'hello'; seq: number }
-	| TaskPartialFrame
-	| { kind: 'error'; code: string; message: string };
+	({ kind: 'event' } & TaskEvent) | { kind: 'task'; task: TaskView } | { kind: 'hello'; seq: number } | TaskPartialFrame | { kind: 'error'; code: string; message: string };
 
 export interface TaskPage {
 	tasks: TaskView[];

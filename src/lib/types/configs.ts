@@ -13,7 +13,6 @@ export const MAX_CONFIG_BYTES = 256 * 1024;
 /** How many `extends` levels above a config are followed. */
 export const MAX_EXTENDS_DEPTH = 8;
 
-
 export const SERVICE_PROTOCOLS = ['http', 'https', 'tcp'] as const;
 export type ServiceProtocol = (typeof SERVICE_PROTOCOLS)[number];
 

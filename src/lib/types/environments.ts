@@ -2,30 +2,9 @@
 // state. Plain data, safe to send to any signed-in user (no secrets).
 
 export type EnvironmentStatus =
-	| 'pending'
-	| 'creating'
-	| 'starting'
-	| 'waiting_network'
-	| 'verifying_ssh'
-	| 'provisioning'
-	| 'running'
-	| 'stopping'
-	| 'stopped'
-	| 'destroying'
-	| 'error'
-	| 'missing'
-	| 'unknown';
+	'pending' | 'creating' | 'starting' | 'waiting_network' | 'verifying_ssh' | 'provisioning' | 'running' | 'stopping' | 'stopped' | 'destroying' | 'error' | 'missing' | 'unknown';
 
-export const BUSY_STATUSES: readonly EnvironmentStatus[] = [
-	'pending',
-	'creating',
-	'starting',
-	'waiting_network',
-	'verifying_ssh',
-	'provisioning',
-	'stopping',
-	'destroying'
-];
+export const BUSY_STATUSES: readonly EnvironmentStatus[] = ['pending', 'creating', 'starting', 'waiting_network', 'verifying_ssh', 'provisioning', 'stopping', 'destroying'];
 
 export const STATUS_LABELS: Record<EnvironmentStatus, string> = {
 	pending: 'Queued',

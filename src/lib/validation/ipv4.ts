@@ -59,7 +59,7 @@ export function formatNetwork(net: Ipv4Network): string {
 
 /** True when `ip` (a valid address) lies in `net`. */
 export function inNetwork(ip: string, net: Ipv4Network): boolean {
-	return ((ipv4ToInt(ip) & prefixMask(net.prefix)) >>> 0) === net.base;
+	return (ipv4ToInt(ip) & prefixMask(net.prefix)) >>> 0 === net.base;
 }
 
 /**

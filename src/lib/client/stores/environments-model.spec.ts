@@ -5,14 +5,40 @@ import { appendLogLine, dropLog, keepLiveMetrics, LOG_LIMIT, removeRow, upsertRo
 
 function view(id: string, patch: Partial<EnvironmentView> = {}): EnvironmentView {
 	return {
-		id, hostname: id, node: 'pve', vmid: 100, origin: 'created', status: 'running', liveStatus: null, ip: null, template: null,
-		cores: 2, memoryMb: 1024, diskGb: 8, cpu: null, memUsed: null, uptime: null, lock: null, error: null,
-		errorStep: null, hostKeyPinned: false, createdAt: 0, updatedAt: 0, ...patch
+		id,
+		hostname: id,
+		node: 'pve',
+		vmid: 100,
+		origin: 'created',
+		status: 'running',
+		liveStatus: null,
+		ip: null,
+		template: null,
+		cores: 2,
+		memoryMb: 1024,
+		diskGb: 8,
+		cpu: null,
+		memUsed: null,
+		uptime: null,
+		lock: null,
+		error: null,
+		errorStep: null,
+		hostKeyPinned: false,
+		createdAt: 0,
+		updatedAt: 0,
+		...patch
 	};
 }
 
 const logEvent = (seq: number, runId: number, message = `line ${seq}`): ServerEventMap['env.log'] => ({
-	id: 'a', runId, runKind: 'provision', seq, ts: seq * 10, kind: 'log', step: null, message
+	id: 'a',
+	runId,
+	runKind: 'provision',
+	seq,
+	ts: seq * 10,
+	kind: 'log',
+	step: null,
+	message
 });
 
 describe('keepLiveMetrics', () => {
@@ -31,11 +57,17 @@ describe('keepLiveMetrics', () => {
 });
 
 describe('upsertRow', () => {
-	const rows = [{ id: 'a', n: 1 }, { id: 'b', n: 1 }];
+	const rows = [
+		{ id: 'a', n: 1 },
+		{ id: 'b', n: 1 }
+	];
 
 	it('replaces a known row where it is, whatever the placement', () => {
 		for (const placement of ['top', 'bottom', 'none'] as const) {
-			expect(upsertRow(rows, { id: 'b', n: 2 }, placement)).toEqual([{ id: 'a', n: 1 }, { id: 'b', n: 2 }]);
+			expect(upsertRow(rows, { id: 'b', n: 2 }, placement)).toEqual([
+				{ id: 'a', n: 1 },
+				{ id: 'b', n: 2 }
+			]);
 		}
 	});
 

@@ -24,27 +24,11 @@ export interface AuditEntry {
 }
 
 /** Record one action. `detail` is a short human sentence: never a secret, never a token. */
-export function record(
-	actor: AuditActor,
-	action: string,
-	target: string | null,
-	outcome: AuditOutcome,
-	detail?: string | null,
-	db: Db = getDb()
-): void {
+export function record(actor: AuditActor, action: string, target: string | null, outcome: AuditOutcome, detail?: string | null, db: Db = getDb()): void {
 	db.prepare(
 		`INSERT INTO audit_log (ts, user_id, username, action, target, outcome, ip, detail)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	).run(
-		Date.now(),
-		actor.userId ?? null,
-		actor.username ?? null,
-		action,
-		target,
-		outcome,
-		actor.ip ?? null,
-		detail ? detail.slice(0, 2000) : null
-	);
+	).run(Date.now(), actor.userId ?? null, actor.username ?? null, action, target, outcome, actor.ip ?? null, detail ? detail.slice(0, 2000) : null);
 }
 
 export function recent(limit = 100, db: Db = getDb()): AuditEntry[] {
@@ -57,13 +41,7 @@ export function recent(limit = 100, db: Db = getDb()): AuditEntry[] {
 }
 
 /** Run `work` and record its outcome: success (with `detail` of the result) or failure (the error's message). */
-export async function audited<T>(
-	actor: AuditActor,
-	action: string,
-	target: string | null,
-	work: () => Promise<T>,
-	detail?: (result: T) => string
-): Promise<T> {
+export async function audited<T>(actor: AuditActor, action: string, target: string | null, work: () => Promise<T>, detail?: (result: T) => string): Promise<T> {
 	try {
 		const result = await work();
 		record(actor, action, target, 'success', detail?.(result));

@@ -151,7 +151,17 @@ describe('queryAudit', () => {
 	});
 	it('finds one entry with every field, and nothing for a bad id', () => {
 		const last = queryAudit({ action: 'auth.login' }, {}, 1, db).entries[0];
-		expect(getAuditEntry(last.id, db)).toEqual({ id: last.id, ts: T0, userId: null, username: 'ada', action: 'auth.login', target: '100%_sure', outcome: 'denied', ip: '127.0.0.1', detail: 'hostile' });
+		expect(getAuditEntry(last.id, db)).toEqual({
+			id: last.id,
+			ts: T0,
+			userId: null,
+			username: 'ada',
+			action: 'auth.login',
+			target: '100%_sure',
+			outcome: 'denied',
+			ip: '127.0.0.1',
+			detail: 'hostile'
+		});
 		expect(getAuditEntry(0, db)).toBeNull();
 		expect(getAuditEntry(Number.NaN, db)).toBeNull();
 		expect(getAuditEntry(999_999, db)).toBeNull();
@@ -237,7 +247,7 @@ describe('CSV escaping', () => {
 		expect(csvCell(null)).toBe('');
 	});
 	it('quotes commas, quotes and line breaks, and the rows read back exactly', () => {
-		const hostile = ['a,b', 'say "hi"', 'line1\nline2', 'cr\r\nlf', '=cmd|\'/C calc\'!A0', ' padded ', ''];
+		const hostile = ['a,b', 'say "hi"', 'line1\nline2', 'cr\r\nlf', "=cmd|'/C calc'!A0", ' padded ', ''];
 		const entry = { id: 7, ts: T0, userId: null, username: hostile[0], action: hostile[1], target: hostile[2], outcome: 'denied' as const, ip: hostile[3], detail: hostile[4] };
 		const rows = parseCsv(csvEntry(entry) + hostile.map(csvCell).join(',') + '\r\n');
 		expect(rows[0]).toEqual(['7', new Date(T0).toISOString(), String(T0), '', 'a,b', 'say "hi"', 'line1\nline2', 'denied', 'cr\r\nlf', "'=cmd|'/C calc'!A0"]);

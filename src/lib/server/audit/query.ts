@@ -152,11 +152,7 @@ const COLUMNS = 'id, ts, user_id AS userId, username, action, target, outcome, i
  * The SQL for one keyset slice: rows strictly older than `before` (newest first) or strictly newer than
  * `after` (oldest first, for paging back). Exported for the spec, which checks its query plan.
  */
-export function sliceQuery(
-	filter: AuditFilter,
-	limit: number,
-	pos: { before?: Cursor; after?: Cursor } = {}
-): { sql: string; params: Array<string | number> } {
+export function sliceQuery(filter: AuditFilter, limit: number, pos: { before?: Cursor; after?: Cursor } = {}): { sql: string; params: Array<string | number> } {
 	const where = whereOf(filter);
 	let sql = `SELECT ${COLUMNS} FROM audit_log WHERE ${where.sql}`;
 	const params = [...where.params];
@@ -184,12 +180,7 @@ const cursorOf = (e: AuditEntry): Cursor => ({ ts: e.ts, id: e.id });
  * One page, newest first. `before` pages towards older rows, `after` back towards newer ones; with
  * neither, the newest page. One row beyond the page tells whether more exist, so nothing is counted.
  */
-export function queryAudit(
-	filter: AuditFilter,
-	pos: { before?: Cursor | null; after?: Cursor | null } = {},
-	pageSize = PAGE_SIZE,
-	db: Db = getDb()
-): AuditPage {
+export function queryAudit(filter: AuditFilter, pos: { before?: Cursor | null; after?: Cursor | null } = {}, pageSize = PAGE_SIZE, db: Db = getDb()): AuditPage {
 	const size = Math.min(Math.max(Math.trunc(pageSize), 1), 500);
 	if (pos.after) {
 		const rows = slice(db, filter, size + 1, { after: pos.after });

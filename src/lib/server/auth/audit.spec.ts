@@ -61,7 +61,14 @@ describe('sign-in failure aggregation', () => {
 		recordAuthFailure('192.0.2.1', 'admin', 'failure', t0, db);
 		recordAuthFailure('192.0.2.1', 'admin', 'denied', t0 + 1, db);
 		recordAuthFailure('192.0.2.1', 'admin', 'denied', t0 + 2, db);
-		expect(pendingAuthFailures(db).map((p) => [p.outcome, p.count]).sort()).toEqual([['denied', 2], ['failure', 1]]);
+		expect(
+			pendingAuthFailures(db)
+				.map((p) => [p.outcome, p.count])
+				.sort()
+		).toEqual([
+			['denied', 2],
+			['failure', 1]
+		]);
 		flushAuthFailures(t0 + AUTH_WINDOW_MS, db);
 	});
 });

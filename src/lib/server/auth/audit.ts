@@ -26,13 +26,7 @@ function windowOf(ts: number): number {
  * Count one failed (`failure`) or throttled (`denied`) sign-in. `username` is what was typed, kept as
  * data (the audit viewer escapes it). Returns true when this attempt wrote its own audit row.
  */
-export function recordAuthFailure(
-	ip: string,
-	username: string,
-	outcome: AuthFailureOutcome,
-	now = Date.now(),
-	db: Db = getDb()
-): boolean {
+export function recordAuthFailure(ip: string, username: string, outcome: AuthFailureOutcome, now = Date.now(), db: Db = getDb()): boolean {
 	const q = statements(db);
 	const windowStart = windowOf(now);
 	const user = username.slice(0, 64);
@@ -53,9 +47,7 @@ export function recordAuthFailure(
 			'auth.login',
 			key.username === '*' ? null : key.username,
 			outcome,
-			folded
-				? `${REASON[outcome]} (many ${key.ip === '*' ? 'addresses and usernames' : 'usernames'} in this window; counted together)`
-				: REASON[outcome],
+			folded ? `${REASON[outcome]} (many ${key.ip === '*' ? 'addresses and usernames' : 'usernames'} in this window; counted together)` : REASON[outcome],
 			db
 		);
 		return true;
@@ -137,4 +129,3 @@ export function pendingAuthFailures(db: Db = getDb()): PendingAuthFailures[] {
 		)
 		.all() as PendingAuthFailures[];
 }
-

@@ -61,10 +61,7 @@ function sessionRows(): Array<Record<string, unknown>> {
 /** Add a user directly with a cheap hash, for tests that need more than the one admin. */
 function addUser(username: string, password: string): number {
 	const hash = bcrypt.hashSync(password, 4);
-	return Number(
-		db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, 'member', ?)").run(username, hash, Date.now())
-			.lastInsertRowid
-	);
+	return Number(db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, 'member', ?)").run(username, hash, Date.now()).lastInsertRowid);
 }
 
 describe('session tokens', () => {
@@ -217,11 +214,7 @@ describe('createFirstAdmin', () => {
 	it('two racing setups on an empty database: exactly one wins', async () => {
 		const other = openDatabase(path.join(dir, 'race.db'));
 		try {
-			const results = await Promise.allSettled([
-				createFirstAdmin('one', PASSWORD, other),
-				createFirstAdmin('two', PASSWORD, other),
-				createFirstAdmin('three', PASSWORD, other)
-			]);
+			const results = await Promise.allSettled([createFirstAdmin('one', PASSWORD, other), createFirstAdmin('two', PASSWORD, other), createFirstAdmin('three', PASSWORD, other)]);
 			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
 			expect(userCount(other)).toBe(1);
 		} finally {

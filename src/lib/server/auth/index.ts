@@ -63,9 +63,7 @@ export async function createFirstAdmin(username: string, password: string, db: D
 	// The count check and insert run in one immediate transaction so two racing setups cannot both win.
 	const insert = db.transaction(() => {
 		if (userCount(db) > 0) throw new SpyreError('conflict', 'Spyre is already set up. Sign in instead.');
-		const info = db
-			.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, 'admin', ?)")
-			.run(username, hash, Date.now());
+		const info = db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, 'admin', ?)").run(username, hash, Date.now());
 		return Number(info.lastInsertRowid);
 	});
 	const id = insert.immediate();
@@ -74,9 +72,7 @@ export async function createFirstAdmin(username: string, password: string, db: D
 
 // A real hash of a random password: comparing against it costs the same as a real user's, so timing
 // does not reveal whether a username exists.
-const dummyHash = singleton('auth.dummyHash', () =>
-	bcrypt.hashSync(crypto.randomBytes(16).toString('hex'), BCRYPT_COST)
-);
+const dummyHash = singleton('auth.dummyHash', () => bcrypt.hashSync(crypto.randomBytes(16).toString('hex'), BCRYPT_COST));
 
 const throttle = singleton('auth.throttle', () => new LoginThrottle());
 
@@ -116,9 +112,7 @@ export async function verifyLogin(username: string, password: string, ip: string
 	const admission = throttle.admit(ip, userKey, () => knownIp(db, userKey, ip));
 	if (!admission.ok) return { ok: false, reason: 'rate_limited', retryAfterMs: admission.retryAfterMs };
 
-	const row = db
-		.prepare('SELECT id, username, role, password_hash FROM users WHERE username = ?')
-		.get(username) as (SessionUser & { password_hash: string }) | undefined;
+	const row = db.prepare('SELECT id, username, role, password_hash FROM users WHERE username = ?').get(username) as (SessionUser & { password_hash: string }) | undefined;
 	const match = await comparePassword(password, row?.password_hash ?? dummyHash);
 	if (match === null) {
 		throttle.unevaluated(admission.ticket);
@@ -178,10 +172,7 @@ export function createSession(userId: number, meta: { ip?: string; userAgent?: s
  * absolute lifetime) are deleted. Extends the expiry (sliding, never past the absolute end) when it was
  * last touched more than a minute ago; `renewed` tells the caller to re-send the cookie.
  */
-export function validateSession(
-	token: string | undefined | null,
-	db: Db = getDb()
-): { user: SessionUser; tokenHash: string; expiresAt: number; renewed: boolean } | null {
+export function validateSession(token: string | undefined | null, db: Db = getDb()): { user: SessionUser; tokenHash: string; expiresAt: number; renewed: boolean } | null {
 	if (!token || token.length > 100 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
 	const tokenHash = hashToken(token);
 	const row = db
@@ -210,11 +201,7 @@ export function validateSession(
 /** Whether a session still exists and has not expired; read-only (for open sockets' periodic check). */
 export function isSessionActive(tokenHash: string, db: Db = getDb()): boolean {
 	const now = Date.now();
-	return (
-		db
-			.prepare('SELECT 1 FROM sessions WHERE token_hash = ? AND expires_at > ? AND created_at > ?')
-			.get(tokenHash, now, now - SESSION_MAX_AGE_MS) !== undefined
-	);
+	return db.prepare('SELECT 1 FROM sessions WHERE token_hash = ? AND expires_at > ? AND created_at > ?').get(tokenHash, now, now - SESSION_MAX_AGE_MS) !== undefined;
 }
 
 export function deleteSession(tokenHash: string, db: Db = getDb()): void {
@@ -237,9 +224,7 @@ export function endUserSessions(userId: number, keepTokenHash: string | null = n
 
 export function purgeExpiredSessions(db: Db = getDb()): number {
 	const now = Date.now();
-	const rows = db
-		.prepare('SELECT token_hash AS h FROM sessions WHERE expires_at <= ? OR created_at <= ?')
-		.all(now, now - SESSION_MAX_AGE_MS) as Array<{ h: string }>;
+	const rows = db.prepare('SELECT token_hash AS h FROM sessions WHERE expires_at <= ? OR created_at <= ?').all(now, now - SESSION_MAX_AGE_MS) as Array<{ h: string }>;
 	const del = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
 	db.transaction(() => rows.forEach((r) => del.run(r.h)))();
 	announceSessionsEnded(rows.map((r) => r.h));

@@ -88,7 +88,8 @@ export class Semaphore {
 			if (done) return;
 			done = true;
 			const next = this.#waiting.shift();
-			if (next) next(); // the slot passes straight to the next waiter
+			if (next)
+				next(); // the slot passes straight to the next waiter
 			else this.#running--;
 		};
 	}

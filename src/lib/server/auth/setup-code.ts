@@ -47,7 +47,10 @@ export function checkSetupCode(input: string, ip: string): SetupCodeCheck {
 	const code = state.code;
 	const given = input.trim().toUpperCase().replace(/\s+/g, '');
 	const a = crypto.createHash('sha256').update(given).digest();
-	const b = crypto.createHash('sha256').update(code ?? crypto.randomBytes(16).toString('hex')).digest();
+	const b = crypto
+		.createHash('sha256')
+		.update(code ?? crypto.randomBytes(16).toString('hex'))
+		.digest();
 	if (code && crypto.timingSafeEqual(a, b)) return { ok: true };
 	state.attempts.fail(ip);
 	return { ok: false, message: code ? 'That is not the setup code from the server log.' : 'No setup code was printed. Restart Spyre and read its log.' };

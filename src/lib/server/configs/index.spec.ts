@@ -47,8 +47,9 @@ afterAll(() => {
 	closeDb();
 	forgetSingleton('configs.store');
 	resetConfigForTests();
-	for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-	else process.env[k] = v;
+	for (const [k, v] of Object.entries(saved))
+		if (v === undefined) delete process.env[k];
+		else process.env[k] = v;
 	fs.rmSync(dir, { recursive: true, force: true });
 });
 

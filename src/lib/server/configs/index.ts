@@ -66,12 +66,7 @@ export function saveConfig(name: string, text: string, actor: AuditActor): Confi
 }
 
 /** New user config: blank, extending a base, or a clone. `opts.base` puts it in bases/. Audited. */
-export function createConfig(
-	name: string,
-	from: { blank: true } | { base: string } | { clone: string },
-	actor: AuditActor,
-	opts: { base?: boolean } = {}
-): ConfigSummary {
+export function createConfig(name: string, from: { blank: true } | { base: string } | { clone: string }, actor: AuditActor, opts: { base?: boolean } = {}): ConfigSummary {
 	return store().create(name, from, actor, opts);
 }
 

@@ -32,13 +32,7 @@ function child(doc: Document, node: unknown, segment: PropertyKey): { key: Node 
 }
 
 /** Where `path` is, or null when the document is empty. `onKey` prefers the key (for unknown keys). */
-export function locate(
-	doc: Document,
-	lines: LineCounter,
-	text: string,
-	path: ReadonlyArray<PropertyKey>,
-	onKey = false
-): Span | null {
+export function locate(doc: Document, lines: LineCounter, text: string, path: ReadonlyArray<PropertyKey>, onKey = false): Span | null {
 	let node: Node | null = (doc.contents as Node | null) ?? null;
 	let keyNode: Node | null = null;
 	for (const segment of path) {

@@ -11,10 +11,7 @@ describe('deepMerge', () => {
 	});
 
 	it('concatenates provision.packages, base first, without duplicates', () => {
-		const merged = deepMerge(
-			{ spec: { provision: { packages: ['git', 'curl'] } } },
-			{ spec: { provision: { packages: ['curl', 'nginx', 'git', 'nodejs'] } } }
-		);
+		const merged = deepMerge({ spec: { provision: { packages: ['git', 'curl'] } } }, { spec: { provision: { packages: ['curl', 'nginx', 'git', 'nodejs'] } } });
 		expect(merged).toEqual({ spec: { provision: { packages: ['git', 'curl', 'nginx', 'nodejs'] } } });
 	});
 
@@ -42,10 +39,7 @@ describe('deepMerge', () => {
 	});
 
 	it('merges records such as helper_script.vars and keeps a base value the child does not set', () => {
-		const merged = deepMerge(
-			{ spec: { helper_script: { url: 'https://x/s.sh', vars: { var_a: '1', var_b: '2' } } } },
-			{ spec: { helper_script: { vars: { var_b: '3' } } } }
-		);
+		const merged = deepMerge({ spec: { helper_script: { url: 'https://x/s.sh', vars: { var_a: '1', var_b: '2' } } } }, { spec: { helper_script: { vars: { var_b: '3' } } } });
 		expect(merged).toEqual({ spec: { helper_script: { url: 'https://x/s.sh', vars: { var_a: '1', var_b: '3' } } } });
 	});
 

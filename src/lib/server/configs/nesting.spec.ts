@@ -20,7 +20,9 @@ describe('nestingProblem', () => {
 	});
 
 	it('brackets inside quotes, comments and block scalars are text, not levels', () => {
-		const text = ['a: "[[[[[[[[[["', "b: '{{{{{{{{{{'", '# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', 'c: |', `  ${'['.repeat(200)}`, `  ${'{'.repeat(200)}`, ''].join('\n');
+		const text = ['a: "[[[[[[[[[["', "b: '{{{{{{{{{{'", '# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', 'c: |', `  ${'['.repeat(200)}`, `  ${'{'.repeat(200)}`, ''].join(
+			'\n'
+		);
 		expect(nestingProblem(text)).toBeNull();
 	});
 

@@ -21,17 +21,7 @@ describe('positions', () => {
 	});
 
 	it('points at a field inside a list item', () => {
-		const text = [
-			HEAD + 'spec:',
-			'  provision:',
-			'    files:',
-			'      - path: /etc/ok',
-			'        content: fine',
-			'      - path: /etc/x',
-			'        content: y',
-			'        mode: rwx',
-			''
-		].join('\n');
+		const text = [HEAD + 'spec:', '  provision:', '    files:', '      - path: /etc/ok', '        content: fine', '      - path: /etc/x', '        content: y', '        mode: rwx', ''].join('\n');
 		const p = problem(text, 'spec.provision.files[1].mode');
 		expect(p).toMatchObject({ line: 10, col: 15, endLine: 10, endCol: 18 });
 		expect(p?.message).toMatch(/octal mode/);
@@ -89,9 +79,7 @@ describe('unknown keys', () => {
 
 	it('list the allowed keys when nothing is close', () => {
 		const text = `${HEAD}spec:\n  features: {}\n`;
-		expect(problem(text, 'spec.features')?.message).toBe(
-			"unknown key 'features'; allowed here: platform, helper_script, provision, services, claude"
-		);
+		expect(problem(text, 'spec.features')?.message).toBe("unknown key 'features'; allowed here: platform, helper_script, provision, services, claude");
 	});
 });
 
@@ -182,7 +170,10 @@ describe('file modes', () => {
 	});
 	it('refuses modes that are not octal digits', () => {
 		for (const bad of ['0o644', '0x1a4', '999', '0888', 'rw-r--r--', '12345', '"0644; id"']) {
-			expect(modeOf(bad).problems.map((p) => p.path), bad).toContain('spec.provision.files[0].mode');
+			expect(
+				modeOf(bad).problems.map((p) => p.path),
+				bad
+			).toContain('spec.provision.files[0].mode');
 		}
 	});
 });

@@ -77,10 +77,7 @@ export function parseLayer(text: string): ParsedLayer {
 
 	const lines = new LineCounter();
 	const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-	const problems: ConfigProblem[] = [
-		...doc.errors.map((e) => yamlProblem(e, lines, 'error')),
-		...doc.warnings.map((w) => yamlProblem(w, lines, 'warning'))
-	];
+	const problems: ConfigProblem[] = [...doc.errors.map((e) => yamlProblem(e, lines, 'error')), ...doc.warnings.map((w) => yamlProblem(w, lines, 'warning'))];
 	const result = (raw: Record<string, unknown> | null): ParsedLayer => ({ text, doc, lines, layer: null, raw, problems });
 	// Duplicate keys leave a readable document: keep checking so the editor shows everything at once.
 	if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return result(null);

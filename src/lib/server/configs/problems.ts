@@ -50,12 +50,7 @@ export function friendlyIssue(issue: z.core.$ZodRawIssue): string | undefined {
 	}
 }
 
-export function issuesToProblems(
-	issues: readonly z.core.$ZodIssue[],
-	doc: Document,
-	lines: LineCounter,
-	text: string
-): ConfigProblem[] {
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], doc: Document, lines: LineCounter, text: string): ConfigProblem[] {
 	const problems: ConfigProblem[] = [];
 	for (const issue of issues) {
 		if (issue.code === 'unrecognized_keys') {
@@ -63,9 +58,7 @@ export function issuesToProblems(
 			for (const key of issue.keys) {
 				const path = [...issue.path, key];
 				const hint = nearest(key, known);
-				const message = hint
-					? `unknown key '${key}'; did you mean '${hint}'?`
-					: `unknown key '${key}'${known.length ? `; allowed here: ${known.join(', ')}` : ''}`;
+				const message = hint ? `unknown key '${key}'; did you mean '${hint}'?` : `unknown key '${key}'${known.length ? `; allowed here: ${known.join(', ')}` : ''}`;
 				problems.push(at(doc, lines, text, path, message, 'error', true));
 			}
 			continue;

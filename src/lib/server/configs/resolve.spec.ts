@@ -73,7 +73,9 @@ describe('extends', () => {
 
 describe('defaults', () => {
 	it('come from the caller (environment.yaml) and Spyre where unset', () => {
-		const r = check(`${HEAD}spec:\n  claude: {}\n  services:\n    - name: web\n      port: 3000\n  provision:\n    files:\n      - path: /etc/motd\n        content: hi\n        mode: 0640\n    scripts:\n      - name: s\n        run: 'true'\n`);
+		const r = check(
+			`${HEAD}spec:\n  claude: {}\n  services:\n    - name: web\n      port: 3000\n  provision:\n    files:\n      - path: /etc/motd\n        content: hi\n        mode: 0640\n    scripts:\n      - name: s\n        run: 'true'\n`
+		);
 		expect(r.problems).toEqual([]);
 		expect(r.resolved?.spec.platform).toEqual({
 			node: 'pve',
@@ -176,9 +178,7 @@ describe('cross-field rules', () => {
 	it('an https service checks its certificate unless tls_verify: false; tls_verify on http is refused', () => {
 		const services = (yaml: string) => check(`${HEAD}spec:\n${yaml}`).resolved?.spec.services;
 		expect(services('  services:\n    - {name: app, port: 8443, protocol: https}\n')).toEqual([{ name: 'app', port: 8443, protocol: 'https', tlsVerify: true }]);
-		expect(services('  services:\n    - {name: app, port: 8443, protocol: https, tls_verify: false}\n')).toEqual([
-			{ name: 'app', port: 8443, protocol: 'https', tlsVerify: false }
-		]);
+		expect(services('  services:\n    - {name: app, port: 8443, protocol: https, tls_verify: false}\n')).toEqual([{ name: 'app', port: 8443, protocol: 'https', tlsVerify: false }]);
 		expect(e('  services:\n    - {name: web, port: 80, tls_verify: false}\n')).toEqual(['spec.services[0].tls_verify: only applies to protocol: https']);
 	});
 

@@ -54,7 +54,7 @@ export function resolveText(text: string, opts: ResolveOptions): Resolution {
 	const atExtends = (message: string) => at(root.doc, root.lines, text, ['extends'], message, 'error');
 	const layers: ConfigLayer[] = [root.layer];
 	const bases: ParsedLayer[] = [];
-	for (let next = root.layer.extends; next !== undefined; ) {
+	for (let next = root.layer.extends; next !== undefined;) {
 		if (chain.includes(next)) {
 			problems.push(atExtends(`extends cycle: ${[...chain, next].join(' → ')}`));
 			return { problems: sortProblems(problems), resolved: null, chain };

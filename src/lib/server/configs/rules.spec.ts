@@ -69,14 +69,22 @@ function specErrors(context: string, value: unknown): string[] {
 }
 
 const CASES: Array<[string, unknown[], unknown[]]> = [
-	['package', ['git', 'build-essential', 'libc6:amd64', 'nginx=1.24.0-2ubuntu7', 'g++', 'python3.12', 'NetworkManager'], ['-y', '--allow-unauthenticated', 'a b', 'git;id', '$(id)', '`id`', 'a|b', 'a&&b', '', '../x', 'x\ny', 7]],
+	[
+		'package',
+		['git', 'build-essential', 'libc6:amd64', 'nginx=1.24.0-2ubuntu7', 'g++', 'python3.12', 'NetworkManager'],
+		['-y', '--allow-unauthenticated', 'a b', 'git;id', '$(id)', '`id`', 'a|b', 'a&&b', '', '../x', 'x\ny', 7]
+	],
 	['filePath', ['/etc/motd', '/home/dev/.bashrc', '/srv/web/index.html', '/opt/a b/c'], ['etc/motd', '/etc/../shadow', '/./x', '/a/', '/a//b', '/x\u0000y', '/x\ny', '', 5]],
 	['fileOwner', ['root', 'dev:dev', '_apt', 'www-data:www-data'], ['Dev', 'dev:', ':dev', 'dev:dev:dev', 'root;id', '0', 'a'.repeat(33)]],
 	['fileSource', ['files/motd', 'site/index.html', 'a.sh'], ['/etc/passwd', '../secret', 'a/../../b', 'a//b', 'x;id', '']],
 	['userName', ['dev', '_svc', 'www-data', 'a1'], ['Dev', '1dev', 'dev;id', 'dev user', '-dev', 'a'.repeat(33), '']],
 	['userGroup', ['sudo', 'docker', 'adm'], ['sudo,root', 'wheel;id', 'Sudo']],
 	['userShell', ['/bin/bash', '/usr/bin/zsh'], ['bash', '/bin/../bin/sh', '/bin/sh\u0007']],
-	['sshKey', ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWkm0cXk3GQ5Ojz7wQcC0pQ1F0Zl2b5m2s0mJ9v8Xs dev@laptop', 'ssh-rsa AAAAB3NzaC1yc2E='], ['not a key', 'ssh-ed25519', 'ssh-ed25519 AAAA\nssh-rsa BBBB', 'command="id" ssh-ed25519 AAAA']],
+	[
+		'sshKey',
+		['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWkm0cXk3GQ5Ojz7wQcC0pQ1F0Zl2b5m2s0mJ9v8Xs dev@laptop', 'ssh-rsa AAAAB3NzaC1yc2E='],
+		['not a key', 'ssh-ed25519', 'ssh-ed25519 AAAA\nssh-rsa BBBB', 'command="id" ssh-ed25519 AAAA']
+	],
 	['scriptName', ['setup', 'write-site', 'a1'], ['Setup', 'write site', 'a;b', '-x', '../x', '']],
 	['scriptUser', ['dev', 'root'], ['dev;id', 'Dev']],
 	['scriptWorkdir', ['/srv/web', '/'], ['srv', '/srv/../etc']],

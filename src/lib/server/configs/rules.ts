@@ -89,10 +89,7 @@ export function npmRegistryProblem(url: string): string | null {
 const pattern = (re: RegExp, message: string) => z.string().regex(re, message);
 
 export const slug = pattern(RE.slug, 'must be a slug: lowercase letters, digits and -, starting with a letter or digit, at most 63');
-export const packageName = pattern(
-	RE.packageName,
-	'must be a package name (letters, digits, + . _ -, optional :arch and =version), not starting with - or a symbol'
-);
+export const packageName = pattern(RE.packageName, 'must be a package name (letters, digits, + . _ -, optional :arch and =version), not starting with - or a symbol');
 export const posixName = pattern(RE.posixName, 'must be a POSIX user or group name: lowercase letter or _, then a-z 0-9 _ -, at most 32');
 export const owner = pattern(RE.owner, "must be 'user' or 'user:group' with POSIX names");
 export const envName = pattern(RE.envName, 'must be an environment variable name: letters, digits and _, not starting with a digit');
@@ -107,7 +104,7 @@ export const tag = pattern(RE.tag, 'must be a Proxmox tag: lowercase letters, di
 export const ipv4 = pattern(RE.ipv4, 'must be an IPv4 address, e.g. 10.0.0.1');
 export const sshKey = pattern(RE.sshKey, 'must be one OpenSSH public key line: type, base64 key, optional comment');
 export const model = pattern(RE.model, 'must be a model name such as sonnet, opus or claude-sonnet-4-5');
-export const tool = pattern(RE.tool, "must be a tool rule such as Read, Edit or Bash(git log:*)");
+export const tool = pattern(RE.tool, 'must be a tool rule such as Read, Edit or Bash(git log:*)');
 
 export const absPath = z.string().superRefine((p, ctx) => {
 	const problem = absolutePathProblem(p);
@@ -156,10 +153,7 @@ export const npmRegistry = z.string().superRefine((s, ctx) => {
 export const timeoutSeconds = z.number().int('must be a whole number of seconds').min(1).max(86_400);
 
 /** File modes arrive as strings (the YAML source text is kept, so `0644` is not read as decimal 644). */
-export const fileMode = z.union([
-	z.string().regex(RE.mode, "must be an octal mode such as '0644' or '0755'"),
-	z.number().int().min(0).max(0o7777)
-]);
+export const fileMode = z.union([z.string().regex(RE.mode, "must be an octal mode such as '0644' or '0755'"), z.number().int().min(0).max(0o7777)]);
 
 export function parseMode(mode: string | number): number {
 	return typeof mode === 'number' ? mode : parseInt(mode, 8);

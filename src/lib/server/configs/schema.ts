@@ -28,9 +28,27 @@ const platform = z
 		node: r.nodeName.optional().describe('Proxmox node; default proxmox.node from environment.yaml'),
 		template: r.templateId.optional().describe('CT template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'),
 		cores: z.number().int().min(1).max(128).optional().describe('CPU cores'),
-		memory: z.number().int().min(64).max(1024 * 1024).optional().describe('MiB'),
-		swap: z.number().int().min(0).max(1024 * 1024).optional().describe('MiB'),
-		disk: z.number().int().min(1).max(16 * 1024).optional().describe('GB'),
+		memory: z
+			.number()
+			.int()
+			.min(64)
+			.max(1024 * 1024)
+			.optional()
+			.describe('MiB'),
+		swap: z
+			.number()
+			.int()
+			.min(0)
+			.max(1024 * 1024)
+			.optional()
+			.describe('MiB'),
+		disk: z
+			.number()
+			.int()
+			.min(1)
+			.max(16 * 1024)
+			.optional()
+			.describe('GB'),
 		storage: r.storageId.optional().describe('Storage for the root disk; default proxmox.storage'),
 		network: network.optional(),
 		features: z.object({ nesting: z.boolean().optional() }).strict().optional(),
@@ -44,9 +62,7 @@ const helperScript = z
 		url: r.httpsUrl.optional().describe('https URL of the script; requires sha256'),
 		file: r.relPath.optional().describe('Script path relative to the configs directory'),
 		sha256: r.sha256.optional().describe('SHA-256 of the script (sha256sum); required for url'),
-		vars: z
-			.record(z.string().regex(r.RE.helperVar, 'must be a var_* name: var_ then lowercase letters, digits and _'), r.lineText(1024))
-			.optional(),
+		vars: z.record(z.string().regex(r.RE.helperVar, 'must be a var_* name: var_ then lowercase letters, digits and _'), r.lineText(1024)).optional(),
 		timeout: r.timeoutSeconds.optional().describe('seconds')
 	})
 	.strict();
@@ -111,10 +127,7 @@ const service = z
 		name: r.serviceName,
 		port: z.number().int().min(1).max(65535),
 		protocol: z.enum(SERVICE_PROTOCOLS).optional(),
-		tls_verify: z
-			.boolean()
-			.optional()
-			.describe('https only: check the certificate the service presents (default true); false for a self-signed one')
+		tls_verify: z.boolean().optional().describe('https only: check the certificate the service presents (default true); false for a self-signed one')
 	})
 	.strict()
 	.refine((s) => s.tls_verify === undefined || s.protocol === 'https', { path: ['tls_verify'], message: 'only applies to protocol: https' });

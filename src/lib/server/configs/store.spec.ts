@@ -57,17 +57,14 @@ afterEach(() => {
 });
 
 describe('names', () => {
-	it.each(['../../etc/passwd', '..', 'a/b', '/etc/passwd', 'Web', 'web.yaml', '-web', 'a'.repeat(64), '', 'web\u0000', 'web;id', ' web'])(
-		'refuses %j before touching the disk',
-		(name) => {
-			const err = thrown(() => store.read(name));
-			expect(err.code).toBe('bad_request');
-			expect(err.message).toMatch(/is not a config name/);
-			expect(thrown(() => store.save(name, HEAD, actor)).code).toBe('bad_request');
-			expect(thrown(() => store.remove(name, actor)).code).toBe('bad_request');
-			expect(thrown(() => store.create(name, { blank: true }, actor)).code).toBe('bad_request');
-		}
-	);
+	it.each(['../../etc/passwd', '..', 'a/b', '/etc/passwd', 'Web', 'web.yaml', '-web', 'a'.repeat(64), '', 'web\u0000', 'web;id', ' web'])('refuses %j before touching the disk', (name) => {
+		const err = thrown(() => store.read(name));
+		expect(err.code).toBe('bad_request');
+		expect(err.message).toMatch(/is not a config name/);
+		expect(thrown(() => store.save(name, HEAD, actor)).code).toBe('bad_request');
+		expect(thrown(() => store.remove(name, actor)).code).toBe('bad_request');
+		expect(thrown(() => store.create(name, { blank: true }, actor)).code).toBe('bad_request');
+	});
 
 	it('refuses ../../etc/passwd with a clear message and audits the refusal', () => {
 		const err = thrown(() => store.save('../../etc/passwd', HEAD, actor));
@@ -83,7 +80,16 @@ describe('list and read', () => {
 		const list = store.list();
 		expect(list.map((s) => s.name)).toEqual(['mine', 'os', 'web']);
 		expect(list.find((s) => s.name === 'web')).toEqual({
-			name: 'web', builtIn: true, base: false, description: 'a web box', extends: 'os', valid: true, problems: 0, template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst', updatedAt: null, version: 1
+			name: 'web',
+			builtIn: true,
+			base: false,
+			description: 'a web box',
+			extends: 'os',
+			valid: true,
+			problems: 0,
+			template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+			updatedAt: null,
+			version: 1
 		});
 		expect(list.find((s) => s.name === 'os')).toMatchObject({ builtIn: true, base: true, valid: true });
 		const mine = list.find((s) => s.name === 'mine')!;
@@ -293,7 +299,12 @@ describe('versions', () => {
 		// An edit on disk that nobody read before the next save is still kept, before the save overwrites it.
 		fs.writeFileSync(path.join(userDir, 'app.yaml'), v(8));
 		expect(store.save('app', v(9), actor).version).toBe(4);
-		expect(store.versions('app').map((x) => [x.version, x.source])).toEqual([[4, 'save'], [3, 'disk'], [2, 'disk'], [1, 'save']]);
+		expect(store.versions('app').map((x) => [x.version, x.source])).toEqual([
+			[4, 'save'],
+			[3, 'disk'],
+			[2, 'disk'],
+			[1, 'save']
+		]);
 		expect(store.version('app', 3).content).toBe(v(8));
 	});
 

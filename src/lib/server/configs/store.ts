@@ -183,10 +183,7 @@ export function createConfigStore(opts: StoreOptions) {
 		if (parsed.raw === null) {
 			const errors = parsed.problems.filter((p) => p.severity === 'error');
 			const first = errors[0];
-			throw new ConfigValidationError(
-				`Config ${name} was not saved: it is not readable as YAML. ${first ? `${first.message}${first.line ? ` (line ${first.line})` : ''}.` : ''}`.trim(),
-				errors
-			);
+			throw new ConfigValidationError(`Config ${name} was not saved: it is not readable as YAML. ${first ? `${first.message}${first.line ? ` (line ${first.line})` : ''}.` : ''}`.trim(), errors);
 		}
 	}
 
@@ -232,18 +229,28 @@ export function createConfigStore(opts: StoreOptions) {
 		},
 
 		save(name: string, text: string, actor: AuditActor): ConfigSummary {
-			return audited(actor, 'config.save', name, () => saveAs(name, text, { source: 'save' }, actor), (s) =>
-				`${s.valid ? 'saved, valid' : `saved with ${s.problems} problem(s)`} as version ${s.version}`
+			return audited(
+				actor,
+				'config.save',
+				name,
+				() => saveAs(name, text, { source: 'save' }, actor),
+				(s) => `${s.valid ? 'saved, valid' : `saved with ${s.problems} problem(s)`} as version ${s.version}`
 			);
 		},
 
 		/** Save an earlier version's text again: a new version (history only grows), audited as a restore. */
 		restore(name: string, version: number, actor: AuditActor): ConfigSummary {
-			return audited(actor, 'config.restore', name, () => {
-				assertName(name);
-				const old = opts.versions.get(name, version);
-				return saveAs(name, old.content, { source: 'restore', from: version }, actor);
-			}, (s) => `restored version ${version} as version ${s.version}`);
+			return audited(
+				actor,
+				'config.restore',
+				name,
+				() => {
+					assertName(name);
+					const old = opts.versions.get(name, version);
+					return saveAs(name, old.content, { source: 'restore', from: version }, actor);
+				},
+				(s) => `restored version ${version} as version ${s.version}`
+			);
 		},
 
 		/** Newest first. A config deleted since keeps its history; a name never seen has none. */
@@ -271,35 +278,36 @@ export function createConfigStore(opts: StoreOptions) {
 			return { from: fromSummary, to: toSummary, diff: unifiedDiff(before, after, { from: `${name} v${from}`, to: `${name} v${to}` }) };
 		},
 
-		create(
-			name: string,
-			from: { blank: true } | { base: string } | { clone: string },
-			actor: AuditActor,
-			o: { base?: boolean } = {}
-		): ConfigSummary {
-			return audited(actor, 'config.create', name, () => {
-				assertName(name);
-				const map = entries();
-				if (map.has(name)) {
-					const what = map.get(name)!.builtIn ? 'a built-in config' : 'a config';
-					throw new SpyreError('conflict', `There is already ${what} named ${name}.`, { fields: { name: 'This name is taken.' } });
-				}
-				let text: string;
-				let asBase = o.base ?? false;
-				if ('clone' in from) {
-					const source = find(from.clone);
-					text = renamed(readText(source).text, name);
-					asBase = o.base ?? source.base;
-				} else if ('base' in from) {
-					const base = find(from.base);
-					if (!base.base) throw new SpyreError('bad_request', `${from.base} is not a base; bases live in a bases/ folder.`);
-					text = BLANK_TEMPLATE(name).replace('spec:\n', `extends: ${from.base}\nspec:\n`);
-				} else {
-					text = BLANK_TEMPLATE(name);
-				}
-				const dir = asBase ? path.join(opts.userDir, 'bases') : opts.userDir;
-				return write({ name, builtIn: false, base: asBase, file: path.join(dir, `${name}.yaml`) }, text, { source: 'create' }, actor);
-			}, () => ('clone' in from ? `cloned from ${from.clone}` : 'base' in from ? `from base ${from.base}` : 'blank'));
+		create(name: string, from: { blank: true } | { base: string } | { clone: string }, actor: AuditActor, o: { base?: boolean } = {}): ConfigSummary {
+			return audited(
+				actor,
+				'config.create',
+				name,
+				() => {
+					assertName(name);
+					const map = entries();
+					if (map.has(name)) {
+						const what = map.get(name)!.builtIn ? 'a built-in config' : 'a config';
+						throw new SpyreError('conflict', `There is already ${what} named ${name}.`, { fields: { name: 'This name is taken.' } });
+					}
+					let text: string;
+					let asBase = o.base ?? false;
+					if ('clone' in from) {
+						const source = find(from.clone);
+						text = renamed(readText(source).text, name);
+						asBase = o.base ?? source.base;
+					} else if ('base' in from) {
+						const base = find(from.base);
+						if (!base.base) throw new SpyreError('bad_request', `${from.base} is not a base; bases live in a bases/ folder.`);
+						text = BLANK_TEMPLATE(name).replace('spec:\n', `extends: ${from.base}\nspec:\n`);
+					} else {
+						text = BLANK_TEMPLATE(name);
+					}
+					const dir = asBase ? path.join(opts.userDir, 'bases') : opts.userDir;
+					return write({ name, builtIn: false, base: asBase, file: path.join(dir, `${name}.yaml`) }, text, { source: 'create' }, actor);
+				},
+				() => ('clone' in from ? `cloned from ${from.clone}` : 'base' in from ? `from base ${from.base}` : 'blank')
+			);
 		},
 
 		/** A file a config refers to (helper_script.file, a file's source): user folder first, then built-in. */

@@ -36,9 +36,7 @@ function summary(name: string, r: Row): ConfigVersionSummary {
 
 export function createVersionLog(db: () => Db, now: () => number = Date.now) {
 	function latest(name: string): ConfigVersionSummary | null {
-		const row = db()
-			.prepare(`SELECT ${SUMMARY_COLUMNS} FROM config_versions WHERE config_name = ? ORDER BY version DESC LIMIT 1`)
-			.get(name) as Row | undefined;
+		const row = db().prepare(`SELECT ${SUMMARY_COLUMNS} FROM config_versions WHERE config_name = ? ORDER BY version DESC LIMIT 1`).get(name) as Row | undefined;
 		return row ? summary(name, row) : null;
 	}
 
@@ -71,9 +69,7 @@ export function createVersionLog(db: () => Db, now: () => number = Date.now) {
 
 	function get(name: string, version: number): ConfigVersionView {
 		if (!Number.isSafeInteger(version) || version < 1) throw new SpyreError('bad_request', 'A version is a whole number from 1.');
-		const row = db()
-			.prepare(`SELECT ${SUMMARY_COLUMNS}, content FROM config_versions WHERE config_name = ? AND version = ?`)
-			.get(name, version) as (Row & { content: string }) | undefined;
+		const row = db().prepare(`SELECT ${SUMMARY_COLUMNS}, content FROM config_versions WHERE config_name = ? AND version = ?`).get(name, version) as (Row & { content: string }) | undefined;
 		if (!row) throw new SpyreError('not_found', `Config ${name} has no version ${version}.`);
 		const { content, ...rest } = row;
 		return { ...summary(name, rest), content };
@@ -95,9 +91,7 @@ export function createVersionLog(db: () => Db, now: () => number = Date.now) {
 
 		/** Newest first. */
 		list(name: string): ConfigVersionSummary[] {
-			const rows = db()
-				.prepare(`SELECT ${SUMMARY_COLUMNS} FROM config_versions WHERE config_name = ? ORDER BY version DESC`)
-				.all(name) as Row[];
+			const rows = db().prepare(`SELECT ${SUMMARY_COLUMNS} FROM config_versions WHERE config_name = ? ORDER BY version DESC`).all(name) as Row[];
 			return rows.map((r) => summary(name, r));
 		}
 	};

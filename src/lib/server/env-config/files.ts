@@ -40,9 +40,7 @@ function checkReadable(file: string, key: string, problems: string[]): string {
 /** Reads every referenced file; throws one ConfigError listing all that are missing, unreadable or wrong. */
 export function readConfigFiles(cfg: RawConfig, configPath: string): ConfigFiles {
 	const problems: string[] = [];
-	const tokenSecret =
-		cfg.proxmox.token_secret ??
-		readSecretFile(cfg.proxmox.token_secret_file!, 'proxmox.token_secret_file', problems);
+	const tokenSecret = cfg.proxmox.token_secret ?? readSecretFile(cfg.proxmox.token_secret_file!, 'proxmox.token_secret_file', problems);
 	const ca = cfg.proxmox.tls.ca_file ? checkReadable(cfg.proxmox.tls.ca_file, 'proxmox.tls.ca_file', problems) : undefined;
 	checkReadable(cfg.ssh.private_key_path, 'ssh.private_key_path', problems);
 	const publicKey = checkReadable(cfg.ssh.public_key_path, 'ssh.public_key_path', problems).trim();

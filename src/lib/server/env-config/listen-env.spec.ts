@@ -16,7 +16,7 @@ describe('PORT/HOST over server.port/server.host (applied once, at load)', () =>
 		const cfg = parseConfig(yaml(withSet((c) => Object.assign(c.server, { host: '10.0.0.5', port: 8080 }))), '/x.yaml', {});
 		expect(cfg.server).toMatchObject({ host: '10.0.0.5', port: 8080 });
 	});
-	it('PORT and HOST replace the file\'s values', () => {
+	it("PORT and HOST replace the file's values", () => {
 		const text = yaml(withSet((c) => Object.assign(c.server, { host: '10.0.0.5', port: 8080 })));
 		expect(parseConfig(text, '/x.yaml', { PORT: '4123', HOST: '0.0.0.0' }).server).toMatchObject({ host: '0.0.0.0', port: 4123 });
 		expect(parseConfig(text, '/x.yaml', { PORT: '4123' }).server).toMatchObject({ host: '10.0.0.5', port: 4123 });

@@ -87,9 +87,7 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 			...(cfg.claude.broker ? { broker: brokerListen(cfg.claude.broker) } : {}),
 			...(cfg.claude.monthly_budget_usd !== undefined ? { monthlyBudgetUsd: cfg.claude.monthly_budget_usd } : {})
 		},
-		caddy: cfg.caddy
-			? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain }
-			: undefined,
+		caddy: cfg.caddy ? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain } : undefined,
 		// A trailing slash means the same proxy; apt writes it as given. A registry URL is a base that npm
 		// appends package names to: it always ends in one slash.
 		provision: { aptProxy: cfg.provision.apt_proxy?.replace(/\/+$/, ''), npmRegistry: registryBase(cfg.provision.npm_registry) },

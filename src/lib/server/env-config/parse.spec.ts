@@ -30,9 +30,7 @@ describe('parseConfig: YAML shape', () => {
 
 	it('an empty file lists every required section', () => {
 		const err = problemsOf('');
-		expect(err.problems).toEqual(
-			expect.arrayContaining(['server: is required', 'proxmox: is required', 'ssh: is required'])
-		);
+		expect(err.problems).toEqual(expect.arrayContaining(['server: is required', 'proxmox: is required', 'ssh: is required']));
 	});
 });
 
@@ -45,13 +43,7 @@ describe('parseConfig: unknown keys', () => {
 				c.proxmox.tls.whatever = 'x';
 			})
 		);
-		expect(cfg.warnings).toEqual(
-			expect.arrayContaining([
-				'bogus: unknown key (ignored)',
-				'proxmox.extra: unknown key (ignored)',
-				'proxmox.tls.whatever: unknown key (ignored)'
-			])
-		);
+		expect(cfg.warnings).toEqual(expect.arrayContaining(['bogus: unknown key (ignored)', 'proxmox.extra: unknown key (ignored)', 'proxmox.tls.whatever: unknown key (ignored)']));
 		expect(cfg.warnings).toHaveLength(3);
 		const { warnings: _w, ...rest } = cfg;
 		expect(JSON.stringify(rest)).not.toContain('bogus');

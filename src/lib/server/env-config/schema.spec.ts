@@ -89,7 +89,6 @@ describe('parseConfig: TLS', () => {
 		const cfg = parse(withSet((c) => (c.proxmox.tls.fingerprint = `  ${FP.toLowerCase()} `)));
 		expect(cfg.proxmox.tls.fingerprint).toBe(FP);
 	});
-
 });
 
 describe('parseConfig: static network', () => {
@@ -202,7 +201,7 @@ describe('parseConfig: provision.apt_proxy', () => {
 		'http://10.0.0.1:3142/?x=1',
 		'http://10.0.0.1:99999',
 		'http://10.0.0.1:3142";\nAPT::Update::Pre-Invoke {"touch /tmp/x"',
-		"http://$(id):3142",
+		'http://$(id):3142',
 		'10.0.0.1:3142'
 	])('%j is refused with the key named', (url) => {
 		const err = problemsOf({ ...base(), provision: { apt_proxy: url } });
@@ -224,7 +223,7 @@ describe('parseConfig: provision.npm_registry', () => {
 		'http://10.0.0.1:99999/',
 		'http://10.0.0.1/a/../b/',
 		'http://10.0.0.1/a b/',
-		"http://10.0.0.1/$(id)/",
+		'http://10.0.0.1/$(id)/',
 		'http://10.0.0.1/\nregistry=http://evil/',
 		'10.0.0.1:3142'
 	])('%j is refused with the key named', (url) => {

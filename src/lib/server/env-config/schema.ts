@@ -14,27 +14,15 @@ const absPath = z.string().refine((p) => path.isAbsolute(p), 'must be an absolut
 const fingerprint = z
 	.string()
 	.transform((s) => s.trim().toUpperCase())
-	.refine(
-		(s) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(s),
-		'must be a SHA-256 fingerprint: 32 hex pairs separated by colons'
-	);
-const httpsUrl = z
-	.string()
-	.refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:', 'must be an https URL');
-const httpUrl = z
-	.string()
-	.refine(
-		(s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol),
-		'must be an http or https URL'
-	);
+	.refine((s) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(s), 'must be a SHA-256 fingerprint: 32 hex pairs separated by colons');
+const httpsUrl = z.string().refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:', 'must be an https URL');
+const httpUrl = z.string().refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol), 'must be an http or https URL');
 const ipv4 = z.string().refine((v) => isIpv4(v), 'must be an IPv4 address such as 10.0.0.5 (no leading zeros)');
 /** The DHCP network of environments: a real unicast network, never loopback, link-local or multicast. */
 const dhcpNetwork = z
 	.string({
 		error: (iss) =>
-			iss.input === undefined
-				? 'is required: the IPv4 network DHCP gives environments their addresses in, e.g. 10.0.0.0/24 (Spyre uses no address a container reports outside it)'
-				: undefined
+			iss.input === undefined ? 'is required: the IPv4 network DHCP gives environments their addresses in, e.g. 10.0.0.0/24 (Spyre uses no address a container reports outside it)' : undefined
 	})
 	.refine((v) => isIpv4Cidr(v), 'must be an IPv4 network with its prefix, e.g. 10.0.0.0/24')
 	.refine((v) => (parseCidr(v)?.prefix ?? 32) >= 8, 'must be a network of /8 or narrower')
@@ -48,12 +36,7 @@ const hostPort = z
 	.string()
 	.regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost):\d{1,5}$/, 'must be host:port, e.g. 10.0.0.2:3101')
 	.refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'must have a port from 0 to 65535');
-const dnsName = z
-	.string()
-	.regex(
-		/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i,
-		'must be a DNS name'
-	);
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a DNS name');
 
 export const configSchema = z
 	.object({
@@ -71,20 +54,16 @@ export const configSchema = z
 			.object({
 				url: httpsUrl,
 				node: nonEmpty,
-				token_id: z
-					.string()
-					.regex(/^[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]*$/, 'must look like user@realm!tokenname'),
+				token_id: z.string().regex(/^[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]*$/, 'must look like user@realm!tokenname'),
 				token_secret: nonEmpty.optional(),
 				token_secret_file: absPath.optional(),
-				tls: z
-					.object({ ca_file: absPath.optional(), fingerprint: fingerprint.optional() })
-					.strict()
-					.default({}),
+				tls: z.object({ ca_file: absPath.optional(), fingerprint: fingerprint.optional() }).strict().default({}),
 				storage: nonEmpty.default('local-lvm'),
 				template_storage: nonEmpty.default('local'),
 				bridge: nonEmpty.default('vmbr0'),
-				network: z
-					.discriminatedUnion('mode', [
+				network: z.discriminatedUnion(
+					'mode',
+					[
 						z
 							.object({
 								mode: z.literal('dhcp'),
@@ -117,14 +96,11 @@ export const configSchema = z
 									ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be in the same /${n.prefix} network as the address range` });
 								}
 							})
-						],
-						{
-							error: (iss) =>
-								iss.input === undefined
-									? 'is required: mode: dhcp with cidr (the network DHCP serves environments), or mode: static with an address range'
-									: undefined
-						}
-					),
+					],
+					{
+						error: (iss) => (iss.input === undefined ? 'is required: mode: dhcp with cidr (the network DHCP serves environments), or mode: static with an address range' : undefined)
+					}
+				),
 				defaults: z
 					.object({
 						template: nonEmpty.optional(),
@@ -233,7 +209,7 @@ export function crossFieldWarnings(raw: Record<string, unknown>): string[] {
 	if (typeof caddy !== 'object' || caddy === null || (caddy as Record<string, unknown>).base_domain !== undefined) return [];
 	return [
 		'caddy.base_domain: not set, so environment services get no URL. Services need caddy.base_domain with wildcard DNS; ' +
-			'the old path mode (/svc/<host>/<service>/ on Spyre\'s own host) was removed because a service page there could act as you in Spyre.'
+			"the old path mode (/svc/<host>/<service>/ on Spyre's own host) was removed because a service page there could act as you in Spyre."
 	];
 }
 

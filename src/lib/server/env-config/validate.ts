@@ -30,10 +30,7 @@ export function validateDocument(raw: Record<string, unknown>, configPath: strin
 	if (lenient.success) return { cfg: lenient.data, warnings };
 
 	const unknown = lenient.error.issues.filter((i) => i.code === 'unrecognized_keys');
-	const problems = [
-		...lenient.error.issues.filter((i) => i.code !== 'unrecognized_keys').map((i) => `${formatPath(i.path)}: ${i.message}`),
-		...crossProblems
-	];
+	const problems = [...lenient.error.issues.filter((i) => i.code !== 'unrecognized_keys').map((i) => `${formatPath(i.path)}: ${i.message}`), ...crossProblems];
 	for (const issue of unknown) {
 		for (const key of (issue as { keys: string[] }).keys) {
 			warnings.push(`${formatPath([...issue.path, key])}: unknown key (ignored)`);
@@ -42,6 +39,9 @@ export function validateDocument(raw: Record<string, unknown>, configPath: strin
 	if (problems.length > 0) {
 		throw invalidConfig(configPath, problems);
 	}
-	const cfg = stripUnknown(raw, unknown.map((i) => [...i.path, ...(i as { keys: string[] }).keys]));
+	const cfg = stripUnknown(
+		raw,
+		unknown.map((i) => [...i.path, ...(i as { keys: string[] }).keys])
+	);
 	return { cfg, warnings };
 }

@@ -106,7 +106,11 @@ function chooseNetwork(platform: CreatePlatform): Pick<CreateParams, 'ip' | 'sta
 		return { ip: { ...platform.network }, staticIp: address, nameserver: platform.nameserver };
 	}
 	if (net.mode !== 'static') return { ip: 'dhcp', staticIp: null, nameserver: platform.nameserver };
-	const staticIp = nextFreeAddress(net.rangeStart, net.rangeEnd, listEnvironments().map((r) => r.ip));
+	const staticIp = nextFreeAddress(
+		net.rangeStart,
+		net.rangeEnd,
+		listEnvironments().map((r) => r.ip)
+	);
 	if (!staticIp) throw new SpyreError('conflict', 'The static address range in environment.yaml is used up.');
 	return { ip: { cidr: `${staticIp}/${net.prefix}`, gw: net.gateway }, staticIp, nameserver: platform.nameserver ?? net.nameserver };
 }
@@ -133,11 +137,7 @@ export async function prepareCreate(input: Record<string, unknown>, actor: Audit
  * The create parameters for an existing row whose CT is gone (a retry of a failed create): the same
  * platform checks as `prepareCreate`, without inserting a row or re-checking the hostname it already owns.
  */
-export function createParamsFor(
-	row: EnvironmentRow,
-	sizes: { template: string; cores: number; memory: number; disk: number },
-	platform: CreatePlatform
-): CreateParams {
+export function createParamsFor(row: EnvironmentRow, sizes: { template: string; cores: number; memory: number; disk: number }, platform: CreatePlatform): CreateParams {
 	return paramsOf(row.hostname, sizes, validatePlatform(platform));
 }
 
@@ -255,13 +255,7 @@ async function allocate(run: Run, row: EnvironmentRow, params: CreateParams, sig
  * The Proxmox side of a create, as steps of `run` (usable inside any job): ends with the CT running,
  * its address known and Spyre's SSH key verified. Returns the row as it then is.
  */
-export async function createContainer(
-	row: EnvironmentRow,
-	params: CreateParams,
-	run: Run,
-	signal: AbortSignal,
-	progress: ProgressOf = createProgress()
-): Promise<EnvironmentRow> {
+export async function createContainer(row: EnvironmentRow, params: CreateParams, run: Run, signal: AbortSignal, progress: ProgressOf = createProgress()): Promise<EnvironmentRow> {
 	run.step('allocate', `Creating ${row.hostname} on node ${row.node}`, progress('allocate'));
 	const created = await allocate(run, row, params, signal);
 	row = created.row;

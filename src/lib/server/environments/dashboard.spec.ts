@@ -39,7 +39,10 @@ describe('dashboard queries', () => {
 		const live = createRun({ environmentId: b, kind: 'provision', userId: null }, db);
 		live.step('packages', 'Installing packages', { phase: 'provision', percent: 40 });
 		const items = recentProvisions(db);
-		expect(items.map((p) => [p.hostname, p.status])).toEqual([['prov-b', 'running'], ['prov-a', 'failed']]);
+		expect(items.map((p) => [p.hostname, p.status])).toEqual([
+			['prov-b', 'running'],
+			['prov-a', 'failed']
+		]);
 		expect(items[0]).toMatchObject({ step: 'packages', percent: 40, phase: 'provision' });
 		expect(items[1]).toMatchObject({ configName: 'dev-web', error: 'apt failed' });
 	});
@@ -63,7 +66,7 @@ describe('dashboard queries', () => {
 	});
 
 	it("finds the user's last successful terminal, and forgets it once the environment is gone", () => {
-		const user = (db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('ada', 'x', 'admin', 0)").run().lastInsertRowid) as number;
+		const user = db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('ada', 'x', 'admin', 0)").run().lastInsertRowid as number;
 		const one = newEnv('term-one');
 		const two = newEnv('term-two');
 		audit.record({ userId: user }, 'terminal.attach', one, 'success', 'window 0', db);
@@ -78,7 +81,10 @@ describe('dashboard queries', () => {
 	it('charges unmanaged CTs and VMs to their node', () => {
 		const guest = { type: 'lxc' as const, vmid: 200, node: 'pve', name: 'x', status: 'running' as const, maxcpu: 2, maxmem: 2 * 2 ** 30, maxdisk: 8 * 2 ** 30, uptime: 0, lock: null, template: false };
 		const nodes = nodeBases({
-			nodes: [{ node: 'pve', status: 'online', maxcpu: 8, maxmem: 0, maxdisk: 0 }, { node: 'pve2', status: 'offline', maxcpu: 4, maxmem: 0, maxdisk: 0 }],
+			nodes: [
+				{ node: 'pve', status: 'online', maxcpu: 8, maxmem: 0, maxdisk: 0 },
+				{ node: 'pve2', status: 'offline', maxcpu: 4, maxmem: 0, maxdisk: 0 }
+			],
 			unmanaged: [guest],
 			vms: [{ ...guest, type: 'qemu', vmid: 300, maxcpu: 4 }]
 		});

@@ -77,9 +77,7 @@ export function recentActivity(limit = ACTIVITY, db: Db = getDb()): ActivityItem
 	const hostnameOf = db.prepare('SELECT hostname FROM environments WHERE id = ?').pluck();
 	return audit.recent(limit, db).map(({ id, ts, username, action, target, outcome }) => {
 		const hostname = target !== null && target.startsWith('env-') ? (hostnameOf.get(target) as string | undefined) : undefined;
-		return hostname === undefined
-			? { id, ts, username, action, target, outcome, environmentId: null }
-			: { id, ts, username, action, target: hostname, outcome, environmentId: target };
+		return hostname === undefined ? { id, ts, username, action, target, outcome, environmentId: null } : { id, ts, username, action, target: hostname, outcome, environmentId: target };
 	});
 }
 

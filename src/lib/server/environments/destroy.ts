@@ -21,9 +21,7 @@ export async function finishDestroy(row: EnvironmentRow, warn: (message: string)
 		.close(row.id)
 		.catch(() => {});
 	// A failed route update is retried on the proxy manager's next tick.
-	await import('../proxy')
-		.then((proxy) => proxy.servicesRemoved(row.id))
-		.catch((err) => warn(`Service routes were not removed yet: ${(err as Error).message}`));
+	await import('../proxy').then((proxy) => proxy.servicesRemoved(row.id)).catch((err) => warn(`Service routes were not removed yet: ${(err as Error).message}`));
 	removed(row);
 }
 

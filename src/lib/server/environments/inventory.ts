@@ -22,9 +22,7 @@ export async function getNodes(force = false): Promise<NodeView[]> {
 	nodeCache.inflight ??= getProxmox()
 		.listNodes()
 		.then((nodes) => {
-			nodeCache.nodes = nodes
-				.map((n) => ({ node: n.node, status: n.status, maxcpu: n.maxcpu, maxmem: n.maxmem, maxdisk: n.maxdisk }))
-				.sort((a, b) => a.node.localeCompare(b.node));
+			nodeCache.nodes = nodes.map((n) => ({ node: n.node, status: n.status, maxcpu: n.maxcpu, maxmem: n.maxmem, maxdisk: n.maxdisk })).sort((a, b) => a.node.localeCompare(b.node));
 			nodeCache.at = Date.now();
 			return nodeCache.nodes;
 		})

@@ -5,9 +5,28 @@ import { listPage } from './listing';
 
 function env(i: number, over: Partial<EnvironmentView> = {}): EnvironmentView {
 	return {
-		id: `env-${i}`, hostname: `box-${i}`, node: ['pve', 'pve2'][i % 2], vmid: 100 + i, origin: 'created', status: i % 3 === 0 ? 'running' : 'stopped',
-		liveStatus: null, ip: `127.77.0.${i}`, template: null, cores: 1, memoryMb: 512, diskGb: 4, cpu: null, memUsed: null, uptime: null,
-		lock: null, error: null, errorStep: null, hostKeyPinned: false, createdAt: i, updatedAt: i, ...over
+		id: `env-${i}`,
+		hostname: `box-${i}`,
+		node: ['pve', 'pve2'][i % 2],
+		vmid: 100 + i,
+		origin: 'created',
+		status: i % 3 === 0 ? 'running' : 'stopped',
+		liveStatus: null,
+		ip: `127.77.0.${i}`,
+		template: null,
+		cores: 1,
+		memoryMb: 512,
+		diskGb: 4,
+		cpu: null,
+		memUsed: null,
+		uptime: null,
+		lock: null,
+		error: null,
+		errorStep: null,
+		hostKeyPinned: false,
+		createdAt: i,
+		updatedAt: i,
+		...over
 	};
 }
 

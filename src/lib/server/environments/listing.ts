@@ -44,18 +44,12 @@ function textMatches(needle: string, ...fields: Array<string | number | null>): 
 export function listPage(inventory: InventoryView, query: EnvironmentQuery): EnvironmentListing {
 	const needle = query.q.toLowerCase();
 	const all = inventory.environments;
-	const matching = all.filter(
-		(e) =>
-			(!query.node || e.node === query.node) &&
-			(!query.status || statusMatches(e, query.status)) &&
-			textMatches(needle, e.hostname, e.vmid, e.ip, e.node)
-	);
+	const matching = all.filter((e) => (!query.node || e.node === query.node) && (!query.status || statusMatches(e, query.status)) && textMatches(needle, e.hostname, e.vmid, e.ip, e.node));
 	const view = query.view ?? (all.length > TABLE_FROM ? 'table' : 'cards');
 	const size = PAGE_SIZE[view];
 	const pages = Math.max(1, Math.ceil(matching.length / size));
 	const page = Math.min(query.page, pages);
-	const guestFilter = (g: GuestView) =>
-		(!query.node || g.node === query.node) && (!query.status || guestStatusMatches(g, query.status)) && textMatches(needle, g.name, g.vmid, g.node);
+	const guestFilter = (g: GuestView) => (!query.node || g.node === query.node) && (!query.status || guestStatusMatches(g, query.status)) && textMatches(needle, g.name, g.vmid, g.node);
 	const unmanaged = inventory.unmanaged.filter(guestFilter);
 	const vms = inventory.vms.filter(guestFilter);
 	return {

@@ -69,9 +69,7 @@ describe('statusChanges', () => {
 
 	it('marks a row missing when its CT is gone, and back when it returns', () => {
 		expect(statusChanges([row('a', 100, 'running')], containersByVmid([]), never)).toEqual([{ id: 'a', status: 'missing', node: 'pve' }]);
-		expect(statusChanges([row('a', 100, 'missing')], containersByVmid([guest(100, 'stopped')]), never)).toEqual([
-			{ id: 'a', status: 'stopped', node: 'pve' }
-		]);
+		expect(statusChanges([row('a', 100, 'missing')], containersByVmid([guest(100, 'stopped')]), never)).toEqual([{ id: 'a', status: 'stopped', node: 'pve' }]);
 	});
 
 	it('keeps error rows in error but follows their node; a VM with the vmid is not the CT', () => {
@@ -97,7 +95,12 @@ describe('sameGuests', () => {
 
 	it('ignores metrics and order, which move without anything to reload', () => {
 		const next = [guest(102, 'running', { type: 'qemu', cpu: 0.9 }), guest(100, 'running', { uptime: 99, mem: 7 }), guest(101, 'stopped')];
-		expect(sameGuests(base, base.map((g) => ({ ...g })))).toBe(true);
+		expect(
+			sameGuests(
+				base,
+				base.map((g) => ({ ...g }))
+			)
+		).toBe(true);
 		expect(sameGuests(base, next)).toBe(true);
 	});
 

@@ -24,11 +24,7 @@ export function containersByVmid(resources: readonly ClusterResource[]): Map<num
  * the job's to settle; a failed row keeps 'error' (the person must look at it) but still follows its CT's
  * node; a row whose CT is gone becomes 'missing'.
  */
-export function statusChanges(
-	rows: readonly EnvironmentRow[],
-	containers: ReadonlyMap<number, ClusterResource>,
-	busy: (id: string) => boolean
-): StatusChange[] {
+export function statusChanges(rows: readonly EnvironmentRow[], containers: ReadonlyMap<number, ClusterResource>, busy: (id: string) => boolean): StatusChange[] {
 	const changes: StatusChange[] = [];
 	for (const row of rows) {
 		if (row.vmid === null || BUSY_STATUSES.includes(row.status) || busy(row.id)) continue;

@@ -56,7 +56,15 @@ describe('updateStatuses', () => {
 		insertEnvironment({ id: 'env-b', hostname: 'b', node: 'pve', vmid: 101, status: 'stopped' }, db);
 		// The status column's CHECK refuses an unknown status: the first row's change must not survive.
 		const bad = 'exploded' as 'running';
-		expect(() => updateStatuses([{ id: 'env-a', status: 'running', node: 'pve' }, { id: 'env-b', status: bad, node: 'pve' }], db)).toThrow();
+		expect(() =>
+			updateStatuses(
+				[
+					{ id: 'env-a', status: 'running', node: 'pve' },
+					{ id: 'env-b', status: bad, node: 'pve' }
+				],
+				db
+			)
+		).toThrow();
 		expect(getEnvironment('env-a', db)!.status).toBe('stopped');
 	});
 });

@@ -50,10 +50,7 @@ export function listEnvironments(db: Db = getDb()): EnvironmentRow[] {
 	return db.prepare('SELECT * FROM environments ORDER BY created_at, id').all() as EnvironmentRow[];
 }
 
-export function insertEnvironment(
-	row: Pick<EnvironmentRow, 'id' | 'hostname' | 'node' | 'status'> & Partial<EnvironmentRow>,
-	db: Db = getDb()
-): EnvironmentRow {
+export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 'node' | 'status'> & Partial<EnvironmentRow>, db: Db = getDb()): EnvironmentRow {
 	const now = Date.now();
 	db.prepare(
 		`INSERT INTO environments (id, hostname, node, vmid, origin, status, template, cores, memory_mb, disk_gb, ip,
@@ -76,9 +73,7 @@ export function insertEnvironment(
 	return getEnvironment(row.id, db)!;
 }
 
-type Updatable = Partial<
-	Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb'>
->;
+type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb'>>;
 
 const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb']);
 
@@ -129,8 +124,7 @@ export function setBuiltFrom(id: string, config: string, version: number, sha256
 
 export function builtFromOf(id: string, db: Db = getDb()): { config: string; version: number | null; sha256: string | null } | null {
 	const row = db.prepare('SELECT config_name AS config, config_version AS version, config_sha256 AS sha256 FROM environments WHERE id = ?').get(id) as
-		| { config: string | null; version: number | null; sha256: string | null }
-		| undefined;
+		{ config: string | null; version: number | null; sha256: string | null } | undefined;
 	return row?.config ? { config: row.config, version: row.version, sha256: row.sha256 } : null;
 }
 
@@ -147,11 +141,7 @@ export function getHostKeyFingerprint(id: string, db: Db = getDb()): string | nu
 
 /** Pin only if nothing is pinned yet: a concurrent first connect must not overwrite a pin. */
 export function pinHostKeyIfUnset(id: string, fingerprint: string, db: Db = getDb()): void {
-	db.prepare('UPDATE environments SET host_key_fingerprint = ?, updated_at = ? WHERE id = ? AND host_key_fingerprint IS NULL').run(
-		fingerprint,
-		Date.now(),
-		id
-	);
+	db.prepare('UPDATE environments SET host_key_fingerprint = ?, updated_at = ? WHERE id = ? AND host_key_fingerprint IS NULL').run(fingerprint, Date.now(), id);
 }
 
 /** Replace (or with null, forget) the pinned host key. */

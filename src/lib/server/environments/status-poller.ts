@@ -52,10 +52,7 @@ export async function pollOnce(): Promise<void> {
 	} finally {
 		poller.lastCpuMs = cpuMs(cpu);
 		if (logStats) {
-			console.log(
-				`[spyre] status poll: ${poller.lastRows} rows, ${poller.lastChanged} changed, ${poller.lastCpuMs.toFixed(2)} ms CPU ` +
-					`(Proxmox call ${poller.lastCallCpuMs.toFixed(2)})`
-			);
+			console.log(`[spyre] status poll: ${poller.lastRows} rows, ${poller.lastChanged} changed, ${poller.lastCpuMs.toFixed(2)} ms CPU ` + `(Proxmox call ${poller.lastCallCpuMs.toFixed(2)})`);
 		}
 	}
 }
@@ -83,7 +80,10 @@ async function poll(): Promise<void> {
 	const changes = statusChanges(rows, containersByVmid(resources), isBusy);
 	// Views are built and pushed only for the rows that changed: one commit for the rows, one for their events.
 	const updated = updateStatuses(changes);
-	events.publishAll('env.updated', updated.map((row) => ({ environment: toView(row) })));
+	events.publishAll(
+		'env.updated',
+		updated.map((row) => ({ environment: toView(row) }))
+	);
 	poller.lastChanged = updated.length;
 
 	const before = poller.lastResources;

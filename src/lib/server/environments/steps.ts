@@ -95,7 +95,10 @@ export async function stopCt(run: Run, row: EnvironmentRow, signal: AbortSignal)
 		run.event('status', 'The container is already stopped.');
 		return;
 	}
-	void ssh.getSshPool().close(row.id).catch(() => {});
+	void ssh
+		.getSshPool()
+		.close(row.id)
+		.catch(() => {});
 	run.step('shutdown', `Shutting down CT ${row.vmid} (up to ${timings.shutdownTimeoutS} s)`);
 	try {
 		const upid = await pve.shutdownLxc(row.node, row.vmid!, { timeout: timings.shutdownTimeoutS, signal });

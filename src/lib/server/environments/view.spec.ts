@@ -25,7 +25,19 @@ const row: EnvironmentRow = {
 	updated_at: 2
 };
 
-const live = { type: 'lxc', vmid: 101, node: 'pve2', status: 'running', maxcpu: 2, maxmem: 1024 * 1024 * 1024, maxdisk: 8 * 1024 ** 3, cpu: 0.5, mem: 1000, uptime: 60, template: false } as ClusterResource;
+const live = {
+	type: 'lxc',
+	vmid: 101,
+	node: 'pve2',
+	status: 'running',
+	maxcpu: 2,
+	maxmem: 1024 * 1024 * 1024,
+	maxdisk: 8 * 1024 ** 3,
+	cpu: 0.5,
+	mem: 1000,
+	uptime: 60,
+	template: false
+} as ClusterResource;
 
 describe('toView', () => {
 	it('without live state trusts the row (live pushes), and rowView is the same mapping', () => {

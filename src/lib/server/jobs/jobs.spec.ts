@@ -218,10 +218,14 @@ describe('steps and progress', () => {
 
 	it('keeps every run: a retry lists beside the failed attempt, whose log stays readable', async () => {
 		const key = newEnv();
-		const failed = job(key, async (run) => {
-			run.event('output', 'widget missing');
-			throw new Error('exit 4');
-		}, { kind: 'provision' });
+		const failed = job(
+			key,
+			async (run) => {
+				run.event('output', 'widget missing');
+				throw new Error('exit 4');
+			},
+			{ kind: 'provision' }
+		);
 		await jobs.settled(key);
 		const started = job(key, async () => {});
 		await jobs.settled(key);
@@ -243,9 +247,13 @@ describe('steps and progress', () => {
 	it('pages back through a long log and a long list of runs, so every line and every run stays reachable', async () => {
 		const key = newEnv();
 		const lines = jobs.VIEW_EVENTS * 2 + 7;
-		const long = job(key, async (run) => {
-			for (let i = 1; i <= lines; i++) run.event('output', `line ${i}`);
-		}, { kind: 'provision' });
+		const long = job(
+			key,
+			async (run) => {
+				for (let i = 1; i <= lines; i++) run.event('output', `line ${i}`);
+			},
+			{ kind: 'provision' }
+		);
 		await jobs.settled(key);
 		const newest = jobs.getRun(long.id)!;
 		expect(newest.events).toHaveLength(jobs.VIEW_EVENTS);
@@ -273,9 +281,13 @@ describe('steps and progress', () => {
 
 	it('the newest run of a kind outlives later runs of other kinds', async () => {
 		const key = newEnv();
-		const failed = job(key, async () => {
-			throw new Error('exit 4');
-		}, { kind: 'provision' });
+		const failed = job(
+			key,
+			async () => {
+				throw new Error('exit 4');
+			},
+			{ kind: 'provision' }
+		);
 		await jobs.settled(key);
 		job(key, async () => {});
 		await jobs.settled(key);

@@ -230,13 +230,9 @@ export function getRun(runId: number, db: Db = getDb(), beforeSeq: number | null
  * listed in `alive`, are left alone). Returns the affected environment ids.
  */
 export function interruptStaleRuns(alive: ReadonlySet<number> = new Set(), db: Db = getDb()): string[] {
-	const rows = (
-		db.prepare("SELECT id, environment_id AS envId FROM provision_runs WHERE status = 'running'").all() as Array<{ id: number; envId: string }>
-	).filter((r) => !alive.has(r.id));
+	const rows = (db.prepare("SELECT id, environment_id AS envId FROM provision_runs WHERE status = 'running'").all() as Array<{ id: number; envId: string }>).filter((r) => !alive.has(r.id));
 	const now = Date.now();
-	const mark = db.prepare(
-		"UPDATE provision_runs SET status = 'interrupted', error = 'Spyre stopped while this was running', finished_at = ? WHERE id = ? AND status = 'running'"
-	);
+	const mark = db.prepare("UPDATE provision_runs SET status = 'interrupted', error = 'Spyre stopped while this was running', finished_at = ? WHERE id = ? AND status = 'running'");
 	db.transaction(() => {
 		for (const r of rows) mark.run(now, r.id);
 	})();

@@ -3,8 +3,7 @@ import { webhookBody } from './payload';
 import { budgetNotice, reauthNotice, taskEndedNotice, testNotice } from './notices';
 import type { NoticeView } from '$lib/types/notify';
 
-const ended = (status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted') =>
-	taskEndedNotice({ id: 'task-abc', environmentId: 'env-1', hostname: 'dev-box', status, costUsd: 0.0123, numTurns: 3 })!;
+const ended = (status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted') => taskEndedNotice({ id: 'task-abc', environmentId: 'env-1', hostname: 'dev-box', status, costUsd: 0.0123, numTurns: 3 })!;
 
 describe('webhookBody', () => {
 	it('has the fields Slack-compatible receivers (text) and ntfy (topic, title, message, click) read', () => {

@@ -11,11 +11,7 @@ export interface SendResult {
 	last: AttemptOutcome;
 }
 
-export async function send(
-	url: string,
-	body: unknown,
-	opts: { signal: AbortSignal; policy?: RetryPolicy; onAttempt?: (n: number, o: AttemptOutcome) => void }
-): Promise<SendResult> {
+export async function send(url: string, body: unknown, opts: { signal: AbortSignal; policy?: RetryPolicy; onAttempt?: (n: number, o: AttemptOutcome) => void }): Promise<SendResult> {
 	const policy = opts.policy ?? defaultPolicy;
 	const payload = JSON.stringify(body);
 	let n = 0;

@@ -16,18 +16,12 @@ export function setWebhookUrl(url: string | null, db: Db = getDb()): void {
 }
 
 export function insertDelivery(d: { kind: string; title: string; target: string }, db: Db = getDb()): number {
-	const id = Number(
-		db.prepare(`INSERT INTO notify_deliveries (created_at, kind, title, target, status) VALUES (?, ?, ?, ?, 'pending')`).run(Date.now(), d.kind, d.title, d.target).lastInsertRowid
-	);
+	const id = Number(db.prepare(`INSERT INTO notify_deliveries (created_at, kind, title, target, status) VALUES (?, ?, ?, ?, 'pending')`).run(Date.now(), d.kind, d.title, d.target).lastInsertRowid);
 	db.prepare('DELETE FROM notify_deliveries WHERE id <= ?').run(id - KEEP_DELIVERIES);
 	return id;
 }
 
-export function updateDelivery(
-	id: number,
-	d: { status: DeliveryStatus; attempts: number; httpStatus: number | null; error: string | null; finished: boolean },
-	db: Db = getDb()
-): void {
+export function updateDelivery(id: number, d: { status: DeliveryStatus; attempts: number; httpStatus: number | null; error: string | null; finished: boolean }, db: Db = getDb()): void {
 	db.prepare('UPDATE notify_deliveries SET status = ?, attempts = ?, http_status = ?, error = ?, finished_at = ? WHERE id = ?').run(
 		d.status,
 		d.attempts,

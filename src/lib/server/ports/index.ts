@@ -95,9 +95,13 @@ export async function sharePort(envId: string, rawPort: unknown): Promise<{ serv
 	const found = (await scan(envId)).ports.find((p) => p.port === port);
 	if (!found) throw new SpyreError('conflict', `Nothing listens on port ${port} in ${hostname} now.`, { fields: { port: 'Not listening.' } });
 	if (found.loopbackOnly) {
-		throw new SpyreError('conflict', `Port ${port} in ${hostname} listens on ${found.addresses.join(', ')} only, which Caddy cannot reach. Bind it to 0.0.0.0 (or the environment's address) and share again.`, {
-			fields: { port: 'Loopback only.' }
-		});
+		throw new SpyreError(
+			'conflict',
+			`Port ${port} in ${hostname} listens on ${found.addresses.join(', ')} only, which Caddy cannot reach. Bind it to 0.0.0.0 (or the environment's address) and share again.`,
+			{
+				fields: { port: 'Loopback only.' }
+			}
+		);
 	}
 	return serviceShared(envId, hostname, sharedName(port), port);
 }

@@ -49,7 +49,11 @@ export function isLoopback(address: string): boolean {
 export function processNames(users: string): string[] {
 	const names: string[] = [];
 	for (const m of users.matchAll(/\("((?:[^"\\]|\\.){0,64})",pid=\d{1,10},fd=\d{1,10}\)/g)) {
-		const name = m[1].replace(/[^\x20-\x7e]/g, '').replace(/\\/g, '').trim().slice(0, MAX_NAME);
+		const name = m[1]
+			.replace(/[^\x20-\x7e]/g, '')
+			.replace(/\\/g, '')
+			.trim()
+			.slice(0, MAX_NAME);
 		if (name && !names.includes(name)) names.push(name);
 	}
 	return names;
@@ -120,7 +124,7 @@ export function procAddress(hex: string): string | null {
 function compressV6(groups: string[]): string {
 	let best = -1;
 	let bestLen = 0;
-	for (let i = 0; i < 8; ) {
+	for (let i = 0; i < 8;) {
 		if (groups[i] !== '0') {
 			i++;
 			continue;

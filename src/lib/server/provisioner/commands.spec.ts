@@ -52,7 +52,9 @@ describe('runScriptCommand', () => {
 
 	it('wraps a script user in su with the inner command as one quoted argument', () => {
 		const cmd = runScriptCommand('/var/lib/spyre/scripts/1-s.sh', script({ user: 'dev' }));
-		const words = execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trim().split('\n');
+		const words = execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' })
+			.trim()
+			.split('\n');
 		expect(words.slice(0, 3)).toEqual(['su', '-s', '/bin/sh']);
 		expect(words.at(-1)).toBe('dev');
 	});
@@ -61,7 +63,9 @@ describe('runScriptCommand', () => {
 describe('file and user commands', () => {
 	it('quotes hostile paths and owners into single words', () => {
 		const words = (cmd: string) =>
-			execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\0' "$@"`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+			execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\0' "$@"`], { encoding: 'utf8' })
+				.split('\0')
+				.slice(0, -1);
 		for (const value of HOSTILE) {
 			expect(words(parentDirCommand(`/tmp/${value}/f`))).toEqual(['mkdir', '-p', '--', `/tmp/${value}`]);
 			expect(words(fileAttributesCommand(`/x/${value}`, null, value)!)).toEqual(['chown', '--', value, `/x/${value}`]);

@@ -65,10 +65,7 @@ export function runScriptCommand(path: string, script: ResolvedScript): string {
 	const interpreter = script.run.startsWith('#!') ? quote(path) : `"$(command -v bash || echo sh)" -e ${quote(path)}`;
 	const env = Object.entries(script.env).map(([k, v]) => quote(`${k}=${v}`));
 	const workdir = script.workdir ?? (script.user ? null : '/root');
-	const inner = [
-		workdir ? `cd ${quote(workdir)}` : 'cd "$HOME" 2>/dev/null || cd /',
-		`exec env ${env.length ? env.join(' ') + ' ' : ''}sh -c ${quote(`exec ${interpreter}`)}`
-	].join(' && ');
+	const inner = [workdir ? `cd ${quote(workdir)}` : 'cd "$HOME" 2>/dev/null || cd /', `exec env ${env.length ? env.join(' ') + ' ' : ''}sh -c ${quote(`exec ${interpreter}`)}`].join(' && ');
 	if (!script.user || script.user === 'root') return inner;
 	// su (not sudo, not runuser): present on Debian, RHEL and Alpine alike. The script file is made readable
 	// by the user before this runs.

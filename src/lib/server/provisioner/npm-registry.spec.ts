@@ -15,7 +15,12 @@ beforeEach(() => {
 	// PATH is only this dir: the tools the command uses, and never this machine's own npm (whose global
 	// config the command would otherwise rewrite).
 	for (const tool of ['awk', 'cat', 'rm', 'mkdir', 'dirname', 'tail']) {
-		symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(bin, tool));
+		symlinkSync(
+			execFileSync('sh', ['-c', `command -v ${tool}`])
+				.toString()
+				.trim(),
+			join(bin, tool)
+		);
 	}
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

@@ -60,9 +60,7 @@ describe('installCommand', () => {
 		try {
 			const cmd = aptProxyCommand('http://[fd00::1]:3142').replace(APT_PROXY_FILE, join(dir, 'p'));
 			execFileSync('/bin/sh', ['-c', cmd]);
-			expect(readFileSync(join(dir, 'p'), 'utf8')).toBe(
-				'// Written by Spyre (provision.apt_proxy); rewritten at every packages step.\nAcquire::http::Proxy "http://[fd00::1]:3142";\n'
-			);
+			expect(readFileSync(join(dir, 'p'), 'utf8')).toBe('// Written by Spyre (provision.apt_proxy); rewritten at every packages step.\nAcquire::http::Proxy "http://[fd00::1]:3142";\n');
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
@@ -76,7 +74,10 @@ describe('installCommand', () => {
 	});
 
 	it('gives dnf and apk the proxy on their command line', () => {
-		const words = (cmd: string) => execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trim().split('\n');
+		const words = (cmd: string) =>
+			execFileSync('/bin/sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' })
+				.trim()
+				.split('\n');
 		expect(words(installCommand('dnf', ['git'], 'http://p:3128'))).toEqual(['dnf', 'install', '-y', '--setopt=install_weak_deps=False', '--setopt=proxy=http://p:3128', 'git']);
 		expect(words(installCommand('apk', ['git'], 'http://p:3128'))).toEqual(['env', 'http_proxy=http://p:3128', 'apk', 'add', '--no-cache', '--wait=300', 'git']);
 	});

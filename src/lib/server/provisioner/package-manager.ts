@@ -35,10 +35,7 @@ export function detectPackageManager(osRelease: string): PackageManager {
 	const os = parseOsRelease(osRelease);
 	const ids = [os.ID, ...(os.ID_LIKE ?? '').split(/\s+/)].filter(Boolean).map((s) => s.toLowerCase());
 	for (const [pm, names] of FAMILIES) if (ids.some((id) => names.includes(id))) return pm;
-	throw new SpyreError(
-		'bad_request',
-		`Spyre does not know how to install packages on ${os.PRETTY_NAME ?? os.ID ?? 'this system'} (it knows apt, dnf and apk).`
-	);
+	throw new SpyreError('bad_request', `Spyre does not know how to install packages on ${os.PRETTY_NAME ?? os.ID ?? 'this system'} (it knows apt, dnf and apk).`);
 }
 
 /** Seconds a package step waits for another package-manager run to release its lock. */

@@ -59,7 +59,10 @@ export async function installPackages(ctx: StepContext): Promise<void> {
 	if (osRelease.code !== 0) throw new StepFailedError('Could not read /etc/os-release in the container.', osRelease.stderr.split('\n').slice(-10));
 	const pm = detectPackageManager(osRelease.stdout);
 	const { packages, apt_proxy: proxy, npm_registry: registry } = ctx.config.spec.provision;
-	ctx.run.event('status', `Installing ${packages.length} package${packages.length === 1 ? '' : 's'} with ${pm}${proxy ? ` through the proxy ${proxy}` : ''} (waits up to ${LOCK_WAIT_S} s for another package run to finish).`);
+	ctx.run.event(
+		'status',
+		`Installing ${packages.length} package${packages.length === 1 ? '' : 's'} with ${pm}${proxy ? ` through the proxy ${proxy}` : ''} (waits up to ${LOCK_WAIT_S} s for another package run to finish).`
+	);
 	await runRecorded(ctx.run, runnerFor(ctx.target), installCommand(pm, packages, proxy), {
 		label: `Installing packages with ${pm}`,
 		// Lock wait plus the install itself; large package sets on a slow mirror take minutes.

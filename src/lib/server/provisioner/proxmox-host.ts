@@ -47,10 +47,7 @@ const HOST_KEY = 'proxmox-host';
 export function proxmoxHostTarget(): SshTarget {
 	const host = getConfig().proxmoxHostSsh;
 	if (!host) {
-		throw new SpyreError(
-			'config',
-			'This config has a helper_script, which runs on the Proxmox host: add proxmox_host_ssh (host, user, private_key_path) to environment.yaml.'
-		);
+		throw new SpyreError('config', 'This config has a helper_script, which runs on the Proxmox host: add proxmox_host_ssh (host, user, private_key_path) to environment.yaml.');
 	}
 	return { envId: HOST_KEY, host: host.host, port: host.port };
 }

@@ -27,9 +27,7 @@ describe('reads', () => {
 				? ok([{ node: 'pve', status: 'online', type: 'node', id: 'node/pve', maxcpu: 8, ssl_fingerprint: h.cert.fingerprint.toLowerCase() }])
 				: ok([{ vmid: 100, status: 'running', name: 'vm' }]);
 		await expect(h.client.listVm('pve')).resolves.toMatchObject([{ vmid: 100, type: 'qemu', status: 'running' }]);
-		await expect(h.client.listNodes()).resolves.toMatchObject([
-			{ node: 'pve', status: 'online', maxcpu: 8, sslFingerprint: h.cert.fingerprint }
-		]);
+		await expect(h.client.listNodes()).resolves.toMatchObject([{ node: 'pve', status: 'online', maxcpu: 8, sslFingerprint: h.cert.fingerprint }]);
 		expect(h.pve.requests.map((r) => r.path)).toEqual(['/nodes/pve/qemu', '/nodes']);
 	});
 
@@ -72,10 +70,7 @@ describe('reads', () => {
 		await expect(h.client.waitForIp('pve', 101)).resolves.toBe('127.1.0.5');
 	});
 	it('turns the /cluster/nextid string into a number, and reports a taken vmid', async () => {
-		h.pve.handle = (req) =>
-			req.query.get('vmid') === '100'
-				? fail(400, 'Parameter verification failed.', { data: null, errors: { vmid: 'VM 100 already exists' } })
-				: ok('105');
+		h.pve.handle = (req) => (req.query.get('vmid') === '100' ? fail(400, 'Parameter verification failed.', { data: null, errors: { vmid: 'VM 100 already exists' } }) : ok('105'));
 		await expect(h.client.getNextVmid()).resolves.toBe(105);
 		expect(h.pve.requests[0].query.has('vmid')).toBe(false);
 		const err = await caught(h.client.getNextVmid(100));
@@ -149,7 +144,7 @@ describe('createLxc', () => {
 			fail(400, 'Parameter verification failed.', {
 				data: null,
 				message: 'Parameter verification failed.\n',
-				errors: { hostname: "invalid format - value does not look like a valid DNS name\n", memory: 'value must have a minimum value of 16' }
+				errors: { hostname: 'invalid format - value does not look like a valid DNS name\n', memory: 'value must have a minimum value of 16' }
 			});
 		const err = await caught(h.client.createLxc('pve', { ...params, hostname: 'bad_name!' }));
 		expect(err.kind).toBe('params');
@@ -222,11 +217,7 @@ describe('destroy and power', () => {
 		await h.client.startLxc('pve', 101);
 		await h.client.stopLxc('pve', 101);
 		await h.client.shutdownLxc('pve', 101, { timeout: 30, forceStop: true });
-		expect(h.pve.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-			'POST /nodes/pve/lxc/101/status/start',
-			'POST /nodes/pve/lxc/101/status/stop',
-			'POST /nodes/pve/lxc/101/status/shutdown'
-		]);
+		expect(h.pve.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /nodes/pve/lxc/101/status/start', 'POST /nodes/pve/lxc/101/status/stop', 'POST /nodes/pve/lxc/101/status/shutdown']);
 		expect(Object.fromEntries(new URLSearchParams(h.pve.requests[2].body))).toEqual({ timeout: '30', forceStop: '1' });
 	});
 });

@@ -4,20 +4,7 @@
 // retries, validation) is transport.ts; task and IP polling is wait.ts.
 
 import { z } from 'zod';
-import type {
-	ClusterResource,
-	CreateLxcParams,
-	LxcConfig,
-	LxcInterface,
-	LxcStatus,
-	LxcSummary,
-	NodeInfo,
-	ProxmoxVersion,
-	StorageTemplate,
-	TaskLog,
-	TaskStatus,
-	VmSummary
-} from '$lib/types/proxmox';
+import type { ClusterResource, CreateLxcParams, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, ProxmoxVersion, StorageTemplate, TaskLog, TaskStatus, VmSummary } from '$lib/types/proxmox';
 import type { SpyreConfig } from '../env-config';
 import type { CallOptions, ProxmoxClientOptions, ProxmoxStats, WaitForIpOptions, WaitForTaskOptions } from './options';
 import { clusterResourcesSchema } from './cluster-resources';
@@ -115,11 +102,7 @@ export class ProxmoxClient {
 	}
 
 	/** One page of a task's log. `start` is 0-based (line `n` = start + 1); `limit` 0 reads to the end. */
-	async getTaskLog(
-		node: string,
-		upid: string,
-		opts: CallOptions & { start?: number; limit?: number } = {}
-	): Promise<TaskLog> {
+	async getTaskLog(node: string, upid: string, opts: CallOptions & { start?: number; limit?: number } = {}): Promise<TaskLog> {
 		const { data, total } = await this.#http.request('GET', '/nodes/{node}/tasks/{upid}/log', {
 			schema: z.array(s.taskLogLineSchema),
 			vars: { node, upid },
@@ -132,13 +115,7 @@ export class ProxmoxClient {
 
 	// --- writes (each returns the UPID of the task it started; never retried) ------------------------------
 
-	async #task(
-		method: 'POST' | 'DELETE',
-		template: string,
-		vars: Record<string, string | number>,
-		params: Record<string, ParamValue>,
-		signal?: AbortSignal
-	): Promise<string> {
+	async #task(method: 'POST' | 'DELETE', template: string, vars: Record<string, string | number>, params: Record<string, ParamValue>, signal?: AbortSignal): Promise<string> {
 		// GET/DELETE take the query string only: a body on DELETE is a 501 on real PVE.
 		const where = method === 'DELETE' ? { query: params } : { form: params };
 		return (await this.#http.request(method, template, { ...where, vars, signal, schema: s.upidSchema })).data;
@@ -150,13 +127,7 @@ export class ProxmoxClient {
 
 	/** Destroys the CT with its disks and every reference (jobs, ACLs, HA). `force` stops a running CT first. */
 	destroyLxc(node: string, vmid: number, opts: CallOptions & { force?: boolean } = {}): Promise<string> {
-		return this.#task(
-			'DELETE',
-			'/nodes/{node}/lxc/{vmid}',
-			{ node, vmid },
-			{ purge: true, 'destroy-unreferenced-disks': true, force: opts.force ? true : undefined },
-			opts.signal
-		);
+		return this.#task('DELETE', '/nodes/{node}/lxc/{vmid}', { node, vmid }, { purge: true, 'destroy-unreferenced-disks': true, force: opts.force ? true : undefined }, opts.signal);
 	}
 
 	startLxc(node: string, vmid: number, opts: CallOptions = {}): Promise<string> {
@@ -169,18 +140,8 @@ export class ProxmoxClient {
 	}
 
 	/** Clean shutdown; `timeout` in seconds; `forceStop` kills it after the timeout instead of failing the task. */
-	shutdownLxc(
-		node: string,
-		vmid: number,
-		opts: CallOptions & { timeout?: number; forceStop?: boolean } = {}
-	): Promise<string> {
-		return this.#task(
-			'POST',
-			'/nodes/{node}/lxc/{vmid}/status/shutdown',
-			{ node, vmid },
-			{ timeout: opts.timeout, forceStop: opts.forceStop },
-			opts.signal
-		);
+	shutdownLxc(node: string, vmid: number, opts: CallOptions & { timeout?: number; forceStop?: boolean } = {}): Promise<string> {
+		return this.#task('POST', '/nodes/{node}/lxc/{vmid}/status/shutdown', { node, vmid }, { timeout: opts.timeout, forceStop: opts.forceStop }, opts.signal);
 	}
 
 	// --- snapshots (/nodes/{node}/lxc/{vmid}/snapshot; each write returns a UPID) ----------------------------
@@ -198,13 +159,7 @@ export class ProxmoxClient {
 
 	/** Roll the CT back (a running CT is stopped first); `start` starts it again afterwards. */
 	rollbackSnapshot(node: string, vmid: number, name: string, opts: CallOptions & { start?: boolean } = {}): Promise<string> {
-		return this.#task(
-			'POST',
-			'/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback',
-			{ node, vmid, snapname: name },
-			{ start: opts.start ? true : undefined },
-			opts.signal
-		);
+		return this.#task('POST', '/nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback', { node, vmid, snapname: name }, { start: opts.start ? true : undefined }, opts.signal);
 	}
 
 	deleteSnapshot(node: string, vmid: number, name: string, opts: CallOptions & { force?: boolean } = {}): Promise<string> {

@@ -72,7 +72,10 @@ describe('checkClusterResources', () => {
 	});
 
 	it('lists every problem, in field order', () => {
-		const ours = handCheck([{ ...good, vmid: 'x', node: '' }, { ...good, cpu: 'y' }]);
+		const ours = handCheck([
+			{ ...good, vmid: 'x', node: '' },
+			{ ...good, cpu: 'y' }
+		]);
 		expect(ours.paths).toEqual(['0.vmid', '0.node', '1.cpu']);
 	});
 });

@@ -16,7 +16,13 @@ describe('errorFromResponse', () => {
 	it.each([
 		[401, 'No ticket', undefined, 'auth', 'Proxmox rejected the API token spyre@pve!app (No ticket): check proxmox.token_id / token_secret in environment.yaml.'],
 		[403, 'Permission check failed (/vms/101, VM.Allocate)', undefined, 'forbidden', 'The Proxmox API token spyre@pve!app lacks the privilege VM.Allocate on /vms/101'],
-		[403, 'Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)', undefined, 'forbidden', 'Proxmox refused the request: Permission check failed (changing feature flags'],
+		[
+			403,
+			'Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)',
+			undefined,
+			'forbidden',
+			'Proxmox refused the request: Permission check failed (changing feature flags'
+		],
 		[500, 'CT 100 already running', undefined, 'server', 'CT 100 already running'],
 		[500, 'Internal Server Error', { data: null, message: 'unable to destroy CT 100 - container is running\n' }, 'server', 'unable to destroy CT 100 - container is running'],
 		[596, 'Broken pipe', undefined, 'node_offline', 'Proxmox node pve2 is offline or unreachable'],
@@ -77,10 +83,9 @@ describe('tasks', () => {
 	});
 
 	it('a task error reads as its exit status', () => {
-		const err = new ProxmoxTaskError(
-			{ upid: 'U', node: 'pve', pid: 1, pstart: 1, starttime: 1, type: 'vzstop', id: '101', user: 'u', status: 'stopped', exitstatus: 'container did not stop' },
-			[{ n: 1, t: 'TASK ERROR: container did not stop' }]
-		);
+		const err = new ProxmoxTaskError({ upid: 'U', node: 'pve', pid: 1, pstart: 1, starttime: 1, type: 'vzstop', id: '101', user: 'u', status: 'stopped', exitstatus: 'container did not stop' }, [
+			{ n: 1, t: 'TASK ERROR: container did not stop' }
+		]);
 		expect(err.message).toBe('container did not stop');
 		expect(err.kind).toBe('task');
 		expect(err.log).toHaveLength(1);

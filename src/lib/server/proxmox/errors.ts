@@ -6,17 +6,7 @@ import { SpyreError, type SpyreErrorCode } from '$lib/server/errors';
 import type { TaskLogLine, TaskStatus } from '$lib/types/proxmox';
 import { TlsPinError } from './tls';
 
-export type ProxmoxErrorKind =
-	| 'network'
-	| 'tls'
-	| 'auth'
-	| 'forbidden'
-	| 'params'
-	| 'not_found'
-	| 'server'
-	| 'node_offline'
-	| 'task'
-	| 'timeout';
+export type ProxmoxErrorKind = 'network' | 'tls' | 'auth' | 'forbidden' | 'params' | 'not_found' | 'server' | 'node_offline' | 'task' | 'timeout';
 
 export interface ProxmoxErrorInit {
 	kind: ProxmoxErrorKind;
@@ -128,16 +118,10 @@ function formatParamErrors(errors: Record<string, string>): string {
 		.join('; ');
 }
 
-const CONFLICT_RE =
-	/already exists|already running|not running|is locked|can't lock file|container is running|got timeout/i;
+const CONFLICT_RE = /already exists|already running|not running|is locked|can't lock file|container is running|got timeout/i;
 
 /** Turn a non-2xx answer into a ProxmoxError whose message a user understands. */
-export function errorFromResponse(
-	ctx: RequestContext,
-	status: number,
-	statusText: string,
-	body: unknown
-): ProxmoxError {
+export function errorFromResponse(ctx: RequestContext, status: number, statusText: string, body: unknown): ProxmoxError {
 	const obj = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 	const bodyMessage = typeof obj.message === 'string' && obj.message.trim() ? obj.message.trim() : undefined;
 	const reason = statusText.trim() || undefined;
@@ -172,9 +156,7 @@ export function errorFromResponse(
 		if (errors?.upid && /no such task/i.test(errors.upid)) {
 			return new ProxmoxError({ ...base, kind: 'not_found', message: `Proxmox has no such task: ${String(ctx.vars.upid ?? '')}` });
 		}
-		const message = errors
-			? `Proxmox rejected the request parameters: ${formatParamErrors(errors)}`
-			: `Proxmox rejected the request: ${text}`;
+		const message = errors ? `Proxmox rejected the request parameters: ${formatParamErrors(errors)}` : `Proxmox rejected the request: ${text}`;
 		return new ProxmoxError({ ...base, kind: 'params', message });
 	}
 	if (status === 404) {
@@ -258,9 +240,7 @@ export function errorFromTransport(ctx: RequestContext, err: unknown): ProxmoxEr
 				`update proxmox.tls.fingerprint; otherwise something is intercepting the connection.`
 		});
 	}
-	const codes = chain
-		.map((e) => (e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined))
-		.filter((c): c is string => typeof c === 'string');
+	const codes = chain.map((e) => (e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined)).filter((c): c is string => typeof c === 'string');
 	const tlsCode = codes.find((c) => TLS_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL'));
 	if (tlsCode) {
 		const detail = chain.find((e) => (e as { code?: unknown })?.code === tlsCode) as Error | undefined;

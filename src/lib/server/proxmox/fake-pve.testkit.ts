@@ -24,9 +24,23 @@ export function makeCert(cn = 'localhost'): TestCert {
 		execFileSync(
 			'openssl',
 			[
-				'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-				'-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2',
-				'-subj', `/CN=${cn}`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'
+				'req',
+				'-x509',
+				'-newkey',
+				'ec',
+				'-pkeyopt',
+				'ec_paramgen_curve:prime256v1',
+				'-nodes',
+				'-keyout',
+				path.join(dir, 'key.pem'),
+				'-out',
+				path.join(dir, 'cert.pem'),
+				'-days',
+				'2',
+				'-subj',
+				`/CN=${cn}`,
+				'-addext',
+				'subjectAltName=DNS:localhost,IP:127.0.0.1'
 			],
 			{ stdio: 'pipe' }
 		);
@@ -87,10 +101,11 @@ export async function startFakePve(cert: TestCert): Promise<FakePve> {
 			server.setSecureContext({ key: c.key, cert: c.cert });
 			server.closeAllConnections();
 		},
-		close: () => new Promise<void>((resolve) => {
-			server.closeAllConnections();
-			server.close(() => resolve());
-		})
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			})
 	};
 	const server = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
 		const chunks: Buffer[] = [];

@@ -17,7 +17,16 @@ describe('interfacesToIp', () => {
 		['eth0 preferred over eth1', [iface('eth1', '192.168.1.2/24'), iface('eth0', '10.0.0.5/24')], '10.0.0.5'],
 		['another interface when eth0 has no IPv4 yet', [iface('eth0'), iface('eth1', '192.168.1.2/24')], '192.168.1.2'],
 		['127/8 on eth0 counts (the simulator)', [iface('lo', '127.0.0.1/8'), iface('eth0', '127.3.0.7/8')], '127.3.0.7'],
-		['falls back to ip-addresses', [iface('eth0', undefined, [['fe80::1', 'inet6'], ['10.1.2.3', 'inet']])], '10.1.2.3'],
+		[
+			'falls back to ip-addresses',
+			[
+				iface('eth0', undefined, [
+					['fe80::1', 'inet6'],
+					['10.1.2.3', 'inet']
+				])
+			],
+			'10.1.2.3'
+		],
 		['ignores IPv6-only', [iface('eth0', undefined, [['fe80::1', 'inet6']])], null]
 	])('%s', (_name, ifaces, expected) => {
 		expect(interfacesToIp(ifaces)).toBe(expected);

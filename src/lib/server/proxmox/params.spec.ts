@@ -28,7 +28,11 @@ describe('property strings', () => {
 	it('parses what Proxmox sends back', () => {
 		expect(parsePropertyString('local-lvm:vm-101-disk-0,size=8G')).toEqual({ volume: 'local-lvm:vm-101-disk-0', size: '8G' });
 		expect(parsePropertyString('name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01,ip=dhcp,type=veth')).toEqual({
-			name: 'eth0', bridge: 'vmbr0', hwaddr: 'BC:24:11:00:00:01', ip: 'dhcp', type: 'veth'
+			name: 'eth0',
+			bridge: 'vmbr0',
+			hwaddr: 'BC:24:11:00:00:01',
+			ip: 'dhcp',
+			type: 'veth'
 		});
 	});
 });
@@ -36,14 +40,27 @@ describe('property strings', () => {
 describe('createLxcParams', () => {
 	it('leaves optional fields out and joins keys and tags', () => {
 		const p = createLxcParams({
-			vmid: 200, ostemplate: 'local:vztmpl/t.tar.zst', hostname: 'h', cores: 1, memory: 512,
-			rootfs: { storage: 's', sizeGb: 4 }, net0: { bridge: 'vmbr0', ip: 'dhcp' },
-			sshPublicKeys: 'ssh-ed25519 AAAA x\n', tags: 'one'
+			vmid: 200,
+			ostemplate: 'local:vztmpl/t.tar.zst',
+			hostname: 'h',
+			cores: 1,
+			memory: 512,
+			rootfs: { storage: 's', sizeGb: 4 },
+			net0: { bridge: 'vmbr0', ip: 'dhcp' },
+			sshPublicKeys: 'ssh-ed25519 AAAA x\n',
+			tags: 'one'
 		});
 		const form = Object.fromEntries(toParams(p));
 		expect(form).toEqual({
-			vmid: '200', ostemplate: 'local:vztmpl/t.tar.zst', hostname: 'h', cores: '1', memory: '512',
-			rootfs: 's:4', net0: 'name=eth0,bridge=vmbr0,ip=dhcp', 'ssh-public-keys': 'ssh-ed25519 AAAA x', tags: 'one'
+			vmid: '200',
+			ostemplate: 'local:vztmpl/t.tar.zst',
+			hostname: 'h',
+			cores: '1',
+			memory: '512',
+			rootfs: 's:4',
+			net0: 'name=eth0,bridge=vmbr0,ip=dhcp',
+			'ssh-public-keys': 'ssh-ed25519 AAAA x',
+			tags: 'one'
 		});
 	});
 });

@@ -3,19 +3,7 @@
 // numbers may arrive as strings, 0/1 flags become booleans.
 
 import { z } from 'zod';
-import type {
-	GuestState,
-	LxcConfig,
-	LxcInterface,
-	LxcStatus,
-	LxcSummary,
-	NodeInfo,
-	ProxmoxVersion,
-	StorageTemplate,
-	TaskLogLine,
-	TaskStatus,
-	VmSummary
-} from '$lib/types/proxmox';
+import type { GuestState, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, ProxmoxVersion, StorageTemplate, TaskLogLine, TaskStatus, VmSummary } from '$lib/types/proxmox';
 import { parseUpid } from './upid';
 
 const numericString = z
@@ -36,9 +24,7 @@ const optNum = z
 	.union([num, z.null()])
 	.optional()
 	.transform((v) => v ?? undefined);
-export const vmid = z.union([z.number(), z.string().trim().regex(/^\d+$/, 'expected a numeric vmid').transform(Number)]).pipe(
-	z.number().int().min(1)
-);
+export const vmid = z.union([z.number(), z.string().trim().regex(/^\d+$/, 'expected a numeric vmid').transform(Number)]).pipe(z.number().int().min(1));
 export const flag = z
 	.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1'), z.null()])
 	.optional()
@@ -99,13 +85,9 @@ const guestFields = {
 	pid: optNum
 };
 
-export const lxcSummarySchema: z.ZodType<LxcSummary> = z
-	.object({ ...guestFields, swap: metric, maxswap: metric })
-	.transform((g) => ({ ...g, type: 'lxc' as const }));
+export const lxcSummarySchema: z.ZodType<LxcSummary> = z.object({ ...guestFields, swap: metric, maxswap: metric }).transform((g) => ({ ...g, type: 'lxc' as const }));
 
-export const vmSummarySchema: z.ZodType<VmSummary> = z
-	.object(guestFields)
-	.transform((g) => ({ ...g, type: 'qemu' as const }));
+export const vmSummarySchema: z.ZodType<VmSummary> = z.object(guestFields).transform((g) => ({ ...g, type: 'qemu' as const }));
 
 export const lxcStatusSchema: z.ZodType<LxcStatus> = z
 	.object({
@@ -120,43 +102,44 @@ export const lxcStatusSchema: z.ZodType<LxcStatus> = z
 	})
 	.transform((g) => ({ ...g, type: 'lxc' as const }));
 
-export const lxcConfigSchema: z.ZodType<LxcConfig> = z
-	.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
-	.transform((raw) => {
-		const clean: Record<string, string | number> = {};
-		for (const [k, v] of Object.entries(raw)) {
-			if (v === null) continue;
-			clean[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
-		}
-		const str = (k: string) => (clean[k] === undefined ? undefined : String(clean[k]));
-		const int = (k: string) => {
-			const v = clean[k];
-			if (v === undefined) return undefined;
-			const n = Number(v);
-			return Number.isFinite(n) ? n : undefined;
-		};
-		const bool = (k: string) => (clean[k] === undefined ? undefined : String(clean[k]) === '1');
-		return {
-			hostname: str('hostname'),
-			cores: int('cores'),
-			memory: int('memory'),
-			swap: int('swap'),
-			rootfs: str('rootfs'),
-			net0: str('net0'),
-			features: str('features'),
-			unprivileged: bool('unprivileged'),
-			onboot: bool('onboot'),
-			nameserver: str('nameserver'),
-			searchdomain: str('searchdomain'),
-			ostype: str('ostype'),
-			arch: str('arch'),
-			description: str('description'),
-			tags: str('tags')?.split(/[;,\s]+/).filter(Boolean) ?? [],
-			lock: str('lock'),
-			digest: str('digest'),
-			raw: clean
-		};
-	});
+export const lxcConfigSchema: z.ZodType<LxcConfig> = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).transform((raw) => {
+	const clean: Record<string, string | number> = {};
+	for (const [k, v] of Object.entries(raw)) {
+		if (v === null) continue;
+		clean[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+	}
+	const str = (k: string) => (clean[k] === undefined ? undefined : String(clean[k]));
+	const int = (k: string) => {
+		const v = clean[k];
+		if (v === undefined) return undefined;
+		const n = Number(v);
+		return Number.isFinite(n) ? n : undefined;
+	};
+	const bool = (k: string) => (clean[k] === undefined ? undefined : String(clean[k]) === '1');
+	return {
+		hostname: str('hostname'),
+		cores: int('cores'),
+		memory: int('memory'),
+		swap: int('swap'),
+		rootfs: str('rootfs'),
+		net0: str('net0'),
+		features: str('features'),
+		unprivileged: bool('unprivileged'),
+		onboot: bool('onboot'),
+		nameserver: str('nameserver'),
+		searchdomain: str('searchdomain'),
+		ostype: str('ostype'),
+		arch: str('arch'),
+		description: str('description'),
+		tags:
+			str('tags')
+				?.split(/[;,\s]+/)
+				.filter(Boolean) ?? [],
+		lock: str('lock'),
+		digest: str('digest'),
+		raw: clean
+	};
+});
 
 export const lxcInterfaceSchema: z.ZodType<LxcInterface> = z
 	.object({
@@ -195,11 +178,7 @@ export const storageTemplateSchema = z
 		size: metric,
 		ctime: optNum
 	})
-	.transform((c): StorageTemplate | null =>
-		c.content === 'vztmpl'
-			? { ...c, content: 'vztmpl', name: c.volid.replace(/^[^:]*:(vztmpl\/)?/, '') }
-			: null
-	);
+	.transform((c): StorageTemplate | null => (c.content === 'vztmpl' ? { ...c, content: 'vztmpl', name: c.volid.replace(/^[^:]*:(vztmpl\/)?/, '') } : null));
 
 export const taskStatusSchema: z.ZodType<TaskStatus> = z
 	.object({

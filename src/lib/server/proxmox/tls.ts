@@ -33,10 +33,7 @@ export class TlsPinError extends Error {
 
 /** `aa:bb..`, `AABB..` or `sha256 Fingerprint=AA:BB..` -> `AA:BB:..`. Throws on anything that is not 32 bytes. */
 export function normaliseFingerprint(input: string): string {
-	const hex = input
-		.replace(/^.*=/, '')
-		.replace(/[\s:]/g, '')
-		.toUpperCase();
+	const hex = input.replace(/^.*=/, '').replace(/[\s:]/g, '').toUpperCase();
 	if (!/^[0-9A-F]{64}$/.test(hex)) {
 		throw new Error('TLS fingerprint must be a SHA-256 fingerprint: 32 hex pairs separated by colons');
 	}

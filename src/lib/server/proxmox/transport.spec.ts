@@ -139,7 +139,8 @@ describe('construction', () => {
 	it('accepts an injected dispatcher (undici MockAgent)', async () => {
 		const mock = new MockAgent();
 		mock.disableNetConnect();
-		mock.get('https://pve.example:8006')
+		mock
+			.get('https://pve.example:8006')
 			.intercept({ path: '/api2/json/cluster/nextid', method: 'GET' })
 			.reply(200, { data: '123' }, { headers: { 'content-type': 'application/json' } });
 		const c = new ProxmoxClient({ url: 'https://pve.example:8006/api2/json', tokenId: TOKEN_ID, tokenSecret: SECRET, dispatcher: mock });

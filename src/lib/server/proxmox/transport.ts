@@ -5,13 +5,7 @@
 
 import { fetch, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import {
-	errorFromResponse,
-	errorFromTransport,
-	ProxmoxError,
-	requestTimeoutError,
-	type RequestContext
-} from './errors';
+import { errorFromResponse, errorFromTransport, ProxmoxError, requestTimeoutError, type RequestContext } from './errors';
 import type { ProxmoxClientOptions, ProxmoxStats } from './options';
 import { toParams, type ParamValue } from './params';
 import { describeIssues } from './schemas';
@@ -79,8 +73,7 @@ export class ProxmoxTransport {
 		this.#retries = Math.max(0, opts.retries ?? 2);
 		this.#retryDelayMs = opts.retryDelayMs ?? 250;
 		this.#ownsDispatcher = !opts.dispatcher;
-		this.#dispatcher =
-			opts.dispatcher ?? createDispatcher(opts.tls ?? {}, { connectTimeoutMs: Math.min(this.#requestTimeoutMs, 10_000) });
+		this.#dispatcher = opts.dispatcher ?? createDispatcher(opts.tls ?? {}, { connectTimeoutMs: Math.min(this.#requestTimeoutMs, 10_000) });
 	}
 
 	resetStats(): void {
@@ -121,12 +114,7 @@ export class ProxmoxTransport {
 		return (await this.request('GET', template, { ...spec, schema })).data;
 	}
 
-	async #send<T>(
-		ctx: RequestContext,
-		url: string,
-		body: string | undefined,
-		spec: RequestSpec<T>
-	): Promise<{ data: T; total?: number }> {
+	async #send<T>(ctx: RequestContext, url: string, body: string | undefined, spec: RequestSpec<T>): Promise<{ data: T; total?: number }> {
 		const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
 		const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
 		const headers: Record<string, string> = { Authorization: this.#authHeader, Accept: 'application/json' };

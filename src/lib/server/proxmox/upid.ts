@@ -3,8 +3,7 @@
 
 import type { Upid } from '$lib/types/proxmox';
 
-const UPID_RE =
-	/^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:]+):([^:]*):([^:]+):$/;
+const UPID_RE = /^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:]+):([^:]*):([^:]+):$/;
 
 /** Split a UPID into its parts. Returns null for anything that is not a well-formed UPID. */
 export function parseUpid(upid: string): Upid | null {

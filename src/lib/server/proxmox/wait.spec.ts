@@ -21,7 +21,10 @@ describe('waitForTask', () => {
 			if (req.path === `/nodes/pve/tasks/${upid}/log`) {
 				const start = Number(req.query.get('start') ?? 0);
 				const limit = Number(req.query.get('limit') ?? 50);
-				const page = lines.slice(0, written).map((t, i) => ({ n: i + 1, t })).slice(start, start + limit);
+				const page = lines
+					.slice(0, written)
+					.map((t, i) => ({ n: i + 1, t }))
+					.slice(start, start + limit);
 				return ok(page, { total: written });
 			}
 			return fail(501, 'unexpected');
@@ -61,8 +64,7 @@ describe('waitForTask', () => {
 	});
 
 	it('times out with a clear error', async () => {
-		h.pve.handle = (req) =>
-			req.path.endsWith('/status') ? ok({ upid: UPID_CREATE, status: 'running' }) : ok([{ n: 1, t: 'no content' }], { total: 1 });
+		h.pve.handle = (req) => (req.path.endsWith('/status') ? ok({ upid: UPID_CREATE, status: 'running' }) : ok([{ n: 1, t: 'no content' }], { total: 1 }));
 		const seen: TaskLogLine[] = [];
 		const started = Date.now();
 		const err = await caught(h.client.waitForTask('pve', UPID_CREATE, { timeout: 300, onLog: (l) => seen.push(l) }));

@@ -51,12 +51,7 @@ function logFollower(reader: TaskReader, node: string, upid: string, signal: Abo
  * Runs `poll` under a deadline joined to the caller's signal. The caller's abort passes through unchanged (UI
  * code ignores it as an abort); the deadline becomes a ProxmoxError of kind 'timeout' saying what was awaited.
  */
-async function underDeadline<T>(
-	timeoutMs: number,
-	callerSignal: AbortSignal | undefined,
-	timedOut: { endpoint: string; message: string },
-	poll: (signal: AbortSignal) => Promise<T>
-): Promise<T> {
+async function underDeadline<T>(timeoutMs: number, callerSignal: AbortSignal | undefined, timedOut: { endpoint: string; message: string }, poll: (signal: AbortSignal) => Promise<T>): Promise<T> {
 	const deadline = AbortSignal.timeout(timeoutMs);
 	const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
 	try {
@@ -73,13 +68,7 @@ async function underDeadline<T>(
  * the exit status is `OK` or `WARNINGS: N`; otherwise throws a ProxmoxTaskError whose message is the exit
  * status (e.g. `unable to create CT 101 - ...`). Past the deadline: a ProxmoxError of kind 'timeout'.
  */
-export async function waitForTask(
-	reader: TaskReader,
-	node: string,
-	upid: string,
-	timeoutMs: number,
-	opts: WaitForTaskOptions = {}
-): Promise<TaskStatus> {
+export async function waitForTask(reader: TaskReader, node: string, upid: string, timeoutMs: number, opts: WaitForTaskOptions = {}): Promise<TaskStatus> {
 	const u = parseUpid(upid);
 	const what = u ? `${u.type}${u.id ? ` for ${u.id}` : ''}` : upid;
 	const timedOut = {
@@ -109,13 +98,7 @@ export async function waitForTask(
  * (DHCP leases are only visible via `/interfaces`, PVE >= 8.1, and come from inside the CT). On timeout the
  * message names what was reported and why it was refused. A static `ip=` needs no waiting.
  */
-export async function waitForIp(
-	reader: InterfaceReader,
-	node: string,
-	vmid: number,
-	timeoutMs: number,
-	opts: WaitForIpOptions = {}
-): Promise<string> {
+export async function waitForIp(reader: InterfaceReader, node: string, vmid: number, timeoutMs: number, opts: WaitForIpOptions = {}): Promise<string> {
 	const timedOut = {
 		endpoint: 'GET /nodes/{node}/lxc/{vmid}/interfaces',
 		message: `CT ${vmid} on node ${node} reported no IPv4 address within ${formatMs(timeoutMs)}; is it running and does DHCP answer on its bridge?`

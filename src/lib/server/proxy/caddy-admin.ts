@@ -78,7 +78,7 @@ export async function writeRoutes(adminUrl: string, current: CaddyAdmin, routes:
 	const ifMatch: Record<string, string> = current.etag ? { 'if-match': current.etag } : {};
 	const hadList = current.routes.length > 0;
 	const res = await request(adminUrl, hadList ? 'PATCH' : 'PUT', path, routes, ifMatch);
-	if (res.status === 412) throw new SpyreError('conflict', 'Caddy\'s configuration changed while Spyre was updating it; try again.');
+	if (res.status === 412) throw new SpyreError('conflict', "Caddy's configuration changed while Spyre was updating it; try again.");
 	if (!res.ok) throw await failure(res, 'the new service routes');
 }
 

@@ -12,13 +12,10 @@ const PROBE_TIMEOUT_MS = 3000;
 export function probe(ip: string, port: number, protocol: 'http' | 'https' | 'tcp', timeoutMs = PROBE_TIMEOUT_MS): Promise<ServiceHealth> {
 	if (protocol !== 'http') return tcpProbe(ip, port, timeoutMs);
 	return new Promise((resolve) => {
-		const req = http.request(
-			{ host: ip, port, path: '/', method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'spyre-health' } },
-			(res) => {
-				res.resume();
-				resolve((res.statusCode ?? 500) < 500 ? 'healthy' : 'unhealthy');
-			}
-		);
+		const req = http.request({ host: ip, port, path: '/', method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'spyre-health' } }, (res) => {
+			res.resume();
+			resolve((res.statusCode ?? 500) < 500 ? 'healthy' : 'unhealthy');
+		});
 		req.on('timeout', () => req.destroy(new Error('timeout')));
 		req.on('error', () => resolve('unhealthy'));
 		req.end();

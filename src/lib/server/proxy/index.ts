@@ -107,11 +107,9 @@ export function checkServiceNames(environmentId: string | null, hostname: string
 		}
 		const taken = serviceByLabel(serviceLabel({ hostname, name: s.name }));
 		if (taken && taken.environmentId !== environmentId) {
-			throw new SpyreError(
-				'conflict',
-				`Service ${s.name} of ${hostname} would be at ${host}, which service ${taken.name} of environment ${taken.hostname} already uses.`,
-				{ fields: { hostname: `${host} is taken by service ${taken.name} of ${taken.hostname}.` } }
-			);
+			throw new SpyreError('conflict', `Service ${s.name} of ${hostname} would be at ${host}, which service ${taken.name} of environment ${taken.hostname} already uses.`, {
+				fields: { hostname: `${host} is taken by service ${taken.name} of ${taken.hostname}.` }
+			});
 		}
 	}
 }

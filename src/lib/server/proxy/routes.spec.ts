@@ -31,7 +31,7 @@ describe('buildRoute', () => {
 		expect(service.handle.at(-1)).toEqual({ handler: 'reverse_proxy', upstreams: [{ dial: '10.0.0.5:3000' }] });
 	});
 
-	it('sends the reserved /__spyre path to Spyre\'s callback, never to the CT', () => {
+	it("sends the reserved /__spyre path to Spyre's callback, never to the CT", () => {
 		const { callback } = parts(buildRoute(t, mode, auth)!);
 		expect(callback.match).toEqual([{ path: ['/__spyre/*', '/__spyre'] }]);
 		expect(callback.terminal).toBe(true);
@@ -69,7 +69,7 @@ describe('buildRoute', () => {
 		expect(() => buildRoute({ ...t, name: 'a'.repeat(40), hostname: 'b'.repeat(30) }, mode, auth)).toThrow(/63/);
 	});
 
-	it('checks an https upstream\'s certificate for the CT\'s hostname unless the config opted out', () => {
+	it("checks an https upstream's certificate for the CT's hostname unless the config opted out", () => {
 		const last = (target: ServiceTarget) => parts(buildRoute(target, mode, auth)!).service.handle.at(-1);
 		expect(last({ ...t, protocol: 'https' })).toEqual({
 			handler: 'reverse_proxy',
@@ -111,7 +111,7 @@ describe('mergeRoutes', () => {
 });
 
 describe('serviceUrl / isIpv4', () => {
-	it('builds the service host URL with Spyre\'s scheme and port', () => {
+	it("builds the service host URL with Spyre's scheme and port", () => {
 		expect(serviceUrl(t, mode, 'https:')).toBe('https://web--web1.example.com/');
 		expect(serviceUrl(t, mode, 'http:', '8080')).toBe('http://web--web1.example.com:8080/');
 	});

@@ -177,9 +177,6 @@ export function mergeRoutes(existing: unknown[], ours: Record<string, unknown>[]
 
 export function isOurs(route: unknown): boolean {
 	return (
-		typeof route === 'object' &&
-		route !== null &&
-		typeof (route as Record<string, unknown>)['@id'] === 'string' &&
-		((route as Record<string, unknown>)['@id'] as string).startsWith(ROUTE_ID_PREFIX)
+		typeof route === 'object' && route !== null && typeof (route as Record<string, unknown>)['@id'] === 'string' && ((route as Record<string, unknown>)['@id'] as string).startsWith(ROUTE_ID_PREFIX)
 	);
 }

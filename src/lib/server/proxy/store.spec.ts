@@ -36,7 +36,7 @@ describe('shared ports in the services table', () => {
 	it.each([
 		['its port', { name: 'dev-server', port: 8080, protocol: 'http' as const }, ['dev-server:8080:0']],
 		['its name', { name: 'p8080', port: 9000, protocol: 'http' as const }, ['p8080:9000:0']]
-	])('a declared service that takes a shared port\'s %s wins, and the share is reported', (_what, declared, after) => {
+	])("a declared service that takes a shared port's %s wins, and the share is reported", (_what, declared, after) => {
 		insertShared('env-1', 'dev', 'p8080', 8080, db);
 		const displaced = replaceServices('env-1', 'dev', [declared], MODE, db);
 		expect(displaced.map((s) => s.name)).toEqual(['p8080']);

@@ -69,9 +69,13 @@ export function replaceServices(environmentId: string, hostname: string, declare
 
 /** Record a shared port as an http service named `name` (the caller checked the naming rule and collisions). */
 export function insertShared(environmentId: string, hostname: string, name: string, port: number, db: Db = getDb()): void {
-	db.prepare(
-		`INSERT INTO services (environment_id, name, port, protocol, tls_verify, subdomain, route_id, shared) VALUES (?, ?, ?, 'http', 1, ?, ?, 1)`
-	).run(environmentId, name, port, serviceLabel({ hostname, name }), routeId({ environmentId, name }));
+	db.prepare(`INSERT INTO services (environment_id, name, port, protocol, tls_verify, subdomain, route_id, shared) VALUES (?, ?, ?, 'http', 1, ?, ?, 1)`).run(
+		environmentId,
+		name,
+		port,
+		serviceLabel({ hostname, name }),
+		routeId({ environmentId, name })
+	);
 }
 
 /** Remove a shared port's row; declared services are never touched here. Returns the removed row. */

@@ -17,7 +17,10 @@ beforeAll(async () => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-svc-cred-'));
 	db = openDatabase(path.join(dir, 'spyre.db'));
 	userId = (await createFirstAdmin('owner', 'a long enough password', db)).id;
-	for (const [id, hostname] of [['env-a', 'dev1'], ['env-b', 'dev2']]) {
+	for (const [id, hostname] of [
+		['env-a', 'dev1'],
+		['env-b', 'dev2']
+	]) {
 		db.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES (?, ?, 'pve', 'running', 1, 1)").run(id, hostname);
 	}
 	stop = startCredentialRevocation(db);

@@ -63,9 +63,7 @@ export function redeemCode(code: string | null, host: string, db: Db = getDb()):
 	codes.delete(key);
 	const now = Date.now();
 	if (!pending || pending.expiresAt <= now || pending.host !== host) return null;
-	const session = db.prepare('SELECT expires_at AS expiresAt FROM sessions WHERE token_hash = ? AND expires_at > ?').get(pending.sessionHash, now) as
-		| { expiresAt: number }
-		| undefined;
+	const session = db.prepare('SELECT expires_at AS expiresAt FROM sessions WHERE token_hash = ? AND expires_at > ?').get(pending.sessionHash, now) as { expiresAt: number } | undefined;
 	if (!session) return null;
 	const token = crypto.randomBytes(32).toString('base64url');
 	const expiresAt = Math.min(now + CREDENTIAL_TTL_MS, session.expiresAt);

@@ -5,7 +5,7 @@ const ORIGIN = 'https://web--h1.example.com';
 const meta = (m: Partial<RequestMeta>): RequestMeta => ({ method: 'GET', secFetchSite: null, secFetchMode: null, origin: null, accept: null, ...m });
 
 describe('madeByServiceOrigin (Sec-Fetch-Site / Origin)', () => {
-	it('accepts the service\'s own requests and ones the person typed', () => {
+	it("accepts the service's own requests and ones the person typed", () => {
 		expect(madeByServiceOrigin(meta({ secFetchSite: 'same-origin', origin: ORIGIN, method: 'POST' }), ORIGIN)).toBe(true);
 		expect(madeByServiceOrigin(meta({ secFetchSite: 'none' }), ORIGIN)).toBe(true);
 		// WebSocket upgrade from its own page.
@@ -36,7 +36,7 @@ describe('isPageLoad / mayIssueWithoutAsking', () => {
 		expect(isPageLoad(meta({ method: 'POST', secFetchMode: 'navigate' }))).toBe(false);
 		expect(isPageLoad(meta({ secFetchMode: 'websocket' }))).toBe(false);
 	});
-	it('issues without a click only for typed loads or Spyre\'s own links', () => {
+	it("issues without a click only for typed loads or Spyre's own links", () => {
 		expect(mayIssueWithoutAsking('none')).toBe(true);
 		expect(mayIssueWithoutAsking('same-origin')).toBe(true);
 		for (const v of ['same-site', 'cross-site', null, 'x']) expect(mayIssueWithoutAsking(v)).toBe(false);

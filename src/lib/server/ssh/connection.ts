@@ -128,21 +128,11 @@ export function handshake(entry: Entry, target: SshTarget, options: SshPoolOptio
 	});
 }
 
-export function classifyConnectError(
-	err: Error & { level?: string; code?: string },
-	target: SshTarget,
-	port: number,
-	hostKeyError: SpyreError | null,
-	timeoutMs: number
-): SpyreError {
+export function classifyConnectError(err: Error & { level?: string; code?: string }, target: SshTarget, port: number, hostKeyError: SpyreError | null, timeoutMs: number): SpyreError {
 	const where = `${target.host}:${port}`;
 	if (hostKeyError) return hostKeyError;
 	if (err.level === 'client-authentication') {
-		return new SpyreError(
-			'ssh_auth',
-			`The environment did not accept Spyre's SSH key (${where}). Check that Spyre's public key is in the container's authorized_keys.`,
-			{ cause: err }
-		);
+		return new SpyreError('ssh_auth', `The environment did not accept Spyre's SSH key (${where}). Check that Spyre's public key is in the container's authorized_keys.`, { cause: err });
 	}
 	if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
 		return new SpyreError('timeout', `No SSH answer from ${where} within ${timeoutMs} ms.`, { cause: err });

@@ -32,24 +32,21 @@ describe('PidLineReader', () => {
 });
 
 describe('wrapForGroupKill', () => {
-	it.each(["echo 'it''s' \"$HOME\" `id` $(true) ; & | \\ \n done", 'printf "%s\\n" a b', "exit 3"])(
-		'runs the command unchanged in a real shell after its PID: %s',
-		(cmd) => {
-			const env = { ...process.env, SHELL: '/bin/sh' };
-			let direct: string;
-			let wrapped: string;
-			try {
-				direct = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
-			} catch (e) {
-				direct = `exit ${(e as { status: number }).status}`;
-			}
-			try {
-				wrapped = execFileSync('/bin/sh', ['-c', wrapForGroupKill(cmd)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
-			} catch (e) {
-				wrapped = `exit ${(e as { status: number }).status}`;
-			}
-			if (direct.startsWith('exit ')) expect(wrapped).toBe(direct);
-			else expect(wrapped.replace(/^\d+\n/, '')).toBe(direct);
+	it.each(["echo 'it''s' \"$HOME\" `id` $(true) ; & | \\ \n done", 'printf "%s\\n" a b', 'exit 3'])('runs the command unchanged in a real shell after its PID: %s', (cmd) => {
+		const env = { ...process.env, SHELL: '/bin/sh' };
+		let direct: string;
+		let wrapped: string;
+		try {
+			direct = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
+		} catch (e) {
+			direct = `exit ${(e as { status: number }).status}`;
 		}
-	);
+		try {
+			wrapped = execFileSync('/bin/sh', ['-c', wrapForGroupKill(cmd)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
+		} catch (e) {
+			wrapped = `exit ${(e as { status: number }).status}`;
+		}
+		if (direct.startsWith('exit ')) expect(wrapped).toBe(direct);
+		else expect(wrapped.replace(/^\d+\n/, '')).toBe(direct);
+	});
 });

@@ -77,13 +77,7 @@ export interface StreamDeps {
 	killGroup(pgid: number): Promise<void>;
 }
 
-export function execStreamOn(
-	host: SlotHost,
-	entry: Entry,
-	cmd: string,
-	opts: ExecStreamOptions,
-	deps: StreamDeps
-): Promise<ExecStreamResult> {
+export function execStreamOn(host: SlotHost, entry: Entry, cmd: string, opts: ExecStreamOptions, deps: StreamDeps): Promise<ExecStreamResult> {
 	let settle!: { resolve: (r: ExecStreamResult) => void; reject: (e: unknown) => void };
 	const result = new Promise<ExecStreamResult>((resolve, reject) => (settle = { resolve, reject }));
 	const output = new HeadTailBuffer(opts.maxBufferBytes ?? 128 * 1024);

@@ -53,12 +53,7 @@ export async function execOn(host: SlotHost, entry: Entry, cmd: string, opts: Ex
 				killChannel(channel);
 				finish(err);
 			};
-			const timer = opts.timeoutMs
-				? setTimeout(
-						() => abort(new SpyreError('timeout', `Command on environment ${entry.envId} timed out after ${opts.timeoutMs} ms.`)),
-						opts.timeoutMs
-					)
-				: null;
+			const timer = opts.timeoutMs ? setTimeout(() => abort(new SpyreError('timeout', `Command on environment ${entry.envId} timed out after ${opts.timeoutMs} ms.`)), opts.timeoutMs) : null;
 			const onData = (into: Buffer[]) => (chunk: Buffer) => {
 				size += chunk.length;
 				if (size > max) {

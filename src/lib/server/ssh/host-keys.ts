@@ -75,10 +75,7 @@ export function probeHostKey(target: SshTarget, port: number, timeoutMs: number)
 			if (presented) resolve(presented);
 			else reject(err ?? new SpyreError('ssh', `${target.host}:${port} closed the connection before showing a host key.`));
 		};
-		const timer = setTimeout(
-			() => done(new SpyreError('timeout', `No SSH answer from ${target.host}:${port} within ${timeoutMs} ms.`)),
-			timeoutMs
-		);
+		const timer = setTimeout(() => done(new SpyreError('timeout', `No SSH answer from ${target.host}:${port} within ${timeoutMs} ms.`)), timeoutMs);
 		client.on('error', (err: Error & { code?: string }) => {
 			const refused = err.code === 'ECONNREFUSED' ? ' (refused: is sshd running in the environment?)' : '';
 			done(new SpyreError('ssh', `Cannot read the SSH host key of ${target.host}:${port}${refused}: ${err.message}`, { cause: err }));

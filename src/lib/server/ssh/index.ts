@@ -54,8 +54,7 @@ export const exec = (target: SshTarget, cmd: string, opts?: ExecOptions) => getS
 export const execStream = (target: SshTarget, cmd: string, opts?: ExecStreamOptions) => getSshPool().execStream(target, cmd, opts);
 export const openPty = (target: SshTarget, cmd: string, opts: PtyOptions) => getSshPool().openPty(target, cmd, opts);
 export const openShell = (target: SshTarget, opts: PtyOptions) => getSshPool().openShell(target, opts);
-export const writeFile = (target: SshTarget, path: string, content: string | Buffer, opts?: WriteFileOptions) =>
-	getSshPool().writeFile(target, path, content, opts);
+export const writeFile = (target: SshTarget, path: string, content: string | Buffer, opts?: WriteFileOptions) => getSshPool().writeFile(target, path, content, opts);
 export const readFile = (target: SshTarget, path: string, opts?: ReadFileOptions) => getSshPool().readFile(target, path, opts);
 export const verifySsh = (target: SshTarget) => getSshPool().verifySsh(target);
 export const presentedHostKey = (target: SshTarget) => getSshPool().presentedHostKey(target);

@@ -181,8 +181,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 				)
 			),
 
-		writeFile: (target: SshTarget, path: string, content: string | Buffer, opts: WriteFileOptions = {}) =>
-			onFreeConnection(slots, target, (entry) => writeFileOn(slots, entry, path, content, opts)),
+		writeFile: (target: SshTarget, path: string, content: string | Buffer, opts: WriteFileOptions = {}) => onFreeConnection(slots, target, (entry) => writeFileOn(slots, entry, path, content, opts)),
 
 		readFile: (target: SshTarget, path: string, opts: ReadFileOptions = {}) => onFreeConnection(slots, target, (entry) => readFileOn(slots, entry, path, opts)),
 
@@ -200,11 +199,9 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 			const wanted = parseFingerprint(fingerprint);
 			const presented = await probeHostKey(target, portOf(target), options.connectTimeoutMs);
 			if (presented !== wanted) {
-				throw new SpyreError(
-					'conflict',
-					`Environment ${target.envId} presents the host key ${presented}, not ${wanted}. Nothing was trusted; compare the fingerprint again.`,
-					{ fields: { fingerprint: `The environment presents ${presented}.` } }
-				);
+				throw new SpyreError('conflict', `Environment ${target.envId} presents the host key ${presented}, not ${wanted}. Nothing was trusted; compare the fingerprint again.`, {
+					fields: { fingerprint: `The environment presents ${presented}.` }
+				});
 			}
 			const previous = options.hostKeys.get(target.envId);
 			if (options.hostKeys.set) options.hostKeys.set(target.envId, presented);

@@ -21,12 +21,16 @@ export function checkRemotePath(p: string): string {
 	return p;
 }
 
-const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
-	new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> => new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 
 /** Run `work` on a fresh SFTP channel of `entry`, bounded in time; the channel is always closed after. */
 async function withSftp<T>(host: SlotHost, entry: Entry, timeoutMs: number, what: string, work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-	const sftp = await openChannel(host, entry, (cb: (err: Error | undefined, s: SFTPWrapper) => void) => entry.client!.sftp(cb), (s) => s);
+	const sftp = await openChannel(
+		host,
+		entry,
+		(cb: (err: Error | undefined, s: SFTPWrapper) => void) => entry.client!.sftp(cb),
+		(s) => s
+	);
 	let timer: NodeJS.Timeout | null = null;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new SpyreError('timeout', `${what} on environment ${entry.envId} timed out after ${timeoutMs} ms.`)), timeoutMs);
@@ -74,7 +78,7 @@ export async function writeFileOn(host: SlotHost, entry: Entry, target: string, 
 			// 'wx': never follow or clobber something already at the temp name.
 			const handle = await call<Buffer>((cb) => sftp.open(tmp, 'wx', { mode: 0o600 }, cb));
 			try {
-				for (let off = 0; off < data.length; ) {
+				for (let off = 0; off < data.length;) {
 					const n = Math.min(32 * 1024, data.length - off);
 					await call((cb) => sftp.write(handle, data, off, n, off, cb));
 					off += n;
@@ -110,9 +114,7 @@ export async function readFileOn(host: SlotHost, entry: Entry, target: string, o
 				let total = 0;
 				for (;;) {
 					const buf = Buffer.alloc(32 * 1024);
-					const n = await new Promise<number>((resolve, reject) =>
-						sftp.read(handle, buf, 0, buf.length, total, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead)))
-					);
+					const n = await new Promise<number>((resolve, reject) => sftp.read(handle, buf, 0, buf.length, total, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
 					if (n === 0) break;
 					total += n;
 					if (total > max) throw new SpyreError('payload_too_large', `The file ${JSON.stringify(target)} is larger than ${max} bytes.`);

@@ -28,12 +28,7 @@ function track(host: SlotHost, entry: Entry, channel: Closable) {
  * Open a channel and run `setup` synchronously in ssh2's callback: ssh2 may emit a short command's
  * output, exit and close in the same tick, before a promise continuation could attach listeners.
  */
-export function openChannel<C extends Closable, T>(
-	host: SlotHost,
-	entry: Entry,
-	open: (cb: (err: Error | undefined, ch: C) => void) => void,
-	setup: (channel: C) => T
-): Promise<T> {
+export function openChannel<C extends Closable, T>(host: SlotHost, entry: Entry, open: (cb: (err: Error | undefined, ch: C) => void) => void, setup: (channel: C) => T): Promise<T> {
 	return new Promise((resolve, reject) => {
 		try {
 			open((err, channel) => {
@@ -77,9 +72,7 @@ export async function onFreeConnection<T>(host: SlotHost, target: SshTarget, ope
 			entry.opening--;
 		}
 	}
-	throw new SpyreError(
-		'ssh',
-		`Environment ${target.envId} has too many open terminals and commands (${host.maxConnectionsPerEnv} SSH connections are full). Close some tabs and try again.`,
-		{ cause: lastErr }
-	);
+	throw new SpyreError('ssh', `Environment ${target.envId} has too many open terminals and commands (${host.maxConnectionsPerEnv} SSH connections are full). Close some tabs and try again.`, {
+		cause: lastErr
+	});
 }

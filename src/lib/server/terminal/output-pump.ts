@@ -16,11 +16,7 @@ type PumpStream = Pick<NodeJS.ReadableStream, 'on' | 'pause' | 'resume' | 'isPau
  * SSH flow control then stops the remote side. Resume once the queue is below `low`. Polling is used
  * because ws emits no drain event; 20 ms is far below what a person notices.
  */
-export function createOutputPump(
-	ws: PumpSocket,
-	stream: PumpStream,
-	opts: { high: number; low: number; pollMs?: number }
-): { stop(): void } {
+export function createOutputPump(ws: PumpSocket, stream: PumpStream, opts: { high: number; low: number; pollMs?: number }): { stop(): void } {
 	let timer: NodeJS.Timeout | null = null;
 	const stop = () => {
 		if (timer) clearInterval(timer);

@@ -246,14 +246,7 @@ async function windowGone(target: SshTarget, windowId: string, opts: tmux.TmuxOp
 	}
 }
 
-function safeRecord(
-	db: Db,
-	actor: { userId: number; username: string; ip: string },
-	action: string,
-	target: string,
-	outcome: 'success' | 'failure',
-	detail: string
-) {
+function safeRecord(db: Db, actor: { userId: number; username: string; ip: string }, action: string, target: string, outcome: 'success' | 'failure', detail: string) {
 	try {
 		record(actor, action, target, outcome, detail, db);
 	} catch (err) {

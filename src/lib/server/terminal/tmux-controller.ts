@@ -200,11 +200,7 @@ export async function createWindow(target: SshTarget, name?: string, opts: TmuxO
 
 export async function renameWindow(target: SshTarget, index: number, name: string, opts: TmuxOptions = {}): Promise<void> {
 	const session = sessionOf(opts);
-	await run(
-		target,
-		tmuxCmd('rename-window', '-t', windowTarget(session, validateWindowIndex(index)), '--', tmuxLiteral(validateWindowName(name))),
-		opts
-	);
+	await run(target, tmuxCmd('rename-window', '-t', windowTarget(session, validateWindowIndex(index)), '--', tmuxLiteral(validateWindowName(name))), opts);
 }
 
 export async function killWindow(target: SshTarget, index: number, opts: TmuxOptions = {}): Promise<void> {
@@ -234,26 +230,19 @@ export async function killSession(target: SshTarget, opts: TmuxOptions = {}): Pr
  * terminal bytes (CRLF line ends). Empty when nothing has scrolled off. tmux redraws the visible part
  * itself on attach.
  */
-export async function captureHistory(
-	target: SshTarget,
-	index: number,
-	lines: number,
-	opts: TmuxOptions = {}
-): Promise<string> {
+export async function captureHistory(target: SshTarget, index: number, lines: number, opts: TmuxOptions = {}): Promise<string> {
 	const session = sessionOf(opts);
 	const n = Math.max(1, Math.min(50_000, Math.floor(lines)));
-	const out = await run(
-		target,
-		tmuxCmd('capture-pane', '-p', '-e', '-J', '-S', -n, '-E', -1, '-t', windowTarget(session, validateWindowIndex(index))),
-		opts
-	);
+	const out = await run(target, tmuxCmd('capture-pane', '-p', '-e', '-J', '-S', -n, '-E', -1, '-t', windowTarget(session, validateWindowIndex(index))), opts);
 	// -J keeps trailing spaces; they would wrap early in a narrower browser.
 	const body = out.replace(/\n$/, '');
 	if (body.trim() === '') return '';
-	return body
-		.split('\n')
-		.map((l) => l.replace(/ +$/, ''))
-		.join('\x1b[0m\r\n') + '\x1b[0m\r\n';
+	return (
+		body
+			.split('\n')
+			.map((l) => l.replace(/ +$/, ''))
+			.join('\x1b[0m\r\n') + '\x1b[0m\r\n'
+	);
 }
 
 let clientSeq = 0;
@@ -272,12 +261,25 @@ export async function attachToWindow(target: SshTarget, index: number, opts: Att
 	const cmd =
 		'LANG=C.UTF-8 exec ' +
 		command(
-			'tmux', '-u', '-L', SOCKET,
-			'new-session', '-t', `=${session}`, '-s', clientSession, ';',
+			'tmux',
+			'-u',
+			'-L',
+			SOCKET,
+			'new-session',
+			'-t',
+			`=${session}`,
+			'-s',
+			clientSession,
+			';',
 			// No -t: while the attach is still being set up, tmux cannot resolve the new session by name
 			// ("No such session"), but it is the current session of the commands that follow.
-			'set-option', 'destroy-unattached', 'on', ';',
-			'select-window', '-t', `:${w}`
+			'set-option',
+			'destroy-unattached',
+			'on',
+			';',
+			'select-window',
+			'-t',
+			`:${w}`
 		);
 	const pty = await pool.openPty(target, cmd, { cols: opts.cols, rows: opts.rows, term: 'xterm-256color' });
 	let detached = false;
@@ -298,4 +300,3 @@ export async function attachToWindow(target: SshTarget, index: number, opts: Att
 		}
 	};
 }
-

@@ -83,9 +83,7 @@ function watchSessions(): void {
 
 function reject(socket: Duplex, status: number, reason: string): void {
 	if (socket.writable) {
-		socket.write(
-			`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`
-		);
+		socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 	}
 	socket.destroy();
 }

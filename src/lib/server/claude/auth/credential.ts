@@ -31,7 +31,14 @@ export async function saveApiKey(key: string, actor: AuthActor = {}): Promise<Cl
 	if (check.ok) {
 		store.setHealth(dataDir(), null);
 		if (!transition('authenticated', { event: 'api_key_saved', actor, error: null, detail: 'API key stored (encrypted) and accepted by Anthropic.' })) {
-			authLog.append({ event: 'api_key_saved', fromState: machine.state, toState: machine.state, method: 'api_key', userId: actor.userId ?? null, detail: 'API key replaced (encrypted) and accepted by Anthropic.' });
+			authLog.append({
+				event: 'api_key_saved',
+				fromState: machine.state,
+				toState: machine.state,
+				method: 'api_key',
+				userId: actor.userId ?? null,
+				detail: 'API key replaced (encrypted) and accepted by Anthropic.'
+			});
 			machine.lastError = null;
 			publishView();
 		}

@@ -40,7 +40,10 @@ export class LoginFlow {
 	#urlAnnounced = false;
 	#workDir: string;
 
-	constructor(o: FlowOptions, private readonly cb: FlowCallbacks) {
+	constructor(
+		o: FlowOptions,
+		private readonly cb: FlowCallbacks
+	) {
 		this.kind = o.kind;
 		this.#workDir = o.workDir;
 		fs.rmSync(o.workDir, { recursive: true, force: true });
@@ -127,10 +130,13 @@ export class LoginFlow {
 		if (this.#urlAnnounced || !this.printed) return;
 		this.#urlAnnounced = true;
 		// The $BROWSER call usually lands first; give it a moment so the page shows both ways at once.
-		setTimeout(() => {
-			this.#readBrowserFile();
-			this.cb.onUrl();
-		}, this.localhost ? 0 : 300).unref();
+		setTimeout(
+			() => {
+				this.#readBrowserFile();
+				this.cb.onUrl();
+			},
+			this.localhost ? 0 : 300
+		).unref();
 	}
 }
 

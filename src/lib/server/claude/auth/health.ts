@@ -38,7 +38,9 @@ export async function checkHealth(): Promise<void> {
 		const status = parseAuthStatus(r.stdout);
 		if (!status) return applyHealth(null, { version: loop.version });
 		applyHealth(
-			status.loggedIn ? { state: 'authenticated', detail: `claude auth status: logged in (${status.authMethod}).` } : { state: 'expired', detail: 'claude auth status: the CLI on the Spyre host is logged out.' },
+			status.loggedIn
+				? { state: 'authenticated', detail: `claude auth status: logged in (${status.authMethod}).` }
+				: { state: 'expired', detail: 'claude auth status: the CLI on the Spyre host is logged out.' },
 			{ version: loop.version }
 		);
 	} finally {

@@ -17,9 +17,7 @@ export interface AuthLogRow {
 }
 
 export function append(row: AuthLogRow, db: Db = getDb()): void {
-	db.prepare(
-		`INSERT INTO claude_auth_log (ts, event, from_state, to_state, method, user_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	).run(
+	db.prepare(`INSERT INTO claude_auth_log (ts, event, from_state, to_state, method, user_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
 		Date.now(),
 		row.event,
 		row.fromState ?? null,

@@ -62,7 +62,8 @@ export function startLogin(kind: ClaudeLoginFlow, actor: AuthActor = {}): Claude
 	machine.flowDeadline = flow.startedAt + authSettings.loginTimeoutMs();
 	machine.timers.push(
 		setTimeout(() => {
-			if (machine.flow === flow && machine.state === 'starting') void endFlow(flow, 'failed', 'login_failed', `The CLI printed no sign-in address within ${human(authSettings.startTimeoutMs())}: ${lastLine(flow.text()) || 'no output'}`);
+			if (machine.flow === flow && machine.state === 'starting')
+				void endFlow(flow, 'failed', 'login_failed', `The CLI printed no sign-in address within ${human(authSettings.startTimeoutMs())}: ${lastLine(flow.text()) || 'no output'}`);
 		}, authSettings.startTimeoutMs()),
 		setTimeout(() => {
 			if (machine.flow === flow) void endFlow(flow, 'cancelled', 'login_timed_out', `Nobody finished the sign-in within ${human(authSettings.loginTimeoutMs())}, so it was cancelled.`);
@@ -111,7 +112,11 @@ function finishFlow(flow: LoginFlow, code: number): void {
 		const saved = flow.kind === 'setup_token' ? saveIssuedToken(out) : saveFullLogin(code);
 		if (saved) {
 			const to = credentialView();
-			transition(to === 'idle' ? 'authenticated' : to, { event: 'login_succeeded', error: null, detail: flow.kind === 'setup_token' ? 'Long-lived token stored (encrypted).' : 'Full login stored (encrypted access token).' });
+			transition(to === 'idle' ? 'authenticated' : to, {
+				event: 'login_succeeded',
+				error: null,
+				detail: flow.kind === 'setup_token' ? 'Long-lived token stored (encrypted).' : 'Full login stored (encrypted access token).'
+			});
 			return;
 		}
 	} catch (err) {
@@ -147,7 +152,9 @@ export async function relay(input: string, actor: AuthActor = {}): Promise<Claud
 	const flow = machine.flow;
 	if (!flow || machine.state !== 'waiting') throw new SpyreError('conflict', 'No sign-in is waiting for a code. Start one first.');
 	if (!flow.acceptsState(paste.state)) {
-		throw new SpyreError('validation', 'That code belongs to a different sign-in (its state does not match). Use the sign-in page opened from this attempt.', { fields: { code: 'State does not match.' } });
+		throw new SpyreError('validation', 'That code belongs to a different sign-in (its state does not match). Use the sign-in page opened from this attempt.', {
+			fields: { code: 'State does not match.' }
+		});
 	}
 	if (paste.kind === 'callback' && paste.port !== flow.port) {
 		throw new SpyreError('validation', `That address names port ${paste.port}, but this sign-in's CLI listens on ${flow.port ?? 'no localhost port'}.`, { fields: { code: 'Wrong port.' } });
@@ -174,7 +181,7 @@ export async function acceptCallback(code: string, state: string, actor: AuthAct
 }
 
 async function deliver(flow: LoginFlow, code: string, state: string, viaListener: boolean, actor: AuthActor): Promise<void> {
-	transition('verifying', { actor, error: null, detail: viaListener ? 'Relayed to the CLI\'s localhost listener.' : 'Typed into the CLI.' });
+	transition('verifying', { actor, error: null, detail: viaListener ? "Relayed to the CLI's localhost listener." : 'Typed into the CLI.' });
 	machine.timers.push(
 		setTimeout(() => {
 			if (machine.flow === flow && machine.state === 'verifying') void endFlow(flow, 'failed', 'login_failed', 'The CLI did not finish signing in after the code was relayed.');

@@ -99,7 +99,10 @@ export function findOutcome(output: string): CliOutcome | null {
 
 /** The last non-empty line of output, redacted and shortened: for error messages about a CLI that died. */
 export function lastLine(output: string): string {
-	const lines = stripAnsi(output).split('\n').map((l) => l.trim()).filter(Boolean);
+	const lines = stripAnsi(output)
+		.split('\n')
+		.map((l) => l.trim())
+		.filter(Boolean);
 	const last = lines.at(-1) ?? '';
 	return redact(last).slice(0, 300);
 }
@@ -141,9 +144,7 @@ export function isLoopbackName(host: string): boolean {
 
 export const MAX_PASTE = 8192;
 
-export type Paste =
-	| { kind: 'code'; code: string; state: string }
-	| { kind: 'callback'; port: number; code: string; state: string };
+export type Paste = { kind: 'code'; code: string; state: string } | { kind: 'callback'; port: number; code: string; state: string };
 
 // OAuth codes and states are URL-safe tokens; anything else (spaces, quotes, control bytes) is a mistake.
 const CODE_CHARS = /^[A-Za-z0-9._~+/=-]+$/;
@@ -183,7 +184,7 @@ function parseCallbackAddress(text: string): Paste {
 	}
 	if (url.protocol !== 'http:' || !isLoopbackName(url.hostname) || !url.port || url.pathname !== '/callback') {
 		throw new SpyreError('validation', 'Only the http://localhost:PORT/callback?… address of this sign-in can be relayed.', {
-			fields: { code: 'Not the CLI\'s localhost callback.' }
+			fields: { code: "Not the CLI's localhost callback." }
 		});
 	}
 	const code = url.searchParams.get('code') ?? '';

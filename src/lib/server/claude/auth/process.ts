@@ -123,7 +123,12 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /** Whether `file` (a path, or a name looked up on PATH) is an executable this process may run. */
 export function findExecutable(file: string): string | null {
-	const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, file));
+	const candidates = file.includes('/')
+		? [file]
+		: (process.env.PATH ?? '')
+				.split(':')
+				.filter(Boolean)
+				.map((d) => path.join(d, file));
 	for (const c of candidates) {
 		try {
 			fs.accessSync(c, fs.constants.X_OK);

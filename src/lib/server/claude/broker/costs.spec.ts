@@ -15,10 +15,17 @@ const usage = { inputTokens: 1, outputTokens: 1, cacheCreationTokens: 0, cacheRe
 beforeAll(() => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-costs-'));
 	db = openDatabase(path.join(dir, 'spyre.db'));
-	for (const [id, host] of [['env-a', 'alpha'], ['env-b', 'beta']]) {
+	for (const [id, host] of [
+		['env-a', 'alpha'],
+		['env-b', 'beta']
+	]) {
 		db.prepare("INSERT INTO environments (id, hostname, node, status, created_at, updated_at) VALUES (?, ?, 'pve', 'running', 1, 1)").run(id, host);
 	}
-	for (const [id, env] of [['t1', 'env-a'], ['t2', 'env-a'], ['t3', 'env-b']]) {
+	for (const [id, env] of [
+		['t1', 'env-a'],
+		['t2', 'env-a'],
+		['t3', 'env-b']
+	]) {
 		db.prepare("INSERT INTO claude_tasks (id, environment_id, prompt, status, created_at) VALUES (?, ?, 'p', 'succeeded', 0)").run(id, env);
 	}
 	const at = (t: number) => ({ model: 'm', status: 200, usage, at: t });

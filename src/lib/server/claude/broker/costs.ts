@@ -9,14 +9,13 @@ import type { CostSummary } from '$lib/types/costs';
 
 const DAY_MS = 86_400_000;
 
-export function costSummary(
-	{ now = Date.now(), days = 14, monthlyBudgetUsd }: { now?: number; days?: number; monthlyBudgetUsd?: number | null } = {},
-	db: Db = getDb()
-): CostSummary {
+export function costSummary({ now = Date.now(), days = 14, monthlyBudgetUsd }: { now?: number; days?: number; monthlyBudgetUsd?: number | null } = {}, db: Db = getDb()): CostSummary {
 	const firstDay = Math.floor(now / DAY_MS) - (days - 1);
-	const rows = db
-		.prepare('SELECT at / ? AS d, COALESCE(SUM(cost_usd), 0) AS usd, COUNT(*) AS calls FROM claude_usage WHERE at >= ? GROUP BY d')
-		.all(DAY_MS, firstDay * DAY_MS) as Array<{ d: number; usd: number; calls: number }>;
+	const rows = db.prepare('SELECT at / ? AS d, COALESCE(SUM(cost_usd), 0) AS usd, COUNT(*) AS calls FROM claude_usage WHERE at >= ? GROUP BY d').all(DAY_MS, firstDay * DAY_MS) as Array<{
+		d: number;
+		usd: number;
+		calls: number;
+	}>;
 	const perDay = new Map(rows.map((r) => [Math.floor(r.d), r]));
 	const byDay = Array.from({ length: days }, (_, i) => {
 		const d = firstDay + i;

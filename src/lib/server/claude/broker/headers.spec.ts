@@ -39,13 +39,13 @@ const directApiKey = { ...COMMON, 'anthropic-beta': PLAIN_BETA, 'x-api-key': 'sk
 const directOauth = { ...COMMON, 'anthropic-beta': OAUTH_BETA_LIST, authorization: 'Bearer sk-ant-oat01-BBBBBBBBBBBBBBBBBBBBBBB', 'content-length': '49188' };
 
 describe('upstreamHeaders', () => {
-	it('API key: exactly the CLI\'s own API-key request (transport headers aside)', () => {
+	it("API key: exactly the CLI's own API-key request (transport headers aside)", () => {
 		const out = upstreamHeaders(viaTaskToken, { kind: 'api_key', value: 'sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAA' });
 		expect(out).toEqual({ ...directApiKey, 'accept-encoding': 'identity' });
 		expect(out.authorization).toBeUndefined();
 	});
 
-	it('OAuth token: Bearer plus the OAuth betas in the CLI\'s order', () => {
+	it("OAuth token: Bearer plus the OAuth betas in the CLI's order", () => {
 		const out = upstreamHeaders(viaTaskToken, { kind: 'oauth_token', value: 'sk-ant-oat01-BBBBBBBBBBBBBBBBBBBBBBB' });
 		expect(out).toEqual({ ...directOauth, 'accept-encoding': 'identity' });
 		expect(out['x-api-key']).toBeUndefined();
@@ -53,7 +53,17 @@ describe('upstreamHeaders', () => {
 
 	it('drops what a hostile caller adds: its own credentials, cookies, forwarding and hop-by-hop headers', () => {
 		const out = upstreamHeaders(
-			{ ...viaTaskToken, 'x-api-key': 'sk-ant-stolen', cookie: 'a=b', 'x-forwarded-for': '1.2.3.4', forwarded: 'for=x', 'proxy-authorization': 'x', te: 'trailers', upgrade: 'h2c', 'anthropic-beta': `${OAUTH_BETA},x` },
+			{
+				...viaTaskToken,
+				'x-api-key': 'sk-ant-stolen',
+				cookie: 'a=b',
+				'x-forwarded-for': '1.2.3.4',
+				forwarded: 'for=x',
+				'proxy-authorization': 'x',
+				te: 'trailers',
+				upgrade: 'h2c',
+				'anthropic-beta': `${OAUTH_BETA},x`
+			},
 			{ kind: 'api_key', value: 'sk-ant-real' }
 		);
 		expect(out['x-api-key']).toBe('sk-ant-real');

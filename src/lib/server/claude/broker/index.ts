@@ -20,8 +20,7 @@ interface BrokerState {
 
 const state = singleton<BrokerState>('claude.broker', () => ({ server: null, url: null, starting: null, error: null }));
 
-export const MISSING_BROKER =
-	'Claude tasks need the credential broker: set claude.broker.listen (host:port the environments can reach) in environment.yaml and restart Spyre.';
+export const MISSING_BROKER = 'Claude tasks need the credential broker: set claude.broker.listen (host:port the environments can reach) in environment.yaml and restart Spyre.';
 
 /** Why the broker cannot serve, or null when it runs (or may still start). */
 export function brokerProblem(): string | null {

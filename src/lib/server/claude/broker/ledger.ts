@@ -14,17 +14,7 @@ export function recordUsage(taskId: string, call: { model: string | null; status
 	db.prepare(
 		`INSERT INTO claude_usage (task_id, at, model, status, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	).run(
-		taskId,
-		call.at ?? Date.now(),
-		call.model,
-		call.status,
-		call.usage.inputTokens,
-		call.usage.outputTokens,
-		call.usage.cacheCreationTokens,
-		call.usage.cacheReadTokens,
-		call.costUsd
-	);
+	).run(taskId, call.at ?? Date.now(), call.model, call.status, call.usage.inputTokens, call.usage.outputTokens, call.usage.cacheCreationTokens, call.usage.cacheReadTokens, call.costUsd);
 }
 
 export function taskUsage(taskId: string, db: Db = getDb()): UsageTotals {

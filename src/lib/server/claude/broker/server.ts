@@ -116,38 +116,34 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, holder: To
 		}
 	};
 
-	const upstream = (isHttps ? https : http).request(
-		url,
-		{ method: 'POST', headers: upstreamHeaders(req.headers, credential), agent: isHttps ? agents.https : agents.http },
-		(up) => {
-			status = up.statusCode ?? 502;
-			const headers: Record<string, string | string[]> = {};
-			for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !RESPONSE_DROP.has(k)) headers[k] = v;
-			res.writeHead(status, headers);
-			res.flushHeaders();
-			// count_tokens is free: only a Messages call is metered.
-			if (status >= 200 && status < 300 && pathAndQuery.split('?')[0] === '/v1/messages') meter = new UsageMeter(up.headers['content-type']);
-			up.on('data', (chunk: Buffer) => {
-				meter?.push(chunk);
-				if ((status === 401 || status === 403) && peeked < ERROR_PEEK) {
-					errorPeek.push(chunk);
-					peeked += chunk.length;
-				}
-				if (!res.write(chunk)) {
-					up.pause();
-					res.once('drain', () => up.resume());
-				}
-			});
-			up.on('end', () => {
-				res.end();
-				finish();
-			});
-			up.on('error', () => {
-				res.destroy();
-				finish();
-			});
-		}
-	);
+	const upstream = (isHttps ? https : http).request(url, { method: 'POST', headers: upstreamHeaders(req.headers, credential), agent: isHttps ? agents.https : agents.http }, (up) => {
+		status = up.statusCode ?? 502;
+		const headers: Record<string, string | string[]> = {};
+		for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !RESPONSE_DROP.has(k)) headers[k] = v;
+		res.writeHead(status, headers);
+		res.flushHeaders();
+		// count_tokens is free: only a Messages call is metered.
+		if (status >= 200 && status < 300 && pathAndQuery.split('?')[0] === '/v1/messages') meter = new UsageMeter(up.headers['content-type']);
+		up.on('data', (chunk: Buffer) => {
+			meter?.push(chunk);
+			if ((status === 401 || status === 403) && peeked < ERROR_PEEK) {
+				errorPeek.push(chunk);
+				peeked += chunk.length;
+			}
+			if (!res.write(chunk)) {
+				up.pause();
+				res.once('drain', () => up.resume());
+			}
+		});
+		up.on('end', () => {
+			res.end();
+			finish();
+		});
+		up.on('error', () => {
+			res.destroy();
+			finish();
+		});
+	});
 	upstream.on('error', (err) => {
 		finish();
 		sendError(res, 502, 'api_error', `Spyre's broker could not reach the Claude API (${url.host}): ${err.message}`);

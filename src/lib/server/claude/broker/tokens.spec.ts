@@ -13,7 +13,10 @@ beforeEach(() => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-broker-spec-'));
 	db = openDatabase(path.join(dir, 'spyre.db'));
 	db.prepare(`INSERT INTO environments (id, vmid, node, hostname, status, ip, created_at, updated_at) VALUES ('env-1', 101, 'pve', 'one', 'running', '10.213.0.5', 0, 0)`).run();
-	for (const [id, status] of [['task-aaaaaaaaaa', 'running'], ['task-bbbbbbbbbb', 'running']]) {
+	for (const [id, status] of [
+		['task-aaaaaaaaaa', 'running'],
+		['task-bbbbbbbbbb', 'running']
+	]) {
 		db.prepare(`INSERT INTO claude_tasks (id, environment_id, prompt, status, options, created_at) VALUES (?, 'env-1', 'p', ?, '{"maxBudgetUsd":1}', 0)`).run(id, status);
 	}
 });
@@ -53,7 +56,7 @@ describe('broker tokens', () => {
 });
 
 describe('usage ledger', () => {
-	it('sums a task\'s calls and this month\'s spend, and keeps the first refusal', () => {
+	it("sums a task's calls and this month's spend, and keeps the first refusal", () => {
 		const now = Date.UTC(2026, 11, 7, 12);
 		recordUsage('task-aaaaaaaaaa', { model: 'm', status: 200, usage: { inputTokens: 10, outputTokens: 5, cacheCreationTokens: 1, cacheReadTokens: 2 }, costUsd: 0.25, at: now }, db);
 		recordUsage('task-aaaaaaaaaa', { model: 'm', status: 200, usage: { inputTokens: 1, outputTokens: 1, cacheCreationTokens: 0, cacheReadTokens: 0 }, costUsd: 0.5, at: now }, db);

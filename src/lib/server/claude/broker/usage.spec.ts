@@ -5,7 +5,10 @@ import { budgetRefusal } from './budget';
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 const stream = [
-	sse('message_start', { type: 'message_start', message: { id: 'm', model: 'claude-sonnet-4-5', usage: { input_tokens: 1200, output_tokens: 1, cache_creation_input_tokens: 300, cache_read_input_tokens: 4000 } } }),
+	sse('message_start', {
+		type: 'message_start',
+		message: { id: 'm', model: 'claude-sonnet-4-5', usage: { input_tokens: 1200, output_tokens: 1, cache_creation_input_tokens: 300, cache_read_input_tokens: 4000 } }
+	}),
 	sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
 	sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a "message_delta" in the text' } }),
 	sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 250 } }),

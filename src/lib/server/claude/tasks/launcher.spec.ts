@@ -50,7 +50,10 @@ describe.each(['bash', 'sh'])('startCommand under %s', (shell) => {
 		expect((await run(shell, ['-c', local(cancelCommand(ID, 1))], { timeout: 10_000 })).stdout.trim()).toBe('killed');
 		// Nothing of the group runs any more (a zombie waiting for a reaper is dead already).
 		const { stdout: all } = await run('ps', ['-eo', 'pgid=,stat=']);
-		const alive = all.split('\n').map((l) => l.trim().split(/\s+/)).filter(([g, st]) => Number(g) === pid && !st.startsWith('Z'));
+		const alive = all
+			.split('\n')
+			.map((l) => l.trim().split(/\s+/))
+			.filter(([g, st]) => Number(g) === pid && !st.startsWith('Z'));
 		expect(alive).toEqual([]);
 	});
 });

@@ -62,7 +62,10 @@ export class OffsetLineReader {
 			if (this.#extraBytes === 0) {
 				// Keep what fits of this piece (whole characters only), count the rest.
 				const room = this.#maxLineBytes - this.#headBytes;
-				const kept = Buffer.from(piece).subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, '');
+				const kept = Buffer.from(piece)
+					.subarray(0, Math.max(0, room))
+					.toString('utf8')
+					.replace(/\uFFFD$/, '');
 				const keptBytes = Buffer.byteLength(kept);
 				this.#head += kept;
 				this.#headBytes += keptBytes;

@@ -35,7 +35,12 @@ describe('live partial replies', () => {
 		}
 		vi.advanceTimersByTime(partialTimings.coalesceMs);
 		expect(frames.length).toBeLessThanOrEqual(1 + 200 / partialTimings.coalesceMs + 1);
-		expect(frames.flatMap((f) => f.pieces).map((p) => p.text).join('')).toBe('a' + 'b'.repeat(1000));
+		expect(
+			frames
+				.flatMap((f) => f.pieces)
+				.map((p) => p.text)
+				.join('')
+		).toBe('a' + 'b'.repeat(1000));
 	});
 
 	it('applies a line once, however often it is read (a re-attach reads from the stored offset again)', () => {

@@ -54,7 +54,11 @@ export function optionsFromBody(body: Record<string, unknown>): TaskOptionsInput
 	if (typeof body.permissionMode === 'string' && body.permissionMode) out.permissionMode = body.permissionMode as TaskPermissionMode;
 	if (typeof body.workdir === 'string' && body.workdir.trim()) out.workdir = body.workdir.trim();
 	if (Array.isArray(body.allowedTools)) out.allowedTools = body.allowedTools as string[];
-	else if (typeof body.allowedTools === 'string' && body.allowedTools.trim()) out.allowedTools = body.allowedTools.split(/\n|,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean);
+	else if (typeof body.allowedTools === 'string' && body.allowedTools.trim())
+		out.allowedTools = body.allowedTools
+			.split(/\n|,(?![^(]*\))/)
+			.map((s) => s.trim())
+			.filter(Boolean);
 	if (typeof body.snapshot === 'boolean') out.snapshot = body.snapshot;
 	else if (body.snapshot === 'on' || body.snapshot === 'true') out.snapshot = true;
 	else if (body.snapshot === 'off' || body.snapshot === 'false') out.snapshot = false;

@@ -46,10 +46,7 @@ export function newTaskId(): string {
 	return 'task-' + [...crypto.randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-export function insertTask(
-	row: { id: string; environmentId: string; prompt: string; resumeOf: string | null; options: TaskOptions; createdBy: number | null },
-	db: Db = getDb()
-): TaskRow {
+export function insertTask(row: { id: string; environmentId: string; prompt: string; resumeOf: string | null; options: TaskOptions; createdBy: number | null }, db: Db = getDb()): TaskRow {
 	db.prepare(
 		`INSERT INTO claude_tasks (id, environment_id, prompt, status, resume_of, options, created_by, created_at)
 		 VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`
@@ -96,9 +93,7 @@ export function appendEvents(taskId: string, events: NewEvent[], skippedBytes: n
 	const insert = db.prepare('INSERT INTO claude_task_events (task_id, seq, ts, type, payload) VALUES (?, ?, ?, ?, ?)');
 	const stored: TaskEvent[] = [];
 	db.transaction(() => {
-		const task = db.prepare('SELECT last_seq, out_offset, stored_bytes FROM claude_tasks WHERE id = ?').get(taskId) as
-			| { last_seq: number; out_offset: number; stored_bytes: number }
-			| undefined;
+		const task = db.prepare('SELECT last_seq, out_offset, stored_bytes FROM claude_tasks WHERE id = ?').get(taskId) as { last_seq: number; out_offset: number; stored_bytes: number } | undefined;
 		if (!task) return;
 		let seq = task.last_seq;
 		let offset = task.out_offset + skippedBytes;
@@ -118,9 +113,12 @@ export function appendEvents(taskId: string, events: NewEvent[], skippedBytes: n
 
 /** Events after `seq`, oldest first (at most `limit`). */
 export function eventsSince(taskId: string, seq: number, limit = 500, db: Db = getDb()): TaskEvent[] {
-	const rows = db
-		.prepare('SELECT seq, ts, type, payload FROM claude_task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?')
-		.all(taskId, seq, limit) as Array<{ seq: number; ts: number; type: string; payload: string }>;
+	const rows = db.prepare('SELECT seq, ts, type, payload FROM claude_task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(taskId, seq, limit) as Array<{
+		seq: number;
+		ts: number;
+		type: string;
+		payload: string;
+	}>;
 	return rows.map((r) => ({ seq: r.seq, ts: r.ts, type: r.type, data: JSON.parse(r.payload) as Record<string, unknown> }));
 }
 

@@ -60,7 +60,8 @@ describe('summarizeResult', () => {
 
 // Lines as CLI 2.1.332 writes them with --include-partial-messages (trimmed of uuid and session_id).
 const real = {
-	start: '{"type":"stream_event","event":{"type":"message_start","message":{"id":"msg_01A","type":"message","role":"assistant","content":[]}},"parent_tool_use_id":null,"ttft_ms":73,"api_message_id":"msg_01A"}',
+	start:
+		'{"type":"stream_event","event":{"type":"message_start","message":{"id":"msg_01A","type":"message","role":"assistant","content":[]}},"parent_tool_use_id":null,"ttft_ms":73,"api_message_id":"msg_01A"}',
 	text: '{"type":"stream_event","event":{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}},"parent_tool_use_id":null,"api_message_id":"msg_01A"}',
 	delta: '{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"slow li"}},"parent_tool_use_id":null,"api_message_id":"msg_01A"}',
 	tool: '{"type":"stream_event","event":{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_01B","name":"Bash","input":{}}},"parent_tool_use_id":null,"api_message_id":"msg_01A"}',

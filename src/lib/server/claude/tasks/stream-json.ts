@@ -57,7 +57,7 @@ export function summarizeResult(data: Record<string, unknown>): ResultSummary {
 	const errors = Array.isArray(data.errors) ? data.errors.filter((e): e is string => typeof e === 'string') : [];
 	const apiErrorStatus = typeof data.api_error_status === 'number' ? data.api_error_status : null;
 	const failed = isError || (subtype !== null && subtype !== 'success');
-	const message = failed ? (errors.join('; ') || result || subtype || 'The task failed.') : null;
+	const message = failed ? errors.join('; ') || result || subtype || 'The task failed.' : null;
 	return {
 		status: failed ? 'failed' : 'succeeded',
 		subtype,

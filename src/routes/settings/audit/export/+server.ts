@@ -15,7 +15,10 @@ export const GET: RequestHandler = (event) => {
 		if (Object.keys(errors).length) throw new SpyreError('validation', 'Fix the filter before exporting.', { fields: errors });
 		const truncated = exceeds(filter, EXPORT_MAX_ROWS);
 		// Reading the audit log wholesale is worth a line in it: who took a copy, and of what.
-		const used = Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${k}=${v}`).join(' ');
+		const used = Object.entries(values)
+			.filter(([, v]) => v)
+			.map(([k, v]) => `${k}=${v}`)
+			.join(' ');
 		record(actorOf(event), 'audit.export', null, 'success', `${format.toUpperCase()} export${used ? ` (${used})` : ''}${truncated ? `, cut at ${EXPORT_MAX_ROWS} rows` : ''}`);
 
 		const batches = exportBatches(filter);

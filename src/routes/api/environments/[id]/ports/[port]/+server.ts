@@ -11,6 +11,12 @@ export const DELETE: RequestHandler = (event) =>
 	api(async () => {
 		requireUser(event);
 		const envId = event.params.id;
-		const removed = await audited(actorOf(event), 'service.unshare', envId, () => ports.unsharePort(envId, event.params.port), (r) => `port ${event.params.port} (${r.name}) unshared`);
+		const removed = await audited(
+			actorOf(event),
+			'service.unshare',
+			envId,
+			() => ports.unsharePort(envId, event.params.port),
+			(r) => `port ${event.params.port} (${r.name}) unshared`
+		);
 		return json(removed);
 	});
