@@ -5,6 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 let spyre: RunningSpyre;
 const USER = 'grace';
@@ -159,7 +160,7 @@ test('history: every save is a version; two compare as a diff; an old one is res
 	expect((await send('post', '/api/configs', { name: 'e2e-hist', from: { blank: true } })).status()).toBe(201);
 	// Two saves of the blank text with another description each.
 	const blank = ((await (await page.request.get(`${spyre.url}/api/configs/e2e-hist`)).json()) as { config: { text: string } }).config.text;
-	const head = (n: string) => blank.replace('description: ""', `description: ${n}`).replace('    cores: 2', '    template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n    cores: 2');
+	const head = (n: string) => blank.replace('description: ""', `description: ${n}`).replace('    cores: 2', `    template: ${TEST_TEMPLATE}\n    cores: 2`);
 	expect((await send('put', '/api/configs/e2e-hist', { text: head('second') })).ok()).toBe(true);
 	expect((await send('put', '/api/configs/e2e-hist', { text: head('third') })).ok()).toBe(true);
 

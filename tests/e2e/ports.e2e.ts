@@ -9,8 +9,9 @@ import { createEnvironment, signedInApi } from '../helpers/environments';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const USER = 'ada';
 const PASS = 'correct-horse-battery';
 let sim: RunningSim;

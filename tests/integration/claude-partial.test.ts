@@ -14,9 +14,10 @@ import { assistantTexts, openTaskSocket, type TaskSocketClient } from '../helper
 import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
 import { isTransient, parseLine } from '../../src/lib/server/claude/tasks/stream-json';
 import { partialLimits } from '../../src/lib/server/claude/tasks/partial';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyrepartialkey00000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const LINES = 300;
 const OVER_MS = 6000;
 

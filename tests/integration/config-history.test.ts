@@ -10,8 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { get, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 let sim: RunningSim;
 let spyre: RunningSpyre;
 let cookie: string;

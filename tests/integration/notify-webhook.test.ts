@@ -12,9 +12,10 @@ import { startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 import type { DeliveryView } from '../../src/lib/types/notify';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 // The real policy's shape with short waits, so a test of three attempts takes well under a second.
 const FAST = { attempts: 3, timeoutMs: 3000, baseDelayMs: 100, maxDelayMs: 400 };

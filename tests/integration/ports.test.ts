@@ -16,8 +16,9 @@ import { createEnvironment } from '../helpers/environments';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { freePort, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const BASE = 'spyre.test';
 const hostname = 'ports-1';
 const MARK = 'served-from-the-ct-8080';

@@ -5,22 +5,21 @@
 // A config's own `apt_proxy: none` removes Spyre's apt setting again. A CT from Proxmox's plain standard
 // template (no tmux) gets tmux from Spyre's bring-up through the same proxy (the real .deb files the
 // template build kept), and its terminal works. Spyre's modules run in this process.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAptRepo, ctProxiedRepoScript, HELLO_OUTPUT, REPO_HOST, startRepoProxy, type AptRepo, type RepoProxy } from '../helpers/apt-repo';
-import { control, pveRequest, setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
+import { control, pveRequest, setGatewayPorts, simNetwork, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { STANDARD_TEMPLATE, templateDebs, TEST_TEMPLATE } from '../helpers/templates';
 import { quote } from '../../src/lib/server/shell';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 
 const TEMPLATE = TEST_TEMPLATE;
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 let configsDir: string;
 let repo: AptRepo;
 let proxy: RepoProxy;
@@ -59,51 +58,25 @@ async function provision(config: string, hostname: string): Promise<string> {
 }
 
 function inCt(envId: string, cmd: string) {
-	return sshCmd(path.join(dir, 'id_ed25519'), environments.getEnvironment(envId)!.ip!, sim.simJson.sshPort, cmd);
+	return sshCmd(data.privateKey, environments.getEnvironment(envId)!.ip!, sim.simJson.sshPort, cmd);
 }
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-aptproxy-test-'));
-	configsDir = path.join(dir, 'configs');
-	fs.mkdirSync(configsDir, { recursive: true });
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
 	repo = await buildAptRepo(1, { debs: templateDebs() });
 	sim = await startSim();
 	const gw = simNetwork(sim.simJson).gateway;
 	proxy = await startRepoProxy(repo, gw);
 	({ url: proxyUrl, hits } = proxy);
 	await setGatewayPorts(sim.simJson, [proxy.port]);
+	data = await makeDataDir({ simJson: sim.simJson, config: { provision: { apt_proxy: proxyUrl } } });
+	// configs.dir is <data_dir>/configs by default.
+	configsDir = path.join(data.dataDir, 'configs');
+	fs.mkdirSync(configsDir, { recursive: true });
 	fs.writeFileSync(path.join(configsDir, 'via-proxy.yaml'), configYaml('via-proxy'));
 	// A stale setting of Spyre's in the CT (written by the files step, before packages) must go with `none`.
 	const stale = `      - path: /etc/apt/apt.conf.d/90spyre-proxy\n        content: 'Acquire::http::Proxy "${proxyUrl}";'\n`;
 	fs.writeFileSync(path.join(configsDir, 'no-proxy.yaml'), configYaml('no-proxy', 'none', stale));
-	fs.writeFileSync(
-		path.join(dir, 'environment.yaml'),
-		[
-			'server:',
-			'  port: 3999',
-			'  public_url: http://127.0.0.1:3999',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sim.simJson.url}`,
-			`  node: ${sim.simJson.node}`,
-			`  token_id: "${sim.simJson.tokenId}"`,
-			`  token_secret: "${sim.simJson.tokenSecret}"`,
-			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sim.simJson.sshPort}`,
-			'  connect_timeout_ms: 5000',
-			'configs:',
-			`  dir: ${configsDir}`,
-			'provision:',
-			`  apt_proxy: ${proxyUrl}`,
-			''
-		].join('\n')
-	);
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	process.env.SPYRE_CONFIG = data.configPath;
 	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
@@ -118,7 +91,7 @@ afterAll(async () => {
 	await proxy?.stop();
 	await sim?.stop();
 	repo?.remove();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('provision.apt_proxy', () => {

@@ -17,15 +17,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAptProxy, type AptProxy } from '../../sim/apt-proxy/proxy';
 import { command } from '../../src/lib/server/shell';
-import { setGatewayPorts, simCidr, simNetwork, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { setGatewayPorts, simNetwork, ssh as sshCmd, sshArgs, startSim, type RunningSim } from '../helpers/sim';
+import { makeDataDir, type TestDataDir } from '../helpers/spyre';
+import { useEnvironmentHostKeys } from '../helpers/in-process';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = TEST_TEMPLATE;
 const PKG = 'spyre-tiny';
 const TOKEN = 'spyre-tiny says hello';
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };
 
 let sim: RunningSim;
-let dir: string;
+let data: TestDataDir;
 let registry: http.Server;
 let proxy: AptProxy;
 let tarball: Buffer;
@@ -85,7 +88,7 @@ function ip(): string {
 }
 
 function inCt(cmd: string, timeoutMs = 60_000) {
-	return sshCmd(path.join(dir, 'id_ed25519'), ip(), sim.simJson.sshPort, cmd, timeoutMs);
+	return sshCmd(data.privateKey, ip(), sim.simJson.sshPort, cmd, timeoutMs);
 }
 
 /**
@@ -107,7 +110,7 @@ async function stageNode(): Promise<string[]> {
 	await new Promise<void>((resolve, reject) => {
 		// -h: the node binary and npm's directory themselves, not the links to them.
 		const tar = spawn('tar', ['-C', stage, '-chf', '-', ...parts], { stdio: ['ignore', 'pipe', 'inherit'] });
-		const ssh = spawn('ssh', sshArgs(path.join(dir, 'id_ed25519'), ip(), sim.simJson.sshPort, [`mkdir -p /usr/local && tar -C /usr/local -xf -${link}`]), {
+		const ssh = spawn('ssh', sshArgs(data.privateKey, ip(), sim.simJson.sshPort, [`mkdir -p /usr/local && tar -C /usr/local -xf -${link}`]), {
 			stdio: ['pipe', 'ignore', 'pipe']
 		});
 		tar.stdout.pipe(ssh.stdin);
@@ -123,22 +126,23 @@ async function stageNode(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spyre-npm-registry-test-'));
-	const configsDir = path.join(dir, 'configs');
-	fs.mkdirSync(configsDir, { recursive: true });
-	execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
 	tarball = buildTarball();
 	registry = await startRegistry();
 	sim = await startSim();
+	data = await makeDataDir({ simJson: sim.simJson });
+	// configs.dir is <data_dir>/configs by default.
+	const configsDir = path.join(data.dataDir, 'configs');
+	fs.mkdirSync(configsDir, { recursive: true });
 	const gw = simNetwork(sim.simJson).gateway;
 	proxy = await startAptProxy({
 		host: gw,
 		port: 0,
-		cacheDir: path.join(dir, 'proxy-cache'),
+		cacheDir: path.join(data.dataDir, 'proxy-cache'),
 		npmUpstream: `http://127.0.0.1:${(registry.address() as AddressInfo).port}`
 	});
 	await setGatewayPorts(sim.simJson, [proxy.port]);
 	registryUrl = `${proxy.url}/`;
+	await data.writeConfig({ config: { provision: { npm_registry: proxy.url } } });
 	// `bash` is in every template already, so the packages step runs (and points npm at the registry)
 	// without downloading anything; the CT's apt sources are blanked because tests have no network.
 	fs.writeFileSync(
@@ -155,33 +159,8 @@ spec:
       - { path: /etc/apt/sources.list.d/debian.sources, content: "# no network in tests\\n" }
 `
 	);
-	fs.writeFileSync(
-		path.join(dir, 'environment.yaml'),
-		[
-			'server:',
-			'  port: 3999',
-			'  public_url: http://127.0.0.1:3999',
-			`  data_dir: ${dir}`,
-			'proxmox:',
-			`  url: ${sim.simJson.url}`,
-			`  node: ${sim.simJson.node}`,
-			`  token_id: "${sim.simJson.tokenId}"`,
-			`  token_secret: "${sim.simJson.tokenSecret}"`,
-			`  tls: { fingerprint: "${sim.simJson.fingerprint}" }`,
-			`  network: { mode: dhcp, cidr: "${simCidr(sim.simJson)}" }`,
-			'ssh:',
-			`  private_key_path: ${dir}/id_ed25519`,
-			`  public_key_path: ${dir}/id_ed25519.pub`,
-			`  port: ${sim.simJson.sshPort}`,
-			'  connect_timeout_ms: 5000',
-			'configs:',
-			`  dir: ${configsDir}`,
-			'provision:',
-			`  npm_registry: ${proxy.url}`,
-			''
-		].join('\n')
-	);
-	process.env.SPYRE_CONFIG = path.join(dir, 'environment.yaml');
+	process.env.SPYRE_CONFIG = data.configPath;
+	await useEnvironmentHostKeys();
 	provisioner = await import('../../src/lib/server/provisioner');
 	environments = await import('../../src/lib/server/environments');
 	jobs = await import('../../src/lib/server/jobs');
@@ -195,7 +174,7 @@ afterAll(async () => {
 	await proxy?.stop();
 	await new Promise<void>((res) => (registry ? registry.close(() => res()) : res()));
 	await sim?.stop();
-	fs.rmSync(dir, { recursive: true, force: true });
+	data?.remove();
 });
 
 describe('provision.npm_registry', () => {

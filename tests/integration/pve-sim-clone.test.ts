@@ -6,8 +6,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { control, controlGet, ctAddress, makeKey, pveRequest, ssh, startSim, taskLog, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
+import { TEST_TEMPLATE } from '../helpers/templates';
 
-const DEBIAN = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const DEBIAN = TEST_TEMPLATE;
 const SRC = 150;
 let run: RunningSim;
 let sim: SimJson;
