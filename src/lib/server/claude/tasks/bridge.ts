@@ -21,7 +21,7 @@ import { brokerProblem, startBroker } from '../broker';
 import { issueToken, revokeToken } from '../broker/tokens';
 import { injectCredentialEnabled } from '../auth/inject-setting';
 import { cliVersion, installClaudeCode } from '../install';
-import { brokerProbeCommand, cancelCommand, launcherScript, prepareCommand, startCommand, taskPaths } from './launcher';
+import { brokerProbeCommand, cancelCommand, launcherScript, prepareCommand, scrubCommand, startCommand, taskPaths } from './launcher';
 import { resolveOptions } from './options';
 import { rollbackTo, snapshotBefore } from './snapshot';
 import { activeTasks, getTask, insertTask, newTaskId, runningCount, toTaskView, updateTask, type TaskRow } from './repo';
@@ -140,7 +140,7 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 		updateTask(row.id, { status: 'running', started_at: Date.now(), remote_dir: paths.dir, remote_pid: Number.isSafeInteger(pid) ? pid : null });
 	} catch (err) {
 		updateTask(row.id, { status: 'failed', error: `Could not start the task: ${messageOf(err)}`, finished_at: Date.now(), broker_token_hash: null });
-		void ssh.exec(target, `rm -f ${paths.credential}`, { timeoutMs: 10_000 }).catch(() => {});
+		void ssh.exec(target, scrubCommand(row.id), { timeoutMs: 10_000 }).catch(() => {});
 		record(actor, 'claude.task.dispatch', row.id, 'failure', `environment ${envId}: ${messageOf(err)}`);
 		publishTaskRow(row.id);
 		announceTaskEnd(row.id);
