@@ -3,8 +3,8 @@ import { sveltekit } from '@sveltejs/kit/vite';
 
 // Three projects: fast unit tests beside the code, integration tests that start real processes (the
 // Proxmox simulator, sshd, tmux, the built server), and the security suite (same kind of processes,
-// probed as an attacker would). Within each project files run one at a time; `./setup.sh test` runs the
-// integration and security projects side by side (each file has its own simulator, bridge, ports and data dir).
+// probed as an attacker would). Integration and security files run one at a time, and `./setup.sh test`
+// runs the two projects one after the other: their timing-bound tests miss their marks on a loaded 2-core machine.
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
