@@ -8,8 +8,9 @@ import { rmSync } from 'node:fs';
 import { ctAddress, makeKey, pveRequest, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../tests/helpers/sim';
 import { intFlag } from './lib/flags';
 import { median, round } from './lib/stats';
+import { STANDARD_TEMPLATE } from '../tests/helpers/templates';
 
-const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const TEMPLATE = STANDARD_TEMPLATE;
 const TARGET_MS = 2000;
 const DEADLINE_MS = 30_000;
 
@@ -109,7 +110,7 @@ export async function benchClone(): Promise<Record<string, unknown>> {
 			fullCloneFromSnapshot: summary(full, fullPhases),
 			linkedCloneFromTemplate: summary(linked, linkedPhases),
 			target: `clone -> SSH ready <= ${TARGET_MS} ms (first round and median)`,
-			note: 'while the base layer is the host / a linked clone copies its template layer (docs/simulator.md, Clones and templates)'
+			note: 'a linked clone stacks an empty layer over its template CT layer and the template tree (docs/simulator.md, Clones and templates)'
 		};
 	} finally {
 		await sim?.stop();
