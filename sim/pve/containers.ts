@@ -223,6 +223,7 @@ export async function startCt(
 	let bootedAt = own ? 0 : Date.now();
 	let netReady = !attachNet;
 	let netMs = 0;
+	let holderMissing = false;
 	try {
 		while (Date.now() < deadline) {
 			if (exited) throw new Error(startFailure(vmid, console, address, rt.sshPort));
@@ -246,12 +247,18 @@ export async function startCt(
 				// `pct exec` enters the CT's user namespace through a process that lives in it.
 				// The helper's holder process (comm pve-sim-userns) lives as long as the CT; a probe's sshd would not.
 				const inUserns = namespaceMembers(initPid).find((p) => comm(p) === 'pve-sim-userns' && userNs(p) !== userNs(initPid));
-				if (own && !inUserns) throw new Error(`startup for container '${vmid}' failed - no process in its user namespace`);
+				// sshd can accept before the init has forked the holder (seen under load): wait for it until the deadline.
+				if (own && !inUserns) {
+					holderMissing = true;
+					await sleep(30);
+					continue;
+				}
 				writeFileSync(join(dir, 'userns.pid'), inUserns ? `${inUserns}\n` : '');
 				return { initPid, process: child, netMs };
 			}
 			await sleep(30);
 		}
+		if (holderMissing) throw new Error(`startup for container '${vmid}' failed - no process in its user namespace`);
 		throw new Error(`${startFailure(vmid, console, address, rt.sshPort)} (sshd did not accept connections within 10 s)`);
 	} catch (err) {
 		if (child.pid && !exited) killPid(child.pid, 'SIGKILL');

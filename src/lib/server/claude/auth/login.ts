@@ -93,9 +93,10 @@ async function endFlow(flow: LoginFlow, to: 'cancelled' | 'failed', event: AuthL
 	if (machine.flow !== flow) return;
 	machine.flow = null;
 	clearTimers();
-	transition(to, { event, detail: message, error: to === 'failed' || event === 'login_timed_out' ? message : null, actor });
+	// Kill first: a state of 'cancelled' or 'failed' promises that no CLI of the flow still runs.
 	await flow.run.kill();
 	const orphans = killMarked(marker());
+	transition(to, { event, detail: message, error: to === 'failed' || event === 'login_timed_out' ? message : null, actor });
 	if (orphans > 0) authLog.append({ event: 'orphan_killed', detail: `${orphans} leftover CLI process(es) stopped.` });
 	flow.dispose();
 	settle(actor);
