@@ -39,6 +39,8 @@ export interface TaskRow {
 	refused: string | null;
 	/** The broker's usage totals as JSON. */
 	usage: string | null;
+	/** When the environment was rolled back to `snapshot` (013). */
+	rolled_back_at: number | null;
 }
 
 export function newTaskId(): string {
@@ -131,7 +133,8 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		status: row.status,
 		resumeOf: row.resume_of,
 		sessionId: row.session_id,
-		options: JSON.parse(row.options) as TaskOptions,
+		// Rows from before 013 have no repo in their options.
+		options: { repo: null, ...(JSON.parse(row.options) as TaskOptions) },
 		result: row.result,
 		error: row.error,
 		costUsd: row.cost_usd,
@@ -142,6 +145,7 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		durationMs: row.duration_ms,
 		resultSubtype: row.result_subtype,
 		snapshot: row.snapshot,
+		rolledBackAt: row.rolled_back_at ?? null,
 		lastSeq: row.last_seq,
 		createdAt: row.created_at,
 		startedAt: row.started_at,
