@@ -42,7 +42,7 @@ export async function push(envId: string, repo: RepoSpec, branch: string): Promi
 	if (repo.url.startsWith('-')) throw new SpyreError('validation', 'A repository URL cannot start with "-".');
 	const target = requireReachable(envId);
 	const remote = repo.url || 'origin';
-	const r = await ssh.exec(target, `${command('git', '-C', repo.path, '-c', 'core.hooksPath=/dev/null', 'push', '--porcelain', remote, `refs/heads/${branch}:refs/heads/${branch}`)} 2>&1`, {
+	const r = await ssh.exec(target, `${command('git', '-C', repo.path, 'push', '--porcelain', remote, `refs/heads/${branch}:refs/heads/${branch}`)} 2>&1`, {
 		timeoutMs: 120_000,
 		maxOutputBytes: 256 * 1024
 	});

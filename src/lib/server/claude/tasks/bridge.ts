@@ -110,7 +110,8 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 	const inject = injectCredentialEnabled();
 	const brokerUrl = inject ? null : await startBroker();
 	const target = requireReachable(envId);
-	const options = resolveOptions({ ...baseOptions, ...input.options }, configClaude(envId));
+	// A continued task stays on the repo (and so the branch) of the task it continues.
+	const options = resolveOptions({ ...baseOptions, ...input.options, ...(input.resumeOf ? { repo: baseOptions.repo ?? null } : {}) }, configClaude(envId));
 	if (!(await cliVersion(target))) {
 		throw new SpyreError('claude_missing', 'Claude Code is not installed in this environment. Install it first (one click on the Claude page).');
 	}

@@ -124,6 +124,12 @@ export function eventsSince(taskId: string, seq: number, limit = 500, db: Db = g
 	return rows.map((r) => ({ seq: r.seq, ts: r.ts, type: r.type, data: JSON.parse(r.payload) as Record<string, unknown> }));
 }
 
+function optionsOf(row: TaskRow): TaskOptions {
+	const stored = JSON.parse(row.options) as Omit<TaskOptions, 'repo'> & { repo?: string | null };
+	// Rows from before 013 have no repo in their options.
+	return { ...stored, repo: stored.repo ?? null };
+}
+
 export function toTaskView(row: TaskRow, environmentName: string | null = null): TaskView {
 	return {
 		id: row.id,
@@ -133,8 +139,7 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		status: row.status,
 		resumeOf: row.resume_of,
 		sessionId: row.session_id,
-		// Rows from before 013 have no repo in their options.
-		options: { repo: null, ...(JSON.parse(row.options) as TaskOptions) },
+		options: optionsOf(row),
 		result: row.result,
 		error: row.error,
 		costUsd: row.cost_usd,
