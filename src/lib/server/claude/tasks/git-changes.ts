@@ -121,7 +121,8 @@ const COLLECT_PROBLEMS: Record<string, string> = {
 /** Read what changed since `base`, bounded, from the environment. */
 export async function collect(target: SshTarget, path: string, base: string): Promise<CollectedChanges> {
 	if (!isSha(base)) throw new SpyreError('internal', 'The recorded base is not a commit id.');
-	const marker = `\0spyre-${crypto.randomBytes(12).toString('hex')}\0`;
+	// Random per run: the task cannot have written it into a subject, a path or the diff in advance.
+	const marker = `<spyre-${crypto.randomBytes(16).toString('hex')}>`;
 	const r = await ssh.exec(target, collectScript(path, base, marker), { timeoutMs: 120_000, maxOutputBytes: 16 * 1024 * 1024 });
 	const [head, commitsRaw, numstatRaw, diffRaw] = r.stdout.split(marker);
 	const problem = /^spyre-repo:([a-z-]+)(?:\n|$)/.exec(head ?? '');
