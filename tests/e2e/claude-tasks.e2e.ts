@@ -212,7 +212,12 @@ test('a task on a repository: its diff renders with diff2html beside the transcr
 	test.setTimeout(90_000);
 	const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
 	const git = '-c user.email=e2e@example.test -c user.name=E2E';
-	const setup = await ssh(key, envIp, sim.simJson.sshPort, `set -e; git init -q -b main /root/e2e-app; cd /root/e2e-app; printf 'const a = 1;\\n' > app.js; git add app.js; git ${git} commit -qm init`);
+	const setup = await ssh(
+		key,
+		envIp,
+		sim.simJson.sshPort,
+		`set -e; git init -q -b main /root/e2e-app; cd /root/e2e-app; printf 'const a = 1;\\n' > app.js; git add app.js; git ${git} commit -qm init`
+	);
 	expect(setup.code, setup.stderr).toBe(0);
 	const edit = `cd /root/e2e-app && printf 'const a = 2;\\n' > app.js && echo '# Notes' > NOTES.md && git add -A && git ${git} commit -qm 'Edit app.js, add NOTES.md' && echo ok`;
 	const res = await page.request.post(`${spyre.url}/api/claude/tasks`, {

@@ -48,8 +48,18 @@ async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => b
 	}
 }
 
-const finished = (id: string) => until<TaskView>(`task ${id}`, () => bridge.taskView(id), (t) => !['queued', 'running'].includes(t.status));
-const recorded = (id: string) => until<TaskChangesView | null>(`changes of ${id}`, () => changes.changesView(id), (c) => c !== null && c.state !== 'started');
+const finished = (id: string) =>
+	until<TaskView>(
+		`task ${id}`,
+		() => bridge.taskView(id),
+		(t) => !['queued', 'running'].includes(t.status)
+	);
+const recorded = (id: string) =>
+	until<TaskChangesView | null>(
+		`changes of ${id}`,
+		() => changes.changesView(id),
+		(c) => c !== null && c.state !== 'started'
+	);
 
 beforeAll(async () => {
 	sim = await startSim();
@@ -132,7 +142,7 @@ describe('a task on a repository: branch, recorded changes, review actions', () 
 		const head = (await inCt(`git -C ${REPO} rev-parse HEAD`)).stdout.trim();
 		expect(c).toMatchObject({ state: 'recorded', branch, repoPath: REPO, baseCommit: base, headCommit: head, diffTruncated: false, filesTruncated: false });
 		expect(c.commits).toEqual([{ sha: head, subject: 'Claude: edit README, add new.txt' }]);
-		expect(c.files.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+		expect(c.files.sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual([
 			{ path: 'README', added: 1, removed: 1 },
 			{ path: 'extra.txt', added: 1, removed: 0 },
 			{ path: 'new.txt', added: 1, removed: 0 },

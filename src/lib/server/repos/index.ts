@@ -47,7 +47,10 @@ export async function push(envId: string, repo: RepoSpec, branch: string): Promi
 		maxOutputBytes: 256 * 1024
 	});
 	// The CT's words: printable text only, bounded.
-	const output = r.stdout.replace(/[^\P{Cc}\n\t]/gu, '').trim().slice(-4000);
+	const output = r.stdout
+		.replace(/[^\P{Cc}\n\t]/gu, '')
+		.trim()
+		.slice(-4000);
 	if (r.code !== 0) throw new SpyreError('conflict', `git push of ${branch} failed: ${output.split('\n').slice(-6).join('\n') || `exit ${r.code}`}`);
 	return { output };
 }

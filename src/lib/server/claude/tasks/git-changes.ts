@@ -66,7 +66,10 @@ export async function startBranch(target: SshTarget, path: string, branch: strin
 	}
 	const base = /^spyre-repo:base ([0-9a-f]+)$/.exec(said)?.[1];
 	if (r.code !== 0 || !base || !isSha(base)) {
-		const words = (r.stderr || r.stdout).replace(/[^\P{Cc}\n]/gu, '').trim().slice(0, 500);
+		const words = (r.stderr || r.stdout)
+			.replace(/[^\P{Cc}\n]/gu, '')
+			.trim()
+			.slice(0, 500);
 		throw new SpyreError('conflict', `Could not check out the branch ${branch} in ${path}: ${words || `exit ${r.code}`}`);
 	}
 	return { base };
@@ -127,12 +130,27 @@ export async function collect(target: SshTarget, path: string, base: string): Pr
 	const [head, commitsRaw, numstatRaw, diffRaw] = r.stdout.split(marker);
 	const problem = /^spyre-repo:([a-z-]+)(?:\n|$)/.exec(head ?? '');
 	if (problem) {
-		const detail = problem[1] === 'add-failed' ? `: ${(head ?? '').slice(problem[0].length).replace(/[^\P{Cc}\n]/gu, '').trim().slice(0, 300)}` : '';
+		const detail =
+			problem[1] === 'add-failed'
+				? `: ${(head ?? '')
+						.slice(problem[0].length)
+						.replace(/[^\P{Cc}\n]/gu, '')
+						.trim()
+						.slice(0, 300)}`
+				: '';
 		throw new SpyreError('conflict', `${COLLECT_PROBLEMS[problem[1]] ?? 'The changes could not be read'}${detail}`);
 	}
 	const m = /^spyre-repo:head (none|[0-9a-f]{40}|[0-9a-f]{64}) (\d{1,15})\n?$/.exec((head ?? '').trim());
 	if (r.code !== 0 || !m || diffRaw === undefined) {
-		throw new SpyreError('ssh', `Could not read the changes in ${path}: ${(r.stderr || '').replace(/[^\P{Cc}\n]/gu, '').trim().slice(0, 300) || `exit ${r.code}`}`);
+		throw new SpyreError(
+			'ssh',
+			`Could not read the changes in ${path}: ${
+				(r.stderr || '')
+					.replace(/[^\P{Cc}\n]/gu, '')
+					.trim()
+					.slice(0, 300) || `exit ${r.code}`
+			}`
+		);
 	}
 	const diffSize = Number(m[2]);
 	const commits = parseCommits(commitsRaw, Buffer.byteLength(commitsRaw) < COMMITS_READ);

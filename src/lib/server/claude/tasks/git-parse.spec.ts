@@ -8,7 +8,14 @@ afterEach(() => Object.assign(changeLimits, saved));
 
 describe('parseCommits: git log -z --format=%H%x1f%s from a hostile CT', () => {
 	it.each([
-		['two commits', `${SHA1}\x1fAdd a file\0${SHA2}\x1fSHA-256 repo\0`, [{ sha: SHA1, subject: 'Add a file' }, { sha: SHA2, subject: 'SHA-256 repo' }]],
+		[
+			'two commits',
+			`${SHA1}\x1fAdd a file\0${SHA2}\x1fSHA-256 repo\0`,
+			[
+				{ sha: SHA1, subject: 'Add a file' },
+				{ sha: SHA2, subject: 'SHA-256 repo' }
+			]
+		],
 		['a record that is no commit is dropped', `not-a-sha\x1fx\0${SHA1}\x1fok\0garbage\0`, [{ sha: SHA1, subject: 'ok' }]],
 		['an upper-case or short sha is no sha', `${'A'.repeat(40)}\x1fx\0${'a'.repeat(39)}\x1fy\0`, []],
 		['control characters in a subject become U+FFFD', `${SHA1}\x1f\x1b[31mred\r\0`, [{ sha: SHA1, subject: '\uFFFD[31mred\uFFFD' }]],
@@ -33,9 +40,24 @@ describe('parseCommits: git log -z --format=%H%x1f%s from a hostile CT', () => {
 
 describe('parseNumstat: git diff --numstat -z --no-renames from a hostile CT', () => {
 	it.each([
-		['text and binary files', '3\t1\tsrc/a.ts\0-\t-\timg.png\0', [{ path: 'src/a.ts', added: 3, removed: 1 }, { path: 'img.png', added: null, removed: null }], 3, 1],
+		[
+			'text and binary files',
+			'3\t1\tsrc/a.ts\0-\t-\timg.png\0',
+			[
+				{ path: 'src/a.ts', added: 3, removed: 1 },
+				{ path: 'img.png', added: null, removed: null }
+			],
+			3,
+			1
+		],
 		['a path with tabs, newlines and shell metacharacters is data', "1\t0\ta\tb\n$(rm -rf /);'`\0", [{ path: "a\uFFFDb\uFFFD$(rm -rf /);'`", added: 1, removed: 0 }], 1, 0],
-		['negative, fractional, huge or leading-zero counts drop the record', '-1\t2\tx\0' + '1.5\t0\ty\0' + '99999999999\t0\tz\0' + '01\t0\tw\0' + '7\t0\tok\0', [{ path: 'ok', added: 7, removed: 0 }], 7, 0],
+		[
+			'negative, fractional, huge or leading-zero counts drop the record',
+			'-1\t2\tx\0' + '1.5\t0\ty\0' + '99999999999\t0\tz\0' + '01\t0\tw\0' + '7\t0\tok\0',
+			[{ path: 'ok', added: 7, removed: 0 }],
+			7,
+			0
+		],
 		['one dash is not binary', '-\t3\tx\0', [], 0, 0],
 		['a record without a path is dropped', '1\t2\t\0' + '1\t2\0' + 'junk\0', [], 0, 0],
 		['a record cut by the bounded read (no NUL after it) is dropped', '1\t1\tkept\0' + '2\t2\tsrc/lo', [{ path: 'kept', added: 1, removed: 1 }], 1, 1],

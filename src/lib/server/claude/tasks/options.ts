@@ -52,7 +52,7 @@ export function resolveOptions(input: TaskOptionsInput, config: ConfigClaude | n
 export function repoPathProblem(path: unknown): string | null {
 	if (typeof path !== 'string' || !path.startsWith('/')) return 'must be an absolute path such as /root/app';
 	if (path.length > 1024) return 'is too long (1024 characters at most)';
-	if (!/^\/[A-Za-z0-9._@+\/-]*$/.test(path)) return 'may use letters, digits and . _ @ + - / only';
+	if (!/^\/[A-Za-z0-9._@+/-]*$/.test(path)) return 'may use letters, digits and . _ @ + - / only';
 	if (path.split('/').some((part) => part === '..')) return 'may not contain ..';
 	return null;
 }
