@@ -190,6 +190,25 @@ describe('a task on a repository: branch, recorded changes, review actions', () 
 		expect(c.commits).toHaveLength(2);
 	}, 120_000);
 
+	it('a Spyre restart mid-task (following stopped, then the start-up recovery) still records the changes at the end', async () => {
+		const t = await bridge.resume(taskId, `[[bash: cd ${REPO} && sleep 2 && echo late > late.txt && echo written]]`, {}, actor);
+		// What a shutdown does; the task goes on in its CT with nobody following it.
+		await bridge.stopFollowing();
+		await until(
+			'the task to end in its CT',
+			async () => (await inCt(`test -f /var/lib/spyre/claude/${t.id}/exit && echo ended || echo running`)).stdout.trim(),
+			(s) => s === 'ended'
+		);
+		expect(bridge.taskView(t.id).status).toBe('running');
+		expect(changes.changesView(t.id)!.state).toBe('started');
+		// What a start does: the task completes from its file, and its end records the changes.
+		bridge.recoverTasks();
+		expect((await finished(t.id)).status).toBe('succeeded');
+		const c = (await recorded(t.id))!;
+		expect(c.state, c.error ?? '').toBe('recorded');
+		expect(c.files.map((f) => f.path)).toContain('late.txt');
+	}, 120_000);
+
 	it('Discard rolls back to the snapshot taken before the task: its files are gone, the repo on main', async () => {
 		const view = await bridge.rollback(taskId, actor);
 		expect(view.rolledBackAt).not.toBeNull();
