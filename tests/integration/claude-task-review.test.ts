@@ -129,7 +129,7 @@ describe('a task on a repository: branch, recorded changes, review actions', () 
 
 	it('works on spyre/<short id>; its commits, files, lines and diff are recorded from the CT', async () => {
 		base = (await inCt(`git -C ${REPO} rev-parse HEAD`)).stdout.trim();
-		const edit = `cd ${REPO} && sed -i s/one/ONE/ README && echo hello > new.txt && git add README new.txt && git ${GIT_ID} commit -qm "Claude: edit README, add new.txt" && echo untracked > extra.txt && git rev-parse --abbrev-ref HEAD`;
+		const edit = `cd ${REPO} && sed -i s/one/ONE/ README && echo hello > new.txt && git add new.txt && git ${GIT_ID} commit -qm "Claude: edit README, add new.txt" -- README new.txt && echo untracked > extra.txt && git rev-parse --abbrev-ref HEAD`;
 		const t = await bridge.dispatch(envId, { prompt: `[[bash: ${edit}]]`, options: { repo: REPO, snapshot: true } }, actor);
 		taskId = t.id;
 		expect(t.options).toMatchObject({ repo: REPO, workdir: REPO });
