@@ -219,7 +219,12 @@ test('a task on a repository: its diff renders with diff2html beside the transcr
 		`set -e; git init -q -b main /root/e2e-app; cd /root/e2e-app; printf 'const a = 1;\\n' > app.js; git add app.js; git ${git} commit -qm init`
 	);
 	expect(setup.code, setup.stderr).toBe(0);
-	const edit = `cd /root/e2e-app && printf 'const a = 2;\\n' > app.js && echo '# Notes' > NOTES.md && git add -A && git ${git} commit -qm 'Edit app.js, add NOTES.md' && echo ok`;
+	// A file name that is markup: the CT's text, which must stay text on the page.
+	const edit = `cd /root/e2e-app && printf 'const a = 2;\\n' > app.js && echo '# Notes' > NOTES.md && echo x > '<img src=x onerror=alert(1)>.md' && git add -A && git ${git} commit -qm 'Edit app.js, add NOTES.md' && echo ok`;
+	const violations: string[] = [];
+	page.on('console', (m) => {
+		if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+	});
 	const res = await page.request.post(`${spyre.url}/api/claude/tasks`, {
 		headers: { origin: spyre.url },
 		data: { environmentId: envId, prompt: `[[bash: ${edit}]]`, options: { repo: '/root/e2e-app', snapshot: false } }
@@ -229,10 +234,12 @@ test('a task on a repository: its diff renders with diff2html beside the transcr
 	await page.goto(`${spyre.url}/claude/sessions/${task.id}`);
 	const review = page.getByRole('region', { name: 'Review' });
 	// Recorded from the CT once the task ends; the page picks the changes up by itself.
-	await expect(review.getByLabel('Summary of the changes')).toContainText(/Files\s*2/, { timeout: 30_000 });
+	await expect(review.getByLabel('Summary of the changes')).toContainText(/Files\s*3/, { timeout: 30_000 });
 	const files = review.locator('.d2h-file-wrapper');
-	await expect(files).toHaveCount(2);
+	await expect(files).toHaveCount(3);
 	await expect(review.locator('.d2h-file-list')).toContainText('NOTES.md');
+	await expect(review.locator('.d2h-file-list')).toContainText('<img src=x onerror=alert(1)>.md');
+	await expect(page.locator('img[src="x"]')).toHaveCount(0);
 	// Syntax highlighted by highlight.js (the slim set) inside diff2html's own markup.
 	await expect(files.filter({ hasText: 'app.js' }).locator('.hljs-keyword').first()).toHaveText('const');
 	const appBody = files.filter({ hasText: 'app.js' }).locator('.d2h-file-diff');
@@ -242,4 +249,6 @@ test('a task on a repository: its diff renders with diff2html beside the transcr
 	await expect(review.getByRole('button', { name: 'Push branch' })).toBeVisible();
 	await expect(review.getByRole('button', { name: 'Open terminal' })).toBeVisible();
 	await shots('09-task-review');
+	// diff2html and highlight.js run under the page's CSP (no eval, no inline script).
+	expect(violations).toEqual([]);
 });

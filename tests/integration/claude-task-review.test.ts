@@ -177,6 +177,14 @@ describe('a task on a repository: branch, recorded changes, review actions', () 
 		await inCt(`rm -f ${hook}`);
 	}, 60_000);
 
+	it('Open terminal makes a tmux window whose shell starts in the repo, audited', async () => {
+		const { envId: where, window } = await review.openTerminal(taskId, actor);
+		expect(where).toBe(envId);
+		const cwd = await inCt(`tmux -L spyre display-message -p -t =spyre:${window.index} '#{pane_current_path}'`);
+		expect(cwd.stdout.trim()).toBe(REPO);
+		expect(audit.recent(5).find((e) => e.action === 'terminal.window.create')).toMatchObject({ outcome: 'success', target: envId });
+	}, 60_000);
+
 	it('Continue resumes the session on the same branch and records the whole branch from the same base', async () => {
 		const first = changes.changesView(taskId)!;
 		const t = await bridge.resume(taskId, `[[bash: cd ${REPO} && echo again > again.txt && git rev-parse --abbrev-ref HEAD]]`, {}, actor);
