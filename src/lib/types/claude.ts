@@ -170,7 +170,7 @@ export interface TaskChangesView {
 	filesTruncated: boolean;
 	added: number;
 	removed: number;
-	/** Unified diff base → working tree (bounded: see MAX_DIFF_BYTES), null when nothing was recorded. */
+	/** Unified diff base → working tree (bounded on the server: 2 MiB, 512 KiB per file), null when nothing was recorded. */
 	diff: string | null;
 	/** Files or hunks were left out of `diff` to stay within the bounds. */
 	diffTruncated: boolean;

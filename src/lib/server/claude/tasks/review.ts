@@ -43,7 +43,6 @@ export async function push(taskId: string, actor: AuditActor): Promise<{ output:
 		async () => {
 			const task = getTask(taskId)!;
 			if (task.status === 'running' || task.status === 'queued') throw new SpyreError('conflict', 'The task is still running; push its branch once it has ended.');
-			requireReachable(envId);
 			return repos.push(envId, repoSpec(envId, changes.repoPath), changes.branch);
 		},
 		() => `branch ${changes.branch} of ${changes.repoPath}`
