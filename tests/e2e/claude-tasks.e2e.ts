@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
-import { startSim, type RunningSim } from '../helpers/sim';
+import { ssh, startSim, type RunningSim } from '../helpers/sim';
 import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { signInThroughForm } from '../helpers/sign-in';
 import { TEST_TEMPLATE } from '../helpers/templates';
@@ -27,6 +27,7 @@ let sim: RunningSim;
 let spyre: RunningSpyre;
 let page: Page;
 let envId = '';
+let envIp = '';
 let taskUrl = '';
 
 /** Full-page screenshots at the desktop and the phone width. */
@@ -55,6 +56,7 @@ test.beforeAll(async ({ browser }) => {
 		if (env.status === 'running' && env.ip) ip = env.ip;
 	}
 	expect(ip).not.toBe('');
+	envIp = ip;
 	await installClaudeInCt(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), ip, sim.simJson.sshPort);
 	// Signed in through the form: the session cookie is `__Host-` (Secure, host-only), which a test cannot
 	// plant for an http URL, and which a browser sets for loopback http exactly as for https.
@@ -204,4 +206,49 @@ test('Settings: the webhook refuses a non-http URL where it is typed, and shows 
 	await expect(row).toContainText('could not connect');
 	await expect(section.getByRole('checkbox', { name: /Browser notifications/ })).toBeVisible();
 	await shots('08-settings-notifications');
+});
+
+test('a task on a repository: its diff renders with diff2html beside the transcript, and a file collapses', async () => {
+	test.setTimeout(90_000);
+	const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
+	const git = '-c user.email=e2e@example.test -c user.name=E2E';
+	const setup = await ssh(
+		key,
+		envIp,
+		sim.simJson.sshPort,
+		`set -e; git init -q -b main /root/e2e-app; cd /root/e2e-app; printf 'const a = 1;\\n' > app.js; git add app.js; git ${git} commit -qm init`
+	);
+	expect(setup.code, setup.stderr).toBe(0);
+	// A file name that is markup: the CT's text, which must stay text on the page.
+	const edit = `cd /root/e2e-app && printf 'const a = 2;\\n' > app.js && echo '# Notes' > NOTES.md && echo x > '<img src=x onerror=alert(1)>.md' && git add -A && git ${git} commit -qm 'Edit app.js, add NOTES.md' && echo ok`;
+	const violations: string[] = [];
+	page.on('console', (m) => {
+		if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+	});
+	const res = await page.request.post(`${spyre.url}/api/claude/tasks`, {
+		headers: { origin: spyre.url },
+		data: { environmentId: envId, prompt: `[[bash: ${edit}]]`, options: { repo: '/root/e2e-app', snapshot: false } }
+	});
+	expect(res.status(), await res.text()).toBe(201);
+	const { task } = (await res.json()) as { task: { id: string } };
+	await page.goto(`${spyre.url}/claude/sessions/${task.id}`);
+	const review = page.getByRole('region', { name: 'Review' });
+	// Recorded from the CT once the task ends; the page picks the changes up by itself.
+	await expect(review.getByLabel('Summary of the changes')).toContainText(/Files\s*3/, { timeout: 30_000 });
+	const files = review.locator('.d2h-file-wrapper');
+	await expect(files).toHaveCount(3);
+	await expect(review.locator('.d2h-file-list')).toContainText('NOTES.md');
+	await expect(review.locator('.d2h-file-list')).toContainText('<img src=x onerror=alert(1)>.md');
+	await expect(page.locator('img[src="x"]')).toHaveCount(0);
+	// Syntax highlighted by highlight.js (the slim set) inside diff2html's own markup.
+	await expect(files.filter({ hasText: 'app.js' }).locator('.hljs-keyword').first()).toHaveText('const');
+	const appBody = files.filter({ hasText: 'app.js' }).locator('.d2h-file-diff');
+	await expect(appBody).toBeVisible();
+	await files.filter({ hasText: 'app.js' }).getByRole('checkbox', { name: 'Viewed' }).check();
+	await expect(appBody).toBeHidden();
+	await expect(review.getByRole('button', { name: 'Push branch' })).toBeVisible();
+	await expect(review.getByRole('button', { name: 'Open terminal' })).toBeVisible();
+	await shots('09-task-review');
+	// diff2html and highlight.js run under the page's CSP (no eval, no inline script).
+	expect(violations).toEqual([]);
 });

@@ -117,7 +117,7 @@ function runningTask(environmentId: string, options: Record<string, unknown> = {
 		environmentId,
 		prompt: 'broker test',
 		resumeOf: null,
-		options: { model: null, maxTurns: null, maxBudgetUsd: null, permissionMode: 'bypassPermissions', allowedTools: [], workdir: '/root', snapshot: false, ...options },
+		options: { model: null, maxTurns: null, maxBudgetUsd: null, permissionMode: 'bypassPermissions', allowedTools: [], workdir: '/root', snapshot: false, repo: null, ...options },
 		createdBy: null
 	});
 	repo.updateTask(row.id, { status: 'running', started_at: Date.now() });

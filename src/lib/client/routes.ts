@@ -52,6 +52,9 @@ export const apiRoutes = {
 	claudeTaskCancel: (id: string) => `${task(id)}/cancel`,
 	claudeTaskResume: (id: string) => `${task(id)}/resume`,
 	claudeTaskRollback: (id: string) => `${task(id)}/rollback`,
+	claudeTaskChanges: (id: string) => `${task(id)}/changes`,
+	claudeTaskPush: (id: string) => `${task(id)}/push`,
+	claudeTaskTerminal: (id: string) => `${task(id)}/terminal`,
 	notifySettings: () => '/api/settings/notifications',
 	notifyTest: () => '/api/settings/notifications/test'
 } as const;
@@ -73,6 +76,8 @@ export const pageRoutes = {
 	/** The environments page with its create form open. */
 	newEnvironment: () => '/environments?new=1',
 	environment: (id: string) => `/environments/${enc(id)}`,
+	/** The environment page with this tmux window as its terminal's first tab. */
+	environmentTerminal: (id: string, window: number) => `/environments/${enc(id)}?window=${window}`,
 	environmentClaude: (id: string, taskId?: string) => `/environments/${enc(id)}/claude${taskId ? `?task=${enc(taskId)}` : ''}`,
 	configs: () => '/configs',
 	config: (name: string) => `/configs/${enc(name)}`,

@@ -32,6 +32,11 @@ export interface TaskOptions {
 	workdir: string;
 	/** Take a Proxmox snapshot of the CT before starting. */
 	snapshot: boolean;
+	/**
+	 * A git work tree in the environment (one of its config's repos, or any work tree's top level) the task
+	 * works on, on its own branch `spyre/<short task id>`; its changes are recorded when it ends. Null: none.
+	 */
+	repo: string | null;
 }
 
 /** What a caller may set; anything left out comes from the config's `claude:` section or the defaults. */
@@ -69,6 +74,8 @@ export interface TaskView {
 	durationMs: number | null;
 	resultSubtype: string | null;
 	snapshot: string | null;
+	/** When the environment was rolled back to that snapshot (Discard). */
+	rolledBackAt: number | null;
 	lastSeq: number;
 	createdAt: number;
 	startedAt: number | null;
@@ -133,4 +140,42 @@ export interface DispatchReadiness {
 	ok: boolean;
 	reason: string | null;
 	code: 'unauthenticated' | 'broker' | 'not_running' | 'claude_missing' | 'busy' | null;
+}
+
+/** One commit on a task's branch (base..HEAD). The subject is the CT's text: shown as text only. */
+export interface TaskCommit {
+	sha: string;
+	subject: string;
+}
+
+/** One file changed from the base to the working tree; null counts for a binary file. */
+export interface TaskFileChange {
+	path: string;
+	added: number | null;
+	removed: number | null;
+}
+
+/** What a task changed in its repository, recorded from the environment (not the transcript) at its end. */
+export interface TaskChangesView {
+	taskId: string;
+	repoPath: string;
+	branch: string;
+	baseCommit: string | null;
+	/** started: the branch is made and the end not recorded yet; failed: `error` says why. */
+	state: 'started' | 'recorded' | 'failed';
+	headCommit: string | null;
+	commits: TaskCommit[];
+	files: TaskFileChange[];
+	/** More files changed than are listed. */
+	filesTruncated: boolean;
+	added: number;
+	removed: number;
+	/** Unified diff base → working tree (bounded on the server: 2 MiB, 512 KiB per file), null when nothing was recorded. */
+	diff: string | null;
+	/** Files or hunks were left out of `diff` to stay within the bounds. */
+	diffTruncated: boolean;
+	error: string | null;
+	recordedAt: number | null;
+	pushedAt: number | null;
+	pushOutput: string | null;
 }

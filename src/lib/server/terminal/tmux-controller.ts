@@ -189,10 +189,12 @@ export async function listWindows(target: SshTarget, opts: TmuxOptions = {}): Pr
 	return parseWindows(await run(target, tmuxCmd('list-windows', '-t', `=${session}`, '-F', FORMAT), opts));
 }
 
-export async function createWindow(target: SshTarget, name?: string, opts: TmuxOptions = {}): Promise<TmuxWindow> {
+/** `cwd`: the window's shell starts there (tmux expands formats in it too, so it goes through tmuxLiteral). */
+export async function createWindow(target: SshTarget, name?: string, opts: TmuxOptions & { cwd?: string } = {}): Promise<TmuxWindow> {
 	const session = sessionOf(opts);
 	const args: Array<string | number> = ['new-window', '-d', '-P', '-F', FORMAT, '-t', `=${session}:`];
 	if (name !== undefined && name !== null && name !== '') args.push('-n', tmuxLiteral(validateWindowName(name)));
+	if (opts.cwd) args.push('-c', tmuxLiteral(opts.cwd));
 	const [window] = parseWindows(await run(target, tmuxCmd(...args), opts));
 	if (!window) throw new SpyreError('ssh', `tmux did not report the new window in environment ${target.envId}.`);
 	return window;

@@ -15,6 +15,7 @@ import { requireReachable } from '../../environments/reachable';
 import { singleton } from '../../singleton';
 import type { SshTarget } from '../../ssh/types';
 import { publishTask } from './bus';
+import * as changes from './changes';
 import { announce, taskEndedNotice } from '../../notify/notices';
 import { revokeToken } from '../broker/tokens';
 import { parseProbe, probeCommand, scrubCommand, tailCommand, type Probe } from './launcher';
@@ -50,8 +51,17 @@ export function publishTaskRow(taskId: string): void {
 	if (row) publishTask(taskId, { kind: 'task', task: toTaskView(row, getEnvironment(row.environment_id)?.hostname ?? null) });
 }
 
+/**
+ * Everything that follows a task's end, whatever the way it ended (here, a failed start, or a task that
+ * never started after a restart): record what it changed in its repo (changes.ts), then tell the owner.
+ */
+export function taskEnded(taskId: string): void {
+	void changes.finish(taskId);
+	announceTaskEnd(taskId);
+}
+
 /** Tell the owner that a task ended (in the app, the browser and the webhook: notify/). Once per ending. */
-export function announceTaskEnd(taskId: string): void {
+function announceTaskEnd(taskId: string): void {
 	const row = getTask(taskId);
 	if (!row) return;
 	const hostname = getEnvironment(row.environment_id)?.hostname ?? null;
@@ -258,7 +268,7 @@ function complete(task: TaskRow, probe: Probe, why: string | null, target?: SshT
 	updateTask(task.id, { status, error, exit_code: exitCode, finished_at: Date.now(), broker_token_hash: null });
 	endPartial(task.id);
 	publishTaskRow(task.id);
-	announceTaskEnd(task.id);
+	taskEnded(task.id);
 	// The launcher deletes the credential once read; this covers a task that died before it did.
 	if (target) void ssh.exec(target, scrubCommand(task.id), { timeoutMs: 10_000 }).catch(() => {});
 }

@@ -15,7 +15,7 @@ import { getEnvironment } from '../../environments/repo';
 import { requireReachable } from '../../environments/reachable';
 import * as ssh from '../../ssh';
 import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
-import { announceTaskEnd, attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
+import { taskEnded, attach, attachmentDone, detachAll, markCancelRequested, publishTaskRow } from './attach';
 import { credentialProblem, getTaskCredential } from '../auth';
 import { brokerProblem, startBroker } from '../broker';
 import { issueToken, revokeToken } from '../broker/tokens';
@@ -23,6 +23,7 @@ import { injectCredentialEnabled } from '../auth/inject-setting';
 import { cliVersion, installClaudeCode } from '../install';
 import { brokerProbeCommand, cancelCommand, launcherScript, prepareCommand, scrubCommand, startCommand, taskPaths } from './launcher';
 import { resolveOptions } from './options';
+import * as changes from './changes';
 import { rollbackTo, snapshotBefore } from './snapshot';
 import { activeTasks, getTask, insertTask, newTaskId, runningCount, toTaskView, updateTask, type TaskRow } from './repo';
 
@@ -109,7 +110,8 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 	const inject = injectCredentialEnabled();
 	const brokerUrl = inject ? null : await startBroker();
 	const target = requireReachable(envId);
-	const options = resolveOptions({ ...baseOptions, ...input.options }, configClaude(envId));
+	// A continued task stays on the repo (and so the branch) of the task it continues.
+	const options = resolveOptions({ ...baseOptions, ...input.options, ...(input.resumeOf ? { repo: baseOptions.repo ?? null } : {}) }, configClaude(envId));
 	if (!(await cliVersion(target))) {
 		throw new SpyreError('claude_missing', 'Claude Code is not installed in this environment. Install it first (one click on the Claude page).');
 	}
@@ -121,6 +123,8 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 	const paths = taskPaths(row.id);
 	try {
 		if (options.snapshot) updateTask(row.id, { snapshot: await snapshotBefore(envId, row.id) });
+		// After the snapshot, so Discard also restores the branch the repo was on.
+		if (options.repo) await changes.begin(target, row.id, options.repo, input.resumeOf ?? null);
 		await ssh.exec(target, prepareCommand(row.id), { timeoutMs: 20_000 }).then(mustSucceed('prepare the task directory'));
 		if (brokerUrl) await requireBrokerReachable(target, brokerUrl);
 		await ssh.writeFile(target, paths.prompt, prompt, { mode: 0o600 });
@@ -143,7 +147,7 @@ export async function dispatch(envId: string, input: DispatchInput, actor: Audit
 		void ssh.exec(target, scrubCommand(row.id), { timeoutMs: 10_000 }).catch(() => {});
 		record(actor, 'claude.task.dispatch', row.id, 'failure', `environment ${envId}: ${messageOf(err)}`);
 		publishTaskRow(row.id);
-		announceTaskEnd(row.id);
+		taskEnded(row.id);
 		throw isSpyreError(err) ? err : new SpyreError('ssh', `Could not start the task: ${messageOf(err)}`, { cause: err });
 	}
 	record(actor, input.resumeOf ? 'claude.task.resume' : 'claude.task.dispatch', row.id, 'success', `environment ${envId}`);
@@ -211,6 +215,8 @@ export async function rollback(taskId: string, actor: AuditActor): Promise<TaskV
 		record(actor, 'claude.task.rollback', taskId, 'failure', messageOf(err));
 		throw err;
 	}
+	updateTask(taskId, { rolled_back_at: Date.now() });
+	publishTaskRow(taskId);
 	record(actor, 'claude.task.rollback', taskId, 'success', `snapshot ${row.snapshot}`);
 	return taskView(taskId);
 }
@@ -235,11 +241,14 @@ export function recoverTasks(): number {
 		if (row.status === 'queued') {
 			// It never started (Spyre stopped between the row and the launch): nothing runs for it.
 			updateTask(row.id, { status: 'interrupted', error: 'Spyre restarted before the task started.', finished_at: Date.now() });
-			announceTaskEnd(row.id);
+			taskEnded(row.id);
 			continue;
 		}
 		void attach(row.id);
 	}
+	// Tasks that ended while Spyre was down complete through attach (and record their changes there); these
+	// ended before a restart but their changes were not recorded yet.
+	changes.finishPending();
 	return rows.length;
 }
 

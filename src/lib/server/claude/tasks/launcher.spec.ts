@@ -67,7 +67,7 @@ describe('tailCommand', () => {
 });
 
 describe('the broker path', () => {
-	const options = { model: null, maxTurns: null, maxBudgetUsd: null, permissionMode: 'bypassPermissions' as const, allowedTools: [], workdir: '/root', snapshot: false };
+	const options = { model: null, maxTurns: null, maxBudgetUsd: null, permissionMode: 'bypassPermissions' as const, allowedTools: [], workdir: '/root', snapshot: false, repo: null };
 
 	it('hands the CLI the per-task token as ANTHROPIC_AUTH_TOKEN and the broker as its base URL, and no real credential', () => {
 		const script = launcherScript({ taskId: ID, options, resumeSessionId: null, credentialKind: 'broker_token', apiBaseUrl: 'http://10.213.0.1:3101' });

@@ -25,8 +25,12 @@ export function resolveOptions(input: TaskOptionsInput, config: ConfigClaude | n
 	if (!Array.isArray(allowedTools) || allowedTools.length > 200 || allowedTools.some((t) => typeof t !== 'string' || !CONFIG_RULES.tool.test(t))) {
 		fields.allowedTools = 'must be tool rules such as Read, Edit or Bash(git log:*)';
 	}
-	const workdir = input.workdir || config?.workdir || DEFAULT_WORKDIR;
+	const repo = input.repo === undefined ? null : input.repo || null;
+	// A task on a repository works in it unless told otherwise.
+	const workdir = input.workdir || (typeof repo === 'string' ? repo : null) || config?.workdir || DEFAULT_WORKDIR;
 	if (typeof workdir !== 'string' || !workdir.startsWith('/') || workdir.length > 4096 || /[\0-\x1f]/.test(workdir)) fields.workdir = 'must be an absolute path';
+	const repoProblem = repo === null ? null : repoPathProblem(repo);
+	if (repoProblem) fields.repo = repoProblem;
 	if (Object.keys(fields).length > 0) throw new SpyreError('validation', 'Some task options are not valid.', { fields });
 	return {
 		model,
@@ -35,8 +39,22 @@ export function resolveOptions(input: TaskOptionsInput, config: ConfigClaude | n
 		permissionMode,
 		allowedTools,
 		workdir,
-		snapshot: input.snapshot ?? permissionMode === 'bypassPermissions'
+		snapshot: input.snapshot ?? permissionMode === 'bypassPermissions',
+		repo
 	};
+}
+
+/**
+ * A repository path's shape (whether it is a repo of the environment is checked there, at dispatch). Shell
+ * metacharacters would be quoted safely, but no checkout Spyre makes has them, so they are refused with a
+ * clear message instead of becoming a path nobody meant.
+ */
+export function repoPathProblem(path: unknown): string | null {
+	if (typeof path !== 'string' || !path.startsWith('/')) return 'must be an absolute path such as /root/app';
+	if (path.length > 1024) return 'is too long (1024 characters at most)';
+	if (!/^\/[A-Za-z0-9._@+/-]*$/.test(path)) return 'may use letters, digits and . _ @ + - / only';
+	if (path.split('/').some((part) => part === '..')) return 'may not contain ..';
+	return null;
 }
 
 /** Options from a JSON body or form: strings become numbers/lists, blanks become "not set". */
@@ -59,6 +77,7 @@ export function optionsFromBody(body: Record<string, unknown>): TaskOptionsInput
 			.split(/\n|,(?![^(]*\))/)
 			.map((s) => s.trim())
 			.filter(Boolean);
+	if (typeof body.repo === 'string') out.repo = body.repo.trim() || null;
 	if (typeof body.snapshot === 'boolean') out.snapshot = body.snapshot;
 	else if (body.snapshot === 'on' || body.snapshot === 'true') out.snapshot = true;
 	else if (body.snapshot === 'off' || body.snapshot === 'false') out.snapshot = false;

@@ -39,6 +39,8 @@ export interface TaskRow {
 	refused: string | null;
 	/** The broker's usage totals as JSON. */
 	usage: string | null;
+	/** When the environment was rolled back to `snapshot` (013). */
+	rolled_back_at: number | null;
 }
 
 export function newTaskId(): string {
@@ -122,6 +124,12 @@ export function eventsSince(taskId: string, seq: number, limit = 500, db: Db = g
 	return rows.map((r) => ({ seq: r.seq, ts: r.ts, type: r.type, data: JSON.parse(r.payload) as Record<string, unknown> }));
 }
 
+function optionsOf(row: TaskRow): TaskOptions {
+	const stored = JSON.parse(row.options) as Omit<TaskOptions, 'repo'> & { repo?: string | null };
+	// Rows from before 013 have no repo in their options.
+	return { ...stored, repo: stored.repo ?? null };
+}
+
 export function toTaskView(row: TaskRow, environmentName: string | null = null): TaskView {
 	return {
 		id: row.id,
@@ -131,7 +139,7 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		status: row.status,
 		resumeOf: row.resume_of,
 		sessionId: row.session_id,
-		options: JSON.parse(row.options) as TaskOptions,
+		options: optionsOf(row),
 		result: row.result,
 		error: row.error,
 		costUsd: row.cost_usd,
@@ -142,6 +150,7 @@ export function toTaskView(row: TaskRow, environmentName: string | null = null):
 		durationMs: row.duration_ms,
 		resultSubtype: row.result_subtype,
 		snapshot: row.snapshot,
+		rolledBackAt: row.rolled_back_at ?? null,
 		lastSeq: row.last_seq,
 		createdAt: row.created_at,
 		startedAt: row.started_at,

@@ -2,6 +2,7 @@ import { error } from '@sveltejs/kit';
 import * as bridge from '$lib/server/claude/tasks/bridge';
 import * as environments from '$lib/server/environments';
 import { costSummary } from '$lib/server/claude/broker/costs';
+import * as repos from '$lib/server/repos';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params, url }) => {
@@ -20,6 +21,8 @@ export const load: PageServerLoad = async ({ params, url }) => {
 		environment: { id: row.id, hostname: row.hostname, status: row.status, configName: row.config_name },
 		readiness: bridge.readiness(row.id),
 		defaults: bridge.defaultOptions(row.id),
+		// The config's repos, offered for a task's branch (any git work tree's top level is accepted too).
+		repos: repos.reposOf(row.id).map((r) => r.path),
 		history: history.tasks,
 		selected,
 		// Where a task is started, the month's spend against the budget (the broker refuses calls past it).
