@@ -27,6 +27,9 @@ const ARCHIVES: Record<string, string[]> = {
 	'security.debian.org': ['debian-security']
 };
 
+/** A path segment of an archive file, decoded: what Debian's file names and dists paths are made of. */
+const SEGMENT = /^[A-Za-z0-9._~+-]+$/;
+
 export type Route = { ok: true; upstreamPath: string; immutable: boolean } | { ok: false; status: number; reason: string };
 
 /**
@@ -46,10 +49,42 @@ export function route(method: string | undefined, target: string | undefined): R
 	const archives = ARCHIVES[url.hostname.toLowerCase()];
 	const [, archive, ...rest] = url.pathname.split('/');
 	if (!archives || !archives.includes(archive) || rest.length === 0) return { ok: false, status: 403, reason: "only Debian's archive (deb.debian.org/debian, /debian-security)" };
-	const path = rest.join('/');
-	if (!/^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/.test(path) || rest.some((s) => s === '.' || s === '..')) return { ok: false, status: 403, reason: 'odd path' };
+	// apt escapes what is not URL-safe in a file name: a version's `+` arrives as %2b
+	// (libevent-core-2.1-7_2.1.12-stable-8%2bdeb12u1_amd64.deb). Each segment is checked decoded, so an
+	// escaped `/`, `.` or `..` cannot slip through, and re-escaped the one way for upstream and the cache
+	// key, so `+`, %2b and %2B are one file.
+	const segments: string[] = [];
+	for (const raw of rest) {
+		let s: string;
+		try {
+			s = decodeURIComponent(raw);
+		} catch {
+			return { ok: false, status: 400, reason: `bad %-escape in the path segment ${JSON.stringify(raw)}` };
+		}
+		if (!SEGMENT.test(s) || s === '.' || s === '..') return { ok: false, status: 403, reason: `odd path segment ${JSON.stringify(raw)} (letters, digits and . _ ~ + - only)` };
+		segments.push(s);
+	}
+	const path = segments.join('/');
 	const immutable = /^pool\//.test(path) || /\/by-hash\//.test(path);
-	return { ok: true, upstreamPath: `/${archive}/${path}`, immutable };
+	return { ok: true, upstreamPath: `/${archive}/${segments.map(encodeURIComponent).join('/')}`, immutable };
+}
+
+/** A status line's reason phrase for a refusal: printable ASCII only (it is a header-like field). */
+export function refusedPhrase(reason: string): string {
+	return `Refused by the package proxy: ${reason}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+/** Until `res` can take more (or the client went away); the listeners go either way. */
+function drained(res: ServerResponse): Promise<void> {
+	return new Promise<void>((resolve) => {
+		const done = () => {
+			res.off('drain', done);
+			res.off('close', done);
+			resolve();
+		};
+		res.on('drain', done);
+		res.on('close', done);
+	});
 }
 
 export interface AptProxy {
@@ -79,8 +114,10 @@ export async function startAptProxy(o: {
 
 	function refuse(req: IncomingMessage, res: ServerResponse, status: number, reason: string): void {
 		stats.refused++;
-		log(`REFUSED ${req.method} ${String(req.url).slice(0, 200)}: ${reason}`);
-		res.writeHead(status, { 'content-type': 'text/plain' });
+		log(`REFUSED ${status} ${req.method} ${String(req.url).slice(0, 200)}: ${reason}`);
+		// The reason goes into the status line too: apt prints only that ("403  Refused by …"), never the
+		// body, so this is what the owner reads in the step's output.
+		res.writeHead(status, refusedPhrase(reason), { 'content-type': 'text/plain' });
 		res.end(`${reason}\n`);
 	}
 
@@ -106,7 +143,9 @@ export async function startAptProxy(o: {
 	async function fetchUpstream(res: ServerResponse, url: string, method: string, accept?: string): Promise<Response | null> {
 		const up = await fetch(url, { method, redirect: 'error', headers: accept ? { accept } : {} });
 		if (up.ok && up.body) return up;
-		res.writeHead(up.status === 404 ? 404 : 502, { 'content-type': 'text/plain' });
+		const status = up.status === 404 ? 404 : 502;
+		log(`UPSTREAM ${up.status} ${url}`);
+		res.writeHead(status, `${status === 404 ? 'Not Found' : 'Bad Gateway'} (upstream answered ${up.status})`, { 'content-type': 'text/plain' });
 		res.end(`upstream answered ${up.status}\n`);
 		return null;
 	}
@@ -128,11 +167,7 @@ export async function startAptProxy(o: {
 			for await (const chunk of Readable.fromWeb(up.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
 				if (gone) throw new Error('client went away');
 				out.write(chunk);
-				if (!res.write(chunk))
-					await new Promise<void>((resolve) => {
-						res.once('drain', resolve);
-						res.once('close', resolve);
-					});
+				if (!res.write(chunk)) await drained(res);
 			}
 			await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 			if (!len || statSync(tmp).size === Number(len)) renameSync(tmp, file);
@@ -193,16 +228,19 @@ export async function startAptProxy(o: {
 
 	const server: Server = createServer((req, res) => {
 		handle(req, res).catch((err: unknown) => {
-			log(`ERROR ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
-			if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+			const why = err instanceof Error ? err.message : String(err);
+			log(`ERROR ${req.url}: ${why}`);
+			if (!res.headersSent) res.writeHead(502, `Bad Gateway (${why})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200), { 'content-type': 'text/plain' });
 			res.end();
 		});
 	});
 	// A CONNECT request never reaches the request handler: refuse it here, without a tunnel.
 	server.on('connect', (req, socket) => {
+		const r = route('CONNECT', req.url);
+		const reason = r.ok ? '' : r.reason;
 		stats.refused++;
-		log(`REFUSED CONNECT ${String(req.url).slice(0, 200)}`);
-		socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n');
+		log(`REFUSED 405 CONNECT ${String(req.url).slice(0, 200)}: ${reason}`);
+		socket.end(`HTTP/1.1 405 ${refusedPhrase(reason)}\r\nContent-Length: 0\r\n\r\n`);
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
