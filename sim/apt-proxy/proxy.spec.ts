@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -142,5 +143,11 @@ describe('startAptProxy against a stand-in archive', () => {
 		const before = upstreamHits.length;
 		expect(await viaProxy('GET', 'http://deb.debian.org/debian/pool/main/l/libx/libx_1.0%2bdeb12u1_all.deb')).toEqual({ status: 200, body: 'escaped-deb' });
 		expect(upstreamHits.slice(before)).toEqual(['/debian/pool/main/l/libx/libx_1.0%2Bdeb12u1_all.deb']);
+		// Cached under the one name: the other spelling is a hit (once the complete copy is in place).
+		const deadline = Date.now() + 5_000;
+		const name = createHash('sha256').update('/debian/pool/main/l/libx/libx_1.0%2Bdeb12u1_all.deb').digest('hex');
+		while (!readdirSync(cache).includes(name) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+		expect(await viaProxy('GET', 'http://deb.debian.org/debian/pool/main/l/libx/libx_1.0+deb12u1_all.deb')).toEqual({ status: 200, body: 'escaped-deb' });
+		expect(upstreamHits).toHaveLength(before + 1);
 	});
 });
