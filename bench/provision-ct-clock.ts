@@ -48,10 +48,12 @@ function children(pid: number): number[] {
 	return c ? c.trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
-/** The shell's `-c` argument (its last word), shortened. */
+/** Its command line without a leading `SHELL -c`, shortened in the middle (bash execs a list's last command, so it may be that one's). */
 function what(pid: number, comm: string): string {
 	const words = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
-	return (words.at(-1) ?? comm).replace(/\s+/g, ' ').slice(0, 80);
+	if (words[1] === '-c') words.splice(0, 2);
+	const line = (words.join(' ') || comm).replace(/\s+/g, ' ');
+	return line.length > 100 ? `${line.slice(0, 55)} … ${line.slice(-40)}` : line;
 }
 
 function uptimeMs(): number {

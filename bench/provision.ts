@@ -92,6 +92,15 @@ export async function benchProvision(): Promise<Record<string, unknown>> {
 		const overheadMs = Math.max(0, wallMs - inCtMs);
 		const afterCreateOverheadMs = Math.max(0, finished - createEnd - inCtAfterCreateMs);
 		const top = [...inCt.commands].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 6);
+		// Where Spyre's time after the create phase goes: the longest stretches with no command in the CT.
+		const idle: Array<{ ms: number; before: string }> = [];
+		let cursor = createEnd;
+		for (const c of inCt.commands.filter((c) => c.end > createEnd)) {
+			if (c.start > cursor) idle.push({ ms: Math.round(c.start - cursor), before: c.what });
+			cursor = Math.max(cursor, c.end);
+		}
+		if (finished > cursor) idle.push({ ms: Math.round(finished - cursor), before: '(the end of the run)' });
+		idle.sort((a, b) => b.ms - a.ms);
 		return {
 			config: configName,
 			status: run.status,
@@ -106,6 +115,7 @@ export async function benchProvision(): Promise<Record<string, unknown>> {
 			},
 			spyreSideCommandSecondsAfterCreate: +(spyreSideCommandMs / 1000).toFixed(2),
 			spyreOverheadSeconds: { wholeRun: +(overheadMs / 1000).toFixed(2), afterCreate: +(afterCreateOverheadMs / 1000).toFixed(2) },
+			longestIdleAfterCreate: idle.slice(0, 6),
 			events: run.events.length,
 			aptProxy: { ...proxy.stats },
 			target: `Spyre overhead after the create phase under ${TARGET_OVERHEAD_MS} ms (its wall time minus the commands' time in the CT)`,
