@@ -184,7 +184,8 @@ spec:
 
 /** The provision run of `id` newer than `after` (a run id), once it ended; its status. */
 async function provisionOutcome(url: string, cookie: string, id: string, after = 0): Promise<{ id: number; status: string; error: string | null }> {
-	for (const end = Date.now() + 90_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+	// The first run installs tmux through the package proxy (the standard template has none): minutes on a busy machine.
+	for (const end = Date.now() + 240_000; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
 		const res = await fetch(`${url}/api/environments/${id}/run?kind=provision`, { headers: { cookie } });
 		const run = ((await res.json()) as { run: { id: number; status: string; error: string | null } | null }).run;
 		if (run && run.id > after && !['running', 'queued'].includes(run.status)) return run;
@@ -251,7 +252,7 @@ describe('./setup.sh demo', () => {
 		// tmux came from Debian's archive through the demo's proxy, which refused nothing.
 		const tmux = await ssh(path.join(demoDir, 'data', 'ssh', 'id_ed25519'), env.ip, sim.sshPort, "dpkg-query -W -f '${Status}' tmux");
 		expect(tmux.stdout, tmux.stderr).toBe('install ok installed');
-		expect(first.out()).not.toMatch(/apt-proxy: REFUSED/);
+		expect(first.out()).not.toMatch(/apt-proxy: REFUSED \d+ GET http:/);
 		const simPid = sim.pid;
 		expect(isAlive(simPid)).toBe(true);
 
@@ -291,5 +292,5 @@ describe('./setup.sh demo', () => {
 		ctrlC();
 		expect(await second.exited).toBe(0);
 		expect(isAlive(sim2.pid)).toBe(false);
-	}, 300_000);
+	}, 480_000);
 });
