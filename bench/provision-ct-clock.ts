@@ -91,8 +91,9 @@ export function startCtClock(stateDir: string): CtClock {
 					const known = seen.get(key);
 					if (known) {
 						known.end = wall;
-						// First seen as Spyre's wrapper, which then execs the command itself (ssh/exec-stream.ts).
-						if (known.what.startsWith('printf')) known.what = what(kid, st.comm);
+						// First seen as Spyre's wrapper, which then execs the command itself (ssh/exec-stream.ts);
+						// read between two execs, the command line can be empty (then it shows the bare comm).
+						if (known.what.startsWith('printf') || !known.what.includes(' ')) known.what = what(kid, st.comm);
 					} else {
 						const start = wall - (up - (st.startTicks * 1000) / TICKS_PER_S);
 						seen.set(key, { start, end: wall, what: what(kid, st.comm) });
