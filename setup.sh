@@ -183,8 +183,11 @@ cmd_demo() {
 	# have no other way out). It fetches from deb.debian.org only, and only when a CT asks for a package.
 	local proxyurl=""
 	if node -e 'process.exit(require(process.argv[1]).network ? 0 : 1)' "$simstate/sim.json"; then
-		say "Starting the package proxy for the containers (cache in $demo/apt-cache)"
-		node --import tsx sim/apt-proxy/main.ts --sim "$simstate/sim.json" --port "$aptport" --cache "$demo/apt-cache" &
+		# APT_CACHE_DIR: another cache (the tests point the demo at the machine's shared one); at most
+		# APT_CACHE_MB megabytes, the least recently used packages going first.
+		local aptcache="${APT_CACHE_DIR:-$demo/apt-cache}"
+		say "Starting the package proxy for the containers (cache in $aptcache)"
+		node --import tsx sim/apt-proxy/main.ts --sim "$simstate/sim.json" --port "$aptport" --cache "$aptcache" --max-cache-mb "${APT_CACHE_MB:-2048}" &
 		PROXY_PID=$!
 		proxyurl="http://$(node -p 'require(process.argv[1]).network.gateway' "$simstate/sim.json"):$aptport"
 	fi

@@ -5,7 +5,7 @@
 
 import { getConfig } from '../env-config';
 import type { Run } from '../jobs';
-import { detectPackageManager, installCommand, LOCK_WAIT_S } from '../provisioner/package-manager';
+import { detectPackageManager, installCommand, LOCK_WAIT_S, packageFailureSummary } from '../provisioner/package-manager';
 import { runRecorded, runnerFor, StepFailedError } from '../provisioner/step-output';
 import * as ssh from '../ssh';
 import type { ProgressOf } from './steps';
@@ -28,9 +28,11 @@ export async function ensureTools(run: Run, target: ssh.SshTarget, signal: Abort
 	run.step('tools', `Installing ${names.join(', ')} (${missing.map((t) => t.why).join('; ')})${proxy ? ` through the proxy ${proxy}` : ''}`, progress?.('ssh'));
 	const osRelease = await ssh.exec(target, 'cat /etc/os-release', { timeoutMs: CHECK_MS });
 	if (osRelease.code !== 0) throw new StepFailedError('Could not read /etc/os-release in the container.', osRelease.stderr.split('\n').slice(-10));
-	await runRecorded(run, runnerFor(target), installCommand(detectPackageManager(osRelease.stdout), names, proxy), {
+	const pm = detectPackageManager(osRelease.stdout);
+	await runRecorded(run, runnerFor(target), installCommand(pm, names, proxy), {
 		label: `Installing ${names.join(', ')}`,
 		timeoutMs: (LOCK_WAIT_S + 600) * 1000,
-		signal
+		signal,
+		explain: packageFailureSummary(pm)
 	});
 }

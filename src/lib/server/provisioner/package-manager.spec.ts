@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APT_PROXY_FILE, aptProxyCommand, detectPackageManager, installCommand, parseOsRelease } from './package-manager';
+import { APT_PROXY_FILE, aptFailureSummary, aptProxyCommand, detectPackageManager, installCommand, parseOsRelease } from './package-manager';
 
 const DEBIAN = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n`;
 const UBUNTU = `NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n`;
@@ -81,4 +81,29 @@ describe('installCommand', () => {
 		expect(words(installCommand('dnf', ['git'], 'http://p:3128'))).toEqual(['dnf', 'install', '-y', '--setopt=install_weak_deps=False', '--setopt=proxy=http://p:3128', 'git']);
 		expect(words(installCommand('apk', ['git'], 'http://p:3128'))).toEqual(['env', 'http_proxy=http://p:3128', 'apk', 'add', '--no-cache', '--wait=300', 'git']);
 	});
+});
+
+describe('aptFailureSummary', () => {
+	const refused = 'http://security.debian.org/debian-security/pool/updates/main/libe/libevent/libevent-core-2.1-7_2.1.12-stable-8%2bdeb12u1_amd64.deb';
+	it.each([
+		[
+			'a file the proxy refused, with its reason from the status line',
+			[
+				'Err:1 http://security.debian.org/debian-security bookworm-security/main amd64 libevent-core-2.1-7 amd64 2.1.12-stable-8+deb12u1',
+				'  403  Refused by the package proxy: odd path segment [IP: 10.213.210.1 3142]',
+				`E: Failed to fetch ${refused}  403  Refused by the package proxy: odd path segment [IP: 10.213.210.1 3142]`,
+				'E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?'
+			],
+			`apt could not fetch ${refused} (403 Refused by the package proxy: odd path segment)`
+		],
+		[
+			'an unreachable proxy, each file once, at most three',
+			[1, 2, 3, 4, 1].map((n) => `W: Failed to fetch http://deb.debian.org/debian/dists/f${n}/InRelease  Could not connect to 10.213.0.1:3142 (10.213.0.1). - connect (111: Connection refused)`),
+			'apt could not fetch http://deb.debian.org/debian/dists/f1/InRelease (Could not connect to 10.213.0.1:3142 (10.213.0.1). - connect (111: Connection refused)); ' +
+				'http://deb.debian.org/debian/dists/f2/InRelease (Could not connect to 10.213.0.1:3142 (10.213.0.1). - connect (111: Connection refused)); ' +
+				'http://deb.debian.org/debian/dists/f3/InRelease (Could not connect to 10.213.0.1:3142 (10.213.0.1). - connect (111: Connection refused)) and 1 more'
+		],
+		['no fetch failure: its last error', ['Reading package lists...', 'E: Unable to locate package nope'], 'apt: Unable to locate package nope'],
+		['nothing apt said', ['Killed'], null]
+	])('%s', (_what, lines, summary) => expect(aptFailureSummary(lines)).toBe(summary));
 });

@@ -3,7 +3,8 @@
 // is the package manager's own job (apt's DPkg::Lock::Timeout, dnf's lock wait, apk --wait), so a CT that
 // is still running its first-boot unattended-upgrades makes the step wait instead of fail. A configured
 // proxy (provision.apt_proxy) is written for apt as Spyre's own apt.conf.d file (removed again when none
-// is configured) and given to dnf and apk on their command line.
+// is configured) and given to dnf and apk on their command line. A failed apt run is summed up for the owner
+// from its output (the files it could not fetch and why).
 
 import { aptProxyProblem } from '../configs/rules';
 import { command, quote } from '../shell';
@@ -82,4 +83,34 @@ export function installCommand(pm: PackageManager, packages: string[], proxy: st
 				? command('env', `http_proxy=${checkedProxy(proxy)}`, 'apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages)
 				: command('apk', 'add', '--no-cache', `--wait=${LOCK_WAIT_S}`, ...packages);
 	}
+}
+
+/** At most this many failed fetches are named in a failure message (apt lists one per file). */
+const FETCH_FAILURES_SHOWN = 3;
+
+/**
+ * What apt's output says went wrong, for the failure message the owner reads: the files it could not
+ * fetch with the server's answer (a proxy that refused a file says why in its status line, which is all
+ * apt prints of it), else its last error line. Null when the output has neither. The output is the CT's,
+ * so each part is cut short.
+ */
+export function aptFailureSummary(lines: string[]): string | null {
+	const fetches: string[] = [];
+	for (const line of lines) {
+		const m = /^[EW]: Failed to fetch (\S+)\s+(.*?)\s*(?:\[IP: [^\]]*\])?\s*$/.exec(line);
+		if (!m) continue;
+		const what = `${m[1].slice(0, 300)} (${m[2].replace(/\s+/g, ' ').slice(0, 300)})`;
+		if (!fetches.includes(what)) fetches.push(what);
+	}
+	if (fetches.length > 0) {
+		const more = fetches.length > FETCH_FAILURES_SHOWN ? ` and ${fetches.length - FETCH_FAILURES_SHOWN} more` : '';
+		return `apt could not fetch ${fetches.slice(0, FETCH_FAILURES_SHOWN).join('; ')}${more}`;
+	}
+	const last = lines.filter((l) => l.startsWith('E: ')).at(-1);
+	return last ? `apt: ${last.slice(3, 400)}` : null;
+}
+
+/** The failure summary of `pm`'s output, where Spyre knows how to read it (apt's). */
+export function packageFailureSummary(pm: PackageManager): ((lines: string[]) => string | null) | undefined {
+	return pm === 'apt' ? aptFailureSummary : undefined;
 }

@@ -8,7 +8,7 @@ import type { Run } from '../jobs';
 import * as ssh from '../ssh';
 import { fileAttributesCommand, parentDirCommand, runScriptCommand, scriptOwnershipCommand, scriptPath, scriptsDirCommand, userCommand } from './commands';
 import { npmRegistryCommand } from './npm-registry';
-import { detectPackageManager, installCommand, LOCK_WAIT_S } from './package-manager';
+import { detectPackageManager, installCommand, LOCK_WAIT_S, packageFailureSummary } from './package-manager';
 import { runRecorded, runnerFor, StepFailedError } from './step-output';
 
 export interface StepContext {
@@ -67,7 +67,8 @@ export async function installPackages(ctx: StepContext): Promise<void> {
 		label: `Installing packages with ${pm}`,
 		// Lock wait plus the install itself; large package sets on a slow mirror take minutes.
 		timeoutMs: (LOCK_WAIT_S + 1800) * 1000,
-		signal: ctx.signal
+		signal: ctx.signal,
+		explain: packageFailureSummary(pm)
 	});
 	// After the install, so an npm that came with these packages is asked where its global config is.
 	if (registry) ctx.run.event('status', `npm in this environment uses the registry ${registry}.`);

@@ -34,6 +34,8 @@ export interface RunCommandOptions {
 	signal: AbortSignal;
 	/** Helper commands of Spyre's own (mkdir, chmod): no duration line in the log. */
 	quiet?: boolean;
+	/** What the output of a failed run says went wrong, added to the failure message (e.g. the files apt could not fetch). */
+	explain?: (lastLines: string[]) => string | null;
 }
 
 /** The log line that ends a command, with its duration (the provision benchmark reads these). */
@@ -59,6 +61,7 @@ export async function runRecorded(run: Run, runner: CommandRunner, cmd: string, 
 	if (result.timedOut) throw new StepFailedError(`${opts.label} timed out after ${Math.round(opts.timeoutMs / 1000)} s and was stopped.`, tail);
 	if (result.code !== 0) {
 		const why = result.code === null ? `was killed${result.signal ? ` (${result.signal})` : ''}` : `failed with exit code ${result.code}`;
-		throw new StepFailedError(`${opts.label} ${why}.`, tail);
+		const explained = opts.explain?.(tail);
+		throw new StepFailedError(`${opts.label} ${why}${explained ? `: ${explained}` : ''}.`, tail);
 	}
 }
