@@ -8,7 +8,12 @@ import { getEnvironment, type EnvironmentRow } from './repo';
 import { requireRow, requireVmid, set, target } from './state';
 import { startAndBringUp, stopCt } from './steps';
 
-export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow {
+/** `detail` says why when nobody asked (a scheduled start), in the audit row. */
+export interface PowerOptions {
+	detail?: string;
+}
+
+export function startEnvironment(id: string, actor: AuditActor, opts: PowerOptions = {}): EnvironmentRow {
 	const row = requireRow(id);
 	const vmid = requireVmid(row);
 	startJob({
@@ -17,6 +22,7 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 		actor,
 		action: 'environment.start',
 		target: target(row),
+		detail: opts.detail,
 		work: async (run, signal) => {
 			await startAndBringUp(run, getEnvironment(row.id)!, signal, { label: `Starting CT ${vmid}` });
 		},
@@ -25,7 +31,7 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 	return getEnvironment(id)!;
 }
 
-export function stopEnvironment(id: string, actor: AuditActor): EnvironmentRow {
+export function stopEnvironment(id: string, actor: AuditActor, opts: PowerOptions = {}): EnvironmentRow {
 	const row = requireRow(id);
 	requireVmid(row);
 	startJob({
@@ -34,6 +40,7 @@ export function stopEnvironment(id: string, actor: AuditActor): EnvironmentRow {
 		actor,
 		action: 'environment.stop',
 		target: target(row),
+		detail: opts.detail,
 		work: async (run, signal) => {
 			set(row.id, { status: 'stopping', error: null, error_step: null });
 			await stopCt(run, row, signal);
