@@ -11,6 +11,8 @@ import { startAndBringUp, stopCt } from './steps';
 /** `detail` says why when nobody asked (a scheduled start), in the audit row. */
 export interface PowerOptions {
 	detail?: string;
+	/** Spyre stops it on its own (lifecycle/): the lists show it as stopped for that reason. */
+	stoppedBy?: 'idle' | 'schedule';
 }
 
 export function startEnvironment(id: string, actor: AuditActor, opts: PowerOptions = {}): EnvironmentRow {
@@ -24,6 +26,7 @@ export function startEnvironment(id: string, actor: AuditActor, opts: PowerOptio
 		target: target(row),
 		detail: opts.detail,
 		work: async (run, signal) => {
+			if (row.stopped_by) set(row.id, { stopped_by: null });
 			await startAndBringUp(run, getEnvironment(row.id)!, signal, { label: `Starting CT ${vmid}` });
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))
@@ -44,7 +47,7 @@ export function stopEnvironment(id: string, actor: AuditActor, opts: PowerOption
 		work: async (run, signal) => {
 			set(row.id, { status: 'stopping', error: null, error_step: null });
 			await stopCt(run, row, signal);
-			set(row.id, { status: 'stopped', current_task: null });
+			set(row.id, { status: 'stopped', current_task: null, stopped_by: opts.stoppedBy ?? null });
 			run.step('done', `${row.hostname} is stopped`);
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))

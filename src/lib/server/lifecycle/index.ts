@@ -8,8 +8,9 @@ import { createActivity, systemClock, type ActivityKind, type Clock } from './ac
 import * as sweeper from './sweeper';
 
 export { ACTIVITY_KINDS, systemClock, type ActivityKind, type Clock } from './activity';
-export { wake, needsWake } from './wake';
-export { save as saveLifecycle, lifecycleOf, allLifecycles, type EnvLifecycle, type StoppedBy } from './store';
+export { wake, wakeable } from './wake';
+export { startingPage } from './starting-page';
+export { save as saveLifecycle, lifecycleOf, allLifecycles, type EnvLifecycle } from './store';
 export type { ScheduleWindow } from './schedule';
 export type { SweepAction } from './sweeper';
 

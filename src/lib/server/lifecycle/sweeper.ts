@@ -30,8 +30,6 @@ export function sweepOnce(activity: Activity, from: number, now: number): SweepA
 	for (const row of listEnvironments()) {
 		const lc = lifecycles.get(row.id);
 		if (row.status !== 'running') activity.restart(row.id);
-		// Running again (started by a person or a wake): no longer "stopped by Spyre".
-		else if (lc?.stoppedBy) store.markStopped(row.id, null, now);
 		const decision = decide(
 			{
 				status: row.status,
@@ -45,16 +43,15 @@ export function sweepOnce(activity: Activity, from: number, now: number): SweepA
 			now
 		);
 		if (decision.action === 'none') continue;
-		acted.push({ envId: row.id, hostname: row.hostname, decision, error: act(row, decision, now) });
+		acted.push({ envId: row.id, hostname: row.hostname, decision, error: act(row, decision) });
 	}
 	return acted;
 }
 
-function act(row: { id: string; hostname: string }, d: Exclude<Decision, { action: 'none' }>, now: number): string | null {
+function act(row: { id: string; hostname: string }, d: Exclude<Decision, { action: 'none' }>): string | null {
 	try {
 		if (d.action === 'stop') {
-			stopEnvironment(row.id, SYSTEM_ACTOR, { detail: d.detail });
-			store.markStopped(row.id, d.reason, now);
+			stopEnvironment(row.id, SYSTEM_ACTOR, { detail: d.detail, stoppedBy: d.reason });
 		} else {
 			startEnvironment(row.id, SYSTEM_ACTOR, { detail: d.detail });
 		}

@@ -4,7 +4,7 @@
 
 import type { AuditActor } from '../audit';
 import { SpyreError } from '../errors';
-import { getEnvironment } from '../environments/repo';
+import { getEnvironment, type EnvironmentRow } from '../environments/repo';
 import { requireReachable } from '../environments/reachable';
 import { startEnvironment } from '../environments/power';
 import * as jobs from '../jobs';
@@ -13,10 +13,12 @@ import type { SshTarget } from '../ssh/types';
 
 const inFlight = singleton('lifecycle.wakes', () => new Map<string, Promise<SshTarget>>());
 
-/** Whether `wake` has to start it (stopped, or a start or stop is under way): entry points say "starting…". */
-export function needsWake(envId: string): boolean {
-	const row = getEnvironment(envId);
-	return !!row && (row.status !== 'running' || jobs.isBusy(envId));
+// A start job may be under way (someone pressed Start, a scheduled start): wake waits for it too.
+const STARTING = new Set(['stopped', 'stopping', 'starting', 'waiting_network', 'verifying_ssh']);
+
+/** Whether an entry point has to wake it first (and say "starting…"): it has a CT that is not running. */
+export function wakeable(row: Pick<EnvironmentRow, 'status' | 'vmid'>): boolean {
+	return row.vmid !== null && STARTING.has(row.status);
 }
 
 /** Start the environment when it is stopped and resolve with its SSH target once it is reachable. */
