@@ -232,15 +232,14 @@ describe('wake', () => {
 		expect(html).toContain('http-equiv="refresh"');
 		expect(html).not.toMatch(/<script|spyre_session|__Host-spyre_svc/);
 
-		// The same address, asked again as the page reloads, lets the request through once it runs.
-		const through = await waitFor(
-			async () => (await forward()).status,
-			(s) => s === 200,
-			120_000,
-			250
-		);
-		expect(through).toBe(200);
-		expect(status()).toBe('running');
+		await waitFor(status, (s) => s === 'running', 120_000, 250);
+		// Running, but nothing listens on the service's port yet: page loads keep the "starting…" page
+		// (Caddy's bare 502 would stop its reloading) until the service answers or a few minutes passed.
+		const waiting = await forward();
+		expect(waiting.status).toBe(503);
+		expect(await waiting.text()).toContain('p8080 loads here as soon as it answers');
+		clock.t += 3 * MIN + 1;
+		expect((await forward()).status).toBe(200);
 		const start = db.prepare("SELECT username, outcome FROM audit_log WHERE action = 'environment.start' ORDER BY id DESC LIMIT 1").get();
 		expect(start).toEqual({ username: 'owner', outcome: 'success' });
 	}, 150_000);

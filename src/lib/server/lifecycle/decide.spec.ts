@@ -29,7 +29,13 @@ describe('decide', () => {
 		['scheduled stop passed while in use: left running', { schedule: WORKDAYS, held: ['terminal'] }, at(18, 59), at(19, 0), { action: 'none' }],
 		['scheduled stop not reached yet: none', { schedule: WORKDAYS, lastActivity: at(18, 50) }, at(18, 58), at(18, 59), { action: 'none' }],
 		['scheduled stop passed but busy: none', { schedule: WORKDAYS, busy: true }, at(18, 59), at(19, 0), { action: 'none' }],
-		['stop and later start both passed: the start counts', { status: 'stopped', schedule: [{ days: ['mon'], start: '12:00', stop: '11:00' }] }, at(10, 0), at(12, 0), { action: 'start', reason: 'schedule', detail: 'scheduled start at 12:00' }]
+		[
+			'stop and later start both passed: the start counts',
+			{ status: 'stopped', schedule: [{ days: ['mon'], start: '12:00', stop: '11:00' }] },
+			at(10, 0),
+			at(12, 0),
+			{ action: 'start', reason: 'schedule', detail: 'scheduled start at 12:00' }
+		]
 	];
 	for (const [name, facts, from, now, want] of cases) {
 		it(name, () => expect(decide({ ...base, ...facts }, from, now)).toEqual(want));

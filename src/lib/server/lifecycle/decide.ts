@@ -19,10 +19,7 @@ export interface EnvFacts {
 	schedule: readonly ScheduleWindow[];
 }
 
-export type Decision =
-	| { action: 'none' }
-	| { action: 'stop'; reason: 'idle'; detail: string }
-	| { action: 'stop' | 'start'; reason: 'schedule'; detail: string };
+export type Decision = { action: 'none' } | { action: 'stop'; reason: 'idle'; detail: string } | { action: 'stop' | 'start'; reason: 'schedule'; detail: string };
 
 const NONE: Decision = { action: 'none' };
 

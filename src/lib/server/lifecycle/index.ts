@@ -6,10 +6,11 @@
 import { singleton } from '../singleton';
 import { createActivity, systemClock, type ActivityKind, type Clock } from './activity';
 import * as sweeper from './sweeper';
+import { serviceRequest as gateService, type ServiceRequest } from './service-wake';
+import type { AuditActor } from '../audit';
 
 export { ACTIVITY_KINDS, systemClock, type ActivityKind, type Clock } from './activity';
 export { wake, wakeable } from './wake';
-export { startingPage } from './starting-page';
 export { save as saveLifecycle, lifecycleOf, allLifecycles, type EnvLifecycle } from './store';
 export type { ScheduleWindow } from './schedule';
 export type { SweepAction } from './sweeper';
@@ -33,6 +34,14 @@ export function hold(envId: string, kind: ActivityKind): () => void {
 /** A moment of activity (a request to one of the environment's services). */
 export function touch(envId: string, kind: ActivityKind): void {
 	state.activity.touch(envId, kind);
+}
+
+/**
+ * A signed-in request to one of its services (forward_auth): activity, and when the environment is not
+ * running (or its service has not answered since it was woken) the answer to send instead; null lets it through.
+ */
+export function serviceRequest(req: ServiceRequest, actor: AuditActor): Promise<Response | null> {
+	return gateService(req, actor, state.activity, state.clock);
 }
 
 export function heldKinds(envId: string): ActivityKind[] {

@@ -6,7 +6,6 @@
 // service of an environment that is not running starts it (lifecycle.wake) and gets the "starting…" page.
 
 import { getConfig } from '$lib/server/env-config';
-import { getEnvironment } from '$lib/server/environments/repo';
 import * as lifecycle from '$lib/server/lifecycle';
 import { serviceForHost } from '$lib/server/proxy';
 import { SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
@@ -21,7 +20,7 @@ function refuse(status: number, message: string): Response {
 	return new Response(message, { status, headers: { ...NO_STORE, 'content-type': 'text/plain' } });
 }
 
-export const GET: RequestHandler = ({ request, cookies }) => {
+export const GET: RequestHandler = async ({ request, cookies }) => {
 	const h = request.headers;
 	const svc = serviceForHost(h.get(SERVICE_HOST_HEADER.toLowerCase()));
 	if (!svc) return refuse(404, 'No such service.');
@@ -36,15 +35,8 @@ export const GET: RequestHandler = ({ request, cookies }) => {
 	const owner = checkCredential(cookies.get(SERVICE_COOKIE), svc);
 	if (owner && ownOrigin) {
 		// A request to a service is use of its environment; a stopped one is started, and the page says so.
-		lifecycle.touch(svc.environmentId, 'service');
-		const env = getEnvironment(svc.environmentId);
-		if (env && env.status !== 'running') {
-			const starting = lifecycle.wakeable(env);
-			if (starting) void lifecycle.wake(env.id, { username: owner.username }).catch(() => undefined);
-			if (isPageLoad(meta)) return lifecycle.startingPage({ hostname: env.hostname, service: svc.service, state: starting ? { starting } : { starting, status: env.status } }, meta.method);
-			return refuse(503, starting ? `${env.hostname} is starting; try again in a moment.` : `${env.hostname} is not running.`);
-		}
-		return new Response(null, { status: 200, headers: { ...NO_STORE, 'x-spyre-user': owner.username } });
+		const instead = await lifecycle.serviceRequest({ environmentId: svc.environmentId, service: svc.service, pageLoad: isPageLoad(meta), method: meta.method }, { username: owner.username });
+		return instead ?? new Response(null, { status: 200, headers: { ...NO_STORE, 'x-spyre-user': owner.username } });
 	}
 	if (isPageLoad(meta)) {
 		// Through Spyre, where the owner's session is checked and a one-time code for this host is issued.
