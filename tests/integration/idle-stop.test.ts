@@ -244,3 +244,34 @@ describe('wake', () => {
 		expect(start).toEqual({ username: 'owner', outcome: 'success' });
 	}, 150_000);
 });
+
+describe('schedule', () => {
+	const ALL_DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+	/** "HH:MM" of the injected clock plus `minutes`, in the server's time zone, as a config writes it. */
+	const hhmm = (minutes: number) => {
+		const d = new Date(clock.t + minutes * MIN);
+		return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+	};
+
+	it('stops it at its stop time and starts it at its start time, audited with the time', async () => {
+		expect(status()).toBe('running');
+		const stop = hhmm(2);
+		lifecycle.saveLifecycle(envId, { idleStopMinutes: 0, schedule: [{ days: [...ALL_DAYS], stop }] });
+		advanceAndSweep(0);
+		expect(advanceAndSweep(MIN)).toEqual([]);
+		expect(advanceAndSweep(2 * MIN)).toMatchObject([{ decision: { action: 'stop', reason: 'schedule', detail: `scheduled stop at ${stop}` }, error: null }]);
+		await stopped();
+		expect(environments.toView(repo.getEnvironment(envId)!).stoppedBy).toBe('schedule');
+
+		const start = hhmm(2);
+		lifecycle.saveLifecycle(envId, { idleStopMinutes: 0, schedule: [{ days: [...ALL_DAYS], start }] });
+		expect(advanceAndSweep(3 * MIN)).toMatchObject([{ decision: { action: 'start', reason: 'schedule', detail: `scheduled start at ${start}` }, error: null }]);
+		await environments.settled(envId);
+		expect(status(), environments.latestRun(envId)?.error ?? '').toBe('running');
+		const rows = db.prepare("SELECT action, username, detail FROM audit_log WHERE detail LIKE 'scheduled %' ORDER BY id").all();
+		expect(rows).toEqual([
+			{ action: 'environment.stop', username: 'spyre', detail: `scheduled stop at ${stop}` },
+			{ action: 'environment.start', username: 'spyre', detail: `scheduled start at ${start}` }
+		]);
+	}, 150_000);
+});
