@@ -1,5 +1,5 @@
 // What a signed-in request to a service says about its environment, for forward_auth: it is activity; when
-// the environment is not running it is started and the request gets the "starting…" page (a page load) or a
+// the environment is stopped it is started and the request gets the "starting…" page (a page load) or a
 // plain 503; and after such a start the page stays until the service itself answers (a CT runs before the
 // server in it listens, and Caddy's bare 502 would end the page's reloading). Returns null to let it through.
 
@@ -30,15 +30,15 @@ export async function serviceRequest(req: ServiceRequest, actor: AuditActor, act
 	const env = getEnvironment(req.environmentId);
 	if (!env) return null;
 	const key = `${env.id}/${req.service}`;
-	if (env.status !== 'running') {
-		const starting = wakeable(env);
-		if (starting) {
-			awaiting.set(key, clock.now() + AWAIT_SERVICE_MS);
-			void wake(env.id, actor).catch(() => undefined);
-		}
-		if (!req.pageLoad) return plain(starting ? `${env.hostname} is starting; try again in a moment.` : `${env.hostname} is not running.`);
-		return startingPage({ hostname: env.hostname, service: req.service, state: starting ? { starting } : { starting, status: env.status } }, req.method);
+	// Only a stopped (or stopping, starting) CT is Spyre's to wake; in any other state (a failed provision
+	// whose CT still runs, say) the request goes on to the CT as before.
+	if (wakeable(env)) {
+		awaiting.set(key, clock.now() + AWAIT_SERVICE_MS);
+		void wake(env.id, actor).catch(() => undefined);
+		if (!req.pageLoad) return plain(`${env.hostname} is starting; try again in a moment.`);
+		return startingPage({ hostname: env.hostname, service: req.service }, req.method);
 	}
+	if (env.status !== 'running') return null;
 	const until = awaiting.get(key);
 	if (until === undefined) return null;
 	if (until <= clock.now() || !req.pageLoad) {
@@ -50,7 +50,7 @@ export async function serviceRequest(req: ServiceRequest, actor: AuditActor, act
 		awaiting.delete(key);
 		return null;
 	}
-	return startingPage({ hostname: env.hostname, service: req.service, state: { starting: true } }, req.method);
+	return startingPage({ hostname: env.hostname, service: req.service }, req.method);
 }
 
 function plain(message: string): Response {

@@ -21,18 +21,12 @@ function escapeHtml(s: string): string {
 export interface PageFacts {
 	hostname: string;
 	service: string;
-	/** Starting, or waiting for the service after a start (the page reloads), or why it cannot be started here (the page stays). */
-	state: { starting: true } | { starting: false; status: string };
 }
 
 export function startingPage(f: PageFacts, method = 'GET'): Response {
 	const host = escapeHtml(f.hostname);
 	const service = escapeHtml(f.service);
-	const body = f.state.starting
-		? `<h1>Starting ${host}…</h1><p>${service} loads here as soon as it answers.</p>`
-		: `<h1>${host} is not running</h1><p>It is ${escapeHtml(f.state.status)}, so it cannot be started from here. Open it in Spyre.</p>`;
-	const refresh = f.state.starting ? `<meta http-equiv="refresh" content="${RELOAD_S}">` : '';
-	const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${refresh}<title>${f.state.starting ? 'Starting' : 'Not running'}: ${host}</title><style>${STYLE}</style></head><body><main role="status">${body}</main></body></html>`;
+	const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="${RELOAD_S}"><title>Starting ${host}</title><style>${STYLE}</style></head><body><main role="status"><h1>Starting ${host}…</h1><p>${service} loads here as soon as it answers.</p></main></body></html>`;
 	return new Response(method === 'HEAD' ? null : html, {
 		status: 503,
 		headers: {
