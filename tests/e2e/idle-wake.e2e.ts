@@ -94,6 +94,9 @@ test('an unused environment is stopped after its idle time: marked in lists, its
 	await signInThroughForm(page, publicUrl, USER, PASS, '/');
 	await expect(page.locator('[data-given-back-mb="512"]')).toContainText('512 MiB of memory given back by 1 stopped environment (1 stopped by Spyre when idle or on schedule)');
 	await shoot(page, 'idle-dashboard');
+	await page.goto(`${publicUrl}/environments`);
+	await expect(page.locator('[data-stopped-by="idle"]').first()).toHaveText('Stopped (idle)');
+	await shoot(page, 'idle-list');
 	await page.goto(`${publicUrl}/environments/${envId}`);
 	await expect(page.locator('[data-stopped-by="idle"]')).toHaveText('Stopped (idle)');
 	await expect(page.getByRole('button', { name: `Open a terminal (starts ${HOSTNAME})` })).toBeVisible();

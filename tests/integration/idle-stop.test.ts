@@ -171,7 +171,12 @@ describe('idle stop', () => {
 		expect(run.events.filter((e) => e.kind === 'step').map((e) => e.step)).toContain('shutdown');
 		const audit = db.prepare("SELECT username, outcome, detail FROM audit_log WHERE action = 'environment.stop' ORDER BY id DESC LIMIT 1").get();
 		expect(audit).toEqual({ username: 'spyre', outcome: 'success', detail: `idle ${IDLE} minutes` });
-		const notice = seen.find((e) => e.type === 'notice');
+		const notice = await waitFor(
+			() => seen.find((e) => e.type === 'notice'),
+			(n) => n !== undefined,
+			10_000,
+			25
+		);
 		expect(notice?.data).toMatchObject({ kind: 'environment.lifecycle', environmentId: envId, title: `idle-1 stopped (idle ${IDLE} minutes)` });
 		expect(environments.toView(repo.getEnvironment(envId)!).stoppedBy).toBe('idle');
 		// Stopped: nothing more to do, however long it stays idle.

@@ -1,13 +1,14 @@
 // The idle and schedule sweeper: once a minute, for every environment, gather the facts (row status, a job
 // on it, activity held and last seen, its lifecycle), let decide.ts choose, and act through the environments'
-// own start and graceful stop jobs (audited as Spyre with the reason, and told to the owner as a notice).
+// own start and graceful stop jobs (audited as Spyre with the reason, and told to the owner as a notice once
+// done).
 // It never stops an environment with activity or with a job on it; the clock is injected.
 
 import { SYSTEM_ACTOR } from '../audit';
 import { getConfig } from '../env-config';
 import { messageOf } from '../errors';
 import { startEnvironment, stopEnvironment } from '../environments/power';
-import { listEnvironments } from '../environments/repo';
+import { getEnvironment, listEnvironments } from '../environments/repo';
 import * as jobs from '../jobs';
 import { announce, lifecycleNotice } from '../notify/notices';
 import type { Activity, Clock } from './activity';
@@ -55,7 +56,11 @@ function act(row: { id: string; hostname: string }, d: Exclude<Decision, { actio
 		} else {
 			startEnvironment(row.id, SYSTEM_ACTOR, { detail: d.detail });
 		}
-		announce(lifecycleNotice(row, d.action, d.detail));
+		// Told once it happened: a stop that failed is the run's error on the environment page, not "stopped".
+		const wanted = d.action === 'stop' ? 'stopped' : 'running';
+		void jobs.settled(row.id).then(() => {
+			if (getEnvironment(row.id)?.status === wanted) announce(lifecycleNotice(row, d.action, d.detail));
+		});
 		return null;
 	} catch (err) {
 		console.error(`[spyre] lifecycle: could not ${d.action} ${row.hostname} (${d.detail}):`, messageOf(err));
