@@ -1,7 +1,8 @@
 // Idle stop and wake in Chromium, through the real Caddy and forward_auth: an environment nobody uses is
 // stopped after its idle time (1 minute here, swept every 5 s), the dashboard counts the memory it gives back
 // and the lists mark it "Stopped (idle)"; its service URL then shows the "starting…" page on the service's
-// own origin, starts it, and the same tab shows the service. Kept short: one environment, one shared port.
+// own origin, starts it, and the same tab shows the service; idle again, "Open a terminal" on its page starts
+// it and attaches. Kept short: one environment, one shared port.
 // Screenshots at 1280 and 390 px.
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -118,4 +119,14 @@ test('a stopped environment\'s service URL shows "starting…", starts it, then 
 	// The page reloads itself until the service answers in its place.
 	await expect(page.getByRole('heading', { name: 'Directory listing for /' })).toBeVisible({ timeout: 30_000 });
 	expect(page.url()).toBe(serviceUrl);
+});
+
+test('"Open a terminal" on the stopped environment\'s page starts it and attaches', async ({ page }) => {
+	test.setTimeout(180_000);
+	// Nobody used it since the last test: its idle time stops it again.
+	await waitFor(status, (s) => s === 'stopped', 120_000, 500);
+	await signInThroughForm(page, publicUrl, USER, PASS, `/environments/${envId}`);
+	await page.getByRole('button', { name: `Open a terminal (starts ${HOSTNAME})` }).click();
+	await expect(page.locator('section.terminal').first()).toHaveAttribute('data-status', 'connected', { timeout: 90_000 });
+	expect(await status()).toBe('running');
 });
