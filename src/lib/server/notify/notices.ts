@@ -76,10 +76,7 @@ export function lifecycleNotice(env: { id: string; hostname: string }, action: '
 		kind: 'environment.lifecycle',
 		tone: 'info',
 		title: `${env.hostname} ${action === 'stop' ? 'stopped' : 'started'} (${why})`,
-		message:
-			action === 'stop'
-				? `Spyre stopped ${env.hostname} gracefully (${why}). Opening its terminal or one of its service URLs starts it again.`
-				: `Spyre started ${env.hostname} (${why}).`,
+		message: action === 'stop' ? `Spyre stopped ${env.hostname} gracefully (${why}). Opening its terminal or one of its service URLs starts it again.` : `Spyre started ${env.hostname} (${why}).`,
 		path: pageRoutes.environment(env.id),
 		taskId: null,
 		environmentId: env.id
