@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { applyRunEnd, applyRunLog, countByGroup, liteOf, nodeUsage, orderProvisions, removeEnvRuns, RECENT_PROVISIONS, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
+import {
+	applyRunEnd,
+	applyRunLog,
+	countByGroup,
+	givenBack,
+	liteOf,
+	nodeUsage,
+	orderProvisions,
+	removeEnvRuns,
+	RECENT_PROVISIONS,
+	type EnvLite,
+	type NodeBase,
+	type ProvisionItem
+} from './dashboard-model';
 import type { EnvironmentView } from '$lib/types/environments';
 import { removeRow, upsertRow } from './stores/environments-model';
 
-const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb });
+const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb, stoppedBy: null });
 
 function view(id: string, status: EnvironmentView['status']): EnvironmentView {
 	return {
@@ -26,6 +39,7 @@ function view(id: string, status: EnvironmentView['status']): EnvironmentView {
 		error: null,
 		errorStep: null,
 		hostKeyPinned: false,
+		stoppedBy: null,
 		createdAt: 0,
 		updatedAt: 0
 	};
@@ -104,4 +118,16 @@ describe('provisions', () => {
 		expect(failed[0]).toMatchObject({ status: 'failed', error: 'apt failed' });
 		expect(removeEnvRuns(ended, 'a')).toEqual([]);
 	});
+});
+
+describe('givenBack', () => {
+	const cases: Array<[string, EnvLite[], ReturnType<typeof givenBack>]> = [
+		['nothing stopped', [env('a', 'running', 'pve', 1, 2048)], { memoryMb: 0, stopped: 0, byLifecycle: 0 }],
+		[
+			'the configured memory of every stopped environment, counting the ones Spyre stopped',
+			[env('a', 'running', 'pve', 1, 2048), env('b', 'stopped', 'pve', 1, 1024), { ...env('c', 'stopped', 'pve', 1, 4096), stoppedBy: 'idle' }, env('d', 'error', 'pve', 1, 512)],
+			{ memoryMb: 5120, stopped: 2, byLifecycle: 1 }
+		]
+	];
+	for (const [name, envs, want] of cases) it(name, () => expect(givenBack(envs)).toEqual(want));
 });

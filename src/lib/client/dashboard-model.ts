@@ -13,6 +13,8 @@ export interface EnvLite {
 	cores: number;
 	memoryMb: number;
 	diskGb: number;
+	/** Spyre stopped it on its own (idle, schedule); null otherwise. */
+	stoppedBy: EnvironmentView['stoppedBy'];
 }
 
 /** A node's state and capacity, plus what guests Spyre does not manage already take of it. */
@@ -105,8 +107,22 @@ export function liteOf(view: EnvironmentView): EnvLite {
 		node: view.node,
 		cores: view.cores ?? 0,
 		memoryMb: view.memoryMb ?? 0,
-		diskGb: view.diskGb ?? 0
+		diskGb: view.diskGb ?? 0,
+		stoppedBy: view.stoppedBy
 	};
+}
+
+export interface GivenBack {
+	/** The configured memory of every stopped environment: what the cluster has back while they sleep. */
+	memoryMb: number;
+	stopped: number;
+	/** Of those, the ones Spyre stopped on its own (idle time or schedule). */
+	byLifecycle: number;
+}
+
+export function givenBack(envs: readonly EnvLite[]): GivenBack {
+	const stopped = envs.filter((e) => e.status === 'stopped');
+	return { memoryMb: stopped.reduce((a, e) => a + e.memoryMb, 0), stopped: stopped.length, byLifecycle: stopped.filter((e) => e.stoppedBy !== null).length };
 }
 
 /** Each node's capacity against what its guests are given (allocation, not live use). */

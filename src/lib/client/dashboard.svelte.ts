@@ -3,7 +3,7 @@
 // this class adds the nodes they are charged to and the figures drawn from both.
 
 import type { LiveEvent } from './live-events.svelte';
-import { countByGroup, nodeUsage, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
+import { countByGroup, givenBack, nodeUsage, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
 import { dashboardScope, EnvironmentsStore } from './stores/environments.svelte';
 
 export interface DashboardSeed {
@@ -19,6 +19,7 @@ export class DashboardStore {
 	envs = $derived.by(() => this.environments.rows);
 	provisions = $derived.by(() => this.environments.provisions);
 	counts = $derived(countByGroup(this.envs));
+	givenBack = $derived(givenBack(this.envs));
 	usage = $derived(nodeUsage(this.nodes, this.envs));
 	empty = $derived(this.envs.length === 0);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { provisionShown, runDuration, runsDespiteError, runTitle, terminalOpen } from './environment-page';
+import { provisionShown, runDuration, runsDespiteError, runTitle, terminalOpen, terminalWakes } from './environment-page';
+import type { EnvironmentView } from '$lib/types/environments';
 
 describe('terminalOpen', () => {
 	it.each([
@@ -44,4 +45,17 @@ describe('runs list', () => {
 		expect(runDuration({ startedAt: 0, finishedAt: 185_000 }, 0)).toBe('3 min 5 s');
 		expect(runDuration({ startedAt: 0, finishedAt: null }, 7_200_000)).toBe('2 h 0 min');
 	});
+});
+
+describe('terminalWakes', () => {
+	const cases: Array<[EnvironmentView['status'], number | null, boolean]> = [
+		['stopped', 100, true],
+		['stopped', null, false],
+		['running', 100, false],
+		['error', 100, false],
+		['starting', 100, false]
+	];
+	for (const [status, vmid, wakes] of cases) {
+		it(`${status} with ${vmid === null ? 'no CT' : 'a CT'}: ${wakes ? 'opening a terminal starts it' : 'no'}`, () => expect(terminalWakes({ status, vmid })).toBe(wakes));
+	}
 });

@@ -14,6 +14,11 @@ export function terminalOpen(env: Pick<EnvironmentView, 'status' | 'liveStatus' 
 	return env.status === 'error' && env.liveStatus === 'running' && env.ip !== null;
 }
 
+/** Whether opening a terminal starts it first (the terminal socket wakes a stopped environment with a CT). */
+export function terminalWakes(env: Pick<EnvironmentView, 'status' | 'vmid'>): boolean {
+	return env.status === 'stopped' && env.vmid !== null;
+}
+
 /** Whether the CT of an environment whose status is 'error' still runs (so Stop, not Start, applies). */
 export function runsDespiteError(env: Pick<EnvironmentView, 'status' | 'liveStatus'>): boolean {
 	return env.status === 'error' && env.liveStatus === 'running';

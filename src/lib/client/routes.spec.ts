@@ -84,6 +84,8 @@ describe('WebSocket route builders', () => {
 	it('puts the resume point and the terminal size in the query', () => {
 		expect(wsRoutes.events(12)).toBe('/api/events?after=12');
 		expect(wsRoutes.terminal('e 1', { window: 2, cols: 100, rows: 30 })).toBe('/api/terminal/e%201?window=2&cols=100&rows=30');
+		// Without a window: the active one (a terminal opened on a stopped environment).
+		expect(wsRoutes.terminal('e1', { cols: 80, rows: 24 })).toBe('/api/terminal/e1?cols=80&rows=24');
 		expect(wsRoutes.claudeTask('t/1')).toBe('/api/claude/t%2F1?after=0');
 	});
 });

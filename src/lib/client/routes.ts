@@ -63,8 +63,9 @@ export const apiRoutes = {
 export const wsRoutes = {
 	/** The event stream; `after` resumes from the last sequence number seen. */
 	events: (after: number | null = null) => `/api/events${after === null ? '' : `?after=${after}`}`,
-	terminal: (envId: string, opts: { window: number; cols: number; rows: number }) =>
-		`/api/terminal/${enc(envId)}?${new URLSearchParams({ window: String(opts.window), cols: String(opts.cols), rows: String(opts.rows) })}`,
+	/** Without a window: the session's active one (a terminal opened on a stopped environment, which starts it). */
+	terminal: (envId: string, opts: { window?: number; cols: number; rows: number }) =>
+		`/api/terminal/${enc(envId)}?${new URLSearchParams({ ...(opts.window === undefined ? {} : { window: String(opts.window) }), cols: String(opts.cols), rows: String(opts.rows) })}`,
 	/** One Claude task's transcript, from the event after `after`. */
 	claudeTask: (taskId: string, after = 0) => `/api/claude/${enc(taskId)}?after=${after}`
 } as const;

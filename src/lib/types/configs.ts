@@ -174,5 +174,14 @@ export interface EnvironmentConfig {
 			permission_mode: TaskPermissionMode;
 			allowed_tools: string[];
 		} | null;
+		/** Idle stop and schedule; null when the config chain sets neither. */
+		lifecycle: ResolvedLifecycle | null;
 	};
+}
+
+export interface ResolvedLifecycle {
+	/** Minutes without use before a graceful stop; 0 = never; null = environment.yaml's default. */
+	idle_stop_minutes: number | null;
+	/** Start and stop times on weekdays ('sun'…'sat', 'HH:MM' in the server's time zone). */
+	schedule: { days: string[]; start?: string; stop?: string }[];
 }

@@ -44,6 +44,8 @@ export interface EnvironmentView {
 	error: string | null;
 	errorStep: string | null;
 	hostKeyPinned: boolean;
+	/** Spyre stopped it on its own: idle for its idle time, or its schedule (null otherwise, and while it runs). */
+	stoppedBy: 'idle' | 'schedule' | null;
 	createdAt: number;
 	updatedAt: number;
 }

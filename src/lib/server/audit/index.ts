@@ -11,6 +11,9 @@ export interface AuditActor {
 	ip?: string | null;
 }
 
+/** Spyre itself, for what it does on its own (a restart's reconcile, an idle stop, a schedule). */
+export const SYSTEM_ACTOR: AuditActor = Object.freeze({ username: 'spyre', ip: null });
+
 export interface AuditEntry {
 	id: number;
 	ts: number;

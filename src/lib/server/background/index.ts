@@ -12,6 +12,7 @@ import { closeDb, getDb } from '../db';
 import { reconcileAfterRestart } from '../environments';
 import { messageOf } from '../errors';
 import { startNotifier, stopNotifier } from '../notify';
+import { startSweeper, stopSweeper } from '../lifecycle';
 import { interruptAll } from '../jobs';
 import { startProxyManager, stopProxyManager } from '../proxy';
 import { purgeExpiredCredentials, startCredentialRevocation } from '../service-auth/credentials';
@@ -80,6 +81,8 @@ export function backgroundServices(): BackgroundService[] {
 			start: () => (process.env.SPYRE_POLL_MS === '0' ? undefined : startPoller(Number(process.env.SPYRE_POLL_MS) || undefined)),
 			stop: stopPoller
 		},
+		// Idle stop and schedules: after the poller, so the statuses it reads are Proxmox's.
+		{ name: 'idle and schedule sweeper', start: startSweeper, stop: stopSweeper },
 		// Before task recovery, so a task that ended while Spyre was down is delivered to the webhook too.
 		{ name: 'notification webhook', start: () => startNotifier(), stop: stopNotifier },
 		// Claude tasks keep running in their environments while Spyre is down: follow them again.

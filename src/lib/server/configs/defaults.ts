@@ -109,6 +109,12 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 						permission_mode: spec.claude.permission_mode ?? DEFAULT_PERMISSION_MODE,
 						allowed_tools: spec.claude.allowed_tools ?? []
 					}
+				: null,
+			lifecycle: spec.lifecycle
+				? {
+						idle_stop_minutes: spec.lifecycle.idle_stop_minutes ?? null,
+						schedule: (spec.lifecycle.schedule ?? []).map((w) => ({ days: [...w.days], ...(w.start ? { start: w.start } : {}), ...(w.stop ? { stop: w.stop } : {}) }))
+					}
 				: null
 		}
 	};

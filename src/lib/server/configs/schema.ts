@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { SERVICE_PROTOCOLS } from '$lib/types/configs';
 import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/types/claude';
 import * as r from './rules';
+import { TIME_RE, WEEKDAYS } from '../lifecycle/schedule';
 
 /** Longest inline file content or script, in characters (the whole file is capped at 256 KiB anyway). */
 const MAX_TEXT = 200_000;
@@ -141,13 +142,44 @@ const claude = z
 	})
 	.strict();
 
+const time = z.string().regex(TIME_RE, "must be a 24-hour time HH:MM, e.g. '08:00'");
+
+const scheduleWindow = z
+	.object({
+		days: z
+			.array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }))
+			.min(1, 'must name at least one day')
+			.max(7)
+			.refine((d) => new Set(d).size === d.length, 'must not name a day twice')
+			.describe('Weekdays: sun, mon, tue, wed, thu, fri, sat'),
+		start: time.optional().describe("Start the environment at this time (server's time zone), HH:MM"),
+		stop: time.optional().describe("Stop it at this time (server's time zone), HH:MM, unless it is in use")
+	})
+	.strict()
+	.refine((w) => w.start !== undefined || w.stop !== undefined, { message: 'needs start, stop or both' })
+	.refine((w) => w.start === undefined || w.start !== w.stop, { path: ['stop'], message: 'must differ from start' });
+
+const lifecycle = z
+	.object({
+		idle_stop_minutes: z
+			.number()
+			.int()
+			.min(0)
+			.max(525_600)
+			.optional()
+			.describe('Stop the environment after this many minutes without use (0 = never); default lifecycle.idle_stop_minutes of environment.yaml'),
+		schedule: z.array(scheduleWindow).max(14).optional().describe("Start and stop times on chosen weekdays, in the server's time zone")
+	})
+	.strict();
+
 export const specSchema = z
 	.object({
 		platform: platform.optional(),
 		helper_script: helperScript.optional(),
 		provision: provision.optional(),
 		services: z.array(service).max(50).optional(),
-		claude: claude.optional()
+		claude: claude.optional(),
+		lifecycle: lifecycle.optional()
 	})
 	.strict();
 

@@ -91,6 +91,7 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 		// A trailing slash means the same proxy; apt writes it as given. A registry URL is a base that npm
 		// appends package names to: it always ends in one slash.
 		provision: { aptProxy: cfg.provision.apt_proxy?.replace(/\/+$/, ''), npmRegistry: registryBase(cfg.provision.npm_registry) },
+		lifecycle: { idleStopMinutes: cfg.lifecycle.idle_stop_minutes },
 		warnings
 	};
 	return deepFreeze(config);

@@ -176,7 +176,14 @@ export const configSchema = z
 				npm_registry: npmRegistry.optional()
 			})
 			.strict()
-			.default({})
+			.default({}),
+		lifecycle: z
+			.object({
+				/** Stop an environment nobody used for this long (gracefully); 0 = never. Configs may override it. */
+				idle_stop_minutes: z.number().int().min(0).max(525_600).default(0)
+			})
+			.strict()
+			.default({ idle_stop_minutes: 0 })
 	})
 	.strict();
 

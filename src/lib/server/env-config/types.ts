@@ -57,6 +57,8 @@ export interface SpyreConfig {
 	 * registry URL (ending in /) it points npm at. Configs may override either.
 	 */
 	readonly provision: { aptProxy?: string; npmRegistry?: string };
+	/** `idleStopMinutes`: the default idle stop of environments whose config sets none; 0 = never. */
+	readonly lifecycle: { idleStopMinutes: number };
 	/** Non-fatal findings, e.g. unknown keys. */
 	readonly warnings: readonly string[];
 }

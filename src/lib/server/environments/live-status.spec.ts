@@ -21,6 +21,7 @@ function row(id: string, vmid: number | null, status: EnvironmentRow['status'], 
 		current_task: null,
 		error: null,
 		error_step: null,
+		stopped_by: null,
 		created_by: null,
 		created_at: 1,
 		updated_at: 1

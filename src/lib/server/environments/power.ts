@@ -8,7 +8,14 @@ import { getEnvironment, type EnvironmentRow } from './repo';
 import { requireRow, requireVmid, set, target } from './state';
 import { startAndBringUp, stopCt } from './steps';
 
-export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow {
+/** `detail` says why when nobody asked (a scheduled start), in the audit row. */
+export interface PowerOptions {
+	detail?: string;
+	/** Spyre stops it on its own (lifecycle/): the lists show it as stopped for that reason. */
+	stoppedBy?: 'idle' | 'schedule';
+}
+
+export function startEnvironment(id: string, actor: AuditActor, opts: PowerOptions = {}): EnvironmentRow {
 	const row = requireRow(id);
 	const vmid = requireVmid(row);
 	startJob({
@@ -17,7 +24,9 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 		actor,
 		action: 'environment.start',
 		target: target(row),
+		detail: opts.detail,
 		work: async (run, signal) => {
+			if (row.stopped_by) set(row.id, { stopped_by: null });
 			await startAndBringUp(run, getEnvironment(row.id)!, signal, { label: `Starting CT ${vmid}` });
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))
@@ -25,7 +34,7 @@ export function startEnvironment(id: string, actor: AuditActor): EnvironmentRow 
 	return getEnvironment(id)!;
 }
 
-export function stopEnvironment(id: string, actor: AuditActor): EnvironmentRow {
+export function stopEnvironment(id: string, actor: AuditActor, opts: PowerOptions = {}): EnvironmentRow {
 	const row = requireRow(id);
 	requireVmid(row);
 	startJob({
@@ -34,10 +43,11 @@ export function stopEnvironment(id: string, actor: AuditActor): EnvironmentRow {
 		actor,
 		action: 'environment.stop',
 		target: target(row),
+		detail: opts.detail,
 		work: async (run, signal) => {
 			set(row.id, { status: 'stopping', error: null, error_step: null });
 			await stopCt(run, row, signal);
-			set(row.id, { status: 'stopped', current_task: null });
+			set(row.id, { status: 'stopped', current_task: null, stopped_by: opts.stoppedBy ?? null });
 			run.step('done', `${row.hostname} is stopped`);
 		},
 		onFailure: markFailed(row.id, (r) => liveStatusOr(r, 'error'))

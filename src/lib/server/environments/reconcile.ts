@@ -17,7 +17,7 @@ import { listEnvironments, type EnvironmentRow } from './repo';
 import { set, target } from './state';
 import { startAndBringUp, timings } from './steps';
 
-const SYSTEM: AuditActor = { username: 'spyre', ip: null };
+const SYSTEM: AuditActor = audit.SYSTEM_ACTOR;
 
 export async function reconcileAfterRestart(): Promise<void> {
 	interruptStaleRuns();

@@ -22,6 +22,8 @@ export interface EnvironmentRow {
 	current_task: string | null;
 	error: string | null;
 	error_step: string | null;
+	/** Why Spyre itself stopped it (migration 016); meaningful while it is stopped. */
+	stopped_by: 'idle' | 'schedule' | null;
 	created_by: number | null;
 	created_at: number;
 	updated_at: number;
@@ -73,9 +75,9 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 	return getEnvironment(row.id, db)!;
 }
 
-type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb'>>;
+type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'stopped_by'>>;
 
-const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb']);
+const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb', 'stopped_by']);
 
 export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb()): EnvironmentRow | undefined {
 	const keys = Object.keys(changes).filter((k) => UPDATABLE.has(k));

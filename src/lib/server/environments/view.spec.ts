@@ -20,6 +20,7 @@ const row: EnvironmentRow = {
 	current_task: null,
 	error: null,
 	error_step: null,
+	stopped_by: null,
 	created_by: null,
 	created_at: 1,
 	updated_at: 2

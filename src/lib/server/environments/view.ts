@@ -11,13 +11,14 @@ import type { EnvironmentRow } from './repo';
  * when it could not be asked, the state is unknown. Leave it out to trust the row as it is.
  */
 export function toView(row: EnvironmentRow, live?: ClusterResource, proxmoxKnown?: boolean): EnvironmentView {
+	const status = proxmoxKnown === undefined ? row.status : mergedStatus(row, live, proxmoxKnown);
 	return {
 		id: row.id,
 		hostname: row.hostname,
 		node: live?.node ?? row.node,
 		vmid: row.vmid,
 		origin: row.origin,
-		status: proxmoxKnown === undefined ? row.status : mergedStatus(row, live, proxmoxKnown),
+		status,
 		liveStatus: live ? live.status : null,
 		ip: row.ip,
 		template: row.template,
@@ -31,6 +32,7 @@ export function toView(row: EnvironmentRow, live?: ClusterResource, proxmoxKnown
 		error: row.error,
 		errorStep: row.error_step,
 		hostKeyPinned: row.host_key_fingerprint !== null,
+		stoppedBy: status === 'stopped' ? (row.stopped_by ?? null) : null,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at
 	};

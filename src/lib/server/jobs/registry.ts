@@ -40,6 +40,8 @@ export interface JobSpec {
 	/** Audit action and target, recorded once when the job ends (success or failure). */
 	action: string;
 	target: string;
+	/** Why the job runs when nobody asked for it (an idle stop), said in its audit row. */
+	detail?: string;
 	configName?: string | null;
 	configVersion?: number | null;
 	configSnapshot?: string | null;
@@ -85,7 +87,7 @@ async function execute(spec: JobSpec, run: Run, job: Job): Promise<void> {
 	try {
 		await spec.work(run, signal);
 		run.finish('succeeded');
-		audit.record(spec.actor, spec.action, spec.target, 'success');
+		audit.record(spec.actor, spec.action, spec.target, 'success', spec.detail);
 	} catch (thrown) {
 		// At shutdown the work fails because its connections close under it: that is an interruption, which
 		// start-up reconciliation resolves, not a failure of the environment.
@@ -105,7 +107,7 @@ async function execute(spec: JobSpec, run: Run, job: Job): Promise<void> {
 		} catch (recordErr) {
 			console.error('[spyre] could not record a failed job:', messageOf(recordErr));
 		}
-		audit.record(spec.actor, spec.action, spec.target, 'failure', isCancelled(err) ? `cancelled: ${message}` : message);
+		audit.record(spec.actor, spec.action, spec.target, 'failure', [spec.detail, isCancelled(err) ? `cancelled: ${message}` : message].filter(Boolean).join(': '));
 	} finally {
 		if (jobs.get(spec.key) === job) jobs.delete(spec.key);
 	}

@@ -70,6 +70,19 @@ export function reauthNotice(message: string): NoticeView {
 	};
 }
 
+/** Spyre stopped or started an environment on its own: idle for its idle time, or by its schedule. */
+export function lifecycleNotice(env: { id: string; hostname: string }, action: 'start' | 'stop', why: string): NoticeView {
+	return {
+		kind: 'environment.lifecycle',
+		tone: 'info',
+		title: `${env.hostname} ${action === 'stop' ? 'stopped' : 'started'} (${why})`,
+		message: action === 'stop' ? `Spyre stopped ${env.hostname} gracefully (${why}). Opening its terminal or one of its service URLs starts it again.` : `Spyre started ${env.hostname} (${why}).`,
+		path: pageRoutes.environment(env.id),
+		taskId: null,
+		environmentId: env.id
+	};
+}
+
 export function testNotice(): NoticeView {
 	return {
 		kind: 'test',

@@ -13,6 +13,7 @@ import { runHelperScript } from './helper-script';
 import { percentAt, stepsFrom, type PlanStep } from './plan';
 import { createUsers, installPackages, runScript, writeFiles, type StepContext } from './provision-steps';
 import { StepFailedError } from './step-output';
+import * as lifecycle from '../lifecycle';
 
 export interface PipelineInput {
 	row: EnvironmentRow;
@@ -48,11 +49,18 @@ export async function runPipeline(run: Run, input: PipelineInput, signal: AbortS
 		throw err;
 	}
 	environments.changeEnvironment(row.id, { status: 'running', error: null, error_step: null });
+	lifecycle.saveLifecycle(row.id, lifecycleFrom(config));
 	// Service URLs: a Caddy problem is reported but does not undo a good provision (start-up retries).
 	await import('../proxy')
 		.then((proxy) => proxy.servicesProvisioned(row.id, row.hostname, config.spec.services))
 		.catch((err) => run.event('warning', `Service URLs were not updated: ${(err as Error).message}`));
 	run.step('done', `${row.hostname} is provisioned from ${config.metadata.name}`, { phase: 'provision', index: total, total, percent: 100 });
+}
+
+/** The config's idle time (null: environment.yaml's default) and schedule (checked by the config schema). */
+function lifecycleFrom(config: EnvironmentConfig): { idleStopMinutes: number | null; schedule: lifecycle.ScheduleWindow[] } {
+	const lc = config.spec.lifecycle;
+	return { idleStopMinutes: lc?.idle_stop_minutes ?? null, schedule: (lc?.schedule ?? []) as lifecycle.ScheduleWindow[] };
 }
 
 async function runStep(ctx: StepContext, step: PlanStep, row: EnvironmentRow): Promise<void> {

@@ -10,6 +10,8 @@ import { record } from '../audit';
 import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';
 import { requireReachable } from '../environments/reachable';
+import { getEnvironment } from '../environments/repo';
+import * as lifecycle from '../lifecycle';
 import { getSshPool, type SshPool, type SshTarget } from '../ssh';
 import { createOutputPump, terminalStats } from './output-pump';
 import { isOpen, linkOf, openingState, transition, type TerminalEffect, type TerminalEvent, type TerminalState } from './session-state';
@@ -33,6 +35,8 @@ export interface TerminalDeps {
 	highWaterMark?: number;
 	/** Resume when the queue drops below this (default 256 KiB). */
 	lowWaterMark?: number;
+	/** Start a stopped environment and wait for SSH (default: the lifecycle's one wake). */
+	wake?: typeof lifecycle.wake;
 }
 
 /** Delay between tmux's first output and releasing held keys: time to switch the PTY to raw mode. */
@@ -157,10 +161,23 @@ async function runTerminal(ws: WebSocket, ctx: TerminalContext, deps: TerminalDe
 	if (!params.ok) return void dispatch(endFor(new SpyreError('validation', params.error)));
 	const { cols, rows } = params.value;
 
-	// 2. The environment must exist, have an address and be running.
-	// A stopped environment gets a conflict (4409): the browser shows the message instead of retrying.
+	// 2. The environment must exist, have an address and be running. A stopped one is started first (the
+	// terminal says so meanwhile); one that cannot be started gets a conflict (4409): the browser shows the
+	// message instead of retrying. An open terminal is activity: the idle stop leaves the environment alone.
 	let target: SshTarget;
 	try {
+		const row = getEnvironment(ctx.envId, db);
+		if (row) {
+			const release = lifecycle.hold(row.id, 'terminal');
+			ws.once('close', release);
+			if (socketClosed()) release();
+		}
+		if (row && lifecycle.wakeable(row)) {
+			send({ type: 'status', state: 'connecting', message: `Starting ${row.hostname}…` });
+			if (ws.readyState === ws.OPEN) ws.send(Buffer.from(`Starting ${row.hostname}…\r\n`, 'utf8'));
+			await (deps.wake ?? lifecycle.wake)(row.id, actor);
+			if (socketClosed()) return;
+		}
 		target = requireReachable(ctx.envId, db);
 	} catch (err) {
 		audit('terminal.attach', 'failure', messageOf(err));

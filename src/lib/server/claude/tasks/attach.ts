@@ -12,6 +12,7 @@ import * as ssh from '../../ssh';
 import { messageOf, isSpyreError } from '../../errors';
 import { getEnvironment } from '../../environments/repo';
 import { requireReachable } from '../../environments/reachable';
+import * as lifecycle from '../../lifecycle';
 import { singleton } from '../../singleton';
 import type { SshTarget } from '../../ssh/types';
 import { publishTask } from './bus';
@@ -73,9 +74,15 @@ export function attach(taskId: string): Promise<void> {
 	const existing = state.attached.get(taskId);
 	if (existing) return existing.done;
 	const abort = new AbortController();
+	// A task followed is a task running: activity, so the idle stop leaves its environment alone.
+	const envId = getTask(taskId)?.environment_id;
+	const release = envId ? lifecycle.hold(envId, 'task') : () => {};
 	const done = follow(taskId, abort.signal)
 		.catch((err) => console.error(`[spyre] claude task ${taskId}: following failed:`, messageOf(err)))
-		.finally(() => state.attached.delete(taskId));
+		.finally(() => {
+			release();
+			state.attached.delete(taskId);
+		});
 	state.attached.set(taskId, { abort, done });
 	return done;
 }
