@@ -1,0 +1,246 @@
+// The gateway's SSH server (ssh2's Server): authenticates a client by the public keys owners added in
+// Settings, takes the username as the environment's name, and relays each channel the client opens
+// (shell with a PTY, exec, the sftp subsystem, direct-tcpip) to a channel of the same kind on Spyre's
+// pooled connection to that environment (its pinned host key checked as for terminals, ssh/pool.ts).
+// It never writes an SSH client of its own and never lets a client name another host: forwards reach the
+// environment itself only (policy.ts). An unknown environment and a wrong key get the same answer, from
+// the same code path: the client cannot tell whether an environment exists.
+
+import type { AddressInfo } from 'node:net';
+import { Server, utils, type AuthContext, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
+import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
+import type { AuditActor } from '../audit';
+import { messageOf } from '../errors';
+import type { RawChannelRequest, SshPool, SshTarget } from '../ssh/types';
+import type { HostKey } from './host-key';
+import type { GatewayKey } from './keys';
+import { allowedEnv, asLoginUser, forwardTarget, sftpServerAs } from './policy';
+import { pump } from './pump';
+import { beginSession, type SessionKind } from './sessions';
+
+export interface GatewayEnvironment {
+	id: string;
+	hostname: string;
+}
+
+export interface GatewayDeps {
+	hostKey: HostKey;
+	pool: SshPool;
+	/** The stored key with this public blob, read on every attempt (a removed key fails at once). */
+	findKey(blob: Buffer): GatewayKey | null;
+	/** The environment named by the SSH username, if it exists. */
+	findEnvironment(name: string): GatewayEnvironment | null;
+	usernameOf(userId: number): string | null;
+	keyUsed(key: GatewayKey): void;
+	/** The environment's SSH target, starting it first if it is stopped (`say` goes to the client's stderr). */
+	reach(envId: string, actor: AuditActor, say: (line: string) => void): Promise<SshTarget>;
+	loginUser(envId: string): string;
+}
+
+export interface GatewayServer {
+	listen(host: string, port: number): Promise<number>;
+	/** End every connection of a key that was removed. */
+	dropKey(keyId: number): void;
+	close(): Promise<void>;
+}
+
+interface Authed {
+	key: GatewayKey;
+	env: GatewayEnvironment;
+	username: string | null;
+	ip: string | null;
+}
+
+const actorOf = (who: Authed): AuditActor => ({ userId: who.key.userId, username: who.username, ip: who.ip });
+
+function verifySignature(ctx: AuthContext & { method: 'publickey' }): boolean {
+	if (!ctx.signature || !ctx.blob) return false;
+	const parsed = utils.parseKey(ctx.key.data);
+	if (parsed instanceof Error || Array.isArray(parsed)) return false;
+	return (parsed as ParsedKey).verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+}
+
+export function createGatewayServer(deps: GatewayDeps): GatewayServer {
+	const byKey = new Map<number, Set<Connection>>();
+	const connections = new Set<Connection>();
+
+	const server = new Server({ hostKeys: [deps.hostKey.privateKey], ident: 'Spyre-gateway' }, (client, info) => {
+		connections.add(client);
+		let authed: Authed | null = null;
+		client.on('error', () => undefined); // a dropped client is not Spyre's error; the channels' close says the rest
+		client.on('close', () => {
+			connections.delete(client);
+			if (authed) byKey.get(authed.key.id)?.delete(client);
+		});
+
+		client.on('authentication', (ctx) => {
+			if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+			// Both looked up every time, whatever the other says: one path, one timing, one answer.
+			const key = deps.findKey(ctx.key.data);
+			const env = deps.findEnvironment(ctx.username);
+			if (!key || !env || key.publicKey.split(' ')[0] !== ctx.key.algo.replace(/^rsa-sha2-(256|512)$/, 'ssh-rsa')) return ctx.reject(['publickey']);
+			// Without a signature the client only asks whether this key would do.
+			if (!ctx.signature) return ctx.accept();
+			if (!verifySignature(ctx)) return ctx.reject(['publickey']);
+			authed = { key, env, username: deps.usernameOf(key.userId), ip: info.ip ?? null };
+			if (!byKey.has(key.id)) byKey.set(key.id, new Set());
+			byKey.get(key.id)!.add(client);
+			deps.keyUsed(key);
+			ctx.accept();
+		});
+
+		client.on('ready', () => {
+			const who = authed!;
+			client.on('session', (accept) => handleSession(who, accept()));
+			client.on('tcpip', (accept, reject, req) => void handleForward(who, accept, reject, req));
+			// Remote forwards (-R) and the like: not offered.
+			client.on('request', (accept, reject) => reject?.());
+		});
+	});
+
+	function sessionInfo(who: Authed, kind: SessionKind, what?: string) {
+		return { envId: who.env.id, hostname: who.env.hostname, keyName: who.key.name, fingerprint: who.key.fingerprint, userId: who.key.userId, username: who.username, ip: who.ip, kind, what };
+	}
+
+	function handleSession(who: Authed, session: Session) {
+		let pty: PseudoTtyOptions | undefined;
+		let ct: ClientChannel | null = null;
+		const env: Record<string, string> = {};
+		session.on('pty', (accept, _reject, p: PseudoTtyInfo) => {
+			pty = { rows: p.rows, cols: p.cols, width: p.width, height: p.height, term: p.term, modes: p.modes };
+			accept?.();
+		});
+		session.on('env', (accept, reject, e) => {
+			if (allowedEnv(e.key, e.val)) {
+				env[e.key] = e.val;
+				accept?.();
+			} else reject?.();
+		});
+		session.on('window-change', (accept, _reject, w) => {
+			ct?.setWindow(w.rows, w.cols, w.height, w.width);
+			accept?.();
+		});
+		session.on('signal', (accept, _reject, s) => {
+			ct?.signal(s.name);
+			accept?.();
+		});
+		session.on('auth-agent', (_accept, reject) => reject?.());
+		session.on('x11', (_accept, reject) => reject?.());
+
+		const start = (channel: ServerChannel, kind: SessionKind, request: (user: string) => RawChannelRequest, what?: string) => {
+			const end = beginSession(sessionInfo(who, kind, what));
+			let closed = false;
+			channel.on('close', () => {
+				closed = true;
+				ct?.close();
+			});
+			const say = (line: string) => channel.stderr.write(line);
+			void (async () => {
+				let out = { bytes: 0 };
+				let outErr = { bytes: 0 };
+				let inbound = { bytes: 0 };
+				try {
+					const target = await deps.reach(who.env.id, actorOf(who), say);
+					if (closed) return end({ toClient: 0, fromClient: 0 });
+					ct = await deps.pool.openRaw(target, request(deps.loginUser(who.env.id)));
+					if (closed) {
+						ct.close();
+						return end({ toClient: 0, fromClient: 0 });
+					}
+					const c = ct;
+					out = pump(c, channel, { end: false });
+					outErr = pump(c.stderr, channel.stderr, { end: false });
+					inbound = pump(channel, c);
+					c.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
+						if (code !== null && code !== undefined) channel.exit(code);
+						else if (signal) channel.exit(signal, dump ?? false, desc ?? '');
+					});
+					c.once('close', () => {
+						end({ toClient: out.bytes + outErr.bytes, fromClient: inbound.bytes });
+						channel.end();
+					});
+				} catch (err) {
+					say(`spyre gateway: ${messageOf(err)}\r\n`);
+					channel.exit(255);
+					channel.end();
+					end({ toClient: 0, fromClient: 0 }, { error: messageOf(err) });
+				}
+			})();
+		};
+
+		session.on('shell', (accept) => {
+			const channel = accept();
+			start(channel, 'shell', (user) => {
+				const cmd = asLoginUser(user, null);
+				return cmd === null ? { kind: 'shell', pty, env } : { kind: 'exec', command: cmd, pty, env };
+			});
+		});
+		session.on('exec', (accept, _reject, e) => {
+			const channel = accept();
+			// The client's own command, verbatim: it is the user's shell in their own environment.
+			start(channel, 'exec', (user) => ({ kind: 'exec', command: asLoginUser(user, e.command)!, pty, env }));
+		});
+		session.on('subsystem', (accept, reject, s) => {
+			if (s.name !== 'sftp') return reject?.();
+			const channel = accept();
+			start(channel, 'sftp', (user) => (user === 'root' ? { kind: 'subsystem', name: 'sftp' } : { kind: 'exec', command: sftpServerAs(user) }));
+		});
+	}
+
+	async function handleForward(
+		who: Authed,
+		accept: () => ServerChannel,
+		reject: () => void,
+		req: { srcIP: string; srcPort: number; destIP: string; destPort: number }
+	) {
+		let target: SshTarget;
+		try {
+			target = await deps.reach(who.env.id, actorOf(who), () => undefined);
+		} catch {
+			return reject();
+		}
+		const dest = forwardTarget(req.destIP, req.destPort, target.host);
+		if (!dest) return reject();
+		const end = beginSession(sessionInfo(who, 'forward', `to ${dest.host}:${dest.port}`));
+		let ct: ClientChannel;
+		try {
+			ct = await deps.pool.openRaw(target, { kind: 'forward', host: dest.host, port: dest.port, srcHost: '127.0.0.1', srcPort: req.srcPort || 0 });
+		} catch (err) {
+			reject();
+			return end({ toClient: 0, fromClient: 0 }, { error: messageOf(err) });
+		}
+		const channel = accept();
+		const out = pump(ct, channel);
+		const inbound = pump(channel, ct);
+		let done = false;
+		const finish = () => {
+			if (done) return;
+			done = true;
+			ct.close();
+			channel.close();
+			end({ toClient: out.bytes, fromClient: inbound.bytes });
+		};
+		ct.once('close', finish);
+		channel.once('close', finish);
+	}
+
+	return {
+		listen(host, port) {
+			return new Promise((resolve, reject) => {
+				server.once('error', reject);
+				server.listen(port, host, () => {
+					server.off('error', reject);
+					resolve((server.address() as AddressInfo).port);
+				});
+			});
+		},
+		dropKey(keyId) {
+			for (const c of byKey.get(keyId) ?? []) c.end();
+			byKey.delete(keyId);
+		},
+		close() {
+			for (const c of connections) c.end();
+			return new Promise((resolve) => server.close(() => resolve()));
+		}
+	};
+}

@@ -1,0 +1,23 @@
+// Raw channels for a relay (the SSH gateway): an exec, a shell, a subsystem or a direct-tcpip forward on the
+// pool's connection to an environment, handed over as the bare ssh2 stream. The caller owns the bytes
+// (and their backpressure); the pool still counts the channel in its slots until it closes.
+
+import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
+import type { RawChannelRequest } from './types';
+
+type Callback = (err: Error | undefined, ch: ClientChannel) => void;
+
+export function rawOpener(client: Client, req: RawChannelRequest): (cb: Callback) => void {
+	const pty: PseudoTtyOptions | undefined = req.kind === 'exec' || req.kind === 'shell' ? req.pty : undefined;
+	const env = req.kind === 'exec' || req.kind === 'shell' ? req.env : undefined;
+	switch (req.kind) {
+		case 'exec':
+			return (cb) => client.exec(req.command, { ...(pty ? { pty } : {}), ...(env ? { env } : {}) }, cb);
+		case 'shell':
+			return (cb) => client.shell(pty ?? false, env ? { env } : {}, cb);
+		case 'subsystem':
+			return (cb) => client.subsys(req.name, cb);
+		case 'forward':
+			return (cb) => client.forwardOut(req.srcHost, req.srcPort, req.host, req.port, cb);
+	}
+}
