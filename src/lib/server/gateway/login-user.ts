@@ -8,9 +8,8 @@ import { RE } from '../configs/rules';
 import { getDb, type Db } from '../db';
 
 export function loginUserOf(envId: string, db: Db = getDb()): string {
-	const row = db
-		.prepare(`SELECT config_snapshot AS snapshot FROM provision_runs WHERE environment_id = ? AND config_snapshot IS NOT NULL ORDER BY id DESC LIMIT 1`)
-		.get(envId) as { snapshot: string } | undefined;
+	const row = db.prepare(`SELECT config_snapshot AS snapshot FROM provision_runs WHERE environment_id = ? AND config_snapshot IS NOT NULL ORDER BY id DESC LIMIT 1`).get(envId) as
+		{ snapshot: string } | undefined;
 	if (!row) return 'root';
 	try {
 		const config = parse(row.snapshot) as { provision?: { users?: Array<{ name?: unknown }> } } | null;

@@ -36,6 +36,7 @@ export function asLoginUser(user: string, command: string | null): string | null
 
 /** sftp for a login user other than root: the distribution's sftp-server binary, run as that user. */
 export function sftpServerAs(user: string): string {
-	const find = 'for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p"; done; echo "spyre gateway: no sftp-server in this environment" >&2; exit 127';
+	const find =
+		'for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do [ -x "$p" ] && exec "$p"; done; echo "spyre gateway: no sftp-server in this environment" >&2; exit 127';
 	return `exec su -l -s /bin/sh -c ${quote(find)} -- ${quote(user)}`;
 }

@@ -11,7 +11,7 @@ import { Server, utils, type AuthContext, type Connection, type ParsedKey, type 
 import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { AuditActor } from '../audit';
 import { messageOf } from '../errors';
-import type { RawChannelRequest, SshPool, SshTarget } from '../ssh/types';
+import type { RawChannel, RawChannelRequest, SshPool, SshTarget } from '../ssh/types';
 import type { HostKey } from './host-key';
 import type { GatewayKey } from './keys';
 import { allowedEnv, asLoginUser, forwardTarget, sftpServerAs } from './policy';
@@ -58,6 +58,42 @@ function verifySignature(ctx: AuthContext & { method: 'publickey' }): boolean {
 	const parsed = utils.parseKey(ctx.key.data);
 	if (parsed instanceof Error || Array.isArray(parsed)) return false;
 	return (parsed as ParsedKey).verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+}
+
+interface Relay {
+	/** The client went away: stop relaying and close the environment's side (even if it is paused). */
+	stop(): void;
+}
+
+/**
+ * Relay one session channel both ways with backpressure (pump.ts). The environment's exit status reaches
+ * the client before its end; the session's audit row is written once, whichever side ends first.
+ */
+function relaySession(channel: ServerChannel, raw: RawChannel, end: ReturnType<typeof beginSession>): Relay {
+	const ct = raw.stream;
+	const out = pump(ct, channel, { end: false });
+	const outErr = pump(ct.stderr, channel.stderr, { end: false });
+	const inbound = pump(channel, ct);
+	const bytes = () => ({ toClient: out.bytes + outErr.bytes, fromClient: inbound.bytes });
+	const stopPumps = () => [out, outErr, inbound].forEach((p) => p.stop());
+	ct.once('close', () => {
+		stopPumps();
+		const exit = raw.exit();
+		if (exit?.code !== null && exit?.code !== undefined) channel.exit(exit.code);
+		else if (exit) channel.exit(exit.signal, exit.dump, exit.desc);
+		channel.end();
+		end(bytes());
+	});
+	return {
+		stop() {
+			stopPumps();
+			// A paused stream never reaches 'end' (and so never 'close'): let it flow into nothing.
+			ct.resume();
+			ct.stderr.resume();
+			ct.close();
+			end(bytes());
+		}
+	};
 }
 
 export function createGatewayServer(deps: GatewayDeps): GatewayServer {
@@ -129,41 +165,27 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 
 		const start = (channel: ServerChannel, kind: SessionKind, request: (user: string) => RawChannelRequest, what?: string) => {
 			const end = beginSession(sessionInfo(who, kind, what));
-			let closed = false;
-			channel.on('close', () => {
-				closed = true;
-				ct?.close();
-			});
 			const say = (line: string) => channel.stderr.write(line);
+			let relay: Relay | null = null;
+			let clientGone = false;
+			channel.once('close', () => {
+				clientGone = true;
+				relay?.stop();
+				if (!relay) end({ toClient: 0, fromClient: 0 });
+			});
 			void (async () => {
-				let out = { bytes: 0 };
-				let outErr = { bytes: 0 };
-				let inbound = { bytes: 0 };
 				try {
 					const target = await deps.reach(who.env.id, actorOf(who), say);
-					if (closed) return end({ toClient: 0, fromClient: 0 });
-					ct = await deps.pool.openRaw(target, request(deps.loginUser(who.env.id)));
-					if (closed) {
-						ct.close();
-						return end({ toClient: 0, fromClient: 0 });
-					}
-					const c = ct;
-					out = pump(c, channel, { end: false });
-					outErr = pump(c.stderr, channel.stderr, { end: false });
-					inbound = pump(channel, c);
-					c.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
-						if (code !== null && code !== undefined) channel.exit(code);
-						else if (signal) channel.exit(signal, dump ?? false, desc ?? '');
-					});
-					c.once('close', () => {
-						end({ toClient: out.bytes + outErr.bytes, fromClient: inbound.bytes });
-						channel.end();
-					});
+					if (clientGone) return;
+					const raw = await deps.pool.openRaw(target, request(deps.loginUser(who.env.id)));
+					if (clientGone) return void raw.stream.close();
+					ct = raw.stream;
+					relay = relaySession(channel, raw, end);
 				} catch (err) {
 					say(`spyre gateway: ${messageOf(err)}\r\n`);
 					channel.exit(255);
 					channel.end();
-					end({ toClient: 0, fromClient: 0 }, { error: messageOf(err) });
+					if (!clientGone) end({ toClient: 0, fromClient: 0 }, { error: messageOf(err) });
 				}
 			})();
 		};
@@ -187,12 +209,7 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 		});
 	}
 
-	async function handleForward(
-		who: Authed,
-		accept: () => ServerChannel,
-		reject: () => void,
-		req: { srcIP: string; srcPort: number; destIP: string; destPort: number }
-	) {
+	async function handleForward(who: Authed, accept: () => ServerChannel, reject: () => void, req: { srcIP: string; srcPort: number; destIP: string; destPort: number }) {
 		let target: SshTarget;
 		try {
 			target = await deps.reach(who.env.id, actorOf(who), () => undefined);
@@ -202,7 +219,7 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 		const dest = forwardTarget(req.destIP, req.destPort, target.host);
 		if (!dest) return reject();
 		const end = beginSession(sessionInfo(who, 'forward', `to ${dest.host}:${dest.port}`));
-		let ct: ClientChannel;
+		let ct: RawChannel;
 		try {
 			ct = await deps.pool.openRaw(target, { kind: 'forward', host: dest.host, port: dest.port, srcHost: '127.0.0.1', srcPort: req.srcPort || 0 });
 		} catch (err) {
@@ -210,17 +227,19 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 			return end({ toClient: 0, fromClient: 0 }, { error: messageOf(err) });
 		}
 		const channel = accept();
-		const out = pump(ct, channel);
-		const inbound = pump(channel, ct);
+		const out = pump(ct.stream, channel);
+		const inbound = pump(channel, ct.stream);
 		let done = false;
 		const finish = () => {
 			if (done) return;
 			done = true;
-			ct.close();
+			out.stop();
+			inbound.stop();
+			ct.stream.close();
 			channel.close();
 			end({ toClient: out.bytes, fromClient: inbound.bytes });
 		};
-		ct.once('close', finish);
+		ct.stream.once('close', finish);
 		channel.once('close', finish);
 	}
 

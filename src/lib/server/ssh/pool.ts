@@ -13,7 +13,7 @@ import { execOn } from './exec';
 import { assertStreamOptions, execStreamOn, notStarted } from './exec-stream';
 import { parseFingerprint, probeHostKey } from './host-keys';
 import { ptyHandle, ptyRequest } from './pty';
-import { rawOpener } from './raw-channel';
+import { rawHandle, rawOpener } from './raw-channel';
 import { readFileOn, writeFileOn } from './sftp';
 import { onFreeConnection, openChannel, type SlotHost } from './slots';
 import type { ExecOptions, ExecStreamOptions, PoolStats, PtyOptions, RawChannelRequest, ReadFileOptions, SshPool, SshPoolOptions, SshTarget, WriteFileOptions } from './types';
@@ -182,10 +182,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 				)
 			),
 
-		openRaw: (target: SshTarget, request: RawChannelRequest) =>
-			onFreeConnection(slots, target, (entry) =>
-				openChannel(slots, entry, rawOpener(entry.client!, request), (ch: ClientChannel) => ch)
-			),
+		openRaw: (target: SshTarget, request: RawChannelRequest) => onFreeConnection(slots, target, (entry) => openChannel(slots, entry, rawOpener(entry.client!, request), rawHandle)),
 
 		writeFile: (target: SshTarget, path: string, content: string | Buffer, opts: WriteFileOptions = {}) => onFreeConnection(slots, target, (entry) => writeFileOn(slots, entry, path, content, opts)),
 

@@ -3,7 +3,7 @@
 // (and their backpressure); the pool still counts the channel in its slots until it closes.
 
 import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
-import type { RawChannelRequest } from './types';
+import type { RawChannel, RawChannelRequest, RawExit } from './types';
 
 type Callback = (err: Error | undefined, ch: ClientChannel) => void;
 
@@ -20,4 +20,16 @@ export function rawOpener(client: Client, req: RawChannelRequest): (cb: Callback
 		case 'forward':
 			return (cb) => client.forwardOut(req.srcHost, req.srcPort, req.host, req.port, cb);
 	}
+}
+
+/**
+ * Wrap the channel in ssh2's open callback: a short command's exit status can arrive in the same tick as
+ * the open, before the caller's promise continuation could listen for it.
+ */
+export function rawHandle(channel: ClientChannel): RawChannel {
+	let exit: RawExit | null = null;
+	channel.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
+		exit = typeof code === 'number' ? { code } : { code: null, signal: signal ?? 'KILL', dump: dump ?? false, desc: desc ?? '' };
+	});
+	return { stream: channel, exit: () => exit };
 }

@@ -121,6 +121,16 @@ export type RawChannelRequest =
 	/** direct-tcpip from the environment's sshd to host:port (relative to the environment). */
 	| { kind: 'forward'; host: string; port: number; srcHost: string; srcPort: number };
 
+/** How a raw channel's remote command ended: an exit status, or the signal that killed it. */
+export type RawExit = { code: number } | { code: null; signal: string; dump: boolean; desc: string };
+
+export interface RawChannel {
+	/** The bare ssh2 stream: stdout on read (stderr on `.stderr`), stdin on write. */
+	readonly stream: ClientChannel;
+	/** The exit status once the remote side sent one (before 'close'), else null. */
+	exit(): RawExit | null;
+}
+
 export interface PoolStats {
 	connections: Array<{
 		envId: string;
@@ -145,7 +155,7 @@ export interface SshPool extends EventEmitter {
 	openPty(target: SshTarget, cmd: string, opts: PtyOptions): Promise<PtyHandle>;
 	openShell(target: SshTarget, opts: PtyOptions): Promise<PtyHandle>;
 	/** A bare channel for a relay that moves the bytes itself (the SSH gateway); counted in the slots until it closes. */
-	openRaw(target: SshTarget, request: RawChannelRequest): Promise<ClientChannel>;
+	openRaw(target: SshTarget, request: RawChannelRequest): Promise<RawChannel>;
 	/** Write a file atomically over SFTP (temp file beside it, then rename). */
 	writeFile(target: SshTarget, path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
 	readFile(target: SshTarget, path: string, opts?: ReadFileOptions): Promise<Buffer>;
