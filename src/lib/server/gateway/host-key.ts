@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { SpyreError } from '../errors';
 import { fingerprintOf } from './keys';
 
@@ -20,7 +20,7 @@ export interface HostKey {
 export function loadOrCreateHostKey(file: string): HostKey {
 	if (!fs.existsSync(file)) {
 		fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-		const pair = utils.generateKeyPairSync('ed25519', { comment: 'spyre-gateway' });
+		const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'spyre-gateway' });
 		const tmp = `${file}.${process.pid}.tmp`;
 		fs.writeFileSync(tmp, pair.private, { mode: 0o600, flag: 'wx' });
 		fs.renameSync(tmp, file);
@@ -28,7 +28,7 @@ export function loadOrCreateHostKey(file: string): HostKey {
 	const mode = fs.statSync(file).mode & 0o777;
 	if (mode & 0o077) throw new SpyreError('config', `ssh.gateway.host_key_path: ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it.`);
 	const privateKey = fs.readFileSync(file);
-	const parsed = utils.parseKey(privateKey);
+	const parsed = ssh2.utils.parseKey(privateKey);
 	if (parsed instanceof Error || Array.isArray(parsed)) throw new SpyreError('config', `ssh.gateway.host_key_path: ${file} is not an unencrypted OpenSSH private key.`);
 	const key = parsed as ParsedKey;
 	const blob = key.getPublicSSH();

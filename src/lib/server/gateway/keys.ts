@@ -5,7 +5,7 @@
 // `onKeyRemoved` listeners (the gateway) close the sessions it opened.
 
 import crypto from 'node:crypto';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import * as audit from '../audit';
 import { RE } from '../configs/rules';
 import { getDb, type Db } from '../db';
@@ -43,7 +43,7 @@ export function parsePublicKey(text: string): { publicKey: string; fingerprint: 
 	const bad = (message: string) => new SpyreError('validation', message, { fields: { key: message } });
 	if (line.includes('PRIVATE KEY')) throw bad('That is a private key. Paste the public key (the .pub file), and keep the private one to yourself.');
 	if (!RE.sshKey.test(line)) throw bad('Paste one OpenSSH public key line: type, base64 key, optional comment (the contents of ~/.ssh/id_ed25519.pub, for example).');
-	const parsed = utils.parseKey(line);
+	const parsed = ssh2.utils.parseKey(line);
 	if (parsed instanceof Error || Array.isArray(parsed)) throw bad('That key could not be read: its base64 part is damaged or does not match its type.');
 	const key = parsed as ParsedKey;
 	if (key.isPrivateKey()) throw bad('That is a private key. Paste the public key instead.');

@@ -7,7 +7,8 @@
 // the same code path: the client cannot tell whether an environment exists.
 
 import type { AddressInfo } from 'node:net';
-import { Server, utils, type AuthContext, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only some of its named exports (Client, not Server or utils).
+import ssh2, { type AuthContext, type Connection, type ParsedKey, type PseudoTtyInfo, type ServerChannel, type Session } from 'ssh2';
 import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { AuditActor } from '../audit';
 import { messageOf } from '../errors';
@@ -55,7 +56,7 @@ const actorOf = (who: Authed): AuditActor => ({ userId: who.key.userId, username
 
 function verifySignature(ctx: AuthContext & { method: 'publickey' }): boolean {
 	if (!ctx.signature || !ctx.blob) return false;
-	const parsed = utils.parseKey(ctx.key.data);
+	const parsed = ssh2.utils.parseKey(ctx.key.data);
 	if (parsed instanceof Error || Array.isArray(parsed)) return false;
 	return (parsed as ParsedKey).verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
 }
@@ -100,7 +101,7 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 	const byKey = new Map<number, Set<Connection>>();
 	const connections = new Set<Connection>();
 
-	const server = new Server({ hostKeys: [deps.hostKey.privateKey], ident: 'Spyre-gateway' }, (client, info) => {
+	const server = new ssh2.Server({ hostKeys: [deps.hostKey.privateKey], ident: 'Spyre-gateway' }, (client, info) => {
 		connections.add(client);
 		let authed: Authed | null = null;
 		client.on('error', () => undefined); // a dropped client is not Spyre's error; the channels' close says the rest
