@@ -87,6 +87,18 @@ describe('SSH gateway', () => {
 		expect(row.detail).toMatch(/ 16 B out, 0 B in/);
 	});
 
+	it('accepts the ~/.ssh/config block the environment page offers, as written', async () => {
+		const { sshConfigBlock } = await import('../../src/lib/shared/editor-connect');
+		const block = sshConfigBlock({ hostname: ENV, host: gw.host, port: gw.port, dir: '/root' }).replace('~/.ssh/id_ed25519', ownerKey);
+		const file = path.join(data.dataDir, 'ssh_config');
+		const known = path.join(data.dataDir, 'block_known_hosts');
+		fs.writeFileSync(known, `[${gw.host}]:${gw.port} ${gw.hostPublicKey}\n`);
+		fs.writeFileSync(file, `${block}    UserKnownHostsFile ${known}\n    StrictHostKeyChecking yes\n    BatchMode yes\n    IdentityAgent none\n`);
+		const r = await spawnClient('ssh', ['-F', file, `spyre-${ENV}`, 'echo via-config']).done;
+		expect(r.stderr).toBe('');
+		expect(r.stdout).toBe('via-config\n');
+	});
+
 	it('gives a shell with a PTY, allowed env vars only, and passes stdin through', async () => {
 		const r = await ssh(gw, ownerKey, ENV, [], {
 			extra: ['-tt', '-o', 'SetEnv=LANG=C.UTF-8 LD_PRELOAD=/evil.so'],

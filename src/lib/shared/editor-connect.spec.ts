@@ -6,7 +6,7 @@ describe('editor-connect', () => {
 
 	it('writes the ~/.ssh/config block for the gateway', () => {
 		expect(sshConfigBlock(t)).toBe(
-			'Host spyre-dev-web\n    HostName spyre.home.lan\n    Port 2222\n    User dev-web\n    IdentityFile ~/.ssh/id_ed25519  # the key you added in Settings → SSH keys\n    IdentitiesOnly yes\n'
+			'Host spyre-dev-web\n    HostName spyre.home.lan\n    Port 2222\n    User dev-web\n    # the private half of the key you added in Spyre: Settings → SSH keys\n    IdentityFile ~/.ssh/id_ed25519\n    IdentitiesOnly yes\n'
 		);
 	});
 

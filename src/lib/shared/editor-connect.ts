@@ -19,7 +19,9 @@ export function sshConfigBlock(t: EditorTarget): string {
 		`    HostName ${t.host}`,
 		`    Port ${t.port}`,
 		`    User ${t.hostname}`,
-		'    IdentityFile ~/.ssh/id_ed25519  # the key you added in Settings → SSH keys',
+		// A comment on its own line: older OpenSSH reads a trailing `# …` as part of the value.
+		'    # the private half of the key you added in Spyre: Settings → SSH keys',
+		'    IdentityFile ~/.ssh/id_ed25519',
 		'    IdentitiesOnly yes',
 		''
 	].join('\n');
