@@ -128,7 +128,7 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 
 		client.on('ready', () => {
 			const who = authed!;
-			client.on('session', (accept) => handleSession(who, accept()));
+			client.on('session', (accept) => handleSession(who, client, accept()));
 			client.on('tcpip', (accept, reject, req) => void handleForward(who, accept, reject, req));
 			// Remote forwards (-R) and the like: not offered.
 			client.on('request', (accept, reject) => reject?.());
@@ -139,12 +139,16 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 		return { envId: who.env.id, hostname: who.env.hostname, keyName: who.key.name, fingerprint: who.key.fingerprint, userId: who.key.userId, username: who.username, ip: who.ip, kind, what };
 	}
 
-	function handleSession(who: Authed, session: Session) {
+	function handleSession(who: Authed, client: Connection, session: Session) {
 		let pty: PseudoTtyOptions | undefined;
 		let ct: ClientChannel | null = null;
 		const env: Record<string, string> = {};
 		session.on('pty', (accept, _reject, p: PseudoTtyInfo) => {
 			pty = { rows: p.rows, cols: p.cols, width: p.width, height: p.height, term: p.term, modes: p.modes };
+			// As sshd does for a session with a PTY (packet_set_interactive): a key's echo must not wait for
+			// Nagle behind earlier unacknowledged output on this client's link.
+			// (@types/ssh2 leaves out the server Connection's setNoDelay, which ssh2 1.17 has.)
+			(client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
 			accept?.();
 		});
 		session.on('env', (accept, reject, e) => {
