@@ -52,6 +52,9 @@ interface Authed {
 	ip: string | null;
 }
 
+const LOGIN_GRACE_MS = 60_000;
+const MAX_AUTH_TRIES = 6;
+
 const actorOf = (who: Authed): AuditActor => ({ userId: who.key.userId, username: who.username, ip: who.ip });
 
 function verifySignature(ctx: AuthContext & { method: 'publickey' }): boolean {
@@ -104,21 +107,31 @@ export function createGatewayServer(deps: GatewayDeps): GatewayServer {
 	const server = new ssh2.Server({ hostKeys: [deps.hostKey.privateKey], ident: 'Spyre-gateway' }, (client, info) => {
 		connections.add(client);
 		let authed: Authed | null = null;
+		let refusals = 0;
+		// OpenSSH's LoginGraceTime and MaxAuthTries, so a connection cannot sit or guess forever.
+		const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS);
+		const refuse = (ctx: AuthContext) => {
+			if (++refusals >= MAX_AUTH_TRIES) client.end();
+			else ctx.reject(['publickey']);
+		};
 		client.on('error', () => undefined); // a dropped client is not Spyre's error; the channels' close says the rest
 		client.on('close', () => {
+			clearTimeout(grace);
 			connections.delete(client);
 			if (authed) byKey.get(authed.key.id)?.delete(client);
 		});
 
 		client.on('authentication', (ctx) => {
-			if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+			// "none" is how every client opens; it is not counted as a try.
+			if (ctx.method !== 'publickey') return ctx.method === 'none' ? ctx.reject(['publickey']) : refuse(ctx);
 			// Both looked up every time, whatever the other says: one path, one timing, one answer.
 			const key = deps.findKey(ctx.key.data);
 			const env = deps.findEnvironment(ctx.username);
-			if (!key || !env || key.publicKey.split(' ')[0] !== ctx.key.algo.replace(/^rsa-sha2-(256|512)$/, 'ssh-rsa')) return ctx.reject(['publickey']);
+			if (!key || !env || key.publicKey.split(' ')[0] !== ctx.key.algo.replace(/^rsa-sha2-(256|512)$/, 'ssh-rsa')) return refuse(ctx);
 			// Without a signature the client only asks whether this key would do.
 			if (!ctx.signature) return ctx.accept();
-			if (!verifySignature(ctx)) return ctx.reject(['publickey']);
+			if (!verifySignature(ctx)) return refuse(ctx);
+			clearTimeout(grace);
 			authed = { key, env, username: deps.usernameOf(key.userId), ip: info.ip ?? null };
 			if (!byKey.has(key.id)) byKey.set(key.id, new Set());
 			byKey.get(key.id)!.add(client);
