@@ -10,6 +10,7 @@ const benches: Record<string, Bench> = {
 	clone: async () => (await import('./clone')).benchClone(),
 	'ct-create': async () => (await import('./ct-create')).benchCtCreate(),
 	'environments-page': benchEnvironmentsPage,
+	gateway: async () => (await import('./gateway')).benchGateway(),
 	provision: benchProvision
 };
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ssh as simSsh, sshArgs as simSshArgs, startSim, type ExecResult, type RunningSim } from '../../tests/helpers/sim';
-import { setupAdmin, startSpyre, type RunningSpyre } from '../../tests/helpers/spyre';
+import { setupAdmin, startSpyre, type RunningSpyre, type StartOptions } from '../../tests/helpers/spyre';
 import { TEST_TEMPLATE } from '../../tests/helpers/templates';
 
 export const TEMPLATE = TEST_TEMPLATE;
@@ -47,7 +47,7 @@ export interface Harness {
 }
 
 /** Start sim + built Spyre + admin session. Call stop() in a finally block. `serverEnv` is added to the server's environment. */
-export async function startHarness(opts: { serverEnv?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(opts: { serverEnv?: Record<string, string>; config?: StartOptions['config'] } = {}): Promise<Harness> {
 	const children = new Set<ChildProcess>();
 	let sim: RunningSim | undefined;
 	let spyre: RunningSpyre | undefined;
@@ -69,7 +69,7 @@ export async function startHarness(opts: { serverEnv?: Record<string, string> } 
 		sim = await startSim();
 		// No status poller noise during measurements.
 		// 60 s to become healthy: benchmarks share a busy machine, where 20 s was seen to run out.
-		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv }, readyTimeoutMs: 60_000 });
+		spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: opts.config, env: { SPYRE_POLL_MS: '0', ...opts.serverEnv }, readyTimeoutMs: 60_000 });
 		const cookie = await setupAdmin(spyre.url, 'bench', 'bench-password-1');
 		const key = path.join(spyre.dataDir, 'ssh', 'id_ed25519');
 		const sshPort = sim.simJson.sshPort;

@@ -90,6 +90,7 @@ export const pageRoutes = {
 	settings: () => '/settings',
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',
+	sshKeys: () => '/settings/ssh-keys',
 	audit: () => '/settings/audit',
 	/** The audit export (a download, filtered by the query the caller appends). */
 	auditExport: () => '/settings/audit/export'

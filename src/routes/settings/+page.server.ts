@@ -2,6 +2,7 @@ import { getConfig } from '$lib/server/env-config';
 import * as audit from '$lib/server/audit';
 import { pendingAuthFailures } from '$lib/server/auth/audit';
 import * as notify from '$lib/server/notify';
+import { gatewayInfo } from '$lib/server/gateway';
 import type { PageServerLoad } from './$types';
 
 // Shows where Spyre points and what happened recently. Never the token secret or key contents.
@@ -26,6 +27,7 @@ export const load: PageServerLoad = () => {
 		},
 		audit: audit.recent(50),
 		pendingSignIns: pendingAuthFailures(),
-		notify: notify.settingsView()
+		notify: notify.settingsView(),
+		gateway: gatewayInfo()
 	};
 };

@@ -11,6 +11,7 @@ import { brokerProblem, startBroker, stopBroker } from '../claude/broker';
 import { closeDb, getDb } from '../db';
 import { reconcileAfterRestart } from '../environments';
 import { messageOf } from '../errors';
+import { startGateway, stopGateway } from '../gateway';
 import { startNotifier, stopNotifier } from '../notify';
 import { startSweeper, stopSweeper } from '../lifecycle';
 import { interruptAll } from '../jobs';
@@ -97,6 +98,16 @@ export function backgroundServices(): BackgroundService[] {
 				console.log(`[spyre] Claude credential broker listening; environments use ${await startBroker()}`);
 			},
 			stop: () => stopBroker()
+		},
+		{
+			// ssh.gateway: off unless set. After the SSH pool and the jobs (it relays over the one and starts
+			// stopped environments through the other), so it stops before them.
+			name: 'SSH gateway',
+			start: async () => {
+				const where = await startGateway();
+				if (where) console.log(`[spyre] SSH gateway listening on ${where}`);
+			},
+			stop: stopGateway
 		},
 		// Service URLs through Caddy: re-apply routes from the services table, then health probes.
 		{ name: 'Caddy proxy manager', start: startProxyManager, stop: stopProxyManager }

@@ -70,7 +70,17 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 			connectTimeoutMs: cfg.ssh.connect_timeout_ms,
 			keepaliveIntervalMs: cfg.ssh.keepalive_interval_ms,
 			keepaliveCountMax: cfg.ssh.keepalive_count_max,
-			idleCloseMs: cfg.ssh.idle_close_ms
+			idleCloseMs: cfg.ssh.idle_close_ms,
+			...(cfg.ssh.gateway
+				? {
+						gateway: {
+							...splitListen(cfg.ssh.gateway.listen),
+							hostKeyPath: cfg.ssh.gateway.host_key_path ?? path.join(cfg.server.data_dir, 'gateway_host_ed25519'),
+							publicHost: cfg.ssh.gateway.public_host ?? new URL(cfg.server.public_url).hostname.replace(/^\[|\]$/g, ''),
+							agentForwarding: cfg.ssh.gateway.agent_forwarding
+						}
+					}
+				: {})
 		},
 		proxmoxHostSsh: cfg.proxmox_host_ssh
 			? {
@@ -97,8 +107,12 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 	return deepFreeze(config);
 }
 
+/** `host:port` (schema.ts `hostPort`) as a host to bind (brackets of an IPv6 literal dropped) and a port. */
+function splitListen(listen: string): { host: string; port: number } {
+	const at = listen.lastIndexOf(':');
+	return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
+}
+
 function brokerListen(b: { listen: string; url?: string }): { host: string; port: number; url?: string } {
-	const at = b.listen.lastIndexOf(':');
-	const host = b.listen.slice(0, at).replace(/^\[|\]$/g, '');
-	return { host, port: Number(b.listen.slice(at + 1)), ...(b.url ? { url: b.url.replace(/\/+$/, '') } : {}) };
+	return { ...splitListen(b.listen), ...(b.url ? { url: b.url.replace(/\/+$/, '') } : {}) };
 }

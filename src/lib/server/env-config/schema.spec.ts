@@ -26,6 +26,9 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['timeout zero', (c) => (c.proxmox.task_timeout_ms = 0), 'proxmox.task_timeout_ms:'],
 		['caddy bad domain', (c) => (c.caddy = { base_domain: 'not a domain!' }), 'caddy.base_domain: must be a DNS name'],
 		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL'],
+		['gateway listen without port', (c) => (c.ssh.gateway = { listen: '0.0.0.0' }), 'ssh.gateway.listen: must be host:port'],
+		['gateway relative host key', (c) => (c.ssh.gateway = { listen: '0.0.0.0:2222', host_key_path: 'gw_key' }), 'ssh.gateway.host_key_path: must be an absolute path'],
+		['gateway agent forwarding', (c) => (c.ssh.gateway = { listen: '0.0.0.0:2222', agent_forwarding: true }), 'ssh.gateway.agent_forwarding: cannot be true yet'],
 		['broker listen without port', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2' } }), 'claude.broker.listen: must be host:port'],
 		['broker listen port too big', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.2:70000' } }), 'claude.broker.listen: must have a port from 0 to 65535'],
 		['broker wildcard without url', (c) => ((c as Raw).claude = { broker: { listen: '0.0.0.0:3101' } }), 'claude.broker.url: needs url'],
@@ -136,6 +139,20 @@ describe('parseConfig: static network', () => {
 		const err = problemsOf(withSet((c) => (c.proxmox.network = { mode: 'dhcp', cidr })));
 		expect(err.problems).toContainEqual(expect.stringMatching(re));
 		expect(err.problems.every((p) => p.startsWith('proxmox.network.cidr:'))).toBe(true);
+	});
+
+	it('ssh.gateway is off unless set, and becomes host, port, host key path and public host', () => {
+		expect(parse(base()).ssh.gateway).toBeUndefined();
+		const cfg = parse(withSet((c) => (c.ssh.gateway = { listen: '0.0.0.0:2222' })));
+		expect(cfg.ssh.gateway).toEqual({
+			host: '0.0.0.0',
+			port: 2222,
+			hostKeyPath: path.join(cfg.server.dataDir, 'gateway_host_ed25519'),
+			publicHost: new URL(cfg.server.publicUrl).hostname,
+			agentForwarding: false
+		});
+		const custom = parse(withSet((c) => (c.ssh.gateway = { listen: '[::]:22', host_key_path: '/etc/spyre/gw', public_host: 'spyre.lan' })));
+		expect(custom.ssh.gateway).toMatchObject({ host: '::', port: 22, hostKeyPath: '/etc/spyre/gw', publicHost: 'spyre.lan' });
 	});
 
 	it('claude.broker becomes host, port and url', () => {

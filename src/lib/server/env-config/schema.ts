@@ -124,7 +124,26 @@ export const configSchema = z
 				connect_timeout_ms: positiveMs.default(10_000),
 				keepalive_interval_ms: positiveMs.default(30_000),
 				keepalive_count_max: z.number().int().min(1).max(100).default(5),
-				idle_close_ms: positiveMs.default(600_000)
+				idle_close_ms: positiveMs.default(600_000),
+				/**
+				 * Spyre's own SSH port into environments (`ssh <environment>@<host> -p <port>`); off unless set.
+				 * host_key_path defaults to <data_dir>/gateway_host_ed25519 (made on first start).
+				 */
+				gateway: z
+					.object({
+						listen: hostPort,
+						host_key_path: absPath.optional(),
+						/** The host name users put in ~/.ssh/config; default: server.public_url's host. */
+						public_host: z.union([dnsName, z.string().refine((v) => isIpv4(v), 'must be a DNS name or an IPv4 address')]).optional(),
+						// ssh2's Server (the gateway's SSH server) cannot open the auth-agent@openssh.com channel back
+						// to the client that forwarding needs, so only `false` can be honoured today.
+						agent_forwarding: z
+							.boolean()
+							.default(false)
+							.refine((v) => v === false, 'cannot be true yet: the gateway cannot forward an agent (its SSH server has no way to open the agent channel back to your client)')
+					})
+					.strict()
+					.optional()
 			})
 			.strict(),
 		proxmox_host_ssh: z

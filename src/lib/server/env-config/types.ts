@@ -41,6 +41,8 @@ export interface SpyreConfig {
 		keepaliveIntervalMs: number;
 		keepaliveCountMax: number;
 		idleCloseMs: number;
+		/** The SSH gateway (`ssh.gateway`); absent = off. */
+		gateway?: { host: string; port: number; hostKeyPath: string; publicHost: string; agentForwarding: boolean };
 	};
 	readonly proxmoxHostSsh?: { host: string; port: number; user: string; privateKeyPath: string };
 	readonly claude: {

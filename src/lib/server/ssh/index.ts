@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { getConfig } from '../env-config';
 import { forgetSingleton, singleton } from '../singleton';
 import { createSshPool } from './pool';
-import type { ExecOptions, ExecStreamOptions, HostKeyStore, PtyOptions, ReadFileOptions, SshPool, SshTarget, WriteFileOptions } from './types';
+import type { ExecOptions, ExecStreamOptions, HostKeyStore, PtyOptions, RawChannelRequest, ReadFileOptions, SshPool, SshTarget, WriteFileOptions } from './types';
 
 export type * from './types';
 export { createSshPool } from './pool';
@@ -54,6 +54,7 @@ export const exec = (target: SshTarget, cmd: string, opts?: ExecOptions) => getS
 export const execStream = (target: SshTarget, cmd: string, opts?: ExecStreamOptions) => getSshPool().execStream(target, cmd, opts);
 export const openPty = (target: SshTarget, cmd: string, opts: PtyOptions) => getSshPool().openPty(target, cmd, opts);
 export const openShell = (target: SshTarget, opts: PtyOptions) => getSshPool().openShell(target, opts);
+export const openRaw = (target: SshTarget, request: RawChannelRequest) => getSshPool().openRaw(target, request);
 export const writeFile = (target: SshTarget, path: string, content: string | Buffer, opts?: WriteFileOptions) => getSshPool().writeFile(target, path, content, opts);
 export const readFile = (target: SshTarget, path: string, opts?: ReadFileOptions) => getSshPool().readFile(target, path, opts);
 export const verifySsh = (target: SshTarget) => getSshPool().verifySsh(target);

@@ -1,7 +1,7 @@
 // The SSH connection pool: connections per environment (one in-flight connect shared by concurrent
 // callers), idle close, reconnect backoff after a lost link, and the verbs built on them. The pieces live
 // beside it: connection.ts (handshake, errors, backoff), slots.ts (channels per connection), host-keys.ts,
-// exec.ts, exec-stream.ts, pty.ts, sftp.ts. Never builds a shell command from data itself: callers pass
+// exec.ts, exec-stream.ts, pty.ts, sftp.ts, raw-channel.ts. Never builds a shell command from data itself: callers pass
 // commands built with `$lib/server/shell`. Never logs key material.
 
 import { EventEmitter } from 'node:events';
@@ -13,9 +13,10 @@ import { execOn } from './exec';
 import { assertStreamOptions, execStreamOn, notStarted } from './exec-stream';
 import { parseFingerprint, probeHostKey } from './host-keys';
 import { ptyHandle, ptyRequest } from './pty';
+import { rawHandle, rawOpener } from './raw-channel';
 import { readFileOn, writeFileOn } from './sftp';
 import { onFreeConnection, openChannel, type SlotHost } from './slots';
-import type { ExecOptions, ExecStreamOptions, PoolStats, PtyOptions, ReadFileOptions, SshPool, SshPoolOptions, SshTarget, WriteFileOptions } from './types';
+import type { ExecOptions, ExecStreamOptions, PoolStats, PtyOptions, RawChannelRequest, ReadFileOptions, SshPool, SshPoolOptions, SshTarget, WriteFileOptions } from './types';
 
 export function createSshPool(options: SshPoolOptions): SshPool {
 	const entries = new Map<string, Entry>();
@@ -180,6 +181,8 @@ export function createSshPool(options: SshPoolOptions): SshPool {
 					(ch) => ptyHandle(entry, ch)
 				)
 			),
+
+		openRaw: (target: SshTarget, request: RawChannelRequest) => onFreeConnection(slots, target, (entry) => openChannel(slots, entry, rawOpener(entry.client!, request), rawHandle)),
 
 		writeFile: (target: SshTarget, path: string, content: string | Buffer, opts: WriteFileOptions = {}) => onFreeConnection(slots, target, (entry) => writeFileOn(slots, entry, path, content, opts)),
 

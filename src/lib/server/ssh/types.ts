@@ -2,7 +2,7 @@
 // share them through type-only imports of this file instead of importing one another for a type.
 
 import type { EventEmitter } from 'node:events';
-import type { Client, ClientChannel } from 'ssh2';
+import type { Client, ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { SpyreError } from '../errors';
 
 /** Where pinned host-key fingerprints live: for the server's pool, the environments table (environments/host-keys.ts). */
@@ -113,6 +113,24 @@ export interface PtyHandle {
 	onConnectionLost(listener: (err: SpyreError) => void): () => void;
 }
 
+/** What a raw channel (`SshPool.openRaw`) opens on the environment's sshd. */
+export type RawChannelRequest =
+	| { kind: 'exec'; command: string; pty?: PseudoTtyOptions; env?: Record<string, string> }
+	| { kind: 'shell'; pty?: PseudoTtyOptions; env?: Record<string, string> }
+	| { kind: 'subsystem'; name: string }
+	/** direct-tcpip from the environment's sshd to host:port (relative to the environment). */
+	| { kind: 'forward'; host: string; port: number; srcHost: string; srcPort: number };
+
+/** How a raw channel's remote command ended: an exit status, or the signal that killed it. */
+export type RawExit = { code: number } | { code: null; signal: string; dump: boolean; desc: string };
+
+export interface RawChannel {
+	/** The bare ssh2 stream: stdout on read (stderr on `.stderr`), stdin on write. */
+	readonly stream: ClientChannel;
+	/** The exit status once the remote side sent one (before 'close'), else null. */
+	exit(): RawExit | null;
+}
+
 export interface PoolStats {
 	connections: Array<{
 		envId: string;
@@ -136,6 +154,8 @@ export interface SshPool extends EventEmitter {
 	execStream(target: SshTarget, cmd: string, opts?: ExecStreamOptions): Promise<ExecStreamResult>;
 	openPty(target: SshTarget, cmd: string, opts: PtyOptions): Promise<PtyHandle>;
 	openShell(target: SshTarget, opts: PtyOptions): Promise<PtyHandle>;
+	/** A bare channel for a relay that moves the bytes itself (the SSH gateway); counted in the slots until it closes. */
+	openRaw(target: SshTarget, request: RawChannelRequest): Promise<RawChannel>;
 	/** Write a file atomically over SFTP (temp file beside it, then rename). */
 	writeFile(target: SshTarget, path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
 	readFile(target: SshTarget, path: string, opts?: ReadFileOptions): Promise<Buffer>;
