@@ -26,6 +26,7 @@ function view(id: string, status: EnvironmentView['status']): EnvironmentView {
 		error: null,
 		errorStep: null,
 		hostKeyPinned: false,
+		attemptSetId: null,
 		createdAt: 0,
 		updatedAt: 0
 	};

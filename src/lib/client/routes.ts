@@ -52,6 +52,9 @@ export const apiRoutes = {
 	claudeTaskCancel: (id: string) => `${task(id)}/cancel`,
 	claudeTaskResume: (id: string) => `${task(id)}/resume`,
 	claudeTaskRollback: (id: string) => `${task(id)}/rollback`,
+	claudeAttemptSets: () => '/api/claude/attempts',
+	claudeAttemptSet: (id: string) => `/api/claude/attempts/${enc(id)}`,
+	claudeAttemptSetKeep: (id: string) => `/api/claude/attempts/${enc(id)}/keep`,
 	notifySettings: () => '/api/settings/notifications',
 	notifyTest: () => '/api/settings/notifications/test'
 } as const;
@@ -81,6 +84,7 @@ export const pageRoutes = {
 	claude: () => '/claude',
 	claudeSessions: () => '/claude/sessions',
 	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`,
+	claudeAttempts: (setId: string) => `/claude/attempts/${enc(setId)}`,
 	settings: () => '/settings',
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',

@@ -44,6 +44,8 @@ export interface EnvironmentView {
 	error: string | null;
 	errorStep: string | null;
 	hostKeyPinned: boolean;
+	/** Set while this environment is a clone made for an attempt set (its comparison page groups them). */
+	attemptSetId: string | null;
 	createdAt: number;
 	updatedAt: number;
 }

@@ -24,6 +24,7 @@ function view(id: string, patch: Partial<EnvironmentView> = {}): EnvironmentView
 		error: null,
 		errorStep: null,
 		hostKeyPinned: false,
+		attemptSetId: null,
 		createdAt: 0,
 		updatedAt: 0,
 		...patch

@@ -24,6 +24,7 @@ function env(i: number, over: Partial<EnvironmentView> = {}): EnvironmentView {
 		error: null,
 		errorStep: null,
 		hostKeyPinned: false,
+		attemptSetId: null,
 		createdAt: i,
 		updatedAt: i,
 		...over

@@ -22,6 +22,7 @@ function row(id: string, vmid: number | null, status: EnvironmentRow['status'], 
 		error: null,
 		error_step: null,
 		created_by: null,
+		attempt_set_id: null,
 		created_at: 1,
 		updated_at: 1
 	};

@@ -23,6 +23,8 @@ export interface EnvironmentRow {
 	error: string | null;
 	error_step: string | null;
 	created_by: number | null;
+	/** The attempt set this environment is a clone for (claude/attempts), else null. */
+	attempt_set_id: string | null;
 	created_at: number;
 	updated_at: number;
 }
@@ -54,9 +56,9 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 	const now = Date.now();
 	db.prepare(
 		`INSERT INTO environments (id, hostname, node, vmid, origin, status, template, cores, memory_mb, disk_gb, ip,
-			config_name, created_by, created_at, updated_at)
+			config_name, created_by, attempt_set_id, created_at, updated_at)
 		 VALUES (@id, @hostname, @node, @vmid, @origin, @status, @template, @cores, @memory_mb, @disk_gb, @ip,
-			@config_name, @created_by, @now, @now)`
+			@config_name, @created_by, @attempt_set_id, @now, @now)`
 	).run({
 		vmid: null,
 		origin: 'created',
@@ -67,15 +69,18 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 		ip: null,
 		config_name: null,
 		created_by: null,
+		attempt_set_id: null,
 		...row,
 		now
 	});
 	return getEnvironment(row.id, db)!;
 }
 
-type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb'>>;
+type Updatable = Partial<
+	Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'attempt_set_id'>
+>;
 
-const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb']);
+const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb', 'attempt_set_id']);
 
 export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb()): EnvironmentRow | undefined {
 	const keys = Object.keys(changes).filter((k) => UPDATABLE.has(k));

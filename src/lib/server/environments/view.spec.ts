@@ -21,6 +21,7 @@ const row: EnvironmentRow = {
 	error: null,
 	error_step: null,
 	created_by: null,
+	attempt_set_id: null,
 	created_at: 1,
 	updated_at: 2
 };

@@ -31,6 +31,7 @@ export function toView(row: EnvironmentRow, live?: ClusterResource, proxmoxKnown
 		error: row.error,
 		errorStep: row.error_step,
 		hostKeyPinned: row.host_key_fingerprint !== null,
+		attemptSetId: row.attempt_set_id ?? null,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at
 	};
