@@ -22,7 +22,6 @@ export interface CheckSpec {
 
 type ConfigCheck = NonNullable<NonNullable<EnvironmentConfig['spec']['claude']>['check']>;
 
-
 export function checkSpec(check: ConfigCheck | undefined | null): CheckSpec | null {
 	if (!check) return null;
 	return { run: check.run, user: check.user, timeoutMs: (check.timeout ?? CHECK_LIMITS.defaultTimeoutS) * 1000 };

@@ -5,7 +5,17 @@ const GiB = 1024;
 
 describe('placeClones', () => {
 	it('keeps every clone on the source node when the storage is local', () => {
-		const p = placeClones({ count: 3, memoryMb: 512, sourceNode: 'pve', storage: 'local-lvm', shared: false, nodes: [{ node: 'pve', online: true, freeMb: 1 }, { node: 'pve2', online: true, freeMb: 64 * GiB }] });
+		const p = placeClones({
+			count: 3,
+			memoryMb: 512,
+			sourceNode: 'pve',
+			storage: 'local-lvm',
+			shared: false,
+			nodes: [
+				{ node: 'pve', online: true, freeMb: 1 },
+				{ node: 'pve2', online: true, freeMb: 64 * GiB }
+			]
+		});
 		expect(p.nodes).toEqual(['pve', 'pve', 'pve']);
 		expect(p.why).toContain('local-lvm is local');
 	});

@@ -21,9 +21,7 @@ export function placeClones(input: { count: number; memoryMb: number; sourceNode
 	const { count, sourceNode, storage } = input;
 	const online = input.nodes.filter((n) => n.online);
 	if (!input.shared || online.length <= 1) {
-		const why = !input.shared
-			? `All on ${sourceNode}: storage ${storage} is local to it (a clone moves to another node only from shared storage).`
-			: `All on ${sourceNode}: no other node is online.`;
+		const why = !input.shared ? `All on ${sourceNode}: storage ${storage} is local to it (a clone moves to another node only from shared storage).` : `All on ${sourceNode}: no other node is online.`;
 		return { nodes: Array.from({ length: count }, () => sourceNode), why };
 	}
 	const room = new Map(online.map((n) => [n.node, n.freeMb]));
