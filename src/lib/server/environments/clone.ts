@@ -1,19 +1,37 @@
 // Cloning an environment into a new one: a full clone of a snapshot of the source CT (what Proxmox allows
 // for a running CT; a linked clone needs a template, docs/attempts.md), registered as an environment row of
 // its own before Proxmox is asked, then the create lifecycle's own steps (VMID rule, follow the task, start,
-// address, SSH). The row exists first, so a clone cut short by a restart is a row reconcile.ts settles, never
+// address, SSH); clones of one source are cloned one at a time (Proxmox's lock). The row exists first, so a clone cut short by a restart is a row reconcile.ts settles, never
 // an orphan CT. It never decides what the clone is for: the attempt set records that (claude/attempts).
 
 import type { AuditActor } from '../audit';
 import { SpyreError } from '../errors';
 import { getProxmox } from '../proxmox';
 import { startJob } from '../jobs';
+import { singleton } from '../singleton';
 import { hostnameProblem } from '$lib/validation/environment';
 import { allocateVmid, createProgress } from './create';
 import { afterFailedCreate, markFailed } from './failure';
 import { builtFromOf, insertEnvironment, newEnvironmentId, setBuiltFrom, type EnvironmentRow } from './repo';
 import { announce, set, target } from './state';
 import { followTask, startAndBringUp } from './steps';
+
+// Proxmox locks the source (`lock: disk`) while a clone task copies it and refuses another clone meanwhile
+// ("CT is locked (disk)"), so the clone tasks of one source run one at a time; starting the clones and
+// bringing them up overlap freely.
+const queues = singleton('environments.clone-queues', () => new Map<string, Promise<unknown>>());
+
+async function oneAtATime<T>(sourceId: string, work: () => Promise<T>): Promise<T> {
+	const before = queues.get(sourceId) ?? Promise.resolve();
+	const mine = before.catch(() => {}).then(work);
+	const tail = mine.catch(() => {});
+	queues.set(sourceId, tail);
+	try {
+		return await mine;
+	} finally {
+		if (queues.get(sourceId) === tail) queues.delete(sourceId);
+	}
+}
 
 export interface CloneRequest {
 	source: EnvironmentRow;
@@ -68,21 +86,23 @@ export function cloneEnvironment(req: CloneRequest, actor: AuditActor): Environm
 		work: async (run, signal) => {
 			run.step('allocate', `Cloning ${source.hostname} (snapshot ${req.snapname}) into ${row.hostname} on node ${req.node}`, progress('allocate'));
 			const moved = req.node !== source.node ? req.node : undefined;
-			const made = await allocateVmid(run, row, signal, (vmid) =>
-				getProxmox().cloneLxc(source.node, sourceVmid, vmid, {
-					full: true,
-					snapname: req.snapname,
-					hostname: row.hostname,
-					description: `Managed by Spyre (${row.id}), cloned from ${source.hostname}`,
-					target: moved,
-					signal
-				})
-			);
-			row = made.row;
-			run.event('status', `Proxmox task ${made.upid}`);
-			run.step('create', `Proxmox is cloning CT ${sourceVmid} into CT ${row.vmid}`, progress('create'));
-			// The clone task runs on the source's node, whatever the target.
-			await followTask(run, source.node, made.upid, signal, row);
+			await oneAtATime(source.id, async () => {
+				const made = await allocateVmid(run, row, signal, (vmid) =>
+					getProxmox().cloneLxc(source.node, sourceVmid, vmid, {
+						full: true,
+						snapname: req.snapname,
+						hostname: row.hostname,
+						description: `Managed by Spyre (${row.id}), cloned from ${source.hostname}`,
+						target: moved,
+						signal
+					})
+				);
+				row = made.row;
+				run.event('status', `Proxmox task ${made.upid}`);
+				run.step('create', `Proxmox is cloning CT ${sourceVmid} into CT ${row.vmid}`, progress('create'));
+				// The clone task runs on the source's node, whatever the target.
+				await followTask(run, source.node, made.upid, signal, row);
+			});
 			await startAndBringUp(run, set(row.id, { status: 'starting' }), signal, { progress });
 		},
 		onFailure: markFailed(row.id, afterFailedCreate)
