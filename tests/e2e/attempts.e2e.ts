@@ -74,7 +74,7 @@ test('Run 4 attempts, compare them live, Keep one: the other three are destroyed
 
 	// Live: every task ends succeeded without a reload.
 	for (let i = 0; i < 4; i++) await expect(cards.nth(i).getByText('succeeded')).toBeVisible({ timeout: 60_000 });
-	await expect(page.getByRole('status').getByText('done')).toBeVisible({ timeout: 15_000 });
+	await expect(page.getByRole('status').getByText('done', { exact: true })).toBeVisible({ timeout: 15_000 });
 	await expect(cards.first().getByRole('link', { name: 'open' })).toHaveAttribute('href', /\/claude\/sessions\/task-/);
 	await shots('02-done');
 
@@ -84,7 +84,7 @@ test('Run 4 attempts, compare them live, Keep one: the other three are destroyed
 	await shots('03-confirm');
 	await dialog.getByRole('button', { name: `Keep ${NAMES[1]}, destroy 3` }).click();
 
-	await expect(page.getByRole('status').getByText('kept')).toBeVisible();
+	await expect(page.getByRole('status').getByText('kept', { exact: true })).toBeVisible();
 	for (const i of [0, 2, 3]) await expect(cards.nth(i).getByText('destroyed', { exact: true })).toBeVisible({ timeout: 60_000 });
 	await expect(cards.nth(1).getByText('kept', { exact: true })).toBeVisible();
 	await shots('04-kept');
