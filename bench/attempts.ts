@@ -51,9 +51,7 @@ export async function benchAttempts(): Promise<Record<string, unknown>> {
 		for (let r = 0; r < rounds; r++) results.push(await oneRound(api, sim, source.id, count).catch((err) => (console.error(`round ${r + 1}: ${(err as Error).message}`), 'miss' as const)));
 		const done = results.filter((x): x is Round => x !== 'miss');
 		const view = (x: Round | 'miss' | undefined) =>
-			x === undefined || x === 'miss'
-				? 'miss'
-				: { ...x, memPerClone: formatBytes(x.memPerCloneBytes), diskPerClone: formatBytes(x.diskPerCloneBytes), cloneMs: x.cloneMs.map((v) => Math.round(v)) };
+			x === undefined || x === 'miss' ? 'miss' : { ...x, memPerClone: formatBytes(x.memPerCloneBytes), diskPerClone: formatBytes(x.diskPerCloneBytes), cloneMs: x.cloneMs.map((v) => Math.round(v)) };
 		return {
 			rounds,
 			count,
@@ -78,7 +76,7 @@ async function oneRound(api: ReturnType<typeof signedInApi>, sim: RunningSim, en
 	const setId = ((await res.json()) as { set: AttemptSetView }).set.id;
 	const get = async () => ((await (await api('GET', `/api/claude/attempts/${setId}`)).json()) as { set: AttemptSetView }).set;
 	let set = await get();
-	let allRunningMs = Number.POSITIVE_INFINITY;
+	let allRunningMs: number;
 	for (;;) {
 		if (set.attempts.every((a) => a.taskStatus === 'running' || a.taskStatus === 'succeeded')) {
 			allRunningMs = performance.now() - t0;
@@ -95,8 +93,7 @@ async function oneRound(api: ReturnType<typeof signedInApi>, sim: RunningSim, en
 	const resources = (await pveRequest<Array<{ vmid: number; name?: string; mem?: number }>>(sim.simJson, 'GET', '/cluster/resources', { query: { type: 'vm' } })).body!.data;
 	const clones = resources.filter((r) => set.attempts.some((a) => a.hostname === r.name));
 	const mem = clones.reduce((s, c) => s + (c.mem ?? 0), 0) / Math.max(1, clones.length);
-	const disk =
-		clones.reduce((s, c) => s + Number(execFileSync('du', ['-sb', `${sim!.stateDir}/cts/${c.vmid}/upper`], { encoding: 'utf8' }).split('\t')[0]), 0) / Math.max(1, clones.length);
+	const disk = clones.reduce((s, c) => s + Number(execFileSync('du', ['-sb', `${sim!.stateDir}/cts/${c.vmid}/upper`], { encoding: 'utf8' }).split('\t')[0]), 0) / Math.max(1, clones.length);
 	// Let the tasks end, then discard the set so the next round has room under the clone limit.
 	for (const end = Date.now() + DEADLINE_MS; set.status !== 'done' && Date.now() < end; set = await get()) await new Promise((r) => setTimeout(r, 500));
 	const keep = await api('POST', `/api/claude/attempts/${setId}/keep`, { attempt: null, destroy: set.attempts.filter((a) => a.environmentId).map((a) => a.hostname) });

@@ -78,7 +78,10 @@ test('Run 4 attempts, compare them live, Keep one: the other three are destroyed
 	await expect(cards.first().getByRole('link', { name: 'open' })).toHaveAttribute('href', /\/claude\/sessions\/task-/);
 	await shots('02-done');
 
-	await cards.nth(1).getByRole('button', { name: `Keep ${NAMES[1]}…` }).click();
+	await cards
+		.nth(1)
+		.getByRole('button', { name: `Keep ${NAMES[1]}…` })
+		.click();
 	const dialog = page.getByRole('dialog', { name: `Keep ${NAMES[1]}?` });
 	for (const name of [NAMES[0], NAMES[2], NAMES[3]]) await expect(dialog.getByText(name, { exact: true })).toBeVisible();
 	await shots('03-confirm');

@@ -60,11 +60,9 @@ export interface EndedAttemptSet {
 /** The notice for an attempt set that ended: one for the set, in place of one per attempt's task. */
 export function attemptSetNotice(s: EndedAttemptSet): NoticeView {
 	const failed = s.status === 'failed';
-	const facts = [
-		`${s.succeeded} of ${s.count} succeeded`,
-		s.checksPassed !== null ? `${s.checksPassed} passed the check` : null,
-		s.costUsd !== null ? `${usd(s.costUsd)} measured` : null
-	].filter(Boolean);
+	const facts = [`${s.succeeded} of ${s.count} succeeded`, s.checksPassed !== null ? `${s.checksPassed} passed the check` : null, s.costUsd !== null ? `${usd(s.costUsd)} measured` : null].filter(
+		Boolean
+	);
 	return {
 		kind: failed ? 'attempts.failed' : 'attempts.done',
 		tone: failed ? 'error' : 'success',

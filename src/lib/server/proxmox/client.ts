@@ -4,7 +4,21 @@
 // retries, validation) is transport.ts; task and IP polling is wait.ts.
 
 import { z } from 'zod';
-import type { ClusterResource, CreateLxcParams, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, NodeStorage, ProxmoxVersion, StorageTemplate, TaskLog, TaskStatus, VmSummary } from '$lib/types/proxmox';
+import type {
+	ClusterResource,
+	CreateLxcParams,
+	LxcConfig,
+	LxcInterface,
+	LxcStatus,
+	LxcSummary,
+	NodeInfo,
+	NodeStorage,
+	ProxmoxVersion,
+	StorageTemplate,
+	TaskLog,
+	TaskStatus,
+	VmSummary
+} from '$lib/types/proxmox';
 import type { SpyreConfig } from '../env-config';
 import type { CallOptions, ProxmoxClientOptions, ProxmoxStats, WaitForIpOptions, WaitForTaskOptions } from './options';
 import { clusterResourcesSchema } from './cluster-resources';

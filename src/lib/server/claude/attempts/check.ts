@@ -34,7 +34,6 @@ export function checkCommand(spec: CheckSpec, dir: string): string {
 
 /** A CT's line as Spyre keeps it: no control characters (tabs become spaces), at most `lineChars`. */
 export function cleanLine(line: string): string {
-	// eslint-disable-next-line no-control-regex -- removing control characters is the point
 	const text = line.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '');
 	return text.length > CHECK_LIMITS.lineChars ? `${text.slice(0, CHECK_LIMITS.lineChars)}…` : text;
 }
