@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { pveRequest, ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
-import { openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
+import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
 import { TEST_TEMPLATE } from '../helpers/templates';
@@ -153,5 +153,53 @@ describe('N attempts', () => {
 		// The kept clone is a CT of its own: it answers SSH with what its task wrote.
 		const out = await sshCmd(`${spyre.dataDir}/ssh/id_ed25519`, keptEnv.ip, sim.simJson.sshPort, 'cat /root/attempt.txt');
 		expect(out.stdout.trim()).toBe(first.hostname);
+	}, 400_000);
+
+	it('a restart ends every set truthfully: running tasks are followed to the end, a set still cloning fails and leaves nothing', async () => {
+		const post = async (prompt: string) => {
+			const res = await api('POST', '/api/claude/attempts', { environmentId: envId, count: 2, prompt });
+			expect(res.status, await res.clone().text()).toBe(201);
+			return ((await res.json()) as { set: AttemptSetView }).set.id;
+		};
+		// A set whose two tasks run while Spyre is down (the check still runs after each, once Spyre is back).
+		const running = await post('[[bash: sleep 12; hostname > /root/attempt.txt; hostname]]');
+		await waitFor(
+			() => setOf(running),
+			(s) => s.attempts.every((a) => a.taskStatus === 'running'),
+			180_000
+		);
+		// And one cut short before its clones exist.
+		const cut = await post('[[bash: hostname]]');
+		events.close();
+		await spyre.stop({ keepData: true });
+		spyre = await startSpyre({ mode: 'built', reuse: spyre });
+		cookie = await login(spyre.url, 'admin', 'correct-horse-battery');
+
+		const ended = await waitFor(
+			() => setOf(cut),
+			(s) => s.status === 'failed' && s.attempts.every((a) => a.environmentId === null),
+			120_000
+		);
+		expect(ended.snapshot).toBeNull();
+		for (const a of ended.attempts) expect(a.error).toMatch(/Spyre restarted while this attempt was|Could not snapshot|no clone/i);
+
+		const done = await waitFor(
+			() => setOf(running),
+			(s) => s.status === 'done',
+			120_000
+		);
+		for (const a of done.attempts) {
+			expect(a.taskStatus, a.error ?? '').toBe('succeeded');
+			expect(a.check?.lines[1]).toBe(a.hostname);
+		}
+		// Nothing half-made: every attempt clone left is one of the finished set's, and the source has no snapshot.
+		const envs = (await (await api('GET', '/api/environments')).json()) as { environments?: Array<{ hostname: string; attemptSetId: string | null }> };
+		const clones = (envs.environments ?? []).filter((e) => e.attemptSetId !== null).map((e) => e.hostname);
+		expect(clones.sort()).toEqual(done.attempts.map((a) => a.hostname).sort());
+		const sourceVmid = ((await (await api('GET', `/api/environments/${envId}`)).json()) as { vmid: number }).vmid;
+		const snaps = await pveRequest<Array<{ name: string }>>(sim.simJson, 'GET', `/nodes/pve/lxc/${sourceVmid}/snapshot`);
+		expect(snaps.body!.data.map((s) => s.name)).toEqual(['current']);
+		const discard = await api('POST', `/api/claude/attempts/${running}/keep`, { attempt: null, destroy: clones });
+		expect(discard.status, await discard.clone().text()).toBe(200);
 	}, 400_000);
 });

@@ -258,6 +258,9 @@ async function recoverSet(set: AttemptSetRow): Promise<void> {
 		} else if (a.status === 'queued' || a.status === 'cloning' || a.status === 'dispatching') {
 			endAttempt(set.id, a.n, { status: 'failed', error: `Spyre restarted while this attempt was ${a.status === 'dispatching' ? 'starting its task' : 'being cloned'}.` });
 			if (a.environment_id) followers.push(destroyClone(a.environment_id, SYSTEM));
+		} else if (a.status === 'failed' && a.environment_id && getEnvironment(a.environment_id)) {
+			// A clone that failed as Spyre stopped: nothing will use it.
+			followers.push(destroyClone(a.environment_id, SYSTEM));
 		}
 	}
 	if (set.status === 'creating' && attemptsOf(set.id).some((a) => a.status === 'running' || a.status === 'checking')) {

@@ -8,7 +8,7 @@ import type { AuditActor } from '../../audit';
 import { messageOf } from '../../errors';
 import { publish } from '../../events';
 import { getProxmox } from '../../proxmox';
-import { isBusy, settled } from '../../jobs';
+import { isBusy, latestRun, settled } from '../../jobs';
 import { cloneEnvironment } from '../../environments/clone';
 import { destroyEnvironment } from '../../environments/destroy';
 import { getEnvironment } from '../../environments/repo';
@@ -53,18 +53,20 @@ export async function runSet(setId: string, actor: AuditActor): Promise<void> {
 	changed(setId);
 	const clones = attemptsOf(setId).map((a) => cloneAttempt(set, a, name, actor));
 	// Each task starts as soon as its clone is up; the snapshot goes once every clone task is over.
-	const tasks = clones.map((cloned, i) => cloned.then((ok) => (ok ? startTask(set, i + 1, actor) : undefined)));
+	const tasks = clones.map((cloned, i) => cloned.then((c) => (c === 'up' ? startTask(set, i + 1, actor) : undefined)));
 	const cloned = await Promise.all(clones);
+	// Spyre is stopping: the rows say where each attempt stood, and start-up recovery ends the set.
+	if (cloned.includes('interrupted')) return;
 	await dropSnapshot(setId);
-	if (!cloned.some(Boolean)) return failSet(setId, 'No clone came up; see each attempt for why.');
+	if (!cloned.includes('up')) return failSet(setId, 'No clone came up; see each attempt for why.');
 	updateSet(setId, { status: 'running', running_at: Date.now() });
 	changed(setId);
 	await Promise.all(tasks);
 	await finishIfEnded(setId);
 }
 
-/** Clone one attempt's environment and wait for it to be running; true when it is. */
-async function cloneAttempt(set: AttemptSetRow, a: AttemptRow, snapname: string, actor: AuditActor): Promise<boolean> {
+/** Clone one attempt's environment and wait for it to be running. */
+async function cloneAttempt(set: AttemptSetRow, a: AttemptRow, snapname: string, actor: AuditActor): Promise<'up' | 'failed' | 'interrupted'> {
 	const started = Date.now();
 	updateAttempt(set.id, a.n, { status: 'cloning', started_at: started });
 	changed(set.id);
@@ -75,14 +77,15 @@ async function cloneAttempt(set: AttemptSetRow, a: AttemptRow, snapname: string,
 		updateAttempt(set.id, a.n, { environment_id: row.id });
 		changed(set.id);
 		await settled(row.id);
+		if (latestRun(row.id)?.status === 'interrupted') return 'interrupted';
 		const now = getEnvironment(row.id);
 		if (!now || now.status !== 'running') throw new Error(now?.error ?? 'The clone did not come up.');
 		updateAttempt(set.id, a.n, { status: 'dispatching', clone_ms: Date.now() - started });
 		changed(set.id);
-		return true;
+		return 'up';
 	} catch (err) {
 		endAttempt(set.id, a.n, { status: 'failed', error: `Clone failed: ${messageOf(err)}` });
-		return false;
+		return 'failed';
 	}
 }
 
