@@ -39,7 +39,7 @@ const setOf = async (id: string) => ((await (await api('GET', `/api/claude/attem
 beforeAll(async () => {
 	sim = await startSim();
 	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
-	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url, max_attempt_clones: 3 } } });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url, max_attempt_clones: 4 } } });
 	cookie = await setupAdmin(spyre.url, 'admin', 'correct-horse-battery');
 	expect((await api('POST', '/auth/claude/api-key', { apiKey: API_KEY })).status).toBe(200);
 	const dir = path.join(spyre.dataDir, 'configs');
@@ -81,8 +81,8 @@ describe('N attempts', () => {
 			[{ environmentId: envId, count: 2, prompt: '' }, 422, /prompt/i],
 			[{ environmentId: envId, count: 2, prompt: 'x', repo: 'relative/$(id)' }, 422, /absolute/],
 			[{ environmentId: 'env-nope', count: 2, prompt: 'x' }, 404, /does not exist/],
-			// Over claude.max_attempt_clones (3 here): refused before anything is cloned.
-			[{ environmentId: envId, count: 4, prompt: 'x' }, 409, /max_attempt_clones/]
+			// Over claude.max_attempt_clones (4 here): refused before anything is cloned.
+			[{ environmentId: envId, count: 5, prompt: 'x' }, 409, /max_attempt_clones/]
 		];
 		for (const [body, status, message] of cases) {
 			const res = await api('POST', '/api/claude/attempts', body);
@@ -100,7 +100,7 @@ describe('N attempts', () => {
 		expect(started.placement).toMatch(/local-lvm is local/);
 
 		// A second set would pass the limit while these clones exist.
-		const over = await api('POST', '/api/claude/attempts', { environmentId: envId, count: 2, prompt: 'x' });
+		const over = await api('POST', '/api/claude/attempts', { environmentId: envId, count: 3, prompt: 'x' });
 		expect(over.status).toBe(409);
 
 		const done = await waitFor(
@@ -162,12 +162,20 @@ describe('N attempts', () => {
 			return ((await res.json()) as { set: AttemptSetView }).set.id;
 		};
 		// A set whose two tasks run while Spyre is down (the check still runs after each, once Spyre is back).
-		const running = await post('[[bash: sleep 12; hostname > /root/attempt.txt; hostname]]');
-		await waitFor(
+		const running = await post('[[bash: i=0; while [ $i -lt 25 ]; do sleep 1; i=$((i+1)); done; hostname > /root/attempt.txt; hostname]]');
+		const started = await waitFor(
 			() => setOf(running),
 			(s) => s.attempts.every((a) => a.taskStatus === 'running'),
 			180_000
 		);
+		// Down only once each CLI waits for its tool (no model call in flight: it would find no broker).
+		for (const a of started.attempts) {
+			await waitFor(
+				async () => ((await (await api('GET', `/api/claude/tasks/${a.taskId}/events?after=0`)).json()) as { events: Array<{ type: string }> }).events,
+				(evs) => evs.filter((e) => e.type === 'assistant').length >= 1,
+				60_000
+			);
+		}
 		// And one cut short before its clones exist.
 		const cut = await post('[[bash: hostname]]');
 		events.close();
@@ -189,8 +197,9 @@ describe('N attempts', () => {
 			120_000
 		);
 		for (const a of done.attempts) {
+			const evs = await (await api('GET', `/api/claude/tasks/${a.taskId}/events?after=0`)).text();
 			expect(a.taskStatus, a.error ?? '').toBe('succeeded');
-			expect(a.check?.lines[1]).toBe(a.hostname);
+			expect(a.check?.lines[1], evs.slice(-3000)).toBe(a.hostname);
 		}
 		// Nothing half-made: every attempt clone left is one of the finished set's, and the source has no snapshot.
 		const envs = (await (await api('GET', '/api/environments')).json()) as { environments?: Array<{ hostname: string; attemptSetId: string | null }> };
