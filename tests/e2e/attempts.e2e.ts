@@ -64,6 +64,8 @@ test('Run 4 attempts, compare them live, Keep one: the other three are destroyed
 	await page.goto(`${spyre.url}/environments/${envId}/claude`);
 	await page.getByLabel('Prompt').fill('[[bash: sleep 2; hostname]]');
 	await page.getByLabel('Number of attempts').selectOption('4');
+	await page.getByText('Options').click();
+	await shots('00-claude-page');
 	await page.getByRole('button', { name: 'Run 4 attempts' }).click();
 	await page.waitForURL(/\/claude\/attempts\/set-/);
 
