@@ -6,6 +6,7 @@ import { benchProvision } from './provision';
 type Bench = () => Promise<Record<string, unknown>>;
 
 const benches: Record<string, Bench> = {
+	attempts: async () => (await import('./attempts')).benchAttempts(),
 	claude: async () => (await import('./claude')).benchClaude(),
 	clone: async () => (await import('./clone')).benchClone(),
 	'ct-create': async () => (await import('./ct-create')).benchCtCreate(),

@@ -40,6 +40,7 @@ function view(id: string, status: EnvironmentView['status']): EnvironmentView {
 		errorStep: null,
 		hostKeyPinned: false,
 		stoppedBy: null,
+		attemptSetId: null,
 		createdAt: 0,
 		updatedAt: 0
 	};

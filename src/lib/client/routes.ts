@@ -55,6 +55,9 @@ export const apiRoutes = {
 	claudeTaskChanges: (id: string) => `${task(id)}/changes`,
 	claudeTaskPush: (id: string) => `${task(id)}/push`,
 	claudeTaskTerminal: (id: string) => `${task(id)}/terminal`,
+	claudeAttemptSets: () => '/api/claude/attempts',
+	claudeAttemptSet: (id: string) => `/api/claude/attempts/${enc(id)}`,
+	claudeAttemptSetKeep: (id: string) => `/api/claude/attempts/${enc(id)}/keep`,
 	notifySettings: () => '/api/settings/notifications',
 	notifyTest: () => '/api/settings/notifications/test'
 } as const;
@@ -87,6 +90,7 @@ export const pageRoutes = {
 	claude: () => '/claude',
 	claudeSessions: () => '/claude/sessions',
 	claudeSession: (id: string) => `/claude/sessions/${enc(id)}`,
+	claudeAttempts: (setId: string) => `/claude/attempts/${enc(setId)}`,
 	settings: () => '/settings',
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',

@@ -173,6 +173,8 @@ export interface EnvironmentConfig {
 			model: string | null;
 			permission_mode: TaskPermissionMode;
 			allowed_tools: string[];
+			/** Run in each attempt clone after its task; `timeout` in seconds (null: the default). */
+			check: { run: string; user: string | null; timeout: number | null } | null;
 		} | null;
 		/** Idle stop and schedule; null when the config chain sets neither. */
 		lifecycle: ResolvedLifecycle | null;

@@ -46,6 +46,8 @@ export interface EnvironmentView {
 	hostKeyPinned: boolean;
 	/** Spyre stopped it on its own: idle for its idle time, or its schedule (null otherwise, and while it runs). */
 	stoppedBy: 'idle' | 'schedule' | null;
+	/** Set while this environment is a clone made for an attempt set (its comparison page groups them). */
+	attemptSetId: string | null;
 	createdAt: number;
 	updatedAt: number;
 }

@@ -21,6 +21,8 @@ export interface ServerEventMap {
 	'claude.auth': ClaudeAuthView;
 	/** A declared service's health changed. */
 	'service.health': { environmentId: string; name: string; health: 'unknown' | 'healthy' | 'unhealthy'; checkedAt: number };
+	/** An attempt set or one of its attempts changed: its comparison page reloads it. */
+	'attempts.updated': { setId: string };
 	/** Something the owner should know: a task ended or failed, or needs them (budget, re-authentication). */
 	notice: NoticeView;
 }

@@ -159,6 +159,19 @@ export interface StorageContent {
 	ctime?: number;
 }
 
+/** One storage of a node (`GET /nodes/{node}/storage`). */
+export interface NodeStorage {
+	storage: string;
+	type: string;
+	/** Content types it holds (`rootdir`, `images`, `vztmpl`, …). */
+	content: string[];
+	/** Shared storages are reachable from every node: a clone may land on another node only from one. */
+	shared: boolean;
+	active: boolean;
+	total: number;
+	avail: number;
+}
+
 export interface StorageTemplate extends StorageContent {
 	content: 'vztmpl';
 	/** File name of the template, e.g. `debian-12-standard_12.7-1_amd64.tar.zst`. */

@@ -25,6 +25,7 @@ function view(id: string, patch: Partial<EnvironmentView> = {}): EnvironmentView
 		errorStep: null,
 		hostKeyPinned: false,
 		stoppedBy: null,
+		attemptSetId: null,
 		createdAt: 0,
 		updatedAt: 0,
 		...patch

@@ -7,6 +7,7 @@ import { isSetUp, purgeExpiredSessions } from '../auth';
 import { startAuthAuditFlush, stopAuthAuditFlush } from '../auth/audit-flush';
 import { startClaudeAuth, stopClaudeAuth } from '../claude/auth/health';
 import { recoverTasks, stopFollowing } from '../claude/tasks/bridge';
+import * as attempts from '../claude/attempts';
 import { brokerProblem, startBroker, stopBroker } from '../claude/broker';
 import { closeDb, getDb } from '../db';
 import { reconcileAfterRestart } from '../environments';
@@ -62,6 +63,8 @@ function credentialRevocation(): BackgroundService {
 
 /** The services, fresh for each process start (a service keeps its own timer or handle). */
 export function backgroundServices(): BackgroundService[] {
+	// Attempt set recovery destroys clones a restart cut short: only once reconcile has settled their rows.
+	let reconciled: Promise<void> = Promise.resolve();
 	return [
 		{ name: 'database', start: () => void getDb(), stop: closeDb },
 		{ name: 'SSH pool', start: () => useHostKeyStore(dbHostKeyStore()), stop: closeSshPool },
@@ -74,7 +77,9 @@ export function backgroundServices(): BackgroundService[] {
 		{
 			// Runs a crash left `running` become interrupted; environments are resumed or given their true state.
 			name: 'reconcile after restart',
-			start: () => void reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)))
+			start: () => {
+				reconciled = reconcileAfterRestart().catch((err) => console.error('[spyre] reconcile after restart failed:', messageOf(err)));
+			}
 		},
 		{
 			name: 'status poller',
@@ -88,6 +93,8 @@ export function backgroundServices(): BackgroundService[] {
 		{ name: 'notification webhook', start: () => startNotifier(), stop: stopNotifier },
 		// Claude tasks keep running in their environments while Spyre is down: follow them again.
 		{ name: 'Claude task recovery', start: () => void recoverTasks(), stop: stopFollowing },
+		// After task recovery: an attempt's task is followed again through the attachment that recovery made.
+		{ name: 'attempt set recovery', start: () => void reconciled.then(() => attempts.recover()) },
 		{ name: 'Claude auth health check', start: startClaudeAuth, stop: stopClaudeAuth },
 		{
 			// Its own listener; a missing or unusable claude.broker is said now, not at the first task.

@@ -107,7 +107,8 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 						workdir: spec.claude.workdir ?? null,
 						model: spec.claude.model ?? null,
 						permission_mode: spec.claude.permission_mode ?? DEFAULT_PERMISSION_MODE,
-						allowed_tools: spec.claude.allowed_tools ?? []
+						allowed_tools: spec.claude.allowed_tools ?? [],
+						check: spec.claude.check ? { run: spec.claude.check.run, user: spec.claude.check.user ?? null, timeout: spec.claude.check.timeout ?? null } : null
 					}
 				: null,
 			lifecycle: spec.lifecycle

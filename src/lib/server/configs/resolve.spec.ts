@@ -93,7 +93,7 @@ describe('defaults', () => {
 		expect(r.resolved?.spec.provision.files[0]).toEqual({ path: '/etc/motd', content: 'hi', source: null, mode: 0o640, owner: null });
 		expect(r.resolved?.spec.provision.scripts[0]).toEqual({ name: 's', run: 'true', user: null, workdir: null, env: {}, timeout: 600 });
 		expect(r.resolved?.spec.services).toEqual([{ name: 'web', port: 3000, protocol: 'http' }]);
-		expect(r.resolved?.spec.claude).toEqual({ workdir: null, model: null, permission_mode: 'bypassPermissions', allowed_tools: [] });
+		expect(r.resolved?.spec.claude).toEqual({ workdir: null, model: null, permission_mode: 'bypassPermissions', allowed_tools: [], check: null });
 		expect(r.resolved?.spec.helper_script).toBeNull();
 	});
 

@@ -138,7 +138,16 @@ const claude = z
 		workdir: r.absPath.optional(),
 		model: r.model.optional(),
 		permission_mode: z.enum(TASK_PERMISSION_MODES).optional().describe(`Claude Code permission mode; default ${DEFAULT_PERMISSION_MODE}`),
-		allowed_tools: z.array(r.tool).max(200).optional()
+		allowed_tools: z.array(r.tool).max(200).optional(),
+		check: z
+			.object({
+				run: r.blockText(MAX_TEXT).min(1, 'must not be empty').describe('Shell command run in each attempt clone after its task, e.g. npm test'),
+				user: r.posixName.optional().describe('user it runs as; default root'),
+				timeout: z.number().int().min(1).max(3600).optional().describe('seconds before it is stopped; default 600')
+			})
+			.strict()
+			.optional()
+			.describe("A check run after each attempt's task (N attempts): its exit code and last lines are compared")
 	})
 	.strict();
 

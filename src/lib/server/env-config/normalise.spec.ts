@@ -33,7 +33,7 @@ describe('parseConfig: defaults and derived values', () => {
 			keepaliveCountMax: 5,
 			idleCloseMs: 600_000
 		});
-		expect(cfg.claude).toEqual({ cliPath: 'claude', configDir: path.join(dir, 'claude') });
+		expect(cfg.claude).toEqual({ cliPath: 'claude', configDir: path.join(dir, 'claude'), maxAttemptClones: 8 });
 		expect(cfg.proxmoxHostSsh).toBeUndefined();
 		expect(cfg.caddy).toBeUndefined();
 	});

@@ -8,6 +8,9 @@ import type { ConfigFiles } from './files';
 import type { RawConfig } from './schema';
 import type { SpyreConfig } from './types';
 
+/** Eight clones at once: one full set of N attempts (the most one set may ask for). */
+export const DEFAULT_MAX_ATTEMPT_CLONES = 8;
+
 function deepFreeze<T>(value: T): T {
 	if (value && typeof value === 'object') {
 		for (const v of Object.values(value)) deepFreeze(v);
@@ -95,7 +98,8 @@ export function toSpyreConfig(cfg: RawConfig, configPath: string, files: ConfigF
 			configDir: cfg.claude.config_dir ?? path.join(cfg.server.data_dir, 'claude'),
 			apiBaseUrl: cfg.claude.api_base_url?.replace(/\/+$/, ''),
 			...(cfg.claude.broker ? { broker: brokerListen(cfg.claude.broker) } : {}),
-			...(cfg.claude.monthly_budget_usd !== undefined ? { monthlyBudgetUsd: cfg.claude.monthly_budget_usd } : {})
+			...(cfg.claude.monthly_budget_usd !== undefined ? { monthlyBudgetUsd: cfg.claude.monthly_budget_usd } : {}),
+			maxAttemptClones: cfg.claude.max_attempt_clones ?? DEFAULT_MAX_ATTEMPT_CLONES
 		},
 		caddy: cfg.caddy ? { adminUrl: cfg.caddy.admin_url, caddyfilePath: cfg.caddy.caddyfile_path, baseDomain: cfg.caddy.base_domain } : undefined,
 		// A trailing slash means the same proxy; apt writes it as given. A registry URL is a base that npm

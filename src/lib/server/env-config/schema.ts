@@ -175,7 +175,9 @@ export const configSchema = z
 					})
 					.optional(),
 				/** Refuse further Claude calls once this month's measured spend (UTC calendar month) reaches it. */
-				monthly_budget_usd: z.number().positive('must be a positive amount').max(1_000_000).optional()
+				monthly_budget_usd: z.number().positive('must be a positive amount').max(1_000_000).optional(),
+				/** Attempt clones (N attempts) that may exist at once across the cluster; more are refused. */
+				max_attempt_clones: z.number().int().min(2).max(64).optional()
 			})
 			.strict()
 			.default({ cli_path: 'claude' }),

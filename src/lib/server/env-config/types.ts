@@ -52,6 +52,8 @@ export interface SpyreConfig {
 		/** The credential broker's listener; `url` is what environments use (default: the bound address). */
 		broker?: { host: string; port: number; url?: string };
 		monthlyBudgetUsd?: number;
+		/** Attempt clones that may exist at once across the cluster (claude.max_attempt_clones). */
+		maxAttemptClones: number;
 	};
 	readonly caddy?: { adminUrl?: string; caddyfilePath?: string; baseDomain?: string };
 	/**

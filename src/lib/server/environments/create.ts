@@ -231,15 +231,18 @@ function reserveVmid(row: EnvironmentRow, vmid: number): EnvironmentRow {
 	throw new SpyreError('conflict', `VMIDs ${vmid} to ${vmid + 999} are all held by other environments.`);
 }
 
-/** Take the next free VMID and ask Proxmox to create the CT; a VMID taken meanwhile is retried. */
-async function allocate(run: Run, row: EnvironmentRow, params: CreateParams, signal: AbortSignal): Promise<{ row: EnvironmentRow; upid: string }> {
+/**
+ * Take the next free VMID and ask Proxmox to make the CT there (`make` starts a create or a clone and returns
+ * its UPID); a VMID taken meanwhile is retried. The one VMID rule for every verb that makes a CT.
+ */
+export async function allocateVmid(run: Run, row: EnvironmentRow, signal: AbortSignal, make: (vmid: number) => Promise<string>): Promise<{ row: EnvironmentRow; upid: string }> {
 	const pve = getProxmox();
 	let floor = 0;
 	for (let attempt = 0; attempt < 5; attempt++) {
 		row = reserveVmid(row, Math.max(await pve.getNextVmid(undefined, { signal }), floor));
 		const vmid = row.vmid!;
 		try {
-			return { row, upid: await pve.createLxc(row.node, lxcParams(row, vmid, params), { signal }) };
+			return { row, upid: await make(vmid) };
 		} catch (err) {
 			// Only a taken vmid is safe to retry: it proves this request created nothing.
 			if (!isVmidRace(err, vmid)) throw err;
@@ -257,7 +260,7 @@ async function allocate(run: Run, row: EnvironmentRow, params: CreateParams, sig
  */
 export async function createContainer(row: EnvironmentRow, params: CreateParams, run: Run, signal: AbortSignal, progress: ProgressOf = createProgress()): Promise<EnvironmentRow> {
 	run.step('allocate', `Creating ${row.hostname} on node ${row.node}`, progress('allocate'));
-	const created = await allocate(run, row, params, signal);
+	const created = await allocateVmid(run, row, signal, (vmid) => getProxmox().createLxc(row.node, lxcParams(row, vmid, params), { signal }));
 	row = created.row;
 	run.event('status', `Proxmox task ${created.upid}`);
 	run.step('create', `Proxmox is creating CT ${row.vmid}`, progress('create'));

@@ -25,6 +25,7 @@ function env(i: number, over: Partial<EnvironmentView> = {}): EnvironmentView {
 		errorStep: null,
 		hostKeyPinned: false,
 		stoppedBy: null,
+		attemptSetId: null,
 		createdAt: i,
 		updatedAt: i,
 		...over

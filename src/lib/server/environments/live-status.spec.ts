@@ -23,6 +23,7 @@ function row(id: string, vmid: number | null, status: EnvironmentRow['status'], 
 		error_step: null,
 		stopped_by: null,
 		created_by: null,
+		attempt_set_id: null,
 		created_at: 1,
 		updated_at: 1
 	};

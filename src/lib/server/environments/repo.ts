@@ -25,6 +25,8 @@ export interface EnvironmentRow {
 	/** Why Spyre itself stopped it (migration 016); meaningful while it is stopped. */
 	stopped_by: 'idle' | 'schedule' | null;
 	created_by: number | null;
+	/** The attempt set this environment is a clone for (claude/attempts), else null. */
+	attempt_set_id: string | null;
 	created_at: number;
 	updated_at: number;
 }
@@ -56,9 +58,9 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 	const now = Date.now();
 	db.prepare(
 		`INSERT INTO environments (id, hostname, node, vmid, origin, status, template, cores, memory_mb, disk_gb, ip,
-			config_name, created_by, created_at, updated_at)
+			config_name, created_by, attempt_set_id, created_at, updated_at)
 		 VALUES (@id, @hostname, @node, @vmid, @origin, @status, @template, @cores, @memory_mb, @disk_gb, @ip,
-			@config_name, @created_by, @now, @now)`
+			@config_name, @created_by, @attempt_set_id, @now, @now)`
 	).run({
 		vmid: null,
 		origin: 'created',
@@ -69,15 +71,16 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 		ip: null,
 		config_name: null,
 		created_by: null,
+		attempt_set_id: null,
 		...row,
 		now
 	});
 	return getEnvironment(row.id, db)!;
 }
 
-type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'stopped_by'>>;
+type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'stopped_by' | 'attempt_set_id'>>;
 
-const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb', 'stopped_by']);
+const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb', 'stopped_by', 'attempt_set_id']);
 
 export function updateEnvironment(id: string, changes: Updatable, db: Db = getDb()): EnvironmentRow | undefined {
 	const keys = Object.keys(changes).filter((k) => UPDATABLE.has(k));

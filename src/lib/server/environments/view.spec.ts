@@ -22,6 +22,7 @@ const row: EnvironmentRow = {
 	error_step: null,
 	stopped_by: null,
 	created_by: null,
+	attempt_set_id: null,
 	created_at: 1,
 	updated_at: 2
 };

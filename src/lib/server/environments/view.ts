@@ -33,6 +33,7 @@ export function toView(row: EnvironmentRow, live?: ClusterResource, proxmoxKnown
 		errorStep: row.error_step,
 		hostKeyPinned: row.host_key_fingerprint !== null,
 		stoppedBy: status === 'stopped' ? (row.stopped_by ?? null) : null,
+		attemptSetId: row.attempt_set_id ?? null,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at
 	};

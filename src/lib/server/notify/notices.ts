@@ -44,6 +44,36 @@ export function taskEndedNotice(t: EndedTask): NoticeView | null {
 	};
 }
 
+export interface EndedAttemptSet {
+	id: string;
+	sourceEnvId: string | null;
+	sourceHostname: string;
+	/** 'done' (every attempt ended) or 'failed' (the set could not run). */
+	status: 'done' | 'failed';
+	count: number;
+	succeeded: number;
+	/** Attempts whose check passed (exit 0), when the config has a check. */
+	checksPassed: number | null;
+	costUsd: number | null;
+}
+
+/** The notice for an attempt set that ended: one for the set, in place of one per attempt's task. */
+export function attemptSetNotice(s: EndedAttemptSet): NoticeView {
+	const failed = s.status === 'failed';
+	const facts = [`${s.succeeded} of ${s.count} succeeded`, s.checksPassed !== null ? `${s.checksPassed} passed the check` : null, s.costUsd !== null ? `${usd(s.costUsd)} measured` : null].filter(
+		Boolean
+	);
+	return {
+		kind: failed ? 'attempts.failed' : 'attempts.done',
+		tone: failed ? 'error' : 'success',
+		title: failed ? `Attempts on ${s.sourceHostname} failed` : `Attempts on ${s.sourceHostname} are done`,
+		message: failed ? `Attempt set ${s.id} could not run (${facts.join(', ')}).` : `Attempt set ${s.id}: ${facts.join(', ')}. Compare them and keep one.`,
+		path: pageRoutes.claudeAttempts(s.id),
+		taskId: null,
+		environmentId: s.sourceEnvId
+	};
+}
+
 /** The broker refused a task's call over a budget (`reason` is the broker's own sentence). */
 export function budgetNotice(t: { id: string; environmentId: string; hostname: string | null }, reason: string): NoticeView {
 	return {

@@ -66,10 +66,17 @@ export function runScriptCommand(path: string, script: ResolvedScript): string {
 	const env = Object.entries(script.env).map(([k, v]) => quote(`${k}=${v}`));
 	const workdir = script.workdir ?? (script.user ? null : '/root');
 	const inner = [workdir ? `cd ${quote(workdir)}` : 'cd "$HOME" 2>/dev/null || cd /', `exec env ${env.length ? env.join(' ') + ' ' : ''}sh -c ${quote(`exec ${interpreter}`)}`].join(' && ');
-	if (!script.user || script.user === 'root') return inner;
-	// su (not sudo, not runuser): present on Debian, RHEL and Alpine alike. The script file is made readable
-	// by the user before this runs.
-	return `su -s /bin/sh -c ${quote(inner)} -- ${quote(script.user)}`;
+	// The script file is made readable by the user before this runs.
+	return asUser(inner, script.user);
+}
+
+/**
+ * A shell command line run as `user` (root: as it is). su (not sudo, not runuser): present on Debian, RHEL
+ * and Alpine alike. The one way Spyre runs a config's command as the config's user.
+ */
+export function asUser(inner: string, user: string | null | undefined): string {
+	if (!user || user === 'root') return inner;
+	return `su -s /bin/sh -c ${quote(inner)} -- ${quote(user)}`;
 }
 
 /** The scripts directory: root-owned and traversable, so a script user can run only the file it is given. */

@@ -4,7 +4,21 @@
 // retries, validation) is transport.ts; task and IP polling is wait.ts.
 
 import { z } from 'zod';
-import type { ClusterResource, CreateLxcParams, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, ProxmoxVersion, StorageTemplate, TaskLog, TaskStatus, VmSummary } from '$lib/types/proxmox';
+import type {
+	ClusterResource,
+	CreateLxcParams,
+	LxcConfig,
+	LxcInterface,
+	LxcStatus,
+	LxcSummary,
+	NodeInfo,
+	NodeStorage,
+	ProxmoxVersion,
+	StorageTemplate,
+	TaskLog,
+	TaskStatus,
+	VmSummary
+} from '$lib/types/proxmox';
 import type { SpyreConfig } from '../env-config';
 import type { CallOptions, ProxmoxClientOptions, ProxmoxStats, WaitForIpOptions, WaitForTaskOptions } from './options';
 import { clusterResourcesSchema } from './cluster-resources';
@@ -86,6 +100,11 @@ export class ProxmoxClient {
 	/** The next free vmid, or `vmid` itself if free (a taken one is a 400 `params` error on `errors.vmid`). */
 	getNextVmid(vmid?: number, opts: CallOptions = {}): Promise<number> {
 		return this.#http.get('/cluster/nextid', s.nextIdSchema, { ...opts, query: { vmid } });
+	}
+
+	/** The node's storages, with whether each is shared (`GET /nodes/{node}/storage`). */
+	listStorage(node: string, opts: CallOptions = {}): Promise<NodeStorage[]> {
+		return this.#http.get('/nodes/{node}/storage', z.array(s.nodeStorageSchema), { ...opts, vars: { node } });
 	}
 
 	async listTemplates(node: string, storage: string, opts: CallOptions = {}): Promise<StorageTemplate[]> {

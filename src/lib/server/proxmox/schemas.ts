@@ -3,7 +3,7 @@
 // numbers may arrive as strings, 0/1 flags become booleans.
 
 import { z } from 'zod';
-import type { GuestState, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, ProxmoxVersion, StorageTemplate, TaskLogLine, TaskStatus, VmSummary } from '$lib/types/proxmox';
+import type { GuestState, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, NodeStorage, ProxmoxVersion, StorageTemplate, TaskLogLine, TaskStatus, VmSummary } from '$lib/types/proxmox';
 import { parseUpid } from './upid';
 
 const numericString = z
@@ -169,6 +169,18 @@ export const lxcInterfaceSchema: z.ZodType<LxcInterface> = z
 			prefix: a.prefix
 		}))
 	}));
+
+export const nodeStorageSchema: z.ZodType<NodeStorage> = z
+	.object({
+		storage: z.string().min(1),
+		type: z.string(),
+		content: optStr,
+		shared: flag,
+		active: flag,
+		total: metric,
+		avail: metric
+	})
+	.transform((s) => ({ ...s, content: (s.content ?? '').split(',').filter(Boolean) }));
 
 export const storageTemplateSchema = z
 	.object({

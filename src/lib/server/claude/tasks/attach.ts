@@ -61,11 +61,14 @@ export function taskEnded(taskId: string): void {
 	announceTaskEnd(taskId);
 }
 
-/** Tell the owner that a task ended (in the app, the browser and the webhook: notify/). Once per ending. */
+/** Tell the owner that a task ended (in the app, the browser and the webhook: notify/). Once per ending; an attempt's task is told with its set. */
 function announceTaskEnd(taskId: string): void {
 	const row = getTask(taskId);
 	if (!row) return;
-	const hostname = getEnvironment(row.environment_id)?.hostname ?? null;
+	const env = getEnvironment(row.environment_id);
+	// A task in an attempt clone is told as part of its set, once the set ends (claude/attempts).
+	if (env?.attempt_set_id) return;
+	const hostname = env?.hostname ?? null;
 	announce(taskEndedNotice({ id: row.id, environmentId: row.environment_id, hostname, status: row.status, costUsd: row.cost_usd, numTurns: row.num_turns }));
 }
 

@@ -39,7 +39,7 @@ export function taskView(id: string): TaskView {
 	return toTaskView(row, getEnvironment(row.environment_id)?.hostname ?? null);
 }
 
-function checkPrompt(prompt: unknown): string {
+export function checkPrompt(prompt: unknown): string {
 	if (typeof prompt !== 'string' || prompt.trim() === '') throw new SpyreError('validation', 'Write a prompt first.', { fields: { prompt: 'is required' } });
 	if (prompt.includes('\0')) throw new SpyreError('validation', 'The prompt contains a NUL character.', { fields: { prompt: 'contains a NUL character' } });
 	if (Buffer.byteLength(prompt) > MAX_PROMPT_BYTES) {
@@ -48,7 +48,8 @@ function checkPrompt(prompt: unknown): string {
 	return prompt;
 }
 
-function configClaude(envId: string) {
+/** The `claude:` section of the config the environment was built from, or null. */
+export function configClaude(envId: string) {
 	const name = getEnvironment(envId)?.config_name;
 	if (!name) return null;
 	try {

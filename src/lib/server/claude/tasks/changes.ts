@@ -64,3 +64,15 @@ export function changesView(taskId: string): TaskChangesView | null {
 	const row = getChanges(taskId);
 	return row ? toChangesView(row) : null;
 }
+
+export interface TaskChangesSummary {
+	files: number;
+	added: number;
+	removed: number;
+}
+
+/** The recorded change summary of a task (the attempts comparison), or null when none was recorded. */
+export function taskChanges(taskId: string): TaskChangesSummary | null {
+	const view = changesView(taskId);
+	return view && view.state === 'recorded' ? { files: view.files.length, added: view.added, removed: view.removed } : null;
+}

@@ -8,13 +8,13 @@ describe('permission mode: one list, one default', () => {
 		expect(DEFAULT_PERMISSION_MODE).toBe('bypassPermissions');
 		const bare = resolveOptions({}, null);
 		expect(bare).toMatchObject({ permissionMode: 'bypassPermissions', snapshot: true });
-		const fromConfig = resolveOptions({}, { workdir: null, model: null, permission_mode: DEFAULT_PERMISSION_MODE, allowed_tools: [] });
+		const fromConfig = resolveOptions({}, { workdir: null, model: null, permission_mode: DEFAULT_PERMISSION_MODE, allowed_tools: [], check: null });
 		expect(fromConfig.permissionMode).toBe('bypassPermissions');
 	});
 
 	it('a config may choose any mode a task may, and the JSON Schema offers exactly that list and default', () => {
 		for (const mode of TASK_PERMISSION_MODES) {
-			expect(resolveOptions({}, { workdir: null, model: null, permission_mode: mode, allowed_tools: [] }).permissionMode).toBe(mode);
+			expect(resolveOptions({}, { workdir: null, model: null, permission_mode: mode, allowed_tools: [], check: null }).permissionMode).toBe(mode);
 		}
 		const text = JSON.stringify(configJsonSchema());
 		const prop = /"permission_mode":(\{[^}]*\})/.exec(text)?.[1];

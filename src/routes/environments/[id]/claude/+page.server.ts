@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
 import * as bridge from '$lib/server/claude/tasks/bridge';
+import * as attempts from '$lib/server/claude/attempts';
 import * as environments from '$lib/server/environments';
 import { costSummary } from '$lib/server/claude/broker/costs';
 import * as repos from '$lib/server/repos';
@@ -18,12 +19,13 @@ export const load: PageServerLoad = async ({ params, url }) => {
 	}
 	if (selected && selected.environmentId !== row.id) selected = null;
 	return {
-		environment: { id: row.id, hostname: row.hostname, status: row.status, configName: row.config_name },
+		environment: { id: row.id, hostname: row.hostname, status: row.status, configName: row.config_name, attemptSetId: row.attempt_set_id },
 		readiness: bridge.readiness(row.id),
 		defaults: bridge.defaultOptions(row.id),
 		// The config's repos, offered for a task's branch (any git work tree's top level is accepted too).
 		repos: repos.reposOf(row.id).map((r) => r.path),
 		history: history.tasks,
+		attemptSets: attempts.list({ sourceEnvId: row.id }).slice(0, 10),
 		selected,
 		// Where a task is started, the month's spend against the budget (the broker refuses calls past it).
 		costs: costSummary({ days: 1 })

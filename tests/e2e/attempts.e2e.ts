@@ -1,0 +1,100 @@
+// N = 4 attempts in the browser, with the real CLI in simulator CTs against the local fake Messages API:
+// "Run 4 attempts" on the environment's Claude page → four clones, four tasks, the comparison page live →
+// Keep one after the confirmation that names the three others → those three destroyed (gone from Proxmox),
+// the kept one an ordinary environment. Screenshots of the comparison page at 1280 and 390 px go to
+// test-results/screens/attempts-*.png.
+
+import { expect, test, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { installClaudeInCt } from '../helpers/claude-cli';
+import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
+import { pveRequest, startSim, type RunningSim } from '../helpers/sim';
+import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { createEnvironment, signedInApi, type Api } from '../helpers/environments';
+import { signInThroughForm } from '../helpers/sign-in';
+import { TEST_TEMPLATE } from '../helpers/templates';
+
+const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
+const API_KEY = 'sk-ant-api03-spyree2eattempts00000000';
+const SOURCE = 'att-e2e';
+const NAMES = [1, 2, 3, 4].map((n) => `${SOURCE}-a${n}`);
+
+test.describe.configure({ mode: 'serial' });
+
+let fake: FakeAnthropic;
+let sim: RunningSim;
+let spyre: RunningSpyre;
+let api: Api;
+let page: Page;
+let envId = '';
+
+async function shots(name: string): Promise<void> {
+	for (const width of [1280, 390]) {
+		await page.setViewportSize({ width, height: width === 1280 ? 800 : 844 });
+		await page.screenshot({ path: path.join(SCREENS, `attempts-${name}-${width}.png`), fullPage: true });
+	}
+	await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test.beforeAll(async ({ browser }) => {
+	test.setTimeout(240_000);
+	fs.mkdirSync(SCREENS, { recursive: true });
+	sim = await startSim();
+	fake = await startFakeAnthropicFor(sim.simJson, { acceptKeys: [API_KEY] });
+	spyre = await startSpyre({ mode: 'built', simJson: sim.simJson, config: { claude: { api_base_url: fake.url } } });
+	api = signedInApi(spyre.url, await setupAdmin(spyre.url, 'admin', 'e2e-password-123'));
+	expect((await api('POST', '/auth/claude/api-key', { apiKey: API_KEY })).status).toBe(200);
+	const env = await createEnvironment(api, { hostname: SOURCE, template: TEST_TEMPLATE, cores: 1, memory: 512, disk: 4 });
+	envId = env.id;
+	await installClaudeInCt(path.join(spyre.dataDir, 'ssh', 'id_ed25519'), env.ip!, sim.simJson.sshPort);
+	page = await (await browser.newContext()).newPage();
+	await signInThroughForm(page, spyre.url, 'admin', 'e2e-password-123', '/');
+});
+
+test.afterAll(async () => {
+	await page?.context().close();
+	await spyre?.stop();
+	await sim?.stop();
+	await fake?.stop();
+});
+
+test('Run 4 attempts, compare them live, Keep one: the other three are destroyed', async () => {
+	test.setTimeout(90_000);
+	await page.goto(`${spyre.url}/environments/${envId}/claude`);
+	await page.getByLabel('Prompt').fill('[[bash: sleep 2; hostname]]');
+	await page.getByLabel('Number of attempts').selectOption('4');
+	await page.getByText('Options').click();
+	await shots('00-claude-page');
+	await page.getByRole('button', { name: 'Run 4 attempts' }).click();
+	await page.waitForURL(/\/claude\/attempts\/set-/);
+
+	const cards = page.getByRole('list', { name: 'Attempts' }).getByRole('listitem');
+	await expect(cards).toHaveCount(4);
+	for (const [i, name] of NAMES.entries()) await expect(cards.nth(i).getByRole('heading', { name })).toBeVisible();
+	await shots('01-running');
+
+	// Live: every task ends succeeded without a reload.
+	for (let i = 0; i < 4; i++) await expect(cards.nth(i).getByText('succeeded')).toBeVisible({ timeout: 60_000 });
+	await expect(page.getByRole('status').getByText('done', { exact: true })).toBeVisible({ timeout: 15_000 });
+	await expect(cards.first().getByRole('link', { name: 'open' })).toHaveAttribute('href', /\/claude\/sessions\/task-/);
+	await shots('02-done');
+
+	await cards
+		.nth(1)
+		.getByRole('button', { name: `Keep ${NAMES[1]}…` })
+		.click();
+	const dialog = page.getByRole('dialog', { name: `Keep ${NAMES[1]}?` });
+	for (const name of [NAMES[0], NAMES[2], NAMES[3]]) await expect(dialog.getByText(name, { exact: true })).toBeVisible();
+	await shots('03-confirm');
+	await dialog.getByRole('button', { name: `Keep ${NAMES[1]}, destroy 3` }).click();
+
+	await expect(page.getByRole('status').getByText('kept', { exact: true })).toBeVisible();
+	for (const i of [0, 2, 3]) await expect(cards.nth(i).getByText('destroyed', { exact: true })).toBeVisible({ timeout: 60_000 });
+	await expect(cards.nth(1).getByText('kept', { exact: true })).toBeVisible();
+	await shots('04-kept');
+
+	const names = (await pveRequest<Array<{ name?: string }>>(sim.simJson, 'GET', '/cluster/resources', { query: { type: 'vm' } })).body!.data.map((r) => r.name);
+	expect(names).toContain(NAMES[1]);
+	for (const gone of [NAMES[0], NAMES[2], NAMES[3]]) expect(names).not.toContain(gone);
+});
