@@ -87,7 +87,8 @@ function gitPrefix(session: GitSession | null): { env: string; git: string } {
 	env.push(quote(`GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=${strict} -o UserKnownHostsFile=${known}`));
 	if (session?.kind === 'ssh_key') env.push(quote(`SSH_AUTH_SOCK=${session.dir}/agent`));
 	if (session?.kind === 'token') git.push('-c', quote(`credential.helper=cache --socket ${session.dir}/cache`));
-	return { env: env.join(' '), git: git.join(' ') };
+	// `env NAME=value …`: a quoted word is an argument of env, not a shell assignment, so quoting stays whole.
+	return { env: `env ${env.join(' ')}`, git: git.join(' ') };
 }
 
 export interface CloneInput {
