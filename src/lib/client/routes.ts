@@ -53,7 +53,10 @@ export const apiRoutes = {
 	claudeTaskResume: (id: string) => `${task(id)}/resume`,
 	claudeTaskRollback: (id: string) => `${task(id)}/rollback`,
 	notifySettings: () => '/api/settings/notifications',
-	notifyTest: () => '/api/settings/notifications/test'
+	notifyTest: () => '/api/settings/notifications/test',
+	/** Repository credentials: list (GET) and add (POST); one by name: replace (PUT), delete (DELETE). */
+	repoCredentials: () => '/api/settings/repo-credentials',
+	repoCredential: (name: string) => `/api/settings/repo-credentials/${enc(name)}`
 } as const;
 
 /** WebSocket paths (server.js hands these to src/lib/server/ws/upgrade.ts). Path and query only. */
@@ -84,6 +87,7 @@ export const pageRoutes = {
 	settings: () => '/settings',
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',
+	settingsRepos: () => '/settings/repos',
 	audit: () => '/settings/audit',
 	/** The audit export (a download, filtered by the query the caller appends). */
 	auditExport: () => '/settings/audit/export'
