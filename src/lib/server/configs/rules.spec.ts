@@ -1,6 +1,8 @@
 // Every value rule, valid and invalid, through the whole parser (so messages and paths are what the
 // editor shows), plus hostile strings carrying shell metacharacters.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { absolutePathProblem, RE, relativePathProblem } from './rules';
@@ -184,6 +186,17 @@ describe('repos', () => {
 		expect(err?.message).toMatch(/transport/);
 		const warn = check(`${HEAD}spec:\n  repos:\n    - url: http://10.0.0.5/a.git\n      ref: main\n      path: app\n      credential: lan\n`).problems;
 		expect(warn).toEqual([expect.objectContaining({ path: 'spec.repos[0].url', line: 5, severity: 'warning' })]);
+	});
+});
+
+describe('the docs example with repos', () => {
+	it('docs/examples/web-app-repos.yaml resolves (a credential over http is its one warning)', () => {
+		const text = fs.readFileSync(path.resolve('docs/examples/web-app-repos.yaml'), 'utf8');
+		const base = fs.readFileSync(path.resolve('configs/bases/ubuntu-dev.yaml'), 'utf8');
+		const r = check(text, { 'ubuntu-dev': base }, 'web-app');
+		expect(errors(r)).toEqual([]);
+		expect(r.resolved?.spec.repos.map((x) => x.path)).toEqual(['work/app', 'work/docs']);
+		expect(r.problems.map((p) => p.path)).toEqual(['spec.repos[1].url']);
 	});
 });
 
