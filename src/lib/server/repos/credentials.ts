@@ -50,8 +50,14 @@ const KEY_TYPES = String.raw`(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|
 const KNOWN_HOSTS_LINE = new RegExp(String.raw`^(@cert-authority |@revoked )?[A-Za-z0-9.\-\[\]:,*?!|=+/_]{1,1024} ${KEY_TYPES} [A-Za-z0-9+/]{16,8192}={0,3}( [^\u0000-\u001f\u007f]{0,256})?$`);
 const USERNAME_RE = /^[A-Za-z0-9._@+-]{1,128}$/;
 
-function keyFile(): string {
-	return path.join(getConfig().server.dataDir, 'secrets', 'repo-credentials.key');
+/** Where the rows and the sealing key live: the process's database and data dir, or a spec's own. */
+export interface CredentialStore {
+	db: Db;
+	keyFile: string;
+}
+
+function defaultStore(): CredentialStore {
+	return { db: getDb(), keyFile: path.join(getConfig().server.dataDir, 'secrets', 'repo-credentials.key') };
 }
 
 const aad = (r: Pick<Row, 'name' | 'kind' | 'username' | 'public_key' | 'known_hosts' | 'updated_at'>) =>
@@ -130,16 +136,16 @@ function row(name: string, db: Db): Row | undefined {
 	return db.prepare(`${SELECT} WHERE name = ?`).get(name) as Row | undefined;
 }
 
-export function listCredentials(db: Db = getDb()): RepoCredentialView[] {
-	return (db.prepare(`${SELECT} ORDER BY name`).all() as Row[]).map(view);
+export function listCredentials(store: CredentialStore = defaultStore()): RepoCredentialView[] {
+	return (store.db.prepare(`${SELECT} ORDER BY name`).all() as Row[]).map(view);
 }
 
-export function credentialExists(name: string, db: Db = getDb()): boolean {
-	return row(name, db) !== undefined;
+export function credentialExists(name: string, store: CredentialStore = defaultStore()): boolean {
+	return row(name, store.db) !== undefined;
 }
 
-export function credentialKind(name: string, db: Db = getDb()): CredentialKind | null {
-	return row(name, db)?.kind ?? null;
+export function credentialKind(name: string, store: CredentialStore = defaultStore()): CredentialKind | null {
+	return row(name, store.db)?.kind ?? null;
 }
 
 function requireName(raw: unknown): string {
@@ -149,66 +155,66 @@ function requireName(raw: unknown): string {
 	return name;
 }
 
-function write(name: string, input: ReturnType<typeof checkInput>, createdAt: number, db: Db): Row {
+function write(name: string, input: ReturnType<typeof checkInput>, createdAt: number, store: CredentialStore): Row {
 	const meta = { name, kind: input.kind, username: input.username, public_key: input.publicKey, known_hosts: input.knownHosts, updated_at: Date.now() };
-	const sealed = aesGcm.seal(loadKey(keyFile(), true)!, input.secret, aad(meta));
-	db.prepare(
+	const sealed = aesGcm.seal(loadKey(store.keyFile, true)!, input.secret, aad(meta));
+	store.db.prepare(
 		`INSERT INTO repo_credentials (name, kind, username, public_key, fingerprint, known_hosts, iv, tag, data, created_at, updated_at, last_used_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
 		 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, username = excluded.username, public_key = excluded.public_key,
 		   fingerprint = excluded.fingerprint, known_hosts = excluded.known_hosts, iv = excluded.iv, tag = excluded.tag, data = excluded.data,
 		   updated_at = excluded.updated_at, last_used_at = NULL`
 	).run(name, input.kind, input.username, input.publicKey, input.fingerprint, input.knownHosts, sealed.iv, sealed.tag, sealed.data, createdAt, meta.updated_at);
-	return row(name, db)!;
+	return row(name, store.db)!;
 }
 
 const describe = (r: Row) => (r.kind === 'ssh_key' ? `deploy key ${r.fingerprint}${r.known_hosts ? ' with known_hosts' : ''}` : `token for user ${r.username}`);
 
 /** Add a credential: {name, kind, privateKey, knownHosts?} or {name, kind: 'token', username, token}. Audited. */
-export function createCredential(body: Record<string, unknown>, actor: AuditActor, db: Db = getDb()): RepoCredentialView {
+export function createCredential(body: Record<string, unknown>, actor: AuditActor, store: CredentialStore = defaultStore()): RepoCredentialView {
 	const name = requireName(body.name);
 	try {
-		if (credentialExists(name, db)) throw invalid('name', `A credential named ${name} exists already; replace it instead.`);
-		const r = write(name, checkInput(body), Date.now(), db);
-		record(actor, 'repo_credential.create', name, 'success', describe(r), db);
+		if (credentialExists(name, store)) throw invalid('name', `A credential named ${name} exists already; replace it instead.`);
+		const r = write(name, checkInput(body), Date.now(), store);
+		record(actor, 'repo_credential.create', name, 'success', describe(r), store.db);
 		return view(r);
 	} catch (err) {
-		record(actor, 'repo_credential.create', name, 'failure', err instanceof SpyreError ? err.message : 'could not be stored', db);
+		record(actor, 'repo_credential.create', name, 'failure', err instanceof SpyreError ? err.message : 'could not be stored', store.db);
 		throw err;
 	}
 }
 
 /** Replace the secret (and kind) of an existing credential. Audited. */
-export function replaceCredential(rawName: string, body: Record<string, unknown>, actor: AuditActor, db: Db = getDb()): RepoCredentialView {
+export function replaceCredential(rawName: string, body: Record<string, unknown>, actor: AuditActor, store: CredentialStore = defaultStore()): RepoCredentialView {
 	const name = requireName(rawName);
-	const old = row(name, db);
+	const old = row(name, store.db);
 	if (!old) throw new SpyreError('not_found', `There is no credential named ${name}.`);
 	try {
-		const r = write(name, checkInput(body), old.created_at, db);
-		record(actor, 'repo_credential.replace', name, 'success', describe(r), db);
+		const r = write(name, checkInput(body), old.created_at, store);
+		record(actor, 'repo_credential.replace', name, 'success', describe(r), store.db);
 		return view(r);
 	} catch (err) {
-		record(actor, 'repo_credential.replace', name, 'failure', err instanceof SpyreError ? err.message : 'could not be stored', db);
+		record(actor, 'repo_credential.replace', name, 'failure', err instanceof SpyreError ? err.message : 'could not be stored', store.db);
 		throw err;
 	}
 }
 
 /** Delete a credential. Configs that name it fail at their clone or push with a clear message. Audited. */
-export function deleteCredential(rawName: string, actor: AuditActor, db: Db = getDb()): void {
+export function deleteCredential(rawName: string, actor: AuditActor, store: CredentialStore = defaultStore()): void {
 	const name = requireName(rawName);
-	const gone = db.prepare('DELETE FROM repo_credentials WHERE name = ?').run(name).changes;
+	const gone = store.db.prepare('DELETE FROM repo_credentials WHERE name = ?').run(name).changes;
 	if (gone === 0) throw new SpyreError('not_found', `There is no credential named ${name}.`);
-	record(actor, 'repo_credential.delete', name, 'success', null, db);
+	record(actor, 'repo_credential.delete', name, 'success', null, store.db);
 }
 
 /**
  * The secret, for the git runner only (never a log line, an error or a response). Marks the credential
  * used. SpyreError not_found when it is not stored, `config` when it can no longer be opened.
  */
-export function secretOf(name: string, db: Db = getDb()): CredentialSecret {
-	const r = row(name, db);
+export function secretOf(name: string, store: CredentialStore = defaultStore()): CredentialSecret {
+	const r = row(name, store.db);
 	if (!r) throw new SpyreError('not_found', `The credential ${name} is not stored in Spyre: add it in Settings → Repositories, or fix the config's credential name.`);
-	const key = loadKey(keyFile(), false);
+	const key = loadKey(store.keyFile, false);
 	let secret: string;
 	try {
 		if (!key) throw new Error('no key');
@@ -216,6 +222,6 @@ export function secretOf(name: string, db: Db = getDb()): CredentialSecret {
 	} catch {
 		throw new SpyreError('config', `The credential ${name} can no longer be opened (its key file changed or the row was altered); replace it in Settings → Repositories.`);
 	}
-	db.prepare('UPDATE repo_credentials SET last_used_at = ? WHERE name = ?').run(Date.now(), name);
+	store.db.prepare('UPDATE repo_credentials SET last_used_at = ? WHERE name = ?').run(Date.now(), name);
 	return { name, kind: r.kind, secret, username: r.username, knownHosts: r.known_hosts };
 }
