@@ -73,7 +73,10 @@ async function waitForBanner(host: string, port: number, proc: ChildProcess, log
 function descendants(pid: number): number[] {
 	let children: number[] = [];
 	try {
-		children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+		children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+			.split('\n')
+			.filter(Boolean)
+			.map(Number);
 	} catch {
 		// None.
 	}

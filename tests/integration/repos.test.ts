@@ -184,9 +184,7 @@ describe('spec.repos in a container', () => {
 	it('a hostile URL is refused at its line, and a credential never stored is refused before anything is created', async () => {
 		writeConfig('hostile', `    - { url: 'ext::sh -c touch% /tmp/pwned', ref: main, path: x }\n`);
 		const err = await provisioner.provisionEnvironment({ config: 'hostile', hostname: 'hostile-1' }, actor).catch((e: unknown) => e);
-		expect((err as { problems?: Array<{ path: string; line: number }> }).problems).toEqual(
-			expect.arrayContaining([expect.objectContaining({ path: 'spec.repos[0].url', line: 7 })])
-		);
+		expect((err as { problems?: Array<{ path: string; line: number }> }).problems).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'spec.repos[0].url', line: 7 })]));
 		writeConfig('no-cred', `    - { url: '${server.httpUrl('app')}', ref: main, path: app, credential: nobody }\n`);
 		const before = environments.listEnvironments().length;
 		const missing = await provisioner.provisionEnvironment({ config: 'no-cred', hostname: 'no-cred-1' }, actor).catch((e: unknown) => e);

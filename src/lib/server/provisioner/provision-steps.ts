@@ -99,7 +99,10 @@ export async function runScript(ctx: StepContext, script: ResolvedScript): Promi
 export async function cloneRepos(ctx: StepContext): Promise<void> {
 	for (const repo of ctx.config.spec.repos) {
 		if (ctx.signal.aborted) throw ctx.signal.reason;
-		ctx.run.event('status', `Cloning ${repo.url} (${repo.ref}) into ${repo.path}${repo.depth ? `, last ${repo.depth} commits` : ''}${repo.credential ? ` with the credential ${repo.credential}` : ''}.`);
+		ctx.run.event(
+			'status',
+			`Cloning ${repo.url} (${repo.ref}) into ${repo.path}${repo.depth ? `, last ${repo.depth} commits` : ''}${repo.credential ? ` with the credential ${repo.credential}` : ''}.`
+		);
 		const log = createOutputLog((line) => ctx.run.event('output', line));
 		const started = performance.now();
 		try {

@@ -154,4 +154,3 @@ export function pushCommand(url: string, path: string, branch: string, session: 
 function escapeDq(s: string): string {
 	return s.replace(/[\\"$`]/g, (c) => `\\${c}`);
 }
-

@@ -58,7 +58,11 @@ describe('repo credentials', () => {
 	});
 
 	it('stores a deploy key and a token sealed, and shows only their public parts', () => {
-		const key = createCredential({ name: 'deploy', kind: 'ssh_key', privateKey, knownHosts: '# github\n[10.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWkm0cXk3GQ5Ojz7wQcC0pQ1F0Zl2b5m2s0mJ9v8Xs\n' }, actor, store);
+		const key = createCredential(
+			{ name: 'deploy', kind: 'ssh_key', privateKey, knownHosts: '# github\n[10.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvWkm0cXk3GQ5Ojz7wQcC0pQ1F0Zl2b5m2s0mJ9v8Xs\n' },
+			actor,
+			store
+		);
 		expect(key).toMatchObject({ name: 'deploy', kind: 'ssh_key', knownHostsLines: 1, lastUsedAt: null });
 		expect(key.publicKey).toBe(fs.readFileSync(path.join(dir, 'k.pub'), 'utf8').split(' ').slice(0, 2).join(' '));
 		expect(key.fingerprint).toMatch(/^SHA256:/);

@@ -5,7 +5,8 @@
 // (`secretOf`). Views never carry the secret; errors never quote it.
 
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports but not `utils`.
+import ssh2 from 'ssh2';
 import * as aesGcm from '../crypto/aes-gcm';
 import { loadKey } from '../crypto/key-file';
 import { getDb, type Db } from '../db';
@@ -84,7 +85,7 @@ function checkInput(body: Record<string, unknown>): { kind: CredentialKind; secr
 	const pem = text(body, 'privateKey').replace(/\r\n/g, '\n').trim();
 	if (pem === '') throw invalid('privateKey', 'Paste the private key (the whole -----BEGIN … PRIVATE KEY----- block).');
 	if (Buffer.byteLength(pem) > MAX_KEY_BYTES) throw invalid('privateKey', `A private key is at most ${MAX_KEY_BYTES / 1024} KiB.`);
-	const parsed = sshUtils.parseKey(pem);
+	const parsed = ssh2.utils.parseKey(pem);
 	const key = Array.isArray(parsed) ? parsed[0] : parsed;
 	if (key instanceof Error || !key) {
 		const encrypted = key instanceof Error && /passphrase|encrypted/i.test(key.message);
@@ -158,13 +159,15 @@ function requireName(raw: unknown): string {
 function write(name: string, input: ReturnType<typeof checkInput>, createdAt: number, store: CredentialStore): Row {
 	const meta = { name, kind: input.kind, username: input.username, public_key: input.publicKey, known_hosts: input.knownHosts, updated_at: Date.now() };
 	const sealed = aesGcm.seal(loadKey(store.keyFile, true)!, input.secret, aad(meta));
-	store.db.prepare(
-		`INSERT INTO repo_credentials (name, kind, username, public_key, fingerprint, known_hosts, iv, tag, data, created_at, updated_at, last_used_at)
+	store.db
+		.prepare(
+			`INSERT INTO repo_credentials (name, kind, username, public_key, fingerprint, known_hosts, iv, tag, data, created_at, updated_at, last_used_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
 		 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, username = excluded.username, public_key = excluded.public_key,
 		   fingerprint = excluded.fingerprint, known_hosts = excluded.known_hosts, iv = excluded.iv, tag = excluded.tag, data = excluded.data,
 		   updated_at = excluded.updated_at, last_used_at = NULL`
-	).run(name, input.kind, input.username, input.publicKey, input.fingerprint, input.knownHosts, sealed.iv, sealed.tag, sealed.data, createdAt, meta.updated_at);
+		)
+		.run(name, input.kind, input.username, input.publicKey, input.fingerprint, input.knownHosts, sealed.iv, sealed.tag, sealed.data, createdAt, meta.updated_at);
 	return row(name, store.db)!;
 }
 

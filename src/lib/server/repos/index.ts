@@ -61,7 +61,10 @@ export function reposOf(envId: string): RepoSpec[] {
 /** One repo of the environment by its path (`~/app`, `app/` and `app` are one path); SpyreError not_found otherwise. */
 export function repoAt(envId: string, path: string): RepoSpec {
 	const all = reposOf(envId);
-	const wanted = path.replace(/^~\//, '').replace(/\/+$/, '').replace(/\/{2,}/g, '/');
+	const wanted = path
+		.replace(/^~\//, '')
+		.replace(/\/+$/, '')
+		.replace(/\/{2,}/g, '/');
 	const repo = all.find((r) => r.path === wanted);
 	if (!repo) {
 		const known = all.length ? ` Its repositories: ${all.map((r) => r.path).join(', ')}.` : ' It has none (spec.repos).';
@@ -110,7 +113,8 @@ export function requireCredentials(repos: ReadonlyArray<{ url: string; path: str
 		const kind = credentialKind(repo.credential);
 		const url = parseGitUrl(repo.url);
 		if (!kind) problems.push(`the credential ${repo.credential} (for ${repo.path}) is not stored in Spyre: add it in Settings → Repositories`);
-		else if (url && !credentialFits(kind, url)) problems.push(`the credential ${repo.credential} is ${kind === 'ssh_key' ? 'a deploy key' : 'a token'}, but ${repo.url} needs ${url.kind === 'ssh' ? 'a deploy key' : 'a token'}`);
+		else if (url && !credentialFits(kind, url))
+			problems.push(`the credential ${repo.credential} is ${kind === 'ssh_key' ? 'a deploy key' : 'a token'}, but ${repo.url} needs ${url.kind === 'ssh' ? 'a deploy key' : 'a token'}`);
 	}
 	if (problems.length > 0) {
 		const message = `Cannot clone the config's repositories: ${problems.join('; ')}.`;

@@ -31,12 +31,28 @@ export class GitError extends SpyreError {
 }
 
 const WHY: Array<[GitFailure, RegExp, string]> = [
-	['host_key', /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i, "the git server's host key is not the one expected (check the credential's known_hosts)"],
-	['credential', /Permission denied \(publickey|Authentication failed|could not read (Username|Password)|Access denied|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]/i, 'the git server refused the credential'],
+	[
+		'host_key',
+		/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i,
+		"the git server's host key is not the one expected (check the credential's known_hosts)"
+	],
+	[
+		'credential',
+		/Permission denied \(publickey|Authentication failed|could not read (Username|Password)|Access denied|terminal prompts disabled|returned error: 40[13]|HTTP 40[13]/i,
+		'the git server refused the credential'
+	],
 	['ref', /Remote branch .* not found|couldn't find remote ref|not our ref|unadvertised object/i, 'the ref is not in the repository'],
-	['not_found', /Repository not found|does not appear to be a git repository|not found|No such file or directory|returned error: 404|HTTP 404/i, 'the repository does not exist on the server (or the credential may not see it)'],
+	[
+		'not_found',
+		/Repository not found|does not appear to be a git repository|not found|No such file or directory|returned error: 404|HTTP 404/i,
+		'the repository does not exist on the server (or the credential may not see it)'
+	],
 	['refused', /\[rejected\]|\[remote rejected\]|failed to push|non-fast-forward|hook declined|! \[/i, 'the git server refused the push'],
-	['unreachable', /Could not resolve host|Connection refused|Connection timed out|No route to host|Network is unreachable|Failed to connect/i, 'the git server could not be reached from the environment']
+	[
+		'unreachable',
+		/Could not resolve host|Connection refused|Connection timed out|No route to host|Network is unreachable|Failed to connect/i,
+		'the git server could not be reached from the environment'
+	]
 ];
 
 /** Why git failed, from its output: the first rule (in the order above) that matches. */
@@ -48,11 +64,7 @@ export function classify(lines: readonly string[]): { failure: GitFailure; why: 
 
 /** Replace every piece of `secrets` (and any user:password@ in a URL) in a line by ***. */
 export function scrubber(credential: CredentialSecret | null): (line: string) => string {
-	const pieces = !credential
-		? []
-		: credential.kind === 'token'
-			? [credential.secret]
-			: credential.secret.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+	const pieces = !credential ? [] : credential.kind === 'token' ? [credential.secret] : credential.secret.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
 	return (line) => {
 		let out = line.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1***@');
 		for (const piece of pieces) out = out.split(piece).join('***');
@@ -153,9 +165,14 @@ export async function runGit(envId: string, repo: RepoSpec, build: (session: Git
 	}
 }
 
-async function startSession(target: ssh.SshTarget, credential: CredentialSecret, url: NonNullable<ReturnType<typeof parseGitUrl>>, lifetime: number, scrub: (s: string) => string): Promise<GitSession> {
-	const stdin =
-		credential.kind === 'token' ? tokenCredentialInput(url.kind === 'http' ? 'http' : 'https', url.host, url.port, credential.username ?? 'git', credential.secret) : credential.secret;
+async function startSession(
+	target: ssh.SshTarget,
+	credential: CredentialSecret,
+	url: NonNullable<ReturnType<typeof parseGitUrl>>,
+	lifetime: number,
+	scrub: (s: string) => string
+): Promise<GitSession> {
+	const stdin = credential.kind === 'token' ? tokenCredentialInput(url.kind === 'http' ? 'http' : 'https', url.host, url.port, credential.username ?? 'git', credential.secret) : credential.secret;
 	const result = await ssh.exec(target, prepareCommand(credential.kind, lifetime, credential.knownHosts), { stdin, timeoutMs: SHORT_MS });
 	const session = result.code === 0 ? parseSession(credential.kind, result.stdout, credential.knownHosts !== null) : null;
 	if (!session) {
