@@ -170,6 +170,7 @@ test('every page: narrow screenshot, no serious or critical axe violation, no si
 		['settings', '/settings'],
 		['settings-account', '/settings/account'],
 		['settings-claude', '/settings/claude'],
+		['settings-repos', '/settings/repos'],
 		['settings-audit', '/settings/audit']
 	];
 	for (const [name, path] of pages) problems.push(...(await check(page, name, path)));

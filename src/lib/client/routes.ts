@@ -59,7 +59,10 @@ export const apiRoutes = {
 	claudeAttemptSet: (id: string) => `/api/claude/attempts/${enc(id)}`,
 	claudeAttemptSetKeep: (id: string) => `/api/claude/attempts/${enc(id)}/keep`,
 	notifySettings: () => '/api/settings/notifications',
-	notifyTest: () => '/api/settings/notifications/test'
+	notifyTest: () => '/api/settings/notifications/test',
+	/** Repository credentials: list (GET) and add (POST); one by name: replace (PUT), delete (DELETE). */
+	repoCredentials: () => '/api/settings/repo-credentials',
+	repoCredential: (name: string) => `/api/settings/repo-credentials/${enc(name)}`
 } as const;
 
 /** WebSocket paths (server.js hands these to src/lib/server/ws/upgrade.ts). Path and query only. */
@@ -95,6 +98,7 @@ export const pageRoutes = {
 	account: () => '/settings/account',
 	settingsClaude: () => '/settings/claude',
 	sshKeys: () => '/settings/ssh-keys',
+	settingsRepos: () => '/settings/repos',
 	audit: () => '/settings/audit',
 	/** The audit export (a download, filtered by the query the caller appends). */
 	auditExport: () => '/settings/audit/export'

@@ -116,6 +116,18 @@ export interface ResolvedService {
 	tlsVerify?: boolean;
 }
 
+/** A repository cloned into the environment (`spec.repos`). */
+export interface ResolvedRepo {
+	url: string;
+	ref: string;
+	/** Normalised: absolute, or relative to the SSH user's home (where every SSH command starts). */
+	path: string;
+	/** Commits of a shallow clone; null = the whole history. */
+	depth: number | null;
+	/** Name of a stored credential; null = none (a public repo). */
+	credential: string | null;
+}
+
 export interface ResolvedHelperScript {
 	url: string | null;
 	/** Path relative to the configs directory, when the script ships beside the configs. */
@@ -168,6 +180,7 @@ export interface EnvironmentConfig {
 			npm_registry: string | null;
 		};
 		services: ResolvedService[];
+		repos: ResolvedRepo[];
 		claude: {
 			workdir: string | null;
 			model: string | null;

@@ -1,9 +1,10 @@
 // Rules that span several keys or need the merged result (a base may supply one half): one helper-script
 // source and a pin for remote ones, a template from somewhere, a gateway that fits the address, no two
-// files/users/scripts/services with the same identity.
+// files/users/scripts/services/repos with the same identity, no repo cloned inside another.
 
 import type { EnvironmentConfig } from '$lib/types/configs';
 import { inNetwork, parseCidr } from '$lib/validation/ipv4';
+import { parseGitUrl } from '$lib/validation/git';
 
 export interface Finding {
 	path: (string | number)[];
@@ -25,7 +26,7 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string | number, p
 
 export function crossChecks(cfg: EnvironmentConfig, fileName: string | null, metadataName: string | undefined): Finding[] {
 	const out: Finding[] = [];
-	const { platform, helper_script: hs, provision, services } = cfg.spec;
+	const { platform, helper_script: hs, provision, services, repos } = cfg.spec;
 
 	if (!platform.template) {
 		out.push({
@@ -70,8 +71,24 @@ export function crossChecks(cfg: EnvironmentConfig, fileName: string | null, met
 	out.push(...duplicates(services, (s) => s.name, ['spec', 'services'], 'service'));
 	out.push(...duplicates(services, (s) => s.port, ['spec', 'services'], 'port'));
 
+	out.push(...duplicates(repos, (r) => r.path, ['spec', 'repos'], 'path'));
+	out.push(...repoChecks(repos));
+
 	if (fileName && metadataName && metadataName !== fileName) {
 		out.push({ path: ['metadata', 'name'], message: `differs from the config's name '${fileName}'; the config's name is used`, severity: 'warning' });
 	}
+	return out;
+}
+
+/** A clone inside another repo's work tree would be its untracked files; a token over http is readable on the wire. */
+function repoChecks(repos: EnvironmentConfig['spec']['repos']): Finding[] {
+	const out: Finding[] = [];
+	repos.forEach((repo, i) => {
+		const outer = repos.findIndex((other, j) => j !== i && repo.path.startsWith(`${other.path}/`));
+		if (outer >= 0) out.push({ path: ['spec', 'repos', i, 'path'], message: `is inside the clone of item ${outer + 1} (${repos[outer].path}); clone repos side by side`, severity: 'error' });
+		if (repo.credential && parseGitUrl(repo.url)?.kind === 'http') {
+			out.push({ path: ['spec', 'repos', i, 'url'], message: 'is plain http: the credential crosses the network unencrypted (fine on a trusted LAN; https is safer)', severity: 'warning' });
+		}
+	});
 	return out;
 }

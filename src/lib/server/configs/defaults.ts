@@ -6,6 +6,7 @@ import type { EnvironmentConfig, ResolvedService } from '$lib/types/configs';
 import type { SpyreConfig } from '../env-config';
 import type { ConfigLayer } from './schema';
 import { parseMode, registryBase } from './rules';
+import { normaliseRepoPath } from '$lib/validation/git';
 
 export interface PlatformDefaults {
 	node: string;
@@ -102,6 +103,17 @@ export function applyDefaults(merged: ConfigLayer, name: string, defaults: Platf
 				npm_registry: prov.npm_registry === 'none' ? null : (registryBase(prov.npm_registry) ?? defaults.npmRegistry)
 			},
 			services: (spec.services ?? []).map(resolveService),
+			repos: (spec.repos ?? []).map((repo) => {
+				const normal = normaliseRepoPath(repo.path);
+				return {
+					url: repo.url,
+					ref: repo.ref,
+					// Checked by the schema already; a path that could not be normalised never gets here.
+					path: 'path' in normal ? normal.path : repo.path,
+					depth: repo.depth ?? null,
+					credential: repo.credential ?? null
+				};
+			}),
 			claude: spec.claude
 				? {
 						workdir: spec.claude.workdir ?? null,

@@ -79,7 +79,7 @@ describe('unknown keys', () => {
 
 	it('list the allowed keys when nothing is close', () => {
 		const text = `${HEAD}spec:\n  features: {}\n`;
-		expect(problem(text, 'spec.features')?.message).toBe("unknown key 'features'; allowed here: platform, helper_script, provision, services, claude, lifecycle");
+		expect(problem(text, 'spec.features')?.message).toBe("unknown key 'features'; allowed here: platform, helper_script, provision, services, repos, claude, lifecycle");
 	});
 });
 

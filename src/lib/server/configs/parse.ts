@@ -45,14 +45,16 @@ function yamlProblem(err: YAMLError, lines: LineCounter, severity: ConfigProblem
 
 /**
  * Keys whose value is text even when YAML reads a number or boolean: `mode: 0644` (YAML 1.2 reads the
- * decimal 644; modes are always octal), a digest of digits, `var_cpu: 2`, `PORT: 3000`, `DEBUG: true`.
+ * decimal 644; modes are always octal), a digest of digits, `var_cpu: 2`, `PORT: 3000`, `DEBUG: true`, a ref `1.0`.
  * The text the user wrote is kept, so `0644`, `644` and `'0644'` all mean rw-r--r--.
  */
 const TEXT_KEYS: ReadonlyArray<ReadonlyArray<string | '*'>> = [
 	['spec', 'provision', 'files', '*', 'mode'],
 	['spec', 'provision', 'scripts', '*', 'env', '*'],
 	['spec', 'helper_script', 'sha256'],
-	['spec', 'helper_script', 'vars', '*']
+	['spec', 'helper_script', 'vars', '*'],
+	// `ref: 1.0` is the tag 1.0, not the number 1.
+	['spec', 'repos', '*', 'ref']
 ];
 
 function keepSourceText(value: unknown, doc: Document, pattern: ReadonlyArray<string | '*'>, path: (string | number)[] = []): void {

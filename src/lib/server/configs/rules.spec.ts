@@ -1,10 +1,12 @@
 // Every value rule, valid and invalid, through the whole parser (so messages and paths are what the
 // editor shows), plus hostile strings carrying shell metacharacters.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { absolutePathProblem, RE, relativePathProblem } from './rules';
-import { check, errors } from './spec-helpers';
+import { check, errors, HEAD } from './spec-helpers';
 
 type Obj = Record<string, unknown>;
 
@@ -61,7 +63,12 @@ const CONTEXTS: Record<string, (v: unknown) => Obj> = {
 	claudeModel: (v) => ({ claude: { model: v } }),
 	claudeMode: (v) => ({ claude: { permission_mode: v } }),
 	claudeTool: (v) => ({ claude: { allowed_tools: [v] } }),
-	claudeWorkdir: (v) => ({ claude: { workdir: v } })
+	claudeWorkdir: (v) => ({ claude: { workdir: v } }),
+	repoUrl: (v) => ({ repos: [{ url: v, ref: 'main', path: 'app' }] }),
+	repoRef: (v) => ({ repos: [{ url: 'https://h/a.git', ref: v, path: 'app' }] }),
+	repoPath: (v) => ({ repos: [{ url: 'https://h/a.git', ref: 'main', path: v }] }),
+	repoDepth: (v) => ({ repos: [{ url: 'https://h/a.git', ref: 'main', path: 'app', depth: v }] }),
+	repoCredential: (v) => ({ repos: [{ url: 'https://h/a.git', ref: 'main', path: 'app', credential: v }] })
 };
 
 function specErrors(context: string, value: unknown): string[] {
@@ -114,7 +121,16 @@ const CASES: Array<[string, unknown[], unknown[]]> = [
 	['claudeModel', ['sonnet', 'opus', 'claude-sonnet-4-5', 'claude-opus-4-1-20250805'], ['son net', 'x;id', '-m', '']],
 	['claudeMode', ['default', 'acceptEdits', 'plan', 'bypassPermissions', 'dontAsk', 'auto'], ['yolo', 'Default', '']],
 	['claudeTool', ['Read', 'Edit', 'Bash(git log:*)', 'mcp__github__search'], ['Read;id', '(Bash)', 'Bash(x\ny)', '']],
-	['claudeWorkdir', ['/home/dev/work'], ['work', '/home/../etc']]
+	['claudeWorkdir', ['/home/dev/work'], ['work', '/home/../etc']],
+	[
+		'repoUrl',
+		['https://github.com/acme/app.git', 'http://10.0.0.5:3000/t/app.git', 'ssh://git@h:2222/srv/app.git', 'git@github.com:acme/app.git'],
+		['ext::sh -c id', 'file:///srv/app', '/srv/app', '-oProxyCommand=id', 'ssh://-oProxyCommand=id/x', 'https://u:p@h/a', 'https://h/a;id', 'https://h/$(id)', 'https://h/a\n', 'h:a', 7, '']
+	],
+	['repoRef', ['main', 'v1.2.0', 'release/2026', 'a'.repeat(40)], ['-f', '--upload-pack=id', 'a..b', 'a;b', '$(id)', 'HEAD@{1}', 'x.lock', '']],
+	['repoPath', ['app', '~/work/app', '/srv/app', 'work/./app/'], ['../x', '/', '~root/x', '-x', 'a b', 'a;b', '$(id)', '']],
+	['repoDepth', [1, 50], [0, -1, 1.5, '1']],
+	['repoCredential', ['github-deploy', 'gitea'], ['Bad Name', 'a;b', '']]
 ];
 
 describe.each(CASES)('%s', (context, valid, invalid) => {
@@ -149,6 +165,38 @@ describe('path rules', () => {
 		expect(relativePathProblem('/etc/passwd')).not.toBeNull();
 		expect(relativePathProblem('a/./b')).not.toBeNull();
 		expect(relativePathProblem('a b.sh')).not.toBeNull();
+	});
+});
+
+describe('repos', () => {
+	const repo = (path: string) => ({ url: 'https://h/a.git', ref: 'main', path });
+	it('one clone per path, none inside another, normalised before comparing', () => {
+		expect(errorPathsWith('spec', { repos: [repo('app'), repo('~/app/')] })).toEqual(['spec.repos[1]']);
+		expect(errorPathsWith('spec', { repos: [repo('work'), repo('work/lib')] })).toEqual(['spec.repos[1].path']);
+		expect(errorPathsWith('spec', { repos: [repo('work'), repo('worker')] })).toEqual([]);
+	});
+	it('a ref of digits stays the text written', () => {
+		const r = check(`${HEAD}spec:\n  repos:\n    - { url: 'https://h/a.git', ref: 1.10, path: app }\n`);
+		expect(r.resolved?.spec.repos[0]).toEqual({ url: 'https://h/a.git', ref: '1.10', path: 'app', depth: null, credential: null });
+	});
+	it('an error is at its YAML line; a credential over http is a warning there', () => {
+		const r = check(`${HEAD}spec:\n  repos:\n    - url: http://10.0.0.5/a.git\n      ref: main\n      path: app\n      credential: lan\n    - url: 'ext::sh -c id'\n      ref: main\n      path: b\n`);
+		const err = r.problems.find((p) => p.severity === 'error');
+		expect(err).toMatchObject({ path: 'spec.repos[1].url', line: 9 });
+		expect(err?.message).toMatch(/transport/);
+		const warn = check(`${HEAD}spec:\n  repos:\n    - url: http://10.0.0.5/a.git\n      ref: main\n      path: app\n      credential: lan\n`).problems;
+		expect(warn).toEqual([expect.objectContaining({ path: 'spec.repos[0].url', line: 5, severity: 'warning' })]);
+	});
+});
+
+describe('the docs example with repos', () => {
+	it('docs/examples/web-app-repos.yaml resolves (a credential over http is its one warning)', () => {
+		const text = fs.readFileSync(path.resolve('docs/examples/web-app-repos.yaml'), 'utf8');
+		const base = fs.readFileSync(path.resolve('configs/bases/ubuntu-dev.yaml'), 'utf8');
+		const r = check(text, { 'ubuntu-dev': base }, 'web-app');
+		expect(errors(r)).toEqual([]);
+		expect(r.resolved?.spec.repos.map((x) => x.path)).toEqual(['work/app', 'work/docs']);
+		expect(r.problems.map((p) => p.path)).toEqual(['spec.repos[1].url']);
 	});
 });
 

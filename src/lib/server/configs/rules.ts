@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
 import { DNS_LABEL_RE } from '$lib/validation/environment';
+import { credentialNameProblem, gitRefProblem, gitUrlProblem, MAX_CLONE_DEPTH, normaliseRepoPath } from '$lib/validation/git';
 
 /** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
@@ -158,3 +159,20 @@ export const fileMode = z.union([z.string().regex(RE.mode, "must be an octal mod
 export function parseMode(mode: string | number): number {
 	return typeof mode === 'number' ? mode : parseInt(mode, 8);
 }
+
+/** A zod string checked by one of the shared `…Problem` predicates (null = fine). */
+const checkedBy = (problem: (s: string) => string | null) =>
+	z.string().superRefine((s, ctx) => {
+		const found = problem(s);
+		if (found) ctx.addIssue({ code: 'custom', message: found.replace(/\.$/, '') });
+	});
+
+/** The git rules of `spec.repos`, from `$lib/validation/git` (shared with the credentials form and the runner). */
+export const gitUrl = checkedBy(gitUrlProblem);
+export const gitRef = checkedBy(gitRefProblem);
+export const repoPath = checkedBy((p) => {
+	const n = normaliseRepoPath(p);
+	return 'problem' in n ? n.problem : null;
+});
+export const credentialName = checkedBy(credentialNameProblem);
+export const cloneDepth = z.number().int('must be a whole number of commits').min(1).max(MAX_CLONE_DEPTH);

@@ -133,6 +133,16 @@ const service = z
 	.strict()
 	.refine((s) => s.tls_verify === undefined || s.protocol === 'https', { path: ['tls_verify'], message: 'only applies to protocol: https' });
 
+const repo = z
+	.object({
+		url: r.gitUrl.describe('https://host/path, http://host/path (a LAN server), ssh://[user@]host[:port]/path or user@host:path'),
+		ref: r.gitRef.describe('Branch, tag or full commit id to check out'),
+		path: r.repoPath.describe("Where to clone: absolute, or relative to the home of Spyre's SSH user in the container"),
+		depth: r.cloneDepth.optional().describe('Shallow clone of this many commits; default: the whole history'),
+		credential: r.credentialName.optional().describe('Name of a credential stored in Spyre (Settings → Repositories): a deploy key or a token')
+	})
+	.strict();
+
 const claude = z
 	.object({
 		workdir: r.absPath.optional(),
@@ -187,6 +197,7 @@ export const specSchema = z
 		helper_script: helperScript.optional(),
 		provision: provision.optional(),
 		services: z.array(service).max(50).optional(),
+		repos: z.array(repo).max(50).optional().describe('Git repositories cloned after the packages step, before the scripts'),
 		claude: claude.optional(),
 		lifecycle: lifecycle.optional()
 	})

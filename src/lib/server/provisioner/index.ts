@@ -10,6 +10,7 @@ import * as environments from '../environments';
 import type { EnvironmentRow } from '../environments';
 import { SpyreError } from '../errors';
 import * as jobs from '../jobs';
+import * as repos from '../repos';
 import { configYaml } from '$lib/shared/config-yaml';
 import { CONFIG_NAME_RE } from '$lib/types/configs';
 import type { ConfigVersionSummary, EnvironmentConfig } from '$lib/types/configs';
@@ -61,6 +62,7 @@ export async function provisionEnvironment(body: Record<string, unknown>, actor:
 	const input: Record<string, unknown> = { hostname, node: node ?? p.node, template, cores: p.cores, memory: p.memory, disk: p.disk };
 	// Every service gets a host of its own: a name that would collide is refused before anything is created.
 	(await import('../proxy')).checkServiceNames(null, hostname, config.spec.services);
+	repos.requireCredentials(config.spec.repos);
 	const { row, params } = await environments.prepareCreate(input, actor, { platform: platformOf(config), configName: name });
 	const steps = planSteps(config);
 	start(row, actor, { name, config, chain, version }, steps, 'create', params);
@@ -85,6 +87,7 @@ export async function retryProvision(envId: string, fromStep: string | null, act
 	if (!name) throw new SpyreError('conflict', `${row.hostname} was not built from a config, so there is nothing to retry.`);
 	if (['destroying', 'missing'].includes(row.status)) throw new SpyreError('conflict', `${row.hostname} is ${row.status}; it cannot be provisioned.`);
 	const { config, chain, version } = configs.resolveConfig(name);
+	repos.requireCredentials(config.spec.repos);
 	const steps = planSteps(config);
 	const wanted = fromStep ?? planStepOf(row.error_step, steps) ?? planStepOf(last?.step ?? null, steps) ?? 'create';
 	if (!steps.some((s) => s.id === wanted)) {

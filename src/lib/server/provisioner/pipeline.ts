@@ -11,7 +11,7 @@ import type { Run } from '../jobs';
 import { runCreatePhase } from './create-phase';
 import { runHelperScript } from './helper-script';
 import { percentAt, stepsFrom, type PlanStep } from './plan';
-import { createUsers, installPackages, runScript, writeFiles, type StepContext } from './provision-steps';
+import { cloneRepos, createUsers, installPackages, runScript, writeFiles, type StepContext } from './provision-steps';
 import { StepFailedError } from './step-output';
 import * as lifecycle from '../lifecycle';
 
@@ -73,6 +73,8 @@ async function runStep(ctx: StepContext, step: PlanStep, row: EnvironmentRow): P
 			return writeFiles(ctx);
 		case 'packages':
 			return installPackages(ctx);
+		case 'repos':
+			return cloneRepos(ctx);
 		case 'script': {
 			const script = ctx.config.spec.provision.scripts.find((s) => s.name === step.script);
 			if (!script) throw new Error(`script ${step.script} vanished from the plan`);

@@ -6,10 +6,10 @@ import type { EnvironmentConfig } from '$lib/types/configs';
 
 export type Phase = 'create' | 'helper' | 'provision';
 
-export type StepKind = 'create' | 'helper' | 'users' | 'files' | 'packages' | 'script';
+export type StepKind = 'create' | 'helper' | 'users' | 'files' | 'packages' | 'repos' | 'script';
 
 export interface PlanStep {
-	/** Stable id: `create`, `helper`, `users`, `files`, `packages`, `script:<name>`. */
+	/** Stable id: `create`, `helper`, `users`, `files`, `packages`, `repos`, `script:<name>`. */
 	id: string;
 	kind: StepKind;
 	phase: Phase;
@@ -26,7 +26,8 @@ export const PHASE_TITLES: Record<Phase, string> = {
 
 /**
  * Users come before files (a file may be owned by a configured user), and files before packages (a config
- * may ship an apt source or a package-manager setting that the install needs); scripts run last, in order.
+ * may ship an apt source or a package-manager setting that the install needs); repos are cloned after the
+ * packages (git and ssh usually come from them) and before the scripts (a script may build a clone).
  */
 export function planSteps(config: EnvironmentConfig): PlanStep[] {
 	const p = config.spec.provision;
@@ -38,6 +39,8 @@ export function planSteps(config: EnvironmentConfig): PlanStep[] {
 	if (p.users.length > 0) steps.push({ id: 'users', kind: 'users', phase: 'provision', title: `Create users: ${p.users.map((u) => u.name).join(', ')}` });
 	if (p.files.length > 0) steps.push({ id: 'files', kind: 'files', phase: 'provision', title: `Write ${p.files.length} file${p.files.length === 1 ? '' : 's'}` });
 	if (p.packages.length > 0) steps.push({ id: 'packages', kind: 'packages', phase: 'provision', title: `Install packages: ${p.packages.join(' ')}` });
+	const repos = config.spec.repos;
+	if (repos.length > 0) steps.push({ id: 'repos', kind: 'repos', phase: 'provision', title: `Clone repositories: ${repos.map((r) => r.path).join(', ')}` });
 	for (const s of p.scripts) steps.push({ id: `script:${s.name}`, kind: 'script', phase: 'provision', title: `Run script ${s.name}`, script: s.name });
 	return steps;
 }

@@ -5,11 +5,13 @@
 import type { EnvironmentConfig, ResolvedFile, ResolvedScript } from '$lib/types/configs';
 import * as configs from '../configs';
 import type { Run } from '../jobs';
+import * as repos from '../repos';
 import * as ssh from '../ssh';
 import { fileAttributesCommand, parentDirCommand, runScriptCommand, scriptOwnershipCommand, scriptPath, scriptsDirCommand, userCommand } from './commands';
 import { npmRegistryCommand } from './npm-registry';
 import { detectPackageManager, installCommand, LOCK_WAIT_S, packageFailureSummary } from './package-manager';
-import { runRecorded, runnerFor, StepFailedError } from './step-output';
+import { createOutputLog } from './output-log';
+import { FAILURE_TAIL_LINES, runRecorded, runnerFor, StepFailedError } from './step-output';
 
 export interface StepContext {
 	run: Run;
@@ -92,4 +94,27 @@ export async function runScript(ctx: StepContext, script: ResolvedScript): Promi
 		timeoutMs: script.timeout * 1000,
 		signal: ctx.signal
 	});
+}
+
+/** Each repo of the config, in order, as the SSH user; git's progress is live in the run log. */
+export async function cloneRepos(ctx: StepContext): Promise<void> {
+	for (const repo of ctx.config.spec.repos) {
+		if (ctx.signal.aborted) throw ctx.signal.reason;
+		ctx.run.event(
+			'status',
+			`Cloning ${repo.url} (${repo.ref}) into ${repo.path}${repo.depth ? `, last ${repo.depth} commits` : ''}${repo.credential ? ` with the credential ${repo.credential}` : ''}.`
+		);
+		const log = createOutputLog((line) => ctx.run.event('output', line));
+		const started = performance.now();
+		try {
+			await repos.clone(ctx.target.envId, repos.toRepoSpec(repo), (line) => log.line(line), { signal: ctx.signal });
+		} catch (err) {
+			log.finish();
+			if (ctx.signal.aborted) throw ctx.signal.reason;
+			if (err instanceof repos.GitError) throw new StepFailedError(err.message, err.lastLines.slice(-FAILURE_TAIL_LINES));
+			throw err;
+		}
+		log.finish();
+		ctx.run.event('status', `Cloned ${repo.path} in ${Math.round(performance.now() - started)} ms.`);
+	}
 }

@@ -6,12 +6,11 @@
 // except through readSecret(), which only server code that injects it into a task may call. A full
 // login's refresh token stays in the CLI's own credentials file and is never copied here.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeAuthMethod } from '$lib/types/claude-auth';
 import * as aesGcm from '../../crypto/aes-gcm';
-import { SpyreError } from '../../errors';
+import { loadKey } from '../../crypto/key-file';
 
 export type CredentialKind = 'oauth_token' | 'api_key';
 
@@ -49,23 +48,8 @@ function writeAtomic(file: string, content: string | Buffer): void {
 }
 
 function key(dataDir: string, create: boolean): Buffer | null {
-	try {
-		const k = fs.readFileSync(keyFile(dataDir));
-		if (k.length !== 32) throw new SpyreError('config', `${keyFile(dataDir)} is not a 32-byte key; remove it and sign Claude in again.`);
-		return k;
-	} catch (err) {
-		if (err instanceof SpyreError) throw err;
-		if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) return null;
-	}
-	ensureDir(dataDir);
-	const k = crypto.randomBytes(32);
-	// wx: two writers racing must not end with two different keys.
-	try {
-		fs.writeFileSync(keyFile(dataDir), k, { mode: 0o600, flag: 'wx' });
-		return k;
-	} catch {
-		return fs.readFileSync(keyFile(dataDir));
-	}
+	if (create) ensureDir(dataDir);
+	return loadKey(keyFile(dataDir), create);
 }
 
 const aad = (m: CredentialMeta) => Buffer.from(JSON.stringify([m.method, m.kind, m.expiresAt, m.savedAt]));

@@ -23,7 +23,7 @@ function requireChanges(taskId: string): { envId: string; changes: TaskChangesVi
 
 /**
  * The repo as the repositories module knows it (its URL and credential); a work tree the config does not
- * list is pushed to its own `origin` without a credential (the empty URL says so).
+ * list is pushed to its own `origin` without a credential (the empty URL says so; repos.push).
  */
 function repoSpec(envId: string, path: string): repos.RepoSpec {
 	try {
