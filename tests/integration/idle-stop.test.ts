@@ -1,11 +1,14 @@
 // Idle stop and wake against the real Proxmox simulator (a real CT with its sshd), a real SQLite file and the
 // real terminal socket and forward_auth route, in this process. Time is the lifecycle's injected clock, moved
 // by the test and swept by hand (sweepOnce), never slept: an environment stops after its idle time, not while
-// any of the four kinds of activity is present, and comes back from its terminal socket and its service URL.
+// any of the four kinds of activity is present, and comes back from its terminal socket and its service URL;
+// schedules stop and start it; and the graceful stop it uses ends stopped when the CT goes down on its own.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, type RunningSim } from '../helpers/sim';
+import { control, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
 import { waitFor } from '../helpers/wait';
@@ -41,6 +44,16 @@ function advanceAndSweep(ms: number) {
 }
 
 const status = () => repo.getEnvironment(envId)!.status;
+
+/** A failure's message: the row and its newest runs with their steps and errors (a failed start can carry an empty error). */
+function whyNotRunning(): string {
+	const row = repo.getEnvironment(envId);
+	const runs = environments.listRuns(envId, 3).map((r) => {
+		const run = environments.getRun(r.id);
+		return { kind: r.kind, status: r.status, error: r.error, events: run?.events.filter((e) => e.kind !== 'log').map((e) => `${e.kind}: ${e.message}`) };
+	});
+	return JSON.stringify({ status: row?.status, error: row?.error, errorStep: row?.error_step, stoppedBy: row?.stopped_by, runs });
+}
 
 async function stopped(): Promise<void> {
 	await environments.settled(envId);
@@ -272,11 +285,37 @@ describe('schedule', () => {
 		lifecycle.saveLifecycle(envId, { idleStopMinutes: 0, schedule: [{ days: [...ALL_DAYS], start }] });
 		expect(advanceAndSweep(3 * MIN)).toMatchObject([{ decision: { action: 'start', reason: 'schedule', detail: `scheduled start at ${start}` }, error: null }]);
 		await environments.settled(envId);
-		expect(status(), environments.latestRun(envId)?.error ?? '').toBe('running');
+		expect(status(), whyNotRunning()).toBe('running');
 		const rows = db.prepare("SELECT action, username, detail FROM audit_log WHERE detail LIKE 'scheduled %' ORDER BY id").all();
 		expect(rows).toEqual([
 			{ action: 'environment.stop', username: 'spyre', detail: `scheduled stop at ${stop}` },
 			{ action: 'environment.start', username: 'spyre', detail: `scheduled start at ${start}` }
 		]);
 	}, 150_000);
+});
+
+describe('stop', () => {
+	it('a graceful shutdown that fails while the CT goes down on its own still ends stopped (the hard stop finds nothing running)', async () => {
+		expect(status()).toBe('running');
+		const vmid = repo.getEnvironment(envId)!.vmid!;
+		// The shutdown task fails after a while; meanwhile the CT's PID 1 dies, so the hard stop that follows
+		// is refused with "CT N not running", as Proxmox answers a stop of a CT that finished going down.
+		await control(sim.simJson, { failNext: { type: 'vzshutdown', message: 'container did not stop' }, delayNext: { type: 'vzshutdown', ms: 1500 } });
+		environments.stopEnvironment(envId, { userId: owner.id, username: owner.username, ip: '127.0.0.1' });
+		// Its shutdown task runs (the row shows it): PID 1 dies under it.
+		await waitFor(
+			() => repo.getEnvironment(envId)!.current_task ?? '',
+			(t) => t.includes(':vzshutdown:'),
+			10_000,
+			10
+		);
+		const initPid = Number(readFileSync(join(sim.stateDir, 'cts', String(vmid), 'init.pid'), 'utf8').trim());
+		process.kill(initPid, 'SIGKILL');
+		await environments.settled(envId);
+		const run = environments.latestRun(envId)!;
+		expect({ status: status(), run: run.status, error: run.error }, whyNotRunning()).toEqual({ status: 'stopped', run: 'succeeded', error: null });
+		const messages = run.events.map((e) => e.message);
+		expect(messages).toContain('Graceful shutdown failed (container did not stop); stopping it hard.');
+		expect(messages).toContain('The container went down on its own before the hard stop.');
+	}, 60_000);
 });
