@@ -171,7 +171,7 @@ describe('a task on a repository: branch, recorded changes, review actions', () 
 		await inCt(`printf '#!/bin/sh\\necho "pushes are frozen today" >&2\\nexit 1\\n' > ${hook} && chmod +x ${hook} && cd ${REPO} && echo more >> new.txt && git ${GIT_ID} commit -qam more`);
 		const err = await review.push(taskId, actor).catch((e) => e);
 		expect(err.code).toBe('conflict');
-		expect(err.message).toContain(`git push of ${c.branch} failed`);
+		expect(err.message).toContain(`Pushing ${c.branch} to its origin failed: the git server refused the push`);
 		expect(err.message).toContain('pushes are frozen today');
 		expect(audit.recent(5).find((e) => e.action === 'claude.task.push')).toMatchObject({ outcome: 'failure', target: taskId });
 		await inCt(`rm -f ${hook}`);
