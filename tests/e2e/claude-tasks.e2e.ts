@@ -86,7 +86,7 @@ test('the environment page refuses Run until Claude is connected', async () => {
 	await expect(page.getByRole('heading', { name: 'New Claude task' })).toBeVisible();
 	await expect(page.getByText(/Claude is not connected/)).toBeVisible();
 	await page.getByLabel('Prompt').fill('hello');
-	await expect(page.getByRole('button', { name: 'Run' })).toBeDisabled();
+	await expect(page.getByRole('button', { name: 'Run', exact: true })).toBeDisabled();
 	await expect(page.getByRole('status').getByRole('link', { name: 'Authenticate' })).toHaveAttribute('href', '/settings/claude');
 	await shots('02-env-unauthenticated');
 });
@@ -110,7 +110,7 @@ test('runs a task, streams it, survives a reload mid-stream and shows the whole 
 	await expect(page.getByTestId('claude-month-cost')).toHaveText(/This month: \$0\.00 of the \$5\.00 monthly budget/);
 	await page.getByText('Options').click();
 	await page.getByLabel('Snapshot the container first').uncheck();
-	await page.getByRole('button', { name: 'Run' }).click();
+	await page.getByRole('button', { name: 'Run', exact: true }).click();
 	await expect(page).toHaveURL(/\?task=task-/);
 	taskUrl = page.url();
 	const transcript = page.getByLabel('Transcript of the task');
@@ -144,7 +144,7 @@ test('a long reply shows while it is written, then as the stored message, once',
 	await page.getByLabel('Prompt').fill(`Write at length [[stream: ${n}, 6000]]`);
 	await page.getByText('Options').click();
 	await page.getByLabel('Snapshot the container first').uncheck();
-	await page.getByRole('button', { name: 'Run' }).click();
+	await page.getByRole('button', { name: 'Run', exact: true }).click();
 	await expect(page).toHaveURL(/\?task=task-/);
 	const transcript = page.getByLabel('Transcript of the task');
 	// One text block streamed over 6 s: its lines show while it is still being written (no stored message yet).

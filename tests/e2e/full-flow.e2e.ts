@@ -280,7 +280,7 @@ test('run a Claude task against the fake Messages API and watch it stream', asyn
 	await page.getByRole('link', { name: 'Claude tasks' }).click();
 	await expect(page.getByRole('heading', { name: 'New Claude task' })).toBeVisible();
 	await page.getByLabel('Prompt').fill(`Count slowly [[slow: ${LINES}, 300]]`);
-	await page.getByRole('button', { name: 'Run' }).click();
+	await page.getByRole('button', { name: 'Run', exact: true }).click();
 	await expect(page).toHaveURL(/\?task=task-/);
 	const transcript = page.getByLabel('Transcript of the task');
 	// Lines arrive 300 ms apart: the first ones show while the task still runs.
