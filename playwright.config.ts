@@ -7,7 +7,8 @@ export default defineConfig({
 	testDir: 'tests/e2e',
 	testMatch: '*.e2e.ts',
 	outputDir: 'test-results/artifacts',
-	workers: 1,
+	// Two files at a time: each file starts its own simulator and Spyre (tests in a file stay in order).
+	workers: 2,
 	fullyParallel: false,
 	forbidOnly: !!process.env.CI,
 	retries: 0,

@@ -171,6 +171,7 @@ test('every page: narrow screenshot, no serious or critical axe violation, no si
 		['settings-account', '/settings/account'],
 		['settings-claude', '/settings/claude'],
 		['settings-repos', '/settings/repos'],
+		['settings-ssh-keys', '/settings/ssh-keys'],
 		['settings-audit', '/settings/audit']
 	];
 	for (const [name, path] of pages) problems.push(...(await check(page, name, path)));
