@@ -1,8 +1,9 @@
 // Cloning an environment into a new one: a full clone of a snapshot of the source CT (what Proxmox allows
-// for a running CT; a linked clone needs a template, docs/attempts.md), registered as an environment row of
-// its own before Proxmox is asked, then the create lifecycle's own steps (VMID rule, follow the task, start,
-// address, SSH); clones of one source are cloned one at a time (Proxmox's lock). The row exists first, so a clone cut short by a restart is a row reconcile.ts settles, never
-// an orphan CT. It never decides what the clone is for: the attempt set records that (claude/attempts).
+// for a running CT), or a linked clone of a template made from that snapshot (a linked clone needs a
+// template, docs/attempts.md), registered as an environment row of its own before Proxmox is asked, then
+// the create lifecycle's own steps (VMID rule, follow the task, start, address, SSH); clones of one CT are
+// cloned one at a time (Proxmox's lock). The row exists first, so a clone cut short by a restart is a row
+// reconcile.ts settles, never an orphan CT. It never decides what the clone is for: the attempt set records that (claude/attempts).
 
 import type { AuditActor } from '../audit';
 import { SpyreError } from '../errors';
