@@ -3,7 +3,8 @@
 // from its clone call to SSH-ready as Spyre records it (target ≤ 2 s; the clone tasks of one source run one
 // after another, Proxmox's lock, so a later clone's figure includes its wait: the first clone and the
 // marginal time per clone are reported too), and the memory (RSS of the clone's processes, from Proxmox's
-// `mem`) and disk (the clone's own layer, `du` of its upper dir in the simulator's state) each clone adds.
+// `mem`) and disk (the clone's own layer, `du` of its upper dir in the simulator's state) each clone adds,
+// and the disk of the set's base template (the one full copy the linked clones stack on; gone with the set).
 // Each round discards its set before the next (the clone limit). A round past its deadline is a miss.
 // Reports the first and the last round. Flags: --rounds N (default 2), --count N (default 4).
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,7 @@ interface Round {
 	firstCloneMs: number;
 	marginalPerCloneMs: number;
 	memPerCloneBytes: number;
+	baseDiskBytes: number | null;
 	diskPerCloneBytes: number;
 	met: boolean;
 }
@@ -51,7 +53,15 @@ export async function benchAttempts(): Promise<Record<string, unknown>> {
 		for (let r = 0; r < rounds; r++) results.push(await oneRound(api, sim, source.id, count).catch((err) => (console.error(`round ${r + 1}: ${(err as Error).message}`), 'miss' as const)));
 		const done = results.filter((x): x is Round => x !== 'miss');
 		const view = (x: Round | 'miss' | undefined) =>
-			x === undefined || x === 'miss' ? 'miss' : { ...x, memPerClone: formatBytes(x.memPerCloneBytes), diskPerClone: formatBytes(x.diskPerCloneBytes), cloneMs: x.cloneMs.map((v) => Math.round(v)) };
+			x === undefined || x === 'miss'
+				? 'miss'
+				: {
+						...x,
+						memPerClone: formatBytes(x.memPerCloneBytes),
+						baseDisk: x.baseDiskBytes === null ? null : formatBytes(x.baseDiskBytes),
+						diskPerClone: formatBytes(x.diskPerCloneBytes),
+						cloneMs: x.cloneMs.map((v) => Math.round(v))
+					};
 		return {
 			rounds,
 			count,
@@ -60,7 +70,7 @@ export async function benchAttempts(): Promise<Record<string, unknown>> {
 			misses: results.filter((x) => x === 'miss').length,
 			allRunningMedianMs: done.length ? round(median(done.map((x) => x.allRunningMs)), 0) : null,
 			targets: `all ${count} tasks running <= ${ALL_RUNNING_TARGET_MS} ms; per clone <= ${PER_CLONE_TARGET_MS} ms (first clone, and marginal per clone)`,
-			note: 'clone tasks of one source are serialized (Proxmox holds lock: disk on the source during a clone); the source carries the ~400 MB CLI binary, which each full clone copies (cp --reflink=auto: a real copy on ext4)'
+			note: "one full clone of the snapshot per set (the base, a template; it carries the ~400 MB CLI binary), then linked clones of it, one after another (Proxmox holds lock: disk on a CT template too during a clone); the time from 'Run' includes the snapshot and the base"
 		};
 	} finally {
 		await spyre?.stop();
@@ -93,12 +103,19 @@ async function oneRound(api: ReturnType<typeof signedInApi>, sim: RunningSim, en
 	const resources = (await pveRequest<Array<{ vmid: number; name?: string; mem?: number }>>(sim.simJson, 'GET', '/cluster/resources', { query: { type: 'vm' } })).body!.data;
 	const clones = resources.filter((r) => set.attempts.some((a) => a.hostname === r.name));
 	const mem = clones.reduce((s, c) => s + (c.mem ?? 0), 0) / Math.max(1, clones.length);
-	const disk = clones.reduce((s, c) => s + Number(execFileSync('du', ['-sb', `${sim!.stateDir}/cts/${c.vmid}/upper`], { encoding: 'utf8' }).split('\t')[0]), 0) / Math.max(1, clones.length);
+	const du = (vmid: number) => Number(execFileSync('du', ['-sb', `${sim!.stateDir}/cts/${vmid}/upper`], { encoding: 'utf8' }).split('\t')[0]);
+	const disk = clones.reduce((s, c) => s + du(c.vmid), 0) / Math.max(1, clones.length);
+	const base = resources.find((r) => r.name?.endsWith('-base'));
+	const baseDisk = base ? du(base.vmid) : null;
 	// Let the tasks end, then discard the set so the next round has room under the clone limit.
 	for (const end = Date.now() + DEADLINE_MS; set.status !== 'done' && Date.now() < end; set = await get()) await new Promise((r) => setTimeout(r, 500));
 	const keep = await api('POST', `/api/claude/attempts/${setId}/keep`, { attempt: null, destroy: set.attempts.filter((a) => a.environmentId).map((a) => a.hostname) });
 	if (keep.status !== 200) throw new Error(`discard answered ${keep.status}: ${await keep.text()}`);
 	for (const end = Date.now() + DEADLINE_MS; set.attempts.some((a) => a.environmentId) && Date.now() < end; set = await get()) await new Promise((r) => setTimeout(r, 500));
+	// The base goes with the set's last clone.
+	const baseLeft = async () => (await pveRequest<Array<{ name?: string }>>(sim.simJson, 'GET', '/cluster/resources', { query: { type: 'vm' } })).body!.data.some((r) => r.name?.endsWith('-base'));
+	for (const end = Date.now() + DEADLINE_MS; (await baseLeft()) && Date.now() < end;) await new Promise((r) => setTimeout(r, 500));
+	if (await baseLeft()) throw new Error("the set's base template was not destroyed after its last clone");
 	const firstCloneMs = sorted[0];
 	const marginal = count > 1 ? (sorted[count - 1] - sorted[0]) / (count - 1) : firstCloneMs;
 	return {
@@ -108,6 +125,7 @@ async function oneRound(api: ReturnType<typeof signedInApi>, sim: RunningSim, en
 		marginalPerCloneMs: round(marginal, 0),
 		memPerCloneBytes: Math.round(mem),
 		diskPerCloneBytes: Math.round(disk),
+		baseDiskBytes: baseDisk,
 		met: allRunningMs <= ALL_RUNNING_TARGET_MS && firstCloneMs <= PER_CLONE_TARGET_MS && marginal <= PER_CLONE_TARGET_MS
 	};
 }

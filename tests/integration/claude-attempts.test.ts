@@ -34,6 +34,12 @@ function api(method: string, pathname: string, body?: unknown) {
 	});
 }
 
+/** The attempt sets' base templates that exist on the simulator (named `<source>-base`): their `template` flags. */
+const bases = async () =>
+	(await pveRequest<Array<{ name?: string; template?: number }>>(sim.simJson, 'GET', '/cluster/resources', { query: { type: 'vm' } }))
+		.body!.data.filter((r) => r.name === `${SOURCE}-base`)
+		.map((r) => Number(r.template ?? 0));
+
 const setOf = async (id: string) => ((await (await api('GET', `/api/claude/attempts/${id}`)).json()) as { set: AttemptSetView }).set;
 
 beforeAll(async () => {
@@ -153,6 +159,13 @@ describe('N attempts', () => {
 		// The kept clone is a CT of its own: it answers SSH with what its task wrote.
 		const out = await sshCmd(`${spyre.dataDir}/ssh/id_ed25519`, keptEnv.ip, sim.simJson.sshPort, 'cat /root/attempt.txt');
 		expect(out.stdout.trim()).toBe(first.hostname);
+
+		// The clones were linked clones of the set's base template, which stays while the kept clone lives...
+		expect(after.placement).toMatch(/Linked clones of template CT \d+/);
+		expect(await bases()).toEqual([1]);
+		// ...and goes with it, through the normal destroy flow.
+		expect((await api('DELETE', `/api/environments/${first.environmentId}`)).status).toBeLessThan(300);
+		await waitFor(bases, (b) => b.length === 0, 120_000);
 	}, 400_000);
 
 	it('a restart ends every set truthfully: running tasks are followed to the end, a set still cloning fails and leaves nothing', async () => {
@@ -210,5 +223,8 @@ describe('N attempts', () => {
 		expect(snaps.body!.data.map((s) => s.name)).toEqual(['current']);
 		const discard = await api('POST', `/api/claude/attempts/${running}/keep`, { attempt: null, destroy: clones });
 		expect(discard.status, await discard.clone().text()).toBe(200);
+		// No base template is left: the discarded set's goes with its last clone, the cut set's half-made one
+		// once the set has failed.
+		await waitFor(bases, (b) => b.length === 0, 120_000);
 	}, 400_000);
 });

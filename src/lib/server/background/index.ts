@@ -94,7 +94,7 @@ export function backgroundServices(): BackgroundService[] {
 		// Claude tasks keep running in their environments while Spyre is down: follow them again.
 		{ name: 'Claude task recovery', start: () => void recoverTasks(), stop: stopFollowing },
 		// After task recovery: an attempt's task is followed again through the attachment that recovery made.
-		{ name: 'attempt set recovery', start: () => void reconciled.then(() => attempts.recover()) },
+		{ name: 'attempt set recovery', start: () => void reconciled.then(() => attempts.recover()), stop: attempts.stopWatchingClones },
 		{ name: 'Claude auth health check', start: startClaudeAuth, stop: stopClaudeAuth },
 		{
 			// Its own listener; a missing or unusable claude.broker is said now, not at the first task.

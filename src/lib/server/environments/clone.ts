@@ -1,8 +1,9 @@
 // Cloning an environment into a new one: a full clone of a snapshot of the source CT (what Proxmox allows
-// for a running CT; a linked clone needs a template, docs/attempts.md), registered as an environment row of
-// its own before Proxmox is asked, then the create lifecycle's own steps (VMID rule, follow the task, start,
-// address, SSH); clones of one source are cloned one at a time (Proxmox's lock). The row exists first, so a clone cut short by a restart is a row reconcile.ts settles, never
-// an orphan CT. It never decides what the clone is for: the attempt set records that (claude/attempts).
+// for a running CT), or a linked clone of a template made from that snapshot (a linked clone needs a
+// template, docs/attempts.md), registered as an environment row of its own before Proxmox is asked, then
+// the create lifecycle's own steps (VMID rule, follow the task, start, address, SSH); clones of one CT are
+// cloned one at a time (Proxmox's lock). The row exists first, so a clone cut short by a restart is a row
+// reconcile.ts settles, never an orphan CT. It never decides what the clone is for: the attempt set records that (claude/attempts).
 
 import type { AuditActor } from '../audit';
 import { SpyreError } from '../errors';
@@ -17,8 +18,9 @@ import { announce, set, target } from './state';
 import { followTask, startAndBringUp } from './steps';
 
 // Proxmox locks the source (`lock: disk`) while a clone task copies it and refuses another clone meanwhile
-// ("CT is locked (disk)"), so the clone tasks of one source run one at a time; starting the clones and
-// bringing them up overlap freely.
+// ("CT is locked (disk)"), a template included (pve-container clone_vm sets the lock for every CT clone;
+// only qemu-server takes a shared lock on a template), so the clone tasks of one source run one at a time;
+// starting the clones and bringing them up overlap freely.
 const queues = singleton('environments.clone-queues', () => new Map<string, Promise<unknown>>());
 
 async function oneAtATime<T>(sourceId: string, work: () => Promise<T>): Promise<T> {
@@ -35,8 +37,13 @@ async function oneAtATime<T>(sourceId: string, work: () => Promise<T>): Promise<
 
 export interface CloneRequest {
 	source: EnvironmentRow;
-	/** The source CT's snapshot the clone copies. */
+	/** The source CT's snapshot the clone copies (a full clone). */
 	snapname: string;
+	/**
+	 * A template made from that snapshot (the attempt set's base): the clone is then a linked clone of it,
+	 * copy-on-write, instead of a full copy of the snapshot.
+	 */
+	base?: { node: string; vmid: number };
 	hostname: string;
 	/** Where the clone lands: the source's node, or another one when the source's storage is shared. */
 	node: string;
@@ -84,13 +91,16 @@ export function cloneEnvironment(req: CloneRequest, actor: AuditActor): Environm
 		target: `${target(row)} from ${source.hostname} (${source.id})`,
 		configName: source.config_name,
 		work: async (run, signal) => {
-			run.step('allocate', `Cloning ${source.hostname} (snapshot ${req.snapname}) into ${row.hostname} on node ${req.node}`, progress('allocate'));
-			const moved = req.node !== source.node ? req.node : undefined;
-			await oneAtATime(source.id, async () => {
+			const { base } = req;
+			const from = base ?? { node: source.node, vmid: sourceVmid };
+			const how = base ? `a linked clone of template CT ${base.vmid} (snapshot ${req.snapname})` : `snapshot ${req.snapname}`;
+			run.step('allocate', `Cloning ${source.hostname} (${how}) into ${row.hostname} on node ${req.node}`, progress('allocate'));
+			const moved = req.node !== from.node ? req.node : undefined;
+			await oneAtATime(`ct-${from.node}-${from.vmid}`, async () => {
 				const made = await allocateVmid(run, row, signal, (vmid) =>
-					getProxmox().cloneLxc(source.node, sourceVmid, vmid, {
-						full: true,
-						snapname: req.snapname,
+					getProxmox().cloneLxc(from.node, from.vmid, vmid, {
+						full: !base,
+						snapname: base ? undefined : req.snapname,
 						hostname: row.hostname,
 						description: `Managed by Spyre (${row.id}), cloned from ${source.hostname}`,
 						target: moved,
@@ -99,9 +109,9 @@ export function cloneEnvironment(req: CloneRequest, actor: AuditActor): Environm
 				);
 				row = made.row;
 				run.event('status', `Proxmox task ${made.upid}`);
-				run.step('create', `Proxmox is cloning CT ${sourceVmid} into CT ${row.vmid}`, progress('create'));
+				run.step('create', `Proxmox is cloning CT ${from.vmid} into CT ${row.vmid}`, progress('create'));
 				// The clone task runs on the source's node, whatever the target.
-				await followTask(run, source.node, made.upid, signal, row);
+				await followTask(run, from.node, made.upid, signal, row);
 			});
 			await startAndBringUp(run, set(row.id, { status: 'starting' }), signal, { progress });
 		},

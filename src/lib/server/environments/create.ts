@@ -205,7 +205,7 @@ function lxcParams(row: EnvironmentRow, vmid: number, p: CreateParams): CreateLx
 	};
 }
 
-function isVmidRace(err: unknown, vmid: number): boolean {
+export function isVmidRace(err: unknown, vmid: number): boolean {
 	if (!isProxmoxError(err)) return false;
 	const text = `${err.message} ${err.reason ?? ''} ${err.bodyMessage ?? ''} ${JSON.stringify(err.errors ?? {})}`;
 	return text.includes(`${vmid} already exists`);

@@ -13,6 +13,10 @@ CREATE TABLE attempt_sets (
 	count            INTEGER NOT NULL CHECK (count BETWEEN 2 AND 8),
 	status           TEXT    NOT NULL CHECK (status IN ('creating', 'running', 'done', 'failed', 'kept', 'discarded')),
 	snapshot         TEXT,
+	-- The set's base: a full clone of the snapshot made a template, which the linked clones stack on; it
+	-- stays while any of them (the kept one included) exists. NULL when there is none (or no longer one).
+	base_vmid        INTEGER,
+	base_node        TEXT,
 	placement        TEXT,
 	error            TEXT,
 	kept_n           INTEGER,

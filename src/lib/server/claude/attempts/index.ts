@@ -20,10 +20,12 @@ import { taskChanges } from '../tasks/changes';
 import { getTask } from '../tasks/repo';
 import { MAX_ATTEMPTS, MIN_ATTEMPTS, type AttemptSetSummary, type AttemptSetView, type AttemptView } from '$lib/types/attempts';
 import type { TaskOptionsInput, TaskStatus } from '$lib/types/claude';
+import { dropUnusedBases, watchClones } from './base';
+export { stopWatchingClones } from './base';
 import { checkSpec } from './check';
 import { attemptHostnames } from './names';
 import { placeClones } from './placement';
-import { activeSets, attemptsOf, getSet, insertSet, listSets, newSetId, updateAttempt, updateSet, type AttemptRow, type AttemptSetRow } from './repo';
+import { activeSets, setsWithBase, attemptsOf, getSet, insertSet, listSets, newSetId, updateAttempt, updateSet, type AttemptRow, type AttemptSetRow } from './repo';
 import { SYSTEM, changed, checkAttempt, destroyClone, dropSnapshot, endAttempt, failSet, finishIfEnded, followAttempt, recordTask, runSet } from './runner';
 import { getDb } from '../../db';
 
@@ -238,7 +240,10 @@ export async function keep(setId: string, n: number | null, destroy: unknown, ac
  * source's snapshot is deleted.
  */
 export function recover(): number {
+	watchClones();
 	const sets = activeSets();
+	// A set that ended while its last clone went (or Spyre stopped first) still has its base to destroy.
+	void dropUnusedBases(setsWithBase().filter((s) => !sets.some((a) => a.id === s.id)));
 	for (const set of sets) void recoverSet(set).catch((err) => failSet(set.id, `Spyre could not resume the set after a restart: ${messageOf(err)}`));
 	return sets.length;
 }

@@ -15,6 +15,8 @@ export interface AttemptSetRow {
 	count: number;
 	status: AttemptSetStatus;
 	snapshot: string | null;
+	base_vmid: number | null;
+	base_node: string | null;
 	placement: string | null;
 	error: string | null;
 	kept_n: number | null;
@@ -85,6 +87,11 @@ export function activeSets(db: Db = getDb()): AttemptSetRow[] {
 	return db.prepare(`SELECT * FROM attempt_sets WHERE status IN ('creating', 'running') ORDER BY created_at`).all() as AttemptSetRow[];
 }
 
+/** Sets whose base template is still recorded (it goes once its last clone is gone). */
+export function setsWithBase(db: Db = getDb()): AttemptSetRow[] {
+	return db.prepare('SELECT * FROM attempt_sets WHERE base_vmid IS NOT NULL ORDER BY created_at').all() as AttemptSetRow[];
+}
+
 export function attemptsOf(setId: string, db: Db = getDb()): AttemptRow[] {
 	return db.prepare('SELECT * FROM attempts WHERE set_id = ? ORDER BY n').all(setId) as AttemptRow[];
 }
@@ -95,7 +102,7 @@ export function liveCloneCount(db: Db = getDb()): number {
 	return row.n;
 }
 
-const SET_COLUMNS = new Set(['status', 'snapshot', 'placement', 'error', 'kept_n', 'running_at', 'finished_at']);
+const SET_COLUMNS = new Set(['status', 'snapshot', 'base_vmid', 'base_node', 'placement', 'error', 'kept_n', 'running_at', 'finished_at']);
 const ATTEMPT_COLUMNS = new Set([
 	'environment_id',
 	'node',

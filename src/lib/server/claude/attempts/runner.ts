@@ -1,5 +1,7 @@
-// The life of an attempt set once it is recorded: snapshot the source, clone it N times (each clone an
-// environment with its own 'create' job, environments/clone.ts), delete the snapshot once the clones exist,
+// The life of an attempt set once it is recorded: snapshot the source, make the set's base template from
+// the snapshot where the storage can clone linked (base.ts), clone it N times (each clone an environment
+// with its own 'create' job, environments/clone.ts: linked clones of the base, or full clones of the
+// snapshot on storage that cannot link), delete the snapshot once the clones exist,
 // start the same task in each clone (bridge.dispatch), follow each task to its end, run the config's check
 // there, and end the set with one notice. Every step is written to the set's rows first, so a restart finds
 // where each attempt stood (recover.ts) and ends it truthfully.
@@ -20,6 +22,7 @@ import { attach } from '../tasks/attach';
 import { finish as finishChanges, taskChanges } from '../tasks/changes';
 import { getTask, type TaskRow } from '../tasks/repo';
 import type { TaskOptionsInput } from '$lib/types/claude';
+import { dropBaseIfUnused, makeBase, rootStorageType, storageCanLink } from './base';
 import { checkSpec, runCheck } from './check';
 import { attemptsOf, getSet, updateAttempt, updateSet, type AttemptRow, type AttemptSetRow } from './repo';
 
@@ -51,7 +54,23 @@ export async function runSet(setId: string, actor: AuditActor): Promise<void> {
 		return failSet(setId, `Could not snapshot ${source.hostname}: ${messageOf(err)}`);
 	}
 	changed(setId);
-	const clones = attemptsOf(setId).map((a) => cloneAttempt(set, a, name, actor));
+	let base: { node: string; vmid: number } | undefined;
+	const type = await rootStorageType(source.node, source.vmid).catch(() => undefined);
+	if (storageCanLink(type)) {
+		try {
+			base = await makeBase(setId, { node: source.node, vmid: source.vmid, hostname: source.hostname }, name);
+		} catch (err) {
+			await dropSnapshot(setId);
+			return failSet(setId, `Could not make the template the clones stack on: ${messageOf(err)}`);
+		}
+		updateSet(setId, {
+			placement: `${set.placement ?? ''} Linked clones of template CT ${base.vmid}, made once from the snapshot; it stays until the set's last clone (the kept one included) is destroyed.`.trim()
+		});
+	} else {
+		updateSet(setId, { placement: `${set.placement ?? ''} Full clones of the snapshot, one after another: the storage (${type ?? 'unknown type'}) cannot make linked clones.`.trim() });
+	}
+	changed(setId);
+	const clones = attemptsOf(setId).map((a) => cloneAttempt(set, a, name, base, actor));
 	// Each task starts as soon as its clone is up; the snapshot goes once every clone task is over.
 	const tasks = clones.map((cloned, i) => cloned.then((c) => (c === 'up' ? startTask(set, i + 1, actor) : undefined)));
 	const cloned = await Promise.all(clones);
@@ -66,14 +85,14 @@ export async function runSet(setId: string, actor: AuditActor): Promise<void> {
 }
 
 /** Clone one attempt's environment and wait for it to be running. */
-async function cloneAttempt(set: AttemptSetRow, a: AttemptRow, snapname: string, actor: AuditActor): Promise<'up' | 'failed' | 'interrupted'> {
+async function cloneAttempt(set: AttemptSetRow, a: AttemptRow, snapname: string, base: { node: string; vmid: number } | undefined, actor: AuditActor): Promise<'up' | 'failed' | 'interrupted'> {
 	const started = Date.now();
 	updateAttempt(set.id, a.n, { status: 'cloning', started_at: started });
 	changed(set.id);
 	try {
 		const source = getEnvironment(set.source_env_id ?? '');
 		if (!source) throw new Error(`${set.source_hostname} no longer exists.`);
-		const row = cloneEnvironment({ source, snapname, hostname: a.hostname, node: a.node ?? source.node, attemptSetId: set.id }, actor);
+		const row = cloneEnvironment({ source, snapname, base, hostname: a.hostname, node: a.node ?? source.node, attemptSetId: set.id }, actor);
 		updateAttempt(set.id, a.n, { environment_id: row.id });
 		changed(set.id);
 		await settled(row.id);
@@ -179,6 +198,8 @@ export async function failSet(setId: string, error: string): Promise<void> {
 	updateSet(setId, { status: 'failed', error, finished_at: Date.now() });
 	changed(setId);
 	announceEnd(setId);
+	// A set that failed before any clone existed leaves only its base to go.
+	await dropBaseIfUnused(setId);
 }
 
 function announceEnd(setId: string): void {
