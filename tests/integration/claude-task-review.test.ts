@@ -5,8 +5,9 @@
 // and Discard restoring the snapshot. Bad input: a repo path with shell metacharacters, a path that is no
 // work tree. Spyre's modules run in this process against a temp environment.yaml.
 //
-// The remote is a bare repository in the CT at REMOTE (a path git pushes to like any URL): once the
-// repositories module clones from the tests' local git server, point REMOTE at that server's URL.
+// The remote is a bare repository in the CT at REMOTE: the work tree is not in spec.repos, so Push goes to
+// its own origin with no credential. A push with a stored credential to the tests' git server, after a
+// provision that cloned it, is the chain in agent-loop.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { installClaudeInCt } from '../helpers/claude-cli';
