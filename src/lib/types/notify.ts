@@ -2,7 +2,18 @@
 // webhook's settings and deliveries as Settings shows them. Never the whole webhook URL (it may be a
 // secret: a Slack webhook path, an ntfy topic), never anything a CT wrote.
 
-export const NOTICE_KINDS = ['task.succeeded', 'task.failed', 'task.cancelled', 'task.interrupted', 'task.budget', 'attempts.done', 'attempts.failed', 'claude.reauth', 'environment.lifecycle', 'test'] as const;
+export const NOTICE_KINDS = [
+	'task.succeeded',
+	'task.failed',
+	'task.cancelled',
+	'task.interrupted',
+	'task.budget',
+	'attempts.done',
+	'attempts.failed',
+	'claude.reauth',
+	'environment.lifecycle',
+	'test'
+] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 export interface NoticeView {

@@ -78,7 +78,9 @@ export function insertEnvironment(row: Pick<EnvironmentRow, 'id' | 'hostname' | 
 	return getEnvironment(row.id, db)!;
 }
 
-type Updatable = Partial<Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'stopped_by' | 'attempt_set_id'>>;
+type Updatable = Partial<
+	Pick<EnvironmentRow, 'status' | 'vmid' | 'ip' | 'node' | 'current_task' | 'error' | 'error_step' | 'hostname' | 'cores' | 'memory_mb' | 'disk_gb' | 'stopped_by' | 'attempt_set_id'>
+>;
 
 const UPDATABLE = new Set(['status', 'vmid', 'ip', 'node', 'current_task', 'error', 'error_step', 'hostname', 'cores', 'memory_mb', 'disk_gb', 'stopped_by', 'attempt_set_id']);
 
