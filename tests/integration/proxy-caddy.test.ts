@@ -62,7 +62,13 @@ function viaCaddy(host: string, pathname: string, headers: Record<string, string
 }
 
 async function adminRoutes(): Promise<string> {
-	const res = await fetch(`http://127.0.0.1:${adminPort}/config/apps/http/servers/srv0/routes`);
+	const url = `http://127.0.0.1:${adminPort}/config/apps/http/servers/srv0/routes`;
+	// Caddy may close the kept-alive connection after a config change (seen right after a refused load):
+	// the GET then fails with "other side closed" before Caddy read it, and is sent again on a new one.
+	const res = await fetch(url).catch((err: { cause?: { code?: string } }) => {
+		if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+		return fetch(url);
+	});
 	return res.text();
 }
 

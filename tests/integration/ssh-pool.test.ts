@@ -101,10 +101,19 @@ describe('ssh-pool', () => {
 	it('opens a PTY with the requested size and TERM', async () => {
 		const pool = makePool();
 		const target = requireReachable('env-a', db);
-		const pty = await pool.openPty(target, 'stty size; echo $TERM; sleep 0.3; stty size', { cols: 91, rows: 27 });
+		// The second `stty size` runs only after the resize: the newline that releases `read` is sent after
+		// the window-change, on the same channel, so they arrive in that order however slow the machine is.
+		const pty = await pool.openPty(target, 'stty size; echo $TERM; read line; stty size', { cols: 91, rows: 27 });
 		let out = '';
-		pty.stream.on('data', (d: Buffer) => (out += d.toString()));
-		setTimeout(() => pty.resize(100, 33), 100);
+		let resized = false;
+		pty.stream.on('data', (d: Buffer) => {
+			out += d.toString();
+			if (!resized && out.includes('xterm-256color')) {
+				resized = true;
+				pty.resize(100, 33);
+				pty.stream.write('\n');
+			}
+		});
 		await pty.closed;
 		expect(out).toContain('27 91');
 		expect(out).toContain('xterm-256color');

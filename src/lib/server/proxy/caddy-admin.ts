@@ -26,17 +26,30 @@ export function checkAdminUrl(adminUrl: string): URL {
 
 async function request(adminUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
 	const base = checkAdminUrl(adminUrl);
-	try {
-		return await fetch(new URL(path, base), {
+	const send = () =>
+		fetch(new URL(path, base), {
 			method,
 			// Caddy's admin API checks Origin/Host against its listen address; the same origin always passes.
 			headers: { 'content-type': 'application/json', origin: base.origin, ...headers },
 			body: body === undefined ? undefined : JSON.stringify(body),
 			signal: AbortSignal.timeout(TIMEOUT_MS)
 		});
+	try {
+		try {
+			return await send();
+		} catch (err) {
+			// Caddy may close a kept-alive admin connection after a config change; a request sent on it as it
+			// closes fails before Caddy read it ("other side closed"), so it is sent once more on a new one.
+			if (!closedUnderUs(err)) throw err;
+			return await send();
+		}
 	} catch (err) {
 		throw new SpyreError('config', `Caddy's admin API at ${base.origin} did not answer (${(err as Error).message}); service routes were not changed.`, { cause: err });
 	}
+}
+
+function closedUnderUs(err: unknown): boolean {
+	return (err as { cause?: { code?: string } })?.cause?.code === 'UND_ERR_SOCKET';
 }
 
 async function failure(res: Response, what: string): Promise<SpyreError> {
