@@ -46,9 +46,7 @@ export async function openTaskSocket(url: string, cookie: string, taskId: string
 		},
 		close: () => socket.close()
 	};
-	socket.ws.on('message', (raw) => {
-		const at = performance.timeOrigin + performance.now();
-		const m = JSON.parse(raw.toString()) as TaskSocketMessage;
+	const handle = (m: TaskSocketMessage, at: number) => {
 		if (m.kind === 'event') {
 			if (m.seq > (client.events.at(-1)?.seq ?? 0)) {
 				client.events.push({ seq: m.seq, ts: m.ts, type: m.type, data: m.data });
@@ -60,7 +58,11 @@ export async function openTaskSocket(url: string, cookie: string, taskId: string
 		}
 		client.onChange?.(at, m);
 		for (const w of [...waiters]) w();
-	});
+	};
+	// Frames that came with the handshake were read before this function resumed (openEvents kept them):
+	// take them first, then listen, in one synchronous stretch so nothing falls between.
+	for (const m of socket.messages) handle(m as unknown as TaskSocketMessage, performance.timeOrigin + performance.now());
+	socket.ws.on('message', (raw) => handle(JSON.parse(raw.toString()) as TaskSocketMessage, performance.timeOrigin + performance.now()));
 	return client;
 }
 
