@@ -3,6 +3,8 @@
 // taken hostnames, the node list, available templates). One copy, so the form never accepts what the
 // server refuses or words the same problem differently. Pure: no browser or server imports.
 
+import { isProxmoxId } from './proxmox';
+
 /**
  * The one rule for a hostname and a service name: one DNS label (what Proxmox accepts as a CT hostname,
  * safe in URLs and shells) without `--`. `--` is the separator of a service's DNS label
@@ -12,9 +14,6 @@ export const DNS_LABEL_RE = /^(?!.*--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const HOSTNAME_RE = DNS_LABEL_RE;
 /** Between service and hostname in a service's DNS label; can occur in neither. */
 export const SERVICE_LABEL_SEPARATOR = '--';
-
-/** A container template volume id, `storage:vztmpl/name`. */
-export const TEMPLATE_RE = /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/;
 
 /** Size bounds: cores, memory in MiB, disk in GiB. */
 export const LIMITS = {
@@ -42,7 +41,7 @@ export function hostnameProblem(hostname: string): string | null {
 /** The message for a template volume id, or null when it has the right shape. */
 export function templateProblem(template: string): string | null {
 	if (!template) return 'Choose a template.';
-	if (!TEMPLATE_RE.test(template)) return 'That is not a container template volume id.';
+	if (!isProxmoxId('template', template)) return 'That is not a container template volume id.';
 	return null;
 }
 

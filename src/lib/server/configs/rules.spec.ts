@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { absolutePathProblem, RE, relativePathProblem } from './rules';
+import { isProxmoxId } from '$lib/validation/proxmox';
 import { check, errors, HEAD } from './spec-helpers';
 
 type Obj = Record<string, unknown>;
@@ -104,14 +105,14 @@ const CASES: Array<[string, unknown[], unknown[]]> = [
 	['serviceProtocol', ['http', 'https', 'tcp'], ['udp', 'HTTP', '']],
 	['node', ['pve', 'pve-02', 'Node1'], ['pve;id', '-pve', 'pve.local', '']],
 	['template', ['local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'], ['debian-12', 'local:iso/x.iso', 'local:vztmpl/../x', 'local:vztmpl/x;id']],
-	['storage', ['local-lvm', 'local', 'ceph_pool.1'], ['1local', 'local lvm', 'a;b']],
+	['storage', ['local-lvm', 'local', 'ceph_pool.1'], ['1local', 'local lvm', 'a;b', 'l', 'local-']],
 	['cores', [1, 128], [0, 129, 1.5, '2']],
 	['memory', [64, 2048], [63, 0, '2G']],
 	['swap', [0, 512], [-1, 'none']],
 	['disk', [1, 16384], [0, 16385, 8.5]],
 	['bridge', ['vmbr0', 'br-lan', 'eth0.100'], ['0vmbr', 'vmbr0;id', 'averyveryverylongbridge']],
 	['ip', ['dhcp', '10.0.0.5/24', '192.168.1.10/32'], ['DHCP', '10.0.0.5', '10.0.0.256/24', '10.0.0.5/33', 'static', '']],
-	['tag', ['spyre', 'web_1', 'a.b'], ['Spyre', 'a b', 'a;b', '']],
+	['tag', ['spyre', 'web_1', 'a.b', 'Spyre'], ['+a', 'a b', 'a;b', '']],
 	['onboot', [true, false], ['yes', 1]],
 	['nesting', [true, false], ['on', 0]],
 	['helperUrl', ['https://raw.githubusercontent.com/x/y/main/ct/debian.sh'], ['http://example.com/s.sh', 'ftp://x/y', 'not a url', 'https://exa mple.com/x', 'file:///etc/passwd']],
@@ -144,9 +145,12 @@ describe.each(CASES)('%s', (context, valid, invalid) => {
 
 describe('hostile strings never pass a rule where a shell could see them', () => {
 	const hostile = ['a;b', 'a|b', 'a&b', '$(x)', '`x`', 'a>b', 'a<b', "a'b", 'a"b', 'a\\b', 'a b', 'a\nb', 'a\tb', 'a*b', 'a?b', 'a{b}', '!a', '#a', '~a', '-a'];
-	const rules = ['packageName', 'posixName', 'owner', 'envName', 'helperVar', 'slug', 'hostname', 'node', 'storage', 'bridge', 'tag', 'model'] as const;
+	const rules = ['packageName', 'posixName', 'owner', 'envName', 'helperVar', 'slug', 'hostname', 'model'] as const;
 	it.each(rules)('%s', (rule) => {
 		for (const s of hostile) expect(RE[rule].test(s), `${rule} accepted ${JSON.stringify(s)}`).toBe(false);
+	});
+	it.each(['node', 'storage', 'bridge', 'tag', 'template'] as const)('Proxmox %s', (kind) => {
+		for (const s of hostile) expect(isProxmoxId(kind, s), `${kind} accepted ${JSON.stringify(s)}`).toBe(false);
 	});
 });
 

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
 import { DNS_LABEL_RE } from '$lib/validation/environment';
+import { CONFIG_NAME_RE } from '$lib/validation/config-name';
+import { PROXMOX_ID_RULES, proxmoxIdPattern, type ProxmoxIdKind } from '$lib/validation/proxmox';
 import { credentialNameProblem, gitRefProblem, gitUrlProblem, MAX_CLONE_DEPTH, normaliseRepoPath } from '$lib/validation/git';
 
 /** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
@@ -13,7 +15,8 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const NO_NEWLINE_CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const RE = {
-	slug: /^[a-z0-9][a-z0-9-]{0,62}$/,
+	/** A config's name (the one rule, $lib/validation/config-name). */
+	slug: CONFIG_NAME_RE,
 	/** Debian/RPM/APK names, optionally `:arch` and `=version`. Starts alphanumeric, so never an option. */
 	packageName: /^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}(:[a-z0-9]+)?(=[A-Za-z0-9.+~:_-]{1,128})?$/,
 	/** POSIX portable user/group name (useradd's default NAME_REGEX). */
@@ -26,11 +29,6 @@ export const RE = {
 	hostname: DNS_LABEL_RE,
 	/** A service name: the same rule, since it becomes part of a DNS label (`<service>--<hostname>`). */
 	serviceName: DNS_LABEL_RE,
-	node: /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
-	storage: /^[A-Za-z][A-Za-z0-9._-]{0,63}$/,
-	template: /^[A-Za-z0-9._-]+:vztmpl\/[A-Za-z0-9._+-]+$/,
-	bridge: /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/,
-	tag: /^[a-z0-9_][a-z0-9_+.-]{0,63}$/,
 	/** IPv4 and IPv4/prefix: the shared rule in `$lib/validation/ipv4` (no leading zeros). */
 	ipv4: IPV4_RE,
 	ipv4Cidr: IPV4_CIDR_RE,
@@ -88,6 +86,7 @@ export function npmRegistryProblem(url: string): string | null {
 }
 
 const pattern = (re: RegExp, message: string) => z.string().regex(re, message);
+const proxmoxId = (kind: ProxmoxIdKind) => pattern(proxmoxIdPattern(kind), PROXMOX_ID_RULES[kind]);
 
 export const slug = pattern(RE.slug, 'must be a slug: lowercase letters, digits and -, starting with a letter or digit, at most 63');
 export const packageName = pattern(RE.packageName, 'must be a package name (letters, digits, + . _ -, optional :arch and =version), not starting with - or a symbol');
@@ -97,11 +96,11 @@ export const envName = pattern(RE.envName, 'must be an environment variable name
 export const sha256 = pattern(RE.sha256, 'must be a SHA-256 digest: 64 hex characters');
 export const hostname = pattern(RE.hostname, 'must be a hostname: one DNS label, lowercase letters, digits and single -');
 export const serviceName = pattern(RE.serviceName, 'must be a service name: one DNS label (lowercase letters, digits and single -, not starting or ending with -)');
-export const nodeName = pattern(RE.node, 'must be a Proxmox node name: letters, digits and -');
-export const storageId = pattern(RE.storage, 'must be a Proxmox storage id: a letter, then letters, digits . _ -');
-export const templateId = pattern(RE.template, 'must be a CT template volume id, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst');
-export const bridge = pattern(RE.bridge, 'must be a network interface name: a letter, then letters, digits _ . -, at most 15');
-export const tag = pattern(RE.tag, 'must be a Proxmox tag: lowercase letters, digits and _ + . -');
+export const nodeName = proxmoxId('node');
+export const storageId = proxmoxId('storage');
+export const templateId = proxmoxId('template');
+export const bridge = proxmoxId('bridge');
+export const tag = proxmoxId('tag');
 export const ipv4 = pattern(RE.ipv4, 'must be an IPv4 address, e.g. 10.0.0.1');
 export const sshKey = pattern(RE.sshKey, 'must be one OpenSSH public key line: type, base64 key, optional comment');
 export const model = pattern(RE.model, 'must be a model name such as sonnet, opus or claude-sonnet-4-5');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, prefixMask, reservedAddressProblem } from '$lib/validation/ipv4';
 import { isLoopbackName } from '../request-guard';
-import { aptProxy, npmRegistry } from '../configs/rules';
+import { aptProxy, bridge, nodeName, npmRegistry, storageId, templateId } from '../configs/rules';
 
 const port = z.number().int().min(1).max(65535);
 const positiveMs = z.number().int().min(1).max(3_600_000);
@@ -53,14 +53,14 @@ export const configSchema = z
 		proxmox: z
 			.object({
 				url: httpsUrl,
-				node: nonEmpty,
+				node: nodeName,
 				token_id: z.string().regex(/^[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]*$/, 'must look like user@realm!tokenname'),
 				token_secret: nonEmpty.optional(),
 				token_secret_file: absPath.optional(),
 				tls: z.object({ ca_file: absPath.optional(), fingerprint: fingerprint.optional() }).strict().default({}),
-				storage: nonEmpty.default('local-lvm'),
-				template_storage: nonEmpty.default('local'),
-				bridge: nonEmpty.default('vmbr0'),
+				storage: storageId.default('local-lvm'),
+				template_storage: storageId.default('local'),
+				bridge: bridge.default('vmbr0'),
 				network: z.discriminatedUnion(
 					'mode',
 					[
@@ -103,7 +103,7 @@ export const configSchema = z
 				),
 				defaults: z
 					.object({
-						template: nonEmpty.optional(),
+						template: templateId.optional(),
 						cores: z.number().int().min(1).max(8192).default(2),
 						memory_mb: z.number().int().min(16).default(2048),
 						disk_gb: z.number().int().min(1).max(131072).default(8)

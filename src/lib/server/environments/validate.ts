@@ -6,6 +6,7 @@
 import { SpyreError } from '../errors';
 import type { CreateEnvironmentInput, NodeView } from '$lib/types/environments';
 import { environmentAddressProblem, isIpv4, isIpv4Cidr, parseCidr } from '$lib/validation/ipv4';
+import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/validation/proxmox';
 import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
 
 export { HOSTNAME_RE, LIMITS } from '$lib/validation/environment';
@@ -80,10 +81,6 @@ export interface CreatePlatform {
 	tags?: string[];
 }
 
-/** A Proxmox storage or bridge id: what PVE accepts, and nothing a form parameter could smuggle. */
-const PVE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
-
 /** Check platform settings (already parsed by the caller, e.g. a config); throws SpyreError('validation'). */
 export function validatePlatform(p: CreatePlatform): CreatePlatform {
 	const fields: Record<string, string> = {};
@@ -92,7 +89,7 @@ export function validatePlatform(p: CreatePlatform): CreatePlatform {
 	}
 	for (const key of ['storage', 'bridge'] as const) {
 		const v = p[key];
-		if (v !== undefined && (typeof v !== 'string' || !PVE_ID_RE.test(v))) fields[`platform.${key}`] = `${key} must be a Proxmox ${key} name (letters, digits, . _ -).`;
+		if (v !== undefined && !isProxmoxId(key, v)) fields[`platform.${key}`] = `${key} ${PROXMOX_ID_RULES[key]}.`;
 	}
 	const net = p.network;
 	if (net !== undefined && net !== 'dhcp') {
@@ -113,8 +110,8 @@ export function validatePlatform(p: CreatePlatform): CreatePlatform {
 	if (p.tags !== undefined) {
 		if (!Array.isArray(p.tags) || p.tags.length > 20) fields['platform.tags'] = 'tags must be a list of at most 20 tags.';
 		else {
-			const bad = p.tags.find((t) => typeof t !== 'string' || !TAG_RE.test(t));
-			if (bad !== undefined) fields['platform.tags'] = `Tag ${JSON.stringify(String(bad)).slice(0, 70)} may use letters, digits and _ . + - only.`;
+			const bad = p.tags.find((t) => !isProxmoxId('tag', t));
+			if (bad !== undefined) fields['platform.tags'] = `Tag ${JSON.stringify(String(bad)).slice(0, 70)} ${PROXMOX_ID_RULES.tag}.`;
 		}
 	}
 	if (Object.keys(fields).length > 0) throw new SpyreError('validation', Object.values(fields)[0], { fields });

@@ -3,6 +3,7 @@ import { getConfig } from '$lib/server/env-config';
 import { SpyreError } from '$lib/server/errors';
 import { api, requireUser } from '$lib/server/http';
 import { getProxmox } from '$lib/server/proxmox';
+import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/validation/proxmox';
 import type { RequestHandler } from './$types';
 
 /** Container templates on a node (?node=, default the configured node) in the template storage. */
@@ -11,7 +12,7 @@ export const GET: RequestHandler = (event) =>
 		requireUser(event);
 		const cfg = getConfig().proxmox;
 		const node = event.url.searchParams.get('node') || cfg.node;
-		if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(node)) throw new SpyreError('bad_request', 'node must be a Proxmox node name.');
+		if (!isProxmoxId('node', node)) throw new SpyreError('bad_request', `node ${PROXMOX_ID_RULES.node}.`);
 		const templates = await getProxmox().listTemplates(node, cfg.templateStorage);
 		return json({
 			node,
