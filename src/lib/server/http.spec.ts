@@ -40,4 +40,34 @@ describe('readJsonBody', () => {
 		await expect(readJsonBody(req('"' + 'x'.repeat(100) + '"'), 10)).rejects.toThrow(/larger than/);
 		await expect(readJsonBody(req('{"a":1}', { 'content-type': 'text/plain' }))).rejects.toThrow(/as JSON/);
 	});
+
+	// A body declared too large: read and dropped before the 413 while it is modest (so the client reads the
+	// answer instead of a reset socket), left unread when it is huge.
+	const declaredBody = (chunks: number, chunkBytes: number) => {
+		let pulled = 0;
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (pulled === chunks) return controller.close();
+				pulled++;
+				controller.enqueue(new Uint8Array(chunkBytes));
+			}
+		});
+		const request = new Request('http://x/', {
+			method: 'POST',
+			body,
+			duplex: 'half',
+			headers: { 'content-type': 'application/json', 'content-length': String(chunks * chunkBytes) }
+		} as RequestInit);
+		return { request, pulled: () => pulled };
+	};
+	it('drains a modestly oversized body before refusing it', async () => {
+		const { request, pulled } = declaredBody(10, 10 * 1024);
+		await expect(readJsonBody(request)).rejects.toThrow(/larger than 65536 bytes/);
+		expect(pulled()).toBe(10);
+	});
+	it('refuses a huge declared body without reading it', async () => {
+		const { request, pulled } = declaredBody(200, 10 * 1024);
+		await expect(readJsonBody(request)).rejects.toThrow(/larger than/);
+		expect(pulled()).toBeLessThanOrEqual(1);
+	});
 });

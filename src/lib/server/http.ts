@@ -50,13 +50,35 @@ export function safeClientAddress(event: Pick<RequestEvent, 'getClientAddress'>)
 	}
 }
 
+/**
+ * Past this, an oversized body is refused without reading it. Below it, the body is read and dropped first:
+ * a 413 sent while the client is still sending makes Node close a socket with unread data, which the
+ * client sees as a reset (ECONNRESET) instead of the 413 and its message.
+ */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+async function refuseOversized(request: Request, declared: number, message: string): Promise<never> {
+	if (declared <= DRAIN_LIMIT_BYTES && request.body) {
+		let read = 0;
+		try {
+			for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+				read += chunk.byteLength;
+				if (read > DRAIN_LIMIT_BYTES) break;
+			}
+		} catch {
+			// The client went away or adapter-node's own size limit stopped the stream: the 413 stands.
+		}
+	}
+	throw new SpyreError('payload_too_large', message);
+}
+
 /** Read a JSON object body of at most `maxBytes`. Malformed or oversized bodies are a clear 4xx. */
 export async function readJsonBody(request: Request, maxBytes = 64 * 1024): Promise<Record<string, unknown>> {
 	// Only JSON bodies: a cross-site HTML form cannot send this content type without a CORS preflight.
 	const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
 	if (type !== 'application/json') throw new SpyreError('bad_request', 'Send the request body as JSON (Content-Type: application/json).');
 	const declared = Number(request.headers.get('content-length') ?? '0');
-	if (declared > maxBytes) throw new SpyreError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+	if (declared > maxBytes) await refuseOversized(request, declared, `The request body is larger than ${maxBytes} bytes.`);
 	const text = await request.text();
 	if (Buffer.byteLength(text) > maxBytes) throw new SpyreError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
 	let value: unknown;
@@ -74,7 +96,7 @@ export async function readJsonBody(request: Request, maxBytes = 64 * 1024): Prom
 /** Read a small form post; malformed or oversized posts become SpyreErrors instead of stack traces. */
 export async function readForm(request: Request, maxBytes = 16 * 1024): Promise<FormData> {
 	const declared = Number(request.headers.get('content-length') ?? '0');
-	if (declared > maxBytes) throw new SpyreError('payload_too_large', 'The form is too large.');
+	if (declared > maxBytes) await refuseOversized(request, declared, 'The form is too large.');
 	try {
 		return await request.formData();
 	} catch {
