@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIpv6, DNS_NAME_RE, isDnsName, isUrlHost } from './host';
+import { canonicalIpv6, DNS_NAME_RE, isDnsName, isIpLiteral, isUrlHost } from './host';
 
 describe('isDnsName', () => {
 	it.each([
@@ -69,6 +69,15 @@ describe('canonicalIpv6', () => {
 	});
 	it.each(['', ':::', '1::2::3', '::ffff:010.0.0.1', '::ffff:256.0.0.1', '[::1]', '::1%lo', 'fe80::1 ', 'g::1', '1:2:3:4:5:6:7:8:9'])('refuses %j', (v) => {
 		expect(canonicalIpv6(v)).toBeNull();
+	});
+});
+
+describe('isIpLiteral', () => {
+	it.each(['10.0.0.1', '[::1]', '[::ffff:127.0.0.1]'])('accepts %s', (v) => {
+		expect(isIpLiteral(v)).toBe(true);
+	});
+	it.each(['example.com', 'localhost', '::1', '[::1', '[example.com]', '010.0.0.1', '127.1', null])('refuses %j', (v) => {
+		expect(isIpLiteral(v)).toBe(false);
 	});
 });
 

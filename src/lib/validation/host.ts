@@ -52,9 +52,14 @@ export function canonicalIpv6(text: string): string | null {
 	}
 }
 
-/** A host as a URL carries it: a DNS name, a strict IPv4 address, or a bracketed IPv6 address. */
-export function isUrlHost(host: unknown): host is string {
+/** An address as a URL carries it: a strict IPv4 address or a bracketed IPv6 address. */
+export function isIpLiteral(host: unknown): host is string {
 	if (typeof host !== 'string') return false;
 	if (host.startsWith('[') && host.endsWith(']')) return canonicalIpv6(host.slice(1, -1)) !== null;
-	return isIpv4(host) || isDnsName(host);
+	return isIpv4(host);
+}
+
+/** A host as a URL carries it: a DNS name or an address (`isIpLiteral`). */
+export function isUrlHost(host: unknown): host is string {
+	return isIpLiteral(host) || isDnsName(host);
 }
