@@ -27,8 +27,11 @@ export const DNS_NAME_RE = new RegExp(`^(?=.{1,253}$)${NUMERIC_LAST_LABEL}${LABE
 /** The message, after the field's name. */
 export const DNS_NAME_RULE = 'must be a DNS name such as spyre.example.com: letters, digits and -, labels joined by dots, no trailing dot (an international name in its xn-- form)';
 
-/** True for a DNS name by the rule above (any case). */
-export function isDnsName(value: unknown): value is string {
+/**
+ * True for a DNS name by the rule above (any case). These predicates return plain booleans, not type guards:
+ * callers hold strings, and a guard would narrow a string that failed to `never`.
+ */
+export function isDnsName(value: unknown): boolean {
 	return typeof value === 'string' && DNS_NAME_RE.test(value);
 }
 
@@ -53,13 +56,13 @@ export function canonicalIpv6(text: string): string | null {
 }
 
 /** An address as a URL carries it: a strict IPv4 address or a bracketed IPv6 address. */
-export function isIpLiteral(host: unknown): host is string {
+export function isIpLiteral(host: unknown): boolean {
 	if (typeof host !== 'string') return false;
 	if (host.startsWith('[') && host.endsWith(']')) return canonicalIpv6(host.slice(1, -1)) !== null;
 	return isIpv4(host);
 }
 
 /** A host as a URL carries it: a DNS name or an address (`isIpLiteral`). */
-export function isUrlHost(host: unknown): host is string {
+export function isUrlHost(host: unknown): boolean {
 	return isIpLiteral(host) || isDnsName(host);
 }

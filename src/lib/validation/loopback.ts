@@ -17,8 +17,8 @@ const MAPPED_LOOPBACK = /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/;
  * brackets (URL.hostname has them, socket addresses and `ss` do not).
  */
 export function isLoopbackAddress(address: string): boolean {
-	if (isIpv4(address)) return address.startsWith('127.');
 	const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+	if (isIpv4(address)) return address.startsWith('127.');
 	const v6 = canonicalIpv6(bare);
 	return v6 !== null && (v6 === '::1' || MAPPED_LOOPBACK.test(v6));
 }

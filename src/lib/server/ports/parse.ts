@@ -38,7 +38,7 @@ export function splitLocal(local: string): { address: string; port: number } | n
 	let address = local.slice(0, cut).replace(SCOPE, '');
 	if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1).replace(SCOPE, '');
 	if (port === null) return null;
-	if (address === '*' || isIpv4(address) || (address.includes(':') && IPV6.test(address))) return { address: address.toLowerCase(), port };
+	if ((address.includes(':') && IPV6.test(address)) || address === '*' || isIpv4(address)) return { address: address.toLowerCase(), port };
 	return null;
 }
 
