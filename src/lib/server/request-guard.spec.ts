@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossSiteAllowed, hostAllowed, hostPolicy, isLoopbackName, mutationOriginAllowed } from './request-guard';
+import { crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from './request-guard';
 
 describe('hostAllowed', () => {
 	const prod = hostPolicy('https://spyre.example.com');
@@ -24,16 +24,30 @@ describe('hostAllowed', () => {
 		['192.168.1.20:3000', local, true], // an IP literal cannot be rebound (HOST=0.0.0.0 demo)
 		['evil.example:3000', local, false], // DNS rebinding: a name that resolves to 127.0.0.1
 		['rebind.127.0.0.1.nip.io:3000', local, false],
-		['localhost.evil.example:3000', local, false]
+		['localhost.evil.example:3000', local, false],
+		['127.1:3000', local, true], // URL reads it as 127.0.0.1, as the browser that sent it did
+		['0x7f.1:3000', local, true],
+		['[::ffff:127.0.0.1]:3000', local, true],
+		['spyre.localhost:3000', local, true],
+		['LOCALHOST.:3000', local, true],
+		['999.1.1.1:3000', local, false], // not an address, and a name ending in a number is none either
+		['spyre..localhost:3000', local, false],
+		['127.1:3000', prod, false],
+		['[::1]:3000', prod, false]
 	])('%j (%#) -> %j', (host, policy, ok) => {
 		expect(hostAllowed(host, policy)).toBe(ok);
 	});
 
-	it('knows loopback names', () => {
-		expect(hostPolicy('http://localhost:3000').local).toBe(true);
-		expect(hostPolicy('https://spyre.example.com').local).toBe(false);
-		expect(isLoopbackName('127.9.9.9')).toBe(true);
-		expect(isLoopbackName('0.0.0.0')).toBe(false);
+	it.each([
+		['http://localhost:3000', true],
+		['http://127.9.9.9:3000', true],
+		['http://[::1]:3000', true],
+		['http://spyre.localhost:3000', true],
+		['http://0.0.0.0:3000', false],
+		['https://spyre.example.com', false],
+		['http://localhost.evil.example:3000', false]
+	])('%s is local: %j', (url, local) => {
+		expect(hostPolicy(url).local).toBe(local);
 	});
 });
 

@@ -7,6 +7,9 @@
 // "Local" means the public URL itself is loopback (./setup.sh demo, tests): decided by configuration,
 // never by whether Proxmox is simulated.
 
+import { isIpLiteral } from '$lib/validation/host';
+import { isLoopbackHost } from '$lib/validation/loopback';
+
 export interface HostPolicy {
 	/** `host[:port]` of server.public_url, lower case. */
 	publicHost: string;
@@ -19,20 +22,7 @@ export interface HostPolicy {
 
 export function hostPolicy(publicUrl: string): HostPolicy {
 	const u = new URL(publicUrl);
-	return { publicHost: u.host.toLowerCase(), publicOrigin: u.origin, protocol: u.protocol, local: isLoopbackName(u.hostname) };
-}
-
-/** `hostname` as URL.hostname gives it (IPv6 in brackets). */
-export function isLoopbackName(hostname: string): boolean {
-	const h = hostname.toLowerCase().replace(/\.$/, '');
-	if (h === 'localhost' || h.endsWith('.localhost')) return true;
-	if (h === '[::1]' || h === '::1') return true;
-	return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-/** An IPv4 or bracketed IPv6 literal: a name no DNS answer can re-point. */
-function isIpLiteral(hostname: string): boolean {
-	return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || /^\[[0-9a-f:.]+\]$/i.test(hostname);
+	return { publicHost: u.host.toLowerCase(), publicOrigin: u.origin, protocol: u.protocol, local: isLoopbackHost(u.hostname) };
 }
 
 /** Whether a request addressed to `host` (the Host header, `name[:port]`) may be answered. */
@@ -48,7 +38,8 @@ export function hostAllowed(host: string | null | undefined, policy: HostPolicy)
 	if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return false;
 	if (parsed.host.toLowerCase() === policy.publicHost) return true;
 	if (!policy.local) return false;
-	return isLoopbackName(parsed.hostname) || isIpLiteral(parsed.hostname);
+	// An IP literal is a name no DNS answer can re-point.
+	return isLoopbackHost(parsed.hostname) || isIpLiteral(parsed.hostname);
 }
 
 /**

@@ -41,6 +41,13 @@ describe('gitUrlProblem', () => {
 		['https://github.com/../../etc', 'must be'],
 		['ftp://example.com/app', 'must be'],
 		['https://example.com:70000/app', 'must be'],
+		['http://010.0.0.5/a.git', 'must be'], // leading zeros: octal to some readers
+		['http://999.1.1.1/a.git', 'must be'],
+		['ssh://git@0x7f.1/a.git', 'must be'],
+		['git@a..b:app.git', 'must be'],
+		['git@-x.lan:app.git', 'must be'],
+		['deploy@[:::]:repos/app.git', 'must be'],
+		['https://git.lan./a.git', 'must be'],
 		['', 'Enter']
 	])('refuses %j', (url, why) => {
 		expect(gitUrlProblem(url)).toContain(why);

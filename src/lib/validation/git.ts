@@ -7,10 +7,13 @@
 // reaches git's argv in a container. Only four shapes pass, each made of characters that no shell, ssh or
 // git transport gives a meaning to; the runner still quotes every value.
 
+import { isUrlHost, URL_HOST_SHAPE } from './host';
+
 /** Control characters and whitespace: nothing in a URL, ref or path needs them. */
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f]/;
 
-const HOST = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])`;
+/** The host's shape; what it captures must pass the one host rule (`isUrlHost`, checked below). */
+const HOST = URL_HOST_SHAPE;
 /** A user name in an ssh URL: starts with a letter, digit or _, so ssh never reads it as an option. */
 const USER = String.raw`[A-Za-z0-9_][A-Za-z0-9._-]{0,63}`;
 /** A repository path on the server: plain characters, no `..` segment checked below. */
@@ -52,6 +55,7 @@ export function parseGitUrl(url: string): ParsedGitUrl | null {
 }
 
 function checked(parsed: ParsedGitUrl, path: string): ParsedGitUrl | null {
+	if (!isUrlHost(parsed.host)) return null;
 	if (parsed.port !== null && (parsed.port < 1 || parsed.port > 65535)) return null;
 	if (path.split('/').some((s) => s === '..')) return null;
 	return parsed;

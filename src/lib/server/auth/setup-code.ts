@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { getConfig } from '../env-config';
 import { FailureLimiter } from './rate-limit';
-import { isLoopbackName } from '../request-guard';
+import { isLoopbackHost } from '$lib/validation/loopback';
 import { singleton } from '../singleton';
 
 const state = singleton('auth.setupCode', () => ({
@@ -19,8 +19,7 @@ export function setupCodeRequired(): boolean {
 	const publicHost = new URL(getConfig().server.publicUrl).hostname;
 	// server.host already has $HOST applied (env-config/listen-env.ts): it is where server.js listens.
 	const listen = getConfig().server.host;
-	const listenLocal = isLoopbackName(listen.includes(':') && !listen.startsWith('[') ? `[${listen}]` : listen);
-	return !(isLoopbackName(publicHost) && listenLocal);
+	return !(isLoopbackHost(publicHost) && isLoopbackHost(listen));
 }
 
 function newCode(): string {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { absolutePathProblem, RE, relativePathProblem } from './rules';
+import { absolutePathProblem, aptProxyProblem, npmRegistryProblem, RE, relativePathProblem } from './rules';
 import { isProxmoxId } from '$lib/validation/proxmox';
 import { check, errors, HEAD } from './spec-helpers';
 
@@ -210,5 +210,27 @@ describe('metadata', () => {
 		expect(errorPathsWith('metadata', { name: '../../etc/passwd' })).toEqual(['metadata.name']);
 		expect(errorPathsWith('metadata', { description: 'two\nlines' })).toEqual(['metadata.description']);
 		expect(errorPathsWith('extends', 'Bad Name')).toEqual(['extends']);
+	});
+});
+
+describe('package proxy and npm registry hosts (the shared host rule)', () => {
+	it.each(['http://10.0.0.1:3142', 'http://apt-cache.lan:3142/', 'http://Cache.LAN', 'http://[fd00::1]:3142', 'http://xn--bcher-kva.example:3142'])('apt_proxy %s passes', (url) => {
+		expect(aptProxyProblem(url)).toBeNull();
+		expect(npmRegistryProblem(`${url.replace(/\/$/, '')}/npm/`)).toBeNull();
+	});
+	it.each([
+		'http://010.0.0.1:3142', // leading zeros: octal to some readers
+		'http://999.1.1.1:3142', // ends in a number, so an address, and not a valid one
+		'http://0x7f.1:3142',
+		'http://a..b:3142',
+		'http://-cache.lan:3142',
+		'http://cache.lan.:3142',
+		'http://bücher.example:3142',
+		'http://[:::]:3142',
+		'http://[fd00::1:3142',
+		`http://${'a'.repeat(64)}.lan:3142`
+	])('%s is refused', (url) => {
+		expect(aptProxyProblem(url)).toMatch(/^must be a proxy URL/);
+		expect(npmRegistryProblem(`${url}/`)).toMatch(/^must be a registry URL/);
 	});
 });

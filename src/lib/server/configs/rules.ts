@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
+import { isUrlHost, URL_HOST_SHAPE } from '$lib/validation/host';
 import { DNS_LABEL_RE } from '$lib/validation/environment';
 import { CONFIG_NAME_RE } from '$lib/validation/config-name';
 import { PROXMOX_ID_RULES, proxmoxIdPattern, type ProxmoxIdKind } from '$lib/validation/proxmox';
@@ -60,27 +61,29 @@ export function relativePathProblem(p: string): string | null {
 	return null;
 }
 
+const APT_PROXY_RE = new RegExp(String.raw`^http://(${URL_HOST_SHAPE})(?::(\d{1,5}))?/?$`);
 /**
  * A package-manager proxy (apt-cacher-ng, squid…): `http://host[:port][/]` only. No user or password
  * (they would be written into every container), no path, query or quote, so the value is safe inside
  * apt.conf's double quotes; a shell still only sees it quoted.
  */
 export function aptProxyProblem(url: string): string | null {
-	const m = /^http:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(:(\d{1,5}))?\/?$/.exec(url);
-	if (!m) return 'must be a proxy URL like http://10.0.0.1:3142 (http, a host and a port; no user, password or path)';
-	if (m[6] !== undefined && (Number(m[6]) < 1 || Number(m[6]) > 65535)) return 'must have a port between 1 and 65535';
+	const m = APT_PROXY_RE.exec(url);
+	if (!m || !isUrlHost(m[1])) return 'must be a proxy URL like http://10.0.0.1:3142 (http, a host and a port; no user, password or path)';
+	if (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)) return 'must have a port between 1 and 65535';
 	return null;
 }
 
+const NPM_REGISTRY_RE = new RegExp(String.raw`^https?://(${URL_HOST_SHAPE})(?::(\d{1,5}))?(?:/[A-Za-z0-9._~-]+)*/?$`);
 /**
  * An npm registry (a mirror such as the demo's package proxy, Verdaccio, Nexus): `http(s)://host[:port]/path/`.
  * No user, password, query or fragment (they would be written into every container), and a path of plain
  * segments only, so the value is one safe `registry=` line of an npmrc; a shell still only sees it quoted.
  */
 export function npmRegistryProblem(url: string): string | null {
-	const m = /^https?:\/\/([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(:(\d{1,5}))?(\/[A-Za-z0-9._~-]+)*\/?$/.exec(url);
-	if (!m || url.length > 512) return 'must be a registry URL like http://10.0.0.1:3142/ (http or https, a host, an optional port and path; no user, password or query)';
-	if (m[6] !== undefined && (Number(m[6]) < 1 || Number(m[6]) > 65535)) return 'must have a port between 1 and 65535';
+	const m = url.length > 512 ? null : NPM_REGISTRY_RE.exec(url);
+	if (!m || !isUrlHost(m[1])) return 'must be a registry URL like http://10.0.0.1:3142/ (http or https, a host, an optional port and path; no user, password or query)';
+	if (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)) return 'must have a port between 1 and 65535';
 	if (/(^|\/)\.{1,2}(\/|$)/.test(url.replace(/^https?:\/\/[^/]*/, ''))) return 'must not have . or .. path segments';
 	return null;
 }

@@ -28,6 +28,16 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['memory too small', (c) => (c.proxmox.defaults = { memory_mb: 8 }), 'proxmox.defaults.memory_mb:'],
 		['timeout zero', (c) => (c.proxmox.task_timeout_ms = 0), 'proxmox.task_timeout_ms:'],
 		['caddy bad domain', (c) => (c.caddy = { base_domain: 'not a domain!' }), 'caddy.base_domain: must be a DNS name'],
+		['caddy domain with a trailing dot', (c) => (c.caddy = { base_domain: 'spyre.example.com.' }), 'caddy.base_domain: must be a DNS name'],
+		['caddy domain in Unicode', (c) => (c.caddy = { base_domain: 'spyre.bücher.example' }), 'caddy.base_domain: must be a DNS name'],
+		['caddy domain that is an address', (c) => (c.caddy = { base_domain: '10.0.0.5' }), 'caddy.base_domain: must be a DNS name'],
+		['gateway listen with leading zeros', (c) => (c.ssh.gateway = { listen: '010.0.0.1:2222' }), 'ssh.gateway.listen: must be host:port'],
+		['gateway listen on 999.1.1.1', (c) => (c.ssh.gateway = { listen: '999.1.1.1:2222' }), 'ssh.gateway.listen: must be host:port'],
+		['gateway listen on a name', (c) => (c.ssh.gateway = { listen: 'spyre.lan:2222' }), 'ssh.gateway.listen: must be host:port'],
+		['gateway listen on bad IPv6', (c) => (c.ssh.gateway = { listen: '[:::]:2222' }), 'ssh.gateway.listen: must be host:port'],
+		['gateway public host 999.1.1.1', (c) => (c.ssh.gateway = { listen: '0.0.0.0:2222', public_host: '999.1.1.1' }), 'ssh.gateway.public_host: must be a DNS name or an IPv4 address'],
+		['gateway public host 010.0.0.1', (c) => (c.ssh.gateway = { listen: '0.0.0.0:2222', public_host: '010.0.0.1' }), 'ssh.gateway.public_host: must be a DNS name or an IPv4 address'],
+		['broker listen with leading zeros', (c) => ((c as Raw).claude = { broker: { listen: '10.0.0.02:3101' } }), 'claude.broker.listen: must be host:port'],
 		['caddy bad admin url', (c) => (c.caddy = { admin_url: 'ftp://x' }), 'caddy.admin_url: must be an http or https URL'],
 		['gateway listen without port', (c) => (c.ssh.gateway = { listen: '0.0.0.0' }), 'ssh.gateway.listen: must be host:port'],
 		['gateway relative host key', (c) => (c.ssh.gateway = { listen: '0.0.0.0:2222', host_key_path: 'gw_key' }), 'ssh.gateway.host_key_path: must be an absolute path'],
@@ -39,7 +49,8 @@ describe('parseConfig: types and required keys, with key paths', () => {
 		['monthly budget zero', (c) => ((c as Raw).claude = { monthly_budget_usd: 0 }), 'claude.monthly_budget_usd: must be a positive amount'],
 		// The session cookie is __Host- (Secure): plain http works on loopback only.
 		['plain http on a network name', (c) => (c.server.public_url = 'http://spyre.example.com'), 'server.public_url: must be https://'],
-		['plain http on a LAN address', (c) => (c.server.public_url = 'http://192.168.1.5:3000'), 'server.public_url: must be https://']
+		['plain http on a LAN address', (c) => (c.server.public_url = 'http://192.168.1.5:3000'), 'server.public_url: must be https://'],
+		['plain http on a name ending in localhost', (c) => (c.server.public_url = 'http://localhost.evil.example'), 'server.public_url: must be https://']
 	])('%s', (_name, mutate, expected) => {
 		const err = problemsOf(withSet(mutate));
 		expect(err.problems.some((p) => p.startsWith(expected))).toBe(true);
@@ -156,6 +167,15 @@ describe('parseConfig: static network', () => {
 		});
 		const custom = parse(withSet((c) => (c.ssh.gateway = { listen: '[::]:22', host_key_path: '/etc/spyre/gw', public_host: 'spyre.lan' })));
 		expect(custom.ssh.gateway).toMatchObject({ host: '::', port: 22, hostKeyPath: '/etc/spyre/gw', publicHost: 'spyre.lan' });
+		expect(parse(withSet((c) => (c.ssh.gateway = { listen: 'localhost:2222', public_host: '10.0.0.2' }))).ssh.gateway).toMatchObject({ host: 'localhost', publicHost: '10.0.0.2' });
+	});
+
+	it.each(['Spyre.Example.COM', 'svc.example.com', 'spyre.localhost', 'xn--bcher-kva.example'])('caddy.base_domain %s is a DNS name (any case)', (domain) => {
+		expect(parse(withSet((c) => (c.caddy = { base_domain: domain }))).caddy?.baseDomain).toBe(domain);
+	});
+
+	it.each(['http://localhost:3000', 'http://spyre.localhost:3000', 'http://127.0.0.2:3000', 'http://[::1]:3000'])('plain http on loopback %s is allowed', (url) => {
+		expect(parse(withSet((c) => (c.server.public_url = url))).server.publicUrl).toBe(url);
 	});
 
 	it('claude.broker becomes host, port and url', () => {

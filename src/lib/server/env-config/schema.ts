@@ -3,8 +3,9 @@
 
 import path from 'node:path';
 import { z } from 'zod';
-import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, prefixMask, reservedAddressProblem } from '$lib/validation/ipv4';
-import { isLoopbackName } from '../request-guard';
+import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, reservedAddressProblem } from '$lib/validation/ipv4';
+import { DNS_NAME_RE, DNS_NAME_RULE, isDnsName, isIpLiteral } from '$lib/validation/host';
+import { isLoopbackHost } from '$lib/validation/loopback';
 import { aptProxy, bridge, nodeName, npmRegistry, storageId, templateId } from '../configs/rules';
 
 const port = z.number().int().min(1).max(65535);
@@ -34,9 +35,12 @@ const dhcpNetwork = z
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '[::]']);
 const hostPort = z
 	.string()
-	.regex(/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]|localhost):\d{1,5}$/, 'must be host:port, e.g. 10.0.0.2:3101')
+	.refine((s) => {
+		const m = /^(.+):(\d{1,5})$/.exec(s);
+		return m !== null && (isIpLiteral(m[1]) || m[1] === 'localhost');
+	}, 'must be host:port with an IPv4 address (no leading zeros), [IPv6 address] or localhost, e.g. 10.0.0.2:3101')
 	.refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'must have a port from 0 to 65535');
-const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a DNS name');
+const dnsName = z.string().regex(DNS_NAME_RE, DNS_NAME_RULE);
 
 export const configSchema = z
 	.object({
@@ -91,8 +95,8 @@ export const configSchema = z
 								if (ipv4ToInt(n.range_start) > ipv4ToInt(n.range_end)) {
 									ctx.addIssue({ code: 'custom', path: ['range_end'], message: 'must not come before range_start' });
 								}
-								const network = { base: (ipv4ToInt(n.range_start) & prefixMask(n.prefix)) >>> 0, prefix: n.prefix, address: n.range_start };
-								if (!inNetwork(n.gateway, network) || !inNetwork(n.range_end, network)) {
+								const network = parseCidr(`${n.range_start}/${n.prefix}`);
+								if (network && (!inNetwork(n.gateway, network) || !inNetwork(n.range_end, network))) {
 									ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be in the same /${n.prefix} network as the address range` });
 								}
 							})
@@ -134,7 +138,10 @@ export const configSchema = z
 						listen: hostPort,
 						host_key_path: absPath.optional(),
 						/** The host name users put in ~/.ssh/config; default: server.public_url's host. */
-						public_host: z.union([dnsName, z.string().refine((v) => isIpv4(v), 'must be a DNS name or an IPv4 address')]).optional(),
+						public_host: z
+							.string()
+							.refine((v) => isDnsName(v) || isIpv4(v), 'must be a DNS name or an IPv4 address (no leading zeros)')
+							.optional(),
 						// ssh2's Server (the gateway's SSH server) cannot open the auth-agent@openssh.com channel back
 						// to the client that forwarding needs, so only `false` can be honoured today.
 						agent_forwarding: z
@@ -223,7 +230,7 @@ function publicUrlProblems(server: unknown): string[] {
 		return [];
 	}
 	if (u.protocol !== 'http:') return [];
-	return isLoopbackName(u.hostname)
+	return isLoopbackHost(u.hostname)
 		? []
 		: ['server.public_url: must be https:// (plain http is only possible on loopback): the session cookie is Secure, and browsers drop Secure cookies from other http:// sites'];
 }

@@ -78,9 +78,29 @@ describe('splitLocal', () => {
 		['0.0.0.0:', null],
 		['0.0.0.0:8o', null],
 		['[]:80', null],
-		['$(reboot):80', null]
+		['$(reboot):80', null],
+		['010.0.0.1:80', null], // the shared IPv4 rule: no leading zeros
+		['127.1:80', null],
+		['0x7f.0.0.1:80', null]
 	])('%s', (local, want) => {
 		expect(splitLocal(local)).toEqual(want);
+	});
+});
+
+describe('loopbackOnly (the shared loopback rule on what the CT printed)', () => {
+	it.each([
+		['127.0.0.1', true],
+		['127.9.9.9', true],
+		['[::1]', true],
+		['[0:0:0:0:0:0:0:1]', true],
+		['[::ffff:127.0.0.1]', true],
+		['[::ffff:128.0.0.1]', false],
+		['[::127.0.0.1]', false], // IPv4-compatible, not mapped: not loopback
+		['[::]', false],
+		['0.0.0.0', false],
+		['*', false]
+	])('%s', (address, loopback) => {
+		expect(parseSs(`LISTEN 0 5 ${address}:80 0.0.0.0:*`)).toEqual([{ port: 80, addresses: [expect.any(String)], processes: [], loopbackOnly: loopback }]);
 	});
 });
 

@@ -5,6 +5,8 @@
 // This module never decides what is shown or shared (ports/index.ts does).
 
 import type { ListeningPort } from '$lib/types/ports';
+import { isIpv4 } from '$lib/validation/ipv4';
+import { isLoopbackAddress } from '$lib/validation/loopback';
 
 export type { ListeningPort };
 
@@ -18,7 +20,6 @@ const MAX_PROCESSES = 4;
 const MAX_NAME = 32;
 
 const PORT = /^\d{1,5}$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IPV6 = /^[0-9a-f:.]{2,45}$/i;
 // An interface scope as ss prints it (`127.0.0.53%lo`); interface names are at most 15 characters.
 const SCOPE = /%[A-Za-z0-9_.-]{1,15}$/;
@@ -37,12 +38,8 @@ export function splitLocal(local: string): { address: string; port: number } | n
 	let address = local.slice(0, cut).replace(SCOPE, '');
 	if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1).replace(SCOPE, '');
 	if (port === null) return null;
-	if (address === '*' || IPV4.test(address) || (address.includes(':') && IPV6.test(address))) return { address: address.toLowerCase(), port };
+	if ((address.includes(':') && IPV6.test(address)) || address === '*' || isIpv4(address)) return { address: address.toLowerCase(), port };
 	return null;
-}
-
-export function isLoopback(address: string): boolean {
-	return /^127\./.test(address) || address === '::1' || /^::ffff:127\./.test(address) || address === '0:0:0:0:0:0:0:1';
 }
 
 /** Process names from ss's `users:(("name",pid=1,fd=3),…)`, cut to printable ASCII. */
@@ -77,7 +74,7 @@ class Collector {
 		return [...this.byPort]
 			.map(([port, e]) => {
 				const addresses = [...e.addresses].sort();
-				return { port, addresses, processes: [...e.processes].sort(), loopbackOnly: addresses.every(isLoopback) };
+				return { port, addresses, processes: [...e.processes].sort(), loopbackOnly: addresses.every(isLoopbackAddress) };
 			})
 			.sort((a, b) => a.port - b.port);
 	}

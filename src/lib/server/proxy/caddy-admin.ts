@@ -2,6 +2,7 @@
 // guarded by the ETag of what we read (If-Match), so Caddy either loads the new config completely or keeps
 // the old one, and a concurrent edit by someone else is never overwritten silently.
 
+import { isLoopbackAddress } from '$lib/validation/loopback';
 import { SpyreError } from '../errors';
 import { isOurs } from './routes';
 
@@ -17,8 +18,9 @@ export interface CaddyAdmin {
 /** The admin endpoint must stay on loopback: it can rewrite the proxy, so it is never reachable from outside. */
 export function checkAdminUrl(adminUrl: string): URL {
 	const u = new URL(adminUrl);
-	const h = u.hostname.replace(/^\[|\]$/g, '');
-	if (u.protocol !== 'http:' || !(h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h))) {
+	// Narrower than isLoopbackHost on purpose: Node resolves names through the system resolver, where only
+	// `localhost` itself is pinned (/etc/hosts), so a `*.localhost` name could be answered with another host.
+	if (u.protocol !== 'http:' || !(isLoopbackAddress(u.hostname) || u.hostname === 'localhost')) {
 		throw new SpyreError('config', 'caddy.admin_url must be an http:// address on loopback (e.g. http://127.0.0.1:2019).');
 	}
 	return u;

@@ -60,6 +60,10 @@ describe('buildRoute', () => {
 		expect(() => buildRoute({ ...t, hostname: 'a.b' }, mode, auth)).toThrow(/DNS label/);
 		expect(() => buildRoute({ ...t, port: 70000 }, mode, auth)).toThrow(/range/);
 		expect(() => buildRoute(t, { kind: 'subdomain', baseDomain: 'ex ample' }, auth)).toThrow(/base_domain/);
+		for (const baseDomain of ['Example.com', 'example.com.', 'bücher.example', '10.0.0.5', '{http.request.host}', 'a..b', '']) {
+			expect(() => buildRoute(t, { kind: 'subdomain', baseDomain }, auth), baseDomain).toThrow(/base_domain/);
+		}
+		expect(buildRoute(t, { kind: 'subdomain', baseDomain: 'xn--bcher-kva.example' }, auth)).not.toBeNull();
 		expect(() => buildRoute(t, mode, { ...auth, dial: 'x' })).toThrow(/host:port/);
 	});
 

@@ -3,6 +3,7 @@
 // never inject a matcher or a placeholder. Never serves anything on Spyre's own host.
 
 import { isIpv4 } from '$lib/validation/ipv4';
+import { isDnsName } from '$lib/validation/host';
 import { DNS_LABEL_RE, SERVICE_LABEL_SEPARATOR } from '$lib/validation/environment';
 import { SpyreError } from '../errors';
 import { SPYRE_COOKIE_NAMES } from '../auth/session-cookie';
@@ -45,7 +46,6 @@ export const SERVICE_HOST_HEADER = 'X-Spyre-Service-Host';
 
 const LABEL = DNS_LABEL_RE;
 const ENV_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
-const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const HOST_PORT = /^(?:[a-z0-9.-]{1,253}|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 /** Cookie names are matched case-insensitively: browsers treat the `__Host-` prefix that way. */
 /** (The names are letters, `_` and `-` only: nothing to escape for Go's regexp.) */
@@ -68,7 +68,9 @@ export function validateTarget(t: ServiceTarget): void {
 }
 
 export function validateMode(mode: ProxyMode): void {
-	if (mode.kind !== 'subdomain' || !DOMAIN.test(mode.baseDomain)) bad('caddy.base_domain is not a DNS name.');
+	// Lower case as well (proxy/index.ts lower-cases the configured name): parseServiceHost compares a
+	// lower-cased Host header against it, and Caddy's host matcher is given it as written.
+	if (mode.kind !== 'subdomain' || !isDnsName(mode.baseDomain) || mode.baseDomain !== mode.baseDomain.toLowerCase()) bad('caddy.base_domain is not a lower-case DNS name.');
 }
 
 export function validateForwardAuth(auth: ForwardAuth): void {

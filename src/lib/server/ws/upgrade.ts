@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
+import { isLoopbackAddress } from '$lib/validation/loopback';
 import { isSessionActive, validateSession, type SessionUser } from '../auth';
 import { sessionTokenFromHeader } from '../auth/session-cookie';
 import { getConfig } from '../env-config';
@@ -101,7 +102,7 @@ function clientIp(req: IncomingMessage): string {
 	// only from a loopback peer (the local reverse proxy).
 	const peer = req.socket.remoteAddress ?? '';
 	const xff = req.headers['x-forwarded-for'];
-	if (typeof xff === 'string' && /^(127\.|::1$|::ffff:127\.)/.test(peer)) {
+	if (typeof xff === 'string' && isLoopbackAddress(peer)) {
 		const last = xff.split(',').at(-1)?.trim();
 		if (last) return last;
 	}

@@ -71,6 +71,9 @@ describe('parsePaste', () => {
 	it('reads the failed localhost address', () => {
 		expect(parsePaste('http://localhost:43117/callback?code=abc&state=St4te')).toEqual({ kind: 'callback', port: 43117, code: 'abc', state: 'St4te' });
 	});
+	it.each(['http://127.0.0.1:43117', 'http://[::1]:43117', 'http://LOCALHOST:43117', 'http://127.1:43117'])('reads the callback on %s (as the URL parser reads it)', (origin) => {
+		expect(parsePaste(`${origin}/callback?code=abc&state=St4te`)).toMatchObject({ kind: 'callback', port: 43117 });
+	});
 	it.each([
 		['abc', /not the full code/],
 		['', /Paste the code/],
@@ -79,7 +82,13 @@ describe('parsePaste', () => {
 		['http://evil.example:80/callback?code=a&state=b', /Only the http:\/\/localhost/],
 		['http://localhost:4000/other?code=a&state=b', /Only the http:\/\/localhost/],
 		['http://localhost:4000/callback?code=a', /no code and state/],
-		['https://localhost:4000/callback?code=a&state=b', /Only the http:\/\/localhost/]
+		['https://localhost:4000/callback?code=a&state=b', /Only the http:\/\/localhost/],
+		// Loopback, but not where the CLI listens: never relayed to its port.
+		['http://127.0.0.2:4000/callback?code=a&state=b', /Only the http:\/\/localhost/],
+		['http://cli.localhost:4000/callback?code=a&state=b', /Only the http:\/\/localhost/],
+		['http://localhost.:4000/callback?code=a&state=b', /Only the http:\/\/localhost/],
+		['http://[::ffff:127.0.0.1]:4000/callback?code=a&state=b', /Only the http:\/\/localhost/],
+		['http://localhost.evil.example:4000/callback?code=a&state=b', /Only the http:\/\/localhost/]
 	])('refuses %j', (input, message) => {
 		expect(() => parsePaste(input)).toThrow(message);
 	});

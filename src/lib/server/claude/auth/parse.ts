@@ -3,6 +3,7 @@
 // and `code#state` or a failed `http://localhost:PORT/callback?...` address. Never throws on CLI
 // output (it only returns null); pasted input that is wrong throws a SpyreError a person can act on.
 
+import { isLoopbackHost } from '$lib/validation/loopback';
 import { SpyreError } from '../../errors';
 
 // CSI (colours, cursor moves), OSC (titles, hyperlinks) and lone two-byte escapes: what a PTY carries.
@@ -41,7 +42,7 @@ export function parseAuthorizeUrl(raw: string): AuthorizeUrl | null {
 	const redirect = url.searchParams.get('redirect_uri');
 	if (redirect && URL.canParse(redirect)) {
 		const r = new URL(redirect);
-		if (r.protocol === 'http:' && isLoopbackName(r.hostname) && r.port) port = Number(r.port);
+		if (r.protocol === 'http:' && isCliCallbackHost(r.hostname) && r.port) port = Number(r.port);
 	}
 	return { url: url.toString(), state, port };
 }
@@ -138,8 +139,13 @@ export function parseCredentialsFile(text: string): { accessToken: string; expir
 	}
 }
 
-export function isLoopbackName(host: string): boolean {
-	return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1';
+/**
+ * The CLI's callback host, as URL.hostname gives it. Narrower than isLoopbackHost on purpose: the CLI's
+ * redirect_uri names `localhost` and it listens on 127.0.0.1 / ::1, so an address under another loopback
+ * name (127.0.0.2, x.localhost) is not the CLI's and is refused rather than relayed to the CLI's port.
+ */
+export function isCliCallbackHost(host: string): boolean {
+	return isLoopbackHost(host) && (host === 'localhost' || host === '127.0.0.1' || host === '[::1]');
 }
 
 export const MAX_PASTE = 8192;
@@ -182,7 +188,7 @@ function parseCallbackAddress(text: string): Paste {
 	} catch {
 		throw new SpyreError('validation', 'That address could not be read.', { fields: { code: 'Not a valid address.' } });
 	}
-	if (url.protocol !== 'http:' || !isLoopbackName(url.hostname) || !url.port || url.pathname !== '/callback') {
+	if (url.protocol !== 'http:' || !isCliCallbackHost(url.hostname) || !url.port || url.pathname !== '/callback') {
 		throw new SpyreError('validation', 'Only the http://localhost:PORT/callback?… address of this sign-in can be relayed.', {
 			fields: { code: "Not the CLI's localhost callback." }
 		});
