@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiRoutes, wsRoutes } from './routes';
-import { WS_PATHS, isSpyreSocketPath } from '$lib/shared/socket-paths';
+import { WS_PATHS, isSpyreSocketPath, matchSocketPath } from '$lib/shared/socket-paths';
 
 const API_DIR = join(process.cwd(), 'src/routes/api');
 
@@ -79,6 +79,24 @@ describe('WebSocket route builders', () => {
 				built.some((u) => accepts(u.split('?')[0], prefix)),
 				prefix
 			).toBe(true);
+	});
+
+	it('matches each path once, with the id a prefix carries, and nothing else', () => {
+		const cases: Array<[string, ReturnType<typeof matchSocketPath>]> = [
+			['/api/events', { path: '/api/events', id: null }],
+			['/api/terminal/env-1_a', { path: '/api/terminal/', id: 'env-1_a' }],
+			['/api/claude/t1', { path: '/api/claude/', id: 't1' }],
+			['/api/events/', null],
+			['/api/terminal/', null],
+			['/api/terminal/a/b', null],
+			['/api/terminal/a%2Fb', null],
+			[`/api/claude/${'x'.repeat(65)}`, null],
+			['/api/eventsx', null],
+			['/@vite/client', null]
+		];
+		for (const [path, want] of cases) expect(matchSocketPath(path), path).toEqual(want);
+		expect(isSpyreSocketPath('/api/terminal/e1?cols=80')).toBe(true);
+		expect(isSpyreSocketPath(undefined)).toBe(false);
 	});
 
 	it('puts the resume point and the terminal size in the query', () => {
