@@ -1,5 +1,5 @@
 // The simulator's CTs are unprivileged and stand on a real template, not on the host: from a CT shell over
-// real SSH no host file is there (a root-only canary in the host's /etc, /work, the repo, the simulator's
+// real SSH no host file is there (a root-only canary in the host's /etc, the folder holding the checkout, the repo, the simulator's
 // state, Spyre-like data), nor what the host has installed (gcc), host processes cannot be signalled,
 // writes and packages stay in the CT (and persist with it), and the control endpoint wants its secret and
 // never shows the API token secret.
@@ -17,7 +17,7 @@ let sim: SimJson;
 let key: Awaited<ReturnType<typeof makeKey>>;
 let repo: AptRepo;
 const addr: Record<number, string> = {};
-// A Spyre-like data dir outside /tmp and /work (the simulator is told nothing about it), a marker in the
+// A Spyre-like data dir outside /tmp and the checkout (the simulator is told nothing about it), a marker in the
 // host's /root and a root-only canary in the host's /etc.
 const dataDir = `/var/lib/spyre-sim-test-${process.pid}`;
 const rootMarker = `/root/.spyre-sim-test-${process.pid}`;
