@@ -8,6 +8,7 @@
 // Precision: a command's start to the kernel's 10 ms tick, its end to the sampling gap (reported).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median, percentile, round } from './lib/stats';
 
 export interface CtCommand {
 	/** Epoch ms. */
@@ -108,10 +109,11 @@ export function startCtClock(stateDir: string): CtClock {
 		stop() {
 			clearInterval(timer);
 			sample();
-			const sorted = [...gaps].sort((a, b) => a - b);
+			// No gap yet (a run shorter than one sample): 0, not NaN, in the report.
+			const none = gaps.length === 0;
 			return {
 				commands: [...seen.values()].sort((a, b) => a.start - b.start),
-				sampleGapMs: { median: +(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(1), max: +(sorted.at(-1) ?? 0).toFixed(1) }
+				sampleGapMs: { median: none ? 0 : round(median(gaps), 1), max: none ? 0 : round(percentile(gaps, 100), 1) }
 			};
 		}
 	};

@@ -9,6 +9,7 @@ import { getConfig } from '$lib/server/env-config';
 import { judgeError } from '$lib/server/error-funnel';
 import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
+import { pageRoutes } from '$lib/client/routes';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/auth/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -38,7 +39,7 @@ const guard: Handle = async ({ event, resolve }) => {
 };
 
 /** Paths that never need a session. `/setup` is public only while there are no users. */
-const PUBLIC_PATHS = new Set(['/login', '/healthz', '/auth/claude/callback', ...SERVICE_GATEWAY_PATHS]);
+const PUBLIC_PATHS = new Set([pageRoutes.login(), '/healthz', '/auth/claude/callback', ...SERVICE_GATEWAY_PATHS]);
 
 const authenticate: Handle = async ({ event, resolve }) => {
 	const token = readSessionCookie(event.cookies);
@@ -60,16 +61,15 @@ const gate: Handle = async ({ event, resolve }) => {
 
 	if (path === '/healthz' || path.startsWith('/_app/') || path === '/favicon.svg') return resolve(event);
 	if (firstBoot) {
-		if (path === '/setup') return resolve(event);
+		if (path === pageRoutes.setup()) return resolve(event);
 		if (isApi) return json({ error: 'Spyre is not set up yet. Open /setup in a browser.', code: 'unauthenticated' }, { status: 401 });
-		redirect(303, '/setup');
+		redirect(303, pageRoutes.setup());
 	}
 	// After the first user, /setup answers 404 from its own load (so the styled error page shows).
-	if (PUBLIC_PATHS.has(path) || path === '/setup') return resolve(event);
+	if (PUBLIC_PATHS.has(path) || path === pageRoutes.setup()) return resolve(event);
 	if (!event.locals.user) {
 		if (isApi) return json({ error: 'Sign in first.', code: 'unauthenticated' }, { status: 401 });
-		const next = path === '/' ? '' : `?next=${encodeURIComponent(path + event.url.search)}`;
-		redirect(303, `/login${next}`);
+		redirect(303, pageRoutes.login(path === '/' ? undefined : path + event.url.search));
 	}
 	return resolve(event);
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE, LIMITS, backoffDelay, encodeControl, isRetryableClose, parseClientControl, parseConnectParams, parseServerControl, terminalUrl, type ServerControl } from './terminal-protocol';
+import { CLOSE, LIMITS, backoffDelay, encodeControl, isRetryableClose, parseClientControl, parseConnectParams, parseServerControl, type ServerControl } from './terminal-protocol';
 
 describe('parseClientControl', () => {
 	it.each([
@@ -90,11 +90,6 @@ describe('server control', () => {
 });
 
 describe('helpers', () => {
-	it('builds ws and wss URLs with the size in the query', () => {
-		expect(terminalUrl({ protocol: 'http:', host: 'h:3000' }, 'env 1', { window: 2, cols: 90, rows: 30 })).toBe('ws://h:3000/api/terminal/env%201?window=2&cols=90&rows=30');
-		expect(terminalUrl({ protocol: 'https:', host: 'h' }, 'e', { window: 0, cols: 1, rows: 1 })).toMatch(/^wss:\/\/h\//);
-	});
-
 	it('backs off exponentially with bounded jitter', () => {
 		expect(backoffDelay(0, 500, 15_000, () => 0)).toBe(250);
 		expect(backoffDelay(0, 500, 15_000, () => 1)).toBe(500);

@@ -4,7 +4,6 @@
 
 // Close codes, the retry rule and the backoff are shared by every live socket.
 export { CLOSE, isRetryableClose, backoffDelay, type CloseCode } from './live-socket';
-import { wsRoutes } from './client/routes';
 
 export const LIMITS = {
 	minCols: 1,
@@ -130,12 +129,6 @@ export function parseConnectParams(params: URLSearchParams): ParseResult<{ windo
 	const rows = r === null || r === '' ? DEFAULT_SIZE.rows : clampDimension(r, 'rows');
 	if (cols === null || rows === null) return { ok: false, error: 'cols and rows must be integers' };
 	return { ok: true, value: { window, cols, rows } };
-}
-
-/** The one place the terminal URL is built. `location` is the page's location (or any URL-like). */
-export function terminalUrl(location: { protocol: string; host: string }, envId: string, opts: { window: number; cols: number; rows: number }): string {
-	const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-	return `${scheme}//${location.host}${wsRoutes.terminal(envId, opts)}`;
 }
 
 function byteLength(s: string): number {

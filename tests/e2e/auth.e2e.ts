@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { SESSION_COOKIE, SPYRE_COOKIE_NAMES } from '../../src/lib/server/auth/session-cookie';
 
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
 const USER = 'admin';
@@ -90,9 +91,10 @@ test('live updates (/api/events) connect from the browser on a full page load', 
 
 test('the session cookie is __Host-: HttpOnly, Secure, SameSite=Lax, host-only', async () => {
 	const cookies = await page.context().cookies(spyre.url);
-	const session = cookies.find((c) => c.name === '__Host-spyre_session');
+	const session = cookies.find((c) => c.name === SESSION_COOKIE);
 	expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true, path: '/', domain: new URL(spyre.url).hostname });
-	expect(await page.evaluate(() => document.cookie)).not.toContain('spyre_session');
+	const visible = await page.evaluate(() => document.cookie);
+	for (const name of SPYRE_COOKIE_NAMES) expect(visible).not.toContain(name);
 });
 
 test('navigation reaches every section, each with its heading', async () => {

@@ -31,7 +31,8 @@ import { installClaudeInCt } from '../helpers/claude-cli';
 import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthropic';
 import { control, onBridge, pveRequest, setGatewayPorts, simNetwork, ssh, startSim, type RunningSim } from '../helpers/sim';
 import { TEST_TEMPLATE } from '../helpers/templates';
-import { freePort, REPO_ROOT, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { freePort, REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 
 const BASE = 'spyre.localhost';
 const HOSTNAME = 'dev-web-1';

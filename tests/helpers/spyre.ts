@@ -16,8 +16,6 @@ import { TEST_TEMPLATE } from './templates';
 import { setGatewayPorts, simCidr, type SimJson } from './sim';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// The one name (src/lib/server/auth/session-cookie.ts): `__Host-spyre_session`.
-export { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_COOKIE, get, openEvents, setupAdmin, startSpyre, upgradeStatus, type RunningSpyre } from '../helpers/spyre';
+import { get, openEvents, setupAdmin, startSpyre, upgradeStatus, type RunningSpyre } from '../helpers/spyre';
+import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 
 describe('vite dev server', () => {
 	let spyre: RunningSpyre;

@@ -12,21 +12,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	SESSION_COOKIE,
-	get,
-	login,
-	makeDataDir,
-	openEvents,
-	postForm,
-	runUntilExit,
-	sessionCookieFrom,
-	sessionSetCookie,
-	startSpyre,
-	upgradeStatus,
-	type RunningSpyre,
-	type StopResult
-} from '../helpers/spyre';
+import { get, login, makeDataDir, openEvents, postForm, runUntilExit, sessionCookieFrom, sessionSetCookie, startSpyre, upgradeStatus, type RunningSpyre, type StopResult } from '../helpers/spyre';
+import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 
 const ADMIN = 'admin';
 const PASSWORD = 'integration-pass-1';
@@ -174,7 +161,7 @@ describe('built server', () => {
 			expect(setCookie).toMatch(/;\s*Path=\//i);
 			expect(setCookie).toMatch(/;\s*Expires=/i);
 			expect(setCookie).toMatch(/;\s*Secure/i);
-			expect(setCookie).toMatch(/^__Host-spyre_session=/);
+			expect(setCookie.split('=')[0]).toBe(SESSION_COOKIE);
 			expect(setCookie).not.toMatch(/;\s*Domain=/i);
 			cookie = sessionCookieFrom(res)!;
 			const token = cookie.slice(SESSION_COOKIE.length + 1);
@@ -426,7 +413,7 @@ describe('built server', () => {
 		it('per user: after 5 failures even the right password is refused with 429', async () => {
 			// A second user straight in the DB (cheap hash), so the admin stays usable.
 			withDb((db) => db.prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES ('bob', ?, 'member', ?)").run(bcrypt.hashSync('bob-password-1', 4), Date.now()));
-			expect(await login(spyre.url, 'bob', 'bob-password-1')).toMatch(/^__Host-spyre_session=/);
+			expect((await login(spyre.url, 'bob', 'bob-password-1')).split('=')[0]).toBe(SESSION_COOKIE);
 			for (let i = 0; i < 5; i++) {
 				const res = await postForm(spyre.url, '/login', { username: 'bob', password: `wrong-${i}` });
 				expect(res.status).toBe(400);
@@ -449,7 +436,7 @@ describe('built server', () => {
 			expect(blocked.status).toBe(429);
 			expect(alertText(blocked.body)).toMatch(/^Too many failed sign-ins/);
 			// 127.0.0.1 is a different client.
-			expect(await login(spyre.url, ADMIN, PASSWORD)).toMatch(/^__Host-spyre_session=/);
+			expect((await login(spyre.url, ADMIN, PASSWORD)).split('=')[0]).toBe(SESSION_COOKIE);
 		});
 
 		it('a successful login sets the cookie and honours a safe ?next=, refusing //evil.com', async () => {
@@ -583,7 +570,7 @@ describe('Secure cookie when the public URL is https', () => {
 					(res) => {
 						res.resume();
 						expect(res.statusCode).toBe(303);
-						resolve((res.headers['set-cookie'] ?? []).find((h) => h.startsWith('__Host-spyre_session=')) ?? '');
+						resolve((res.headers['set-cookie'] ?? []).find((h) => h.startsWith(`${SESSION_COOKIE}=`)) ?? '');
 					}
 				);
 				req.on('error', reject);

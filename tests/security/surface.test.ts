@@ -4,7 +4,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type RunningSim } from '../helpers/sim';
-import { get, login, postForm, SESSION_COOKIE, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { get, login, postForm, setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
+import { SESSION_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { raw, rawUpgrade, requestPath, socketPaths, walkRoutes, type Endpoint } from './surface';
 
 const ADMIN = 'admin';
@@ -92,9 +93,9 @@ describe('without a valid session', () => {
 	});
 
 	it.each([
-		['a forged token', '__Host-spyre_session=' + 'A'.repeat(43)],
-		['a token with bad characters', '__Host-spyre_session=%00%27%3B--'],
-		['a hash of a real token instead of the token', '__Host-spyre_session=' + 'f'.repeat(64)]
+		['a forged token', `${SESSION_COOKIE}=${'A'.repeat(43)}`],
+		['a token with bad characters', `${SESSION_COOKIE}=%00%27%3B--`],
+		['a hash of a real token instead of the token', `${SESSION_COOKIE}=${'f'.repeat(64)}`]
 	])('%s is refused everywhere', async (_name, forged) => {
 		for (const e of endpoints) if (!isPublic(e) && e.id !== '/setup') await expectRefused(e, { cookie: forged }, '/login');
 	});

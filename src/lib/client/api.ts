@@ -2,6 +2,8 @@
 // server's message and per-field problems, never as a raw exception text; an aborted request (its
 // `signal` fired) rethrows the AbortError so the error funnel can ignore it.
 
+import { pageRoutes } from './routes';
+
 export class ApiError extends Error {
 	readonly status: number;
 	readonly code: string;
@@ -35,7 +37,7 @@ export async function call<T>(method: string, url: string, body?: unknown, init:
 	}
 	if (!res.ok) {
 		const d = (data ?? {}) as { error?: string; code?: string; fields?: Record<string, string> };
-		if (res.status === 401) location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+		if (res.status === 401) location.href = pageRoutes.login(location.pathname);
 		throw new ApiError(res.status, d.code ?? 'error', d.error ?? `Request failed (${res.status}).`, d.fields ?? {});
 	}
 	return data as T;

@@ -87,6 +87,7 @@ export class ReconnectingSocket {
 	#connect(): void {
 		this.#timer = null;
 		this.#opts.onState?.('connecting');
+		// The one place a socket URL is made absolute: the path comes from wsRoutes, the scheme follows the page's.
 		const url = new URL(this.#opts.path(), location.href);
 		url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
 		const ws = new WebSocket(url);

@@ -1,21 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apiRoutes, wsRoutes } from './routes';
-import { WS_PATHS, isSpyreSocketPath } from '$lib/shared/socket-paths';
+import { apiRoutes, claudeAuthRoutes, pageRoutes, wsRoutes } from './routes';
+import { WS_PATHS, isSpyreSocketPath, matchSocketPath } from '$lib/shared/socket-paths';
 
-const API_DIR = join(process.cwd(), 'src/routes/api');
+const ROUTES_DIR = join(process.cwd(), 'src/routes');
 
-/** Every +server.ts under src/routes/api, as its URL template (`/api/environments/[id]/start`). */
-function endpointTemplates(dir = API_DIR): string[] {
+/** Every +server.ts under src/routes/<base>, as its URL template (`/api/environments/[id]/start`). */
+function endpointTemplates(base = 'api', dir = join(ROUTES_DIR, base)): string[] {
 	const out: string[] = [];
 	for (const entry of readdirSync(dir, { withFileTypes: true })) {
 		const path = join(dir, entry.name);
-		if (entry.isDirectory()) out.push(...endpointTemplates(path));
-		else if (entry.name === '+server.ts') {
-			const rel = relative(API_DIR, dir).split(sep).filter(Boolean).join('/');
-			out.push(`/api${rel ? `/${rel}` : ''}`);
-		}
+		if (entry.isDirectory()) out.push(...endpointTemplates(base, path));
+		else if (entry.name === '+server.ts') out.push(`/${relative(ROUTES_DIR, dir).split(sep).filter(Boolean).join('/')}`);
 	}
 	return out.sort();
 }
@@ -69,6 +66,30 @@ describe('API route builders', () => {
 	});
 });
 
+describe('Claude sign-in route builders', () => {
+	// The callback is the CLI's redirect target, never a browser call.
+	const templates = endpointTemplates('auth/claude').filter((t) => t !== '/auth/claude/callback');
+	const built = builtPaths(claudeAuthRoutes).map(([, path]) => path);
+
+	it('has one builder per endpoint and none without one', () => {
+		expect(templates).toContain('/auth/claude/status');
+		expect([...built].sort()).toEqual(templates);
+	});
+});
+
+describe('page route builders', () => {
+	it('sends to the sign-in page with where to go after, encoded so it stays one parameter', () => {
+		expect(pageRoutes.login()).toBe('/login');
+		expect(pageRoutes.login('/')).toBe('/login');
+		const next = '/environments/e 1?window=2&x=%41#h';
+		const url = new URL(pageRoutes.login(next), 'http://spyre.invalid');
+		expect(url.pathname).toBe('/login');
+		expect([...url.searchParams.keys()]).toEqual(['next']);
+		expect(url.searchParams.get('next')).toBe(next);
+		expect(url.hash).toBe('');
+	});
+});
+
 describe('WebSocket route builders', () => {
 	it('builds only paths the upgrade router accepts, and one for each', () => {
 		const built = [wsRoutes.events(), wsRoutes.events(7), wsRoutes.terminal('e1', { window: 0, cols: 80, rows: 24 }), wsRoutes.claudeTask('t1', 4)];
@@ -81,6 +102,24 @@ describe('WebSocket route builders', () => {
 			).toBe(true);
 	});
 
+	it('matches each path once, with the id a prefix carries, and nothing else', () => {
+		const cases: Array<[string, ReturnType<typeof matchSocketPath>]> = [
+			['/api/events', { path: '/api/events', id: null }],
+			['/api/terminal/env-1_a', { path: '/api/terminal/', id: 'env-1_a' }],
+			['/api/claude/t1', { path: '/api/claude/', id: 't1' }],
+			['/api/events/', null],
+			['/api/terminal/', null],
+			['/api/terminal/a/b', null],
+			['/api/terminal/a%2Fb', null],
+			[`/api/claude/${'x'.repeat(65)}`, null],
+			['/api/eventsx', null],
+			['/@vite/client', null]
+		];
+		for (const [path, want] of cases) expect(matchSocketPath(path), path).toEqual(want);
+		expect(isSpyreSocketPath('/api/terminal/e1?cols=80')).toBe(true);
+		expect(isSpyreSocketPath(undefined)).toBe(false);
+	});
+
 	it('puts the resume point and the terminal size in the query', () => {
 		expect(wsRoutes.events(12)).toBe('/api/events?after=12');
 		expect(wsRoutes.terminal('e 1', { window: 2, cols: 100, rows: 30 })).toBe('/api/terminal/e%201?window=2&cols=100&rows=30');
@@ -91,22 +130,43 @@ describe('WebSocket route builders', () => {
 });
 
 describe('page links', () => {
-	/** Every .svelte file under src. */
-	function svelteFiles(dir = join(process.cwd(), 'src')): string[] {
+	/** Every .svelte and .ts file under src but specs and this module (which builds the links). */
+	function sourceFiles(dir = join(process.cwd(), 'src')): string[] {
 		return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
 			const path = join(dir, e.name);
-			return e.isDirectory() ? svelteFiles(path) : e.name.endsWith('.svelte') ? [path] : [];
+			if (e.isDirectory()) return sourceFiles(path);
+			const source = /\.(svelte|ts)$/.test(e.name) && !e.name.endsWith('.spec.ts') && path !== join(process.cwd(), 'src/lib/client/routes.ts');
+			return source ? [path] : [];
 		});
 	}
 
-	it('are built by pageRoutes, never spelled out in a component', () => {
-		// href="/x", href="/x/{id}", href={`/x`}, goto('/x'), { href: '/x' }: a literal path to one of our pages.
-		const literal = /href=["'`]\/|href=\{\s*[`'"]\/|goto\(\s*[`'"]\/|href:\s*[`'"]\/|=>\s*`\/(environments|configs|claude|settings)\b/;
-		const found = svelteFiles().flatMap((file) =>
+	// A literal path to one of our pages: href="/x", href={`/x`}, { href: '/x' }, goto('/x'),
+	// location.href = '/x', redirect(303, '/x'), or a template literal starting with a page's folder.
+	const literal =
+		/href=["'`]\/|href=\{\s*[`'"]\/|href:\s*[`'"]\/|goto\(\s*[`'"]\/|location\.href\s*=\s*[`'"]\/|redirect\(\s*30\d\s*,\s*[`'"]\/|=>\s*`\/(environments|configs|claude|settings|login|setup)\b/;
+
+	it.each([
+		'<a href="/environments">',
+		'<a href={`/configs/${name}`}>',
+		"{ href: '/settings' }",
+		"goto('/claude')",
+		'location.href = `/login?next=${p}`;',
+		"location.href='/'",
+		"redirect(303, '/login');",
+		'redirect(302, `/settings/${x}`)',
+		'const link = (id) => `/environments/${id}`;'
+	])('catches %s', (line) => expect(literal.test(line)).toBe(true));
+
+	it.each(['<a href={pageRoutes.settings()}>', 'redirect(303, pageRoutes.login())', "fetch('/api/x')", 'location.href = pageRoutes.login(location.pathname);'])('lets %s through', (line) =>
+		expect(literal.test(line)).toBe(false)
+	);
+
+	it('are built by pageRoutes, never spelled out in a component, a load or a route', () => {
+		const found = sourceFiles().flatMap((file) =>
 			readFileSync(file, 'utf8')
 				.split('\n')
 				.map((line, i) => [line, i] as const)
-				.filter(([line]) => literal.test(line) && !/favicon|\/auth\//.test(line))
+				.filter(([line]) => literal.test(line) && !/favicon/.test(line))
 				.map(([line, i]) => `${relative(process.cwd(), file)}:${i + 1}: ${line.trim()}`)
 		);
 		expect(found).toEqual([]);

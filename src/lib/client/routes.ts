@@ -76,8 +76,27 @@ export const wsRoutes = {
 	claudeTask: (taskId: string, after = 0) => `/api/claude/${enc(taskId)}?after=${after}`
 } as const;
 
-/** Pages (routes.spec.ts fails on a page link spelled out in a component instead of built here). */
+/** The browser's Claude sign-in endpoints under /auth/claude (the callback is the CLI's, reached by a redirect, not built here). */
+export const claudeAuthRoutes = {
+	/** The sign-in state; with `?history=1`, the recent sign-in attempts too. */
+	status: () => '/auth/claude/status',
+	start: () => '/auth/claude/start',
+	relay: () => '/auth/claude/relay',
+	cancel: () => '/auth/claude/cancel',
+	apiKey: () => '/auth/claude/api-key',
+	signOut: () => '/auth/claude/sign-out',
+	inject: () => '/auth/claude/inject'
+} as const;
+
+/** Pages (routes.spec.ts fails on a page link or redirect spelled out anywhere in src instead of built here). */
 export const pageRoutes = {
+	/**
+	 * The sign-in page; `next` is where to go after signing in (the dashboard when absent). It is only
+	 * encoded here: the login page reads it through safeNext ($lib/server/http), the one open-redirect rule.
+	 */
+	login: (next?: string) => (next === undefined || next === '' || next === '/' ? '/login' : `/login?next=${enc(next)}`),
+	/** The first-run page that creates the first user. */
+	setup: () => '/setup',
 	dashboard: () => '/',
 	environments: () => '/environments',
 	/** The environments page with its create form open. */

@@ -50,18 +50,6 @@ export interface ClaudeBrokerView {
 /** The `claude.auth` event on the bus carries the view (it is browser-safe by construction). */
 export type ClaudeAuthEvent = ClaudeAuthView;
 
-export const claudeAuthRoutes = {
-	status: () => '/auth/claude/status',
-	start: () => '/auth/claude/start',
-	relay: () => '/auth/claude/relay',
-	cancel: () => '/auth/claude/cancel',
-	apiKey: () => '/auth/claude/api-key',
-	signOut: () => '/auth/claude/sign-out',
-	inject: () => '/auth/claude/inject',
-	history: () => '/auth/claude/history',
-	page: () => '/settings/claude'
-};
-
 /** Needs a person: the navigation bar shows a re-authenticate prompt. */
 export function needsAttention(state: ClaudeAuthState): boolean {
 	return state === 'expired' || state === 'failed' || state === 'expiring';

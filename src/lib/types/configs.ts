@@ -4,9 +4,6 @@
 
 import type { TaskPermissionMode } from './claude';
 
-/** Config names: slugs, never paths. Also the file name (`<name>.yaml`). */
-export { CONFIG_NAME_RE } from '$lib/validation/config-name';
-
 /** Largest config file accepted, in bytes (parse, check and save all refuse more). */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 

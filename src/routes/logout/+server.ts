@@ -1,4 +1,5 @@
 import { redirect } from '@sveltejs/kit';
+import { pageRoutes } from '$lib/client/routes';
 import { deleteSession } from '$lib/server/auth';
 import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';
@@ -12,5 +13,5 @@ export const POST: RequestHandler = (event) => {
 		audit.record(actorOf(event), 'auth.logout', locals.user?.username ?? null, 'success');
 	}
 	clearSessionCookie(cookies);
-	redirect(303, '/login');
+	redirect(303, pageRoutes.login());
 };

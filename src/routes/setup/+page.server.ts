@@ -5,6 +5,7 @@ import * as audit from '$lib/server/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
 import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/auth/setup-code';
+import { pageRoutes } from '$lib/client/routes';
 import type { Actions, PageServerLoad } from './$types';
 
 // Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.
@@ -49,6 +50,6 @@ export const actions: Actions = {
 			if (isSpyreError(err)) return fail(err.status, { username, errors: {} as Record<string, string>, error: err.message });
 			throw err;
 		}
-		redirect(303, '/');
+		redirect(303, pageRoutes.dashboard());
 	}
 };

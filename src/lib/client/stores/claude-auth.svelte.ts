@@ -5,7 +5,8 @@
 
 import { browser } from '$app/environment';
 import { liveEvents } from '../live-events.svelte';
-import { claudeAuthRoutes, type ClaudeAuthState, type ClaudeAuthView } from '$lib/types/claude-auth';
+import { claudeAuthRoutes } from '../routes';
+import type { ClaudeAuthState, ClaudeAuthView } from '$lib/types/claude-auth';
 
 class ClaudeAuthStore {
 	/** null until a load, a status request or an event said. */

@@ -5,7 +5,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_NAME_RE, MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/types/configs';
+import { CONFIG_NAME_RE } from '$lib/validation/config-name';
 import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/validation/config-name';
 import type { AuditActor, AuditOutcome } from '../audit';
 import { SpyreError } from '../errors';

@@ -4,6 +4,7 @@
 
 import * as audit from '../audit';
 import { getDb, type Db } from '../db';
+import * as jobs from '../jobs';
 import { loadInventory } from './inventory';
 import { liteOf, orderProvisions, RECENT_PROVISIONS, type ActivityItem, type EnvLite, type LastTerminal, type NodeBase, type ProvisionItem } from '$lib/client/dashboard-model';
 import type { GuestView, InventoryView } from '$lib/types/environments';
@@ -48,24 +49,9 @@ export function nodeBases(inv: Pick<InventoryView, 'nodes' | 'unmanaged' | 'vms'
 	});
 }
 
-const PROVISION_COLUMNS = `r.id AS runId, r.environment_id AS environmentId, e.hostname, r.status, r.phase, r.step,
-	r.percent, r.error, r.config_name AS configName, r.started_at AS startedAt, r.finished_at AS finishedAt`;
-
 /** Every running provision, plus the newest finished ones. */
 export function recentProvisions(db: Db = getDb()): ProvisionItem[] {
-	const running = db
-		.prepare(
-			`SELECT ${PROVISION_COLUMNS} FROM provision_runs r JOIN environments e ON e.id = r.environment_id
-			 WHERE r.status = 'running' AND r.kind = 'provision'`
-		)
-		.all() as ProvisionItem[];
-	const done = db
-		.prepare(
-			`SELECT ${PROVISION_COLUMNS} FROM provision_runs r JOIN environments e ON e.id = r.environment_id
-			 WHERE r.status <> 'running' AND r.kind = 'provision' ORDER BY r.finished_at DESC LIMIT ?`
-		)
-		.all(RECENT_PROVISIONS) as ProvisionItem[];
-	return orderProvisions([...running, ...done]);
+	return orderProvisions(jobs.recentProvisionRuns(RECENT_PROVISIONS, db));
 }
 
 /** The newest audit rows, without the client IP or the free-text detail (a glance, not the audit log). */

@@ -9,8 +9,6 @@ import { environmentAddressProblem, isIpv4, isIpv4Cidr, parseCidr } from '$lib/v
 import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/validation/proxmox';
 import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
 
-export { HOSTNAME_RE, LIMITS } from '$lib/validation/environment';
-
 function intField(raw: unknown, name: 'cores' | 'memory' | 'disk', fields: Record<string, string>): number {
 	const problem = sizeProblem(name, raw);
 	if (problem) fields[name] = problem;

@@ -6,13 +6,13 @@
 import { parse } from 'yaml';
 import { RE } from '../configs/rules';
 import { getDb, type Db } from '../db';
+import * as jobs from '../jobs';
 
 export function loginUserOf(envId: string, db: Db = getDb()): string {
-	const row = db.prepare(`SELECT config_snapshot AS snapshot FROM provision_runs WHERE environment_id = ? AND config_snapshot IS NOT NULL ORDER BY id DESC LIMIT 1`).get(envId) as
-		{ snapshot: string } | undefined;
-	if (!row) return 'root';
+	const snapshot = jobs.latestConfigSnapshot(envId, db);
+	if (snapshot === null) return 'root';
 	try {
-		const config = parse(row.snapshot) as { provision?: { users?: Array<{ name?: unknown }> } } | null;
+		const config = parse(snapshot) as { provision?: { users?: Array<{ name?: unknown }> } } | null;
 		const name = config?.provision?.users?.[0]?.name;
 		return typeof name === 'string' && RE.posixName.test(name) ? name : 'root';
 	} catch {

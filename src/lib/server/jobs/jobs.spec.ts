@@ -301,6 +301,18 @@ describe('steps and progress', () => {
 	});
 });
 
+describe('latestConfigSnapshot', () => {
+	it('is the newest snapshot of the environment, skipping later runs without one; null when none has one', () => {
+		const env = newEnv();
+		expect(jobs.latestConfigSnapshot(env)).toBeNull();
+		createRun({ environmentId: env, kind: 'provision', userId: null, configSnapshot: 'old: 1' }).finish('succeeded');
+		createRun({ environmentId: env, kind: 'provision', userId: null, configSnapshot: 'new: 2' }).finish('failed', 'x');
+		createRun({ environmentId: env, kind: 'start', userId: null }).finish('succeeded');
+		createRun({ environmentId: newEnv(), kind: 'provision', userId: null, configSnapshot: 'other: 3' }).finish('succeeded');
+		expect(jobs.latestConfigSnapshot(env)).toBe('new: 2');
+	});
+});
+
 describe('interruptStaleRuns', () => {
 	it('marks runs a previous process left running as interrupted, keeping runs of live jobs', async () => {
 		const crashed = newEnv();

@@ -6,6 +6,8 @@
 import { getDb, type Db } from '../db';
 import * as events from '../events';
 import type { RunEventView, RunKind, RunPhase, RunStatus, RunSummary, RunView } from '$lib/types/environments';
+// The dashboard's row shape (a type only: nothing of the browser's code comes along).
+import type { ProvisionItem } from '$lib/client/dashboard-model';
 
 export interface StepProgress {
 	phase?: RunPhase;
@@ -223,6 +225,36 @@ export function listRuns(environmentId: string, limit = LISTED_RUNS, db: Db = ge
 export function getRun(runId: number, db: Db = getDb(), beforeSeq: number | null = null): RunView | null {
 	const run = db.prepare(`SELECT ${RUN_COLUMNS} FROM provision_runs WHERE id = ?`).get(runId) as RunRow | undefined;
 	return withEvents(run, db, beforeSeq);
+}
+
+/** The resolved config snapshotted on the environment's newest run that carries one, or null. */
+export function latestConfigSnapshot(environmentId: string, db: Db = getDb()): string | null {
+	const snapshot = db.prepare('SELECT config_snapshot FROM provision_runs WHERE environment_id = ? AND config_snapshot IS NOT NULL ORDER BY id DESC LIMIT 1').pluck().get(environmentId) as
+		string | undefined;
+	return snapshot ?? null;
+}
+
+const PROVISION_COLUMNS = `r.id AS runId, r.environment_id AS environmentId, e.hostname, r.status, r.phase, r.step,
+	r.percent, r.error, r.config_name AS configName, r.started_at AS startedAt, r.finished_at AS finishedAt`;
+
+/**
+ * Every running provision run plus the `finished` newest finished ones (by finish time), of environments
+ * that still exist, with their hostnames (the dashboard's rows). The caller orders them for display.
+ */
+export function recentProvisionRuns(finished: number, db: Db = getDb()): ProvisionItem[] {
+	const running = db
+		.prepare(
+			`SELECT ${PROVISION_COLUMNS} FROM provision_runs r JOIN environments e ON e.id = r.environment_id
+			 WHERE r.status = 'running' AND r.kind = 'provision'`
+		)
+		.all() as ProvisionItem[];
+	const done = db
+		.prepare(
+			`SELECT ${PROVISION_COLUMNS} FROM provision_runs r JOIN environments e ON e.id = r.environment_id
+			 WHERE r.status <> 'running' AND r.kind = 'provision' ORDER BY r.finished_at DESC LIMIT ?`
+		)
+		.all(finished) as ProvisionItem[];
+	return [...running, ...done];
 }
 
 /**

@@ -12,7 +12,7 @@ import { SpyreError } from '../errors';
 import * as jobs from '../jobs';
 import * as repos from '../repos';
 import { configYaml } from '$lib/shared/config-yaml';
-import { CONFIG_NAME_RE } from '$lib/types/configs';
+import { CONFIG_NAME_RE } from '$lib/validation/config-name';
 import type { ConfigVersionSummary, EnvironmentConfig } from '$lib/types/configs';
 import { platformOf } from './create-phase';
 import { runPipeline } from './pipeline';

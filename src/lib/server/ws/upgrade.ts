@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
 import { isLoopbackAddress } from '$lib/validation/loopback';
+import { matchSocketPath, type WsPath } from '$lib/shared/socket-paths';
 import { isSessionActive, validateSession, type SessionUser } from '../auth';
 import { sessionTokenFromHeader } from '../auth/session-cookie';
 import { getConfig } from '../env-config';
@@ -24,25 +25,21 @@ export interface SocketContext {
 	params: URLSearchParams;
 }
 
-type Route = (ws: WebSocket, ctx: SocketContext, match: RegExpExecArray) => void | Promise<void>;
+type Route = (ws: WebSocket, ctx: SocketContext, id: string | null) => void | Promise<void>;
 
-const routes: Array<[RegExp, Route]> = [
-	[/^\/api\/events$/, (ws, ctx) => handleEvents(ws, ctx.params)],
-	[
-		/^\/api\/terminal\/([A-Za-z0-9_-]{1,64})$/,
-		async (ws, ctx, m) => {
-			const { handleTerminal } = await import('../terminal/socket');
-			await handleTerminal(ws, { ...ctx, envId: m[1] });
-		}
-	],
-	[
-		/^\/api\/claude\/([A-Za-z0-9_-]{1,64})$/,
-		async (ws, ctx, m) => {
-			const { handleTaskSocket } = await import('../claude/tasks/socket');
-			handleTaskSocket(ws, m[1], ctx.params);
-		}
-	]
-];
+// One handler per path of WS_PATHS (the type makes a path without a handler a compile error); the path
+// and the id rule are matched by matchSocketPath, never here. A prefix path's match always carries its id.
+const routes: Record<WsPath, Route> = {
+	'/api/events': (ws, ctx) => handleEvents(ws, ctx.params),
+	'/api/terminal/': async (ws, ctx, id) => {
+		const { handleTerminal } = await import('../terminal/socket');
+		await handleTerminal(ws, { ...ctx, envId: id! });
+	},
+	'/api/claude/': async (ws, ctx, id) => {
+		const { handleTaskSocket } = await import('../claude/tasks/socket');
+		handleTaskSocket(ws, id!, ctx.params);
+	}
+};
 
 /** How often open sockets re-check that their session is still valid (catches plain expiry). Tests shorten it. */
 export const SESSION_CHECK_MS = Number(process.env.SPYRE_SESSION_CHECK_MS) || 30 * 1000;
@@ -118,8 +115,8 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 	} catch {
 		return reject(socket, 400, 'Bad Request');
 	}
-	const route = routes.find(([re]) => re.test(url.pathname));
-	if (!route) return void socket.destroy();
+	const match = matchSocketPath(url.pathname);
+	if (!match) return void socket.destroy();
 
 	let session: ReturnType<typeof validateSession>;
 	try {
@@ -139,12 +136,11 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
 	watchSessions();
 	const tokenHash = session.tokenHash;
 	const ctx: SocketContext = { user: session.user, ip: clientIp(req), params: url.searchParams };
-	const match = route[0].exec(url.pathname)!;
 	state.wss.handleUpgrade(req, socket, head, (ws) => {
 		ws.on('error', () => {});
 		state.sessions.set(ws, tokenHash);
 		ws.once('close', () => state.sessions.delete(ws));
-		Promise.resolve(route[1](ws, ctx, match)).catch((err) => {
+		Promise.resolve(routes[match.path](ws, ctx, match.id)).catch((err) => {
 			console.error('[spyre] websocket handler failed:', (err as Error).message);
 			if (ws.readyState === ws.OPEN) {
 				ws.send(JSON.stringify({ type: 'error', code: 'internal', message: 'Internal error' }));

@@ -5,6 +5,7 @@ import * as audit from '$lib/server/audit';
 import { getDb } from '$lib/server/db';
 import { isSpyreError } from '$lib/server/errors';
 import { actorOf, formString, readForm, requireUser, safeClientAddress } from '$lib/server/http';
+import { pageRoutes } from '$lib/client/routes';
 import type { Actions, PageServerLoad } from './$types';
 
 // The signed-in user's own account: change password, and the sessions that are signed in (with "sign out
@@ -54,6 +55,6 @@ export const actions: Actions = {
 		const ended = endUserSessions(user.id);
 		audit.record(actorOf(event), 'auth.logout_everywhere', user.username, 'success', `${ended} session${ended === 1 ? '' : 's'} ended`);
 		clearSessionCookie(event.cookies);
-		redirect(303, '/login');
+		redirect(303, pageRoutes.login());
 	}
 };

@@ -4,7 +4,7 @@
 
 import { appendEvents, updateTask } from '../tasks/repo';
 import { publishTask } from '../tasks/bus';
-import { publishTaskRow } from '../tasks/attach';
+import { publishTaskRow } from '../tasks/publish-row';
 import { taskUsage } from './ledger';
 import { getTask } from '../tasks/repo';
 import { getEnvironment } from '../../environments/repo';

@@ -16,6 +16,7 @@ import * as lifecycle from '../../lifecycle';
 import { singleton } from '../../singleton';
 import type { SshTarget } from '../../ssh/types';
 import { publishTask } from './bus';
+import { publishTaskRow } from './publish-row';
 import * as changes from './changes';
 import { announce, taskEndedNotice } from '../../notify/notices';
 import { revokeToken } from '../broker/tokens';
@@ -24,7 +25,7 @@ import { OffsetLineReader } from './line-reader';
 import { completedMessageId } from '$lib/shared/task-partial';
 import { completePartial, endPartial, feedPartial, flushPartial } from './live-partial';
 import { isTransient, parseLine, parseStreamEvent, sessionIdOf, summarizeResult } from './stream-json';
-import { appendEvents, getTask, toTaskView, updateTask, type NewEvent, type TaskRow } from './repo';
+import { appendEvents, getTask, updateTask, type NewEvent, type TaskRow } from './repo';
 
 export const limits = {
 	/** One line is stored whole up to this size; longer ones keep their head and a marker. */
@@ -46,11 +47,6 @@ interface Attachment {
 }
 
 const state = singleton('claude.attachments', () => ({ attached: new Map<string, Attachment>(), cancelRequested: new Set<string>() }));
-
-export function publishTaskRow(taskId: string): void {
-	const row = getTask(taskId);
-	if (row) publishTask(taskId, { kind: 'task', task: toTaskView(row, getEnvironment(row.environment_id)?.hostname ?? null) });
-}
 
 /**
  * Everything that follows a task's end, whatever the way it ended (here, a failed start, or a task that

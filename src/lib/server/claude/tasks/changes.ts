@@ -12,8 +12,7 @@ import type { TaskChangesView } from '$lib/types/claude';
 import { branchOf, collect, startBranch } from './git-changes';
 import { getChanges, insertChanges, saveFailed, saveRecorded, toChangesView, unrecordedEnded } from './changes-repo';
 import { getTask } from './repo';
-// attach.ts calls finish(); this module uses publishTaskRow only at run time, so the cycle is harmless.
-import { publishTaskRow } from './attach';
+import { publishTaskRow } from './publish-row';
 
 /**
  * Put the task's repo on its branch and record the base. A continued task stays on the branch and base of

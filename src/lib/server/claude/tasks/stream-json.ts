@@ -1,6 +1,10 @@
-// Reading the CLI's stream-json lines (facts in shared/docs/CLAUDE-CODE.md). Pure and total: a line that is
-// not a JSON object (stderr text, a line cut by a crash) becomes a `raw` event instead of an exception,
-// and a line longer than the cap is stored cut, with a marker saying how much was dropped.
+// Reading the CLI's stream-json lines: `claude -p … --output-format stream-json --verbose` prints one JSON
+// object per line (`system` init and `api_retry`, `assistant`, `user`, `stream_event`, and a last `result`
+// line with subtype, is_error, api_error_status, num_turns, total_cost_usd, session_id). The source is the
+// CLI itself (@anthropic-ai/claude-code, the version pinned in package.json), as observed running it
+// headless against a stand-in Messages API; stream-json.spec.ts pins the shapes. Pure and total: a line
+// that is not a JSON object (stderr text, a line cut by a crash) becomes a `raw` event instead of an
+// exception, and a line longer than the cap is stored cut, with a marker saying how much was dropped.
 
 export interface ParsedLine {
 	type: string;
@@ -18,7 +22,10 @@ export interface ResultSummary {
 	sessionId: string | null;
 	apiErrorStatus: number | null;
 	/**
-	 * The line SAYS the failure is about credentials (the table in CLAUDE-CODE.md). Informational only: a
+	 * The line SAYS the failure is about credentials. The CLI reports a credential failure on stdout as a
+	 * `result` with is_error true and a text such as `Not logged in · Please run /login`, `Invalid API key`,
+	 * `… 401 OAuth token has expired` or `OAuth token revoked` (api_error_status null, 401 or 403), as the
+	 * CLI printed them when run without, or with a bad, expired or revoked, credential. Informational only: a
 	 * task's output is written inside its environment, so it never changes the auth state (the broker,
 	 * which sees upstream's real answers, does).
 	 */

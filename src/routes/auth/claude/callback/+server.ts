@@ -1,4 +1,5 @@
 import { redirect, text } from '@sveltejs/kit';
+import { pageRoutes } from '$lib/client/routes';
 import { record } from '$lib/server/audit';
 import { acceptCallback } from '$lib/server/claude/auth';
 import { isSpyreError } from '$lib/server/errors';
@@ -17,5 +18,5 @@ export const GET: RequestHandler = async (event) => {
 		throw err;
 	}
 	record(actorOf(event), 'claude.auth.callback', null, 'success', 'Callback relayed to the CLI.');
-	redirect(303, '/settings/claude');
+	redirect(303, pageRoutes.settingsClaude());
 };
