@@ -1,5 +1,5 @@
 import { authStatus } from '$lib/server/claude/auth';
-import { listTasks } from '$lib/server/claude/tasks/repo';
+import { listTasks } from '$lib/server/claude/tasks';
 import { costSummary } from '$lib/server/claude/broker/costs';
 import { loadDashboard } from '$lib/server/environments/dashboard';
 import type { PageServerLoad } from './$types';

@@ -5,7 +5,7 @@
 
 import { getConfig } from './env-config';
 import { getDb } from './db';
-import { handleUpgrade } from './ws/upgrade';
+import { handleUpgrade } from './ws';
 import { singleton } from './singleton';
 import { backgroundServices, serviceRegistry, type ServiceRegistry } from './background';
 

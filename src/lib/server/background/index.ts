@@ -6,7 +6,7 @@
 import { isSetUp, purgeExpiredSessions } from '../auth';
 import { startAuthAuditFlush, stopAuthAuditFlush } from '../auth/audit-flush';
 import { startClaudeAuth, stopClaudeAuth } from '../claude/auth/health';
-import { recoverTasks, stopFollowing } from '../claude/tasks/bridge';
+import { recoverTasks, stopFollowing } from '../claude/tasks';
 import * as attempts from '../claude/attempts';
 import { brokerProblem, startBroker, stopBroker } from '../claude/broker';
 import { closeDb, getDb } from '../db';
@@ -17,12 +17,12 @@ import { startNotifier, stopNotifier } from '../notify';
 import { startSweeper, stopSweeper } from '../lifecycle';
 import { interruptAll } from '../jobs';
 import { startProxyManager, stopProxyManager } from '../proxy';
-import { purgeExpiredCredentials, startCredentialRevocation } from '../service-auth/credentials';
+import { purgeExpiredCredentials, startCredentialRevocation } from '../service-auth';
 import { announceSetupCode } from '../auth/setup-code';
 import { closeSshPool, useHostKeyStore } from '../ssh';
 import { dbHostKeyStore } from '../environments/host-keys';
 import { startPoller, stopPoller } from '../environments/status-poller';
-import { closeAllSockets } from '../ws/upgrade';
+import { closeAllSockets } from '../ws';
 import type { BackgroundService } from './registry';
 
 export { serviceRegistry, type BackgroundService, type ServiceRegistry } from './registry';

@@ -13,7 +13,7 @@ import { readServer, writeRoutes } from './caddy-admin';
 import { probe } from './health';
 import { buildRoute, mergeRoutes, parseServiceHost, serviceHost, serviceLabel, serviceUrl, validateTarget, type ForwardAuth, type ProxyMode } from './routes';
 import { deleteServices, deleteShared, insertShared, listServices, recordHealth, replaceServices, serviceByLabel, servicesOf, toTarget, type ServiceHealth } from './store';
-import { revokeForEnvironment, revokeForService } from '../service-auth/credentials';
+import { revokeForEnvironment, revokeForService } from '../service-auth';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:2019';
 export const HEALTH_INTERVAL_MS = 30_000;

@@ -7,8 +7,7 @@
 import path from 'node:path';
 // ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports but not `utils`.
 import ssh2 from 'ssh2';
-import * as aesGcm from '../crypto/aes-gcm';
-import { loadKey } from '../crypto/key-file';
+import { aesGcm, loadKey } from '../crypto';
 import { getDb, type Db } from '../db';
 import { getConfig } from '../env-config';
 import { SpyreError } from '../errors';

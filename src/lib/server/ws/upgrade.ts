@@ -32,11 +32,11 @@ type Route = (ws: WebSocket, ctx: SocketContext, id: string | null) => void | Pr
 const routes: Record<WsPath, Route> = {
 	'/api/events': (ws, ctx) => handleEvents(ws, ctx.params),
 	'/api/terminal/': async (ws, ctx, id) => {
-		const { handleTerminal } = await import('../terminal/socket');
+		const { handleTerminal } = await import('../terminal');
 		await handleTerminal(ws, { ...ctx, envId: id! });
 	},
 	'/api/claude/': async (ws, ctx, id) => {
-		const { handleTaskSocket } = await import('../claude/tasks/socket');
+		const { handleTaskSocket } = await import('../claude/tasks');
 		handleTaskSocket(ws, id!, ctx.params);
 	}
 };

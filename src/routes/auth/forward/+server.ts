@@ -9,8 +9,7 @@ import { getConfig } from '$lib/server/env-config';
 import * as lifecycle from '$lib/server/lifecycle';
 import { serviceForHost } from '$lib/server/proxy';
 import { SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
-import { checkCredential } from '$lib/server/service-auth/credentials';
-import { isPageLoad, madeByServiceOrigin, type RequestMeta } from '$lib/server/service-auth/rules';
+import { checkCredential, isPageLoad, madeByServiceOrigin, type RequestMeta } from '$lib/server/service-auth';
 import { SERVICE_COOKIE } from '$lib/server/auth/session-cookie';
 import type { RequestHandler } from './$types';
 

@@ -8,8 +8,7 @@ import { error, redirect } from '@sveltejs/kit';
 import { requireUser } from '$lib/server/http';
 import { serviceForHost, type RoutedService } from '$lib/server/proxy';
 import { RESERVED_PREFIX } from '$lib/server/proxy/routes';
-import { issueCode } from '$lib/server/service-auth/credentials';
-import { mayIssueWithoutAsking, safeTarget } from '$lib/server/service-auth/rules';
+import { issueCode, mayIssueWithoutAsking, safeTarget } from '$lib/server/service-auth';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 function target(url: URL): { svc: RoutedService; to: string } {

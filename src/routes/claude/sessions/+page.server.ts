@@ -1,6 +1,5 @@
 import { error } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
-import { TASK_PAGE_SIZE, parseTaskQuery, type TaskQuery } from '$lib/server/claude/tasks/query';
+import { bridge, TASK_PAGE_SIZE, parseTaskQuery, type TaskQuery } from '$lib/server/claude/tasks';
 import * as environments from '$lib/server/environments';
 import { costSummary } from '$lib/server/claude/broker/costs';
 import { isSpyreError } from '$lib/server/errors';

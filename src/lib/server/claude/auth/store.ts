@@ -9,8 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClaudeAuthMethod } from '$lib/types/claude-auth';
-import * as aesGcm from '../../crypto/aes-gcm';
-import { loadKey } from '../../crypto/key-file';
+import { aesGcm, loadKey } from '../../crypto';
 
 export type CredentialKind = 'oauth_token' | 'api_key';
 

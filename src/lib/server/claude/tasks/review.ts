@@ -7,7 +7,7 @@ import { audited, type AuditActor } from '../../audit';
 import { SpyreError, isSpyreError } from '../../errors';
 import { requireReachable } from '../../environments/reachable';
 import * as repos from '../../repos';
-import * as tmux from '../../terminal/tmux-controller';
+import { tmux } from '../../terminal';
 import type { TaskChangesView } from '$lib/types/claude';
 import { changesView } from './changes';
 import { savePushed } from './changes-repo';

@@ -8,7 +8,7 @@
 import type { WebSocket } from 'ws';
 import { CLOSE } from '$lib/terminal-protocol';
 import type { TaskEvent, TaskSocketMessage } from '$lib/types/claude';
-import { parseAfter, replayThenLive } from '../../ws/replay-live';
+import { parseAfter, replayThenLive } from '../../ws';
 import { subscribeTask } from './bus';
 import { partialSnapshot } from './live-partial';
 import { TASK_ID_RE } from './launcher';

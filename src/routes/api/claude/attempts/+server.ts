@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import * as attempts from '$lib/server/claude/attempts';
-import { optionsFromBody } from '$lib/server/claude/tasks/options';
+import { optionsFromBody } from '$lib/server/claude/tasks';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import { MAX_PROMPT_BYTES } from '$lib/types/claude';

@@ -1,7 +1,5 @@
 import { json } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
-import { optionsFromBody } from '$lib/server/claude/tasks/options';
-import { TASK_PAGE_SIZE, parseTaskQuery } from '$lib/server/claude/tasks/query';
+import { bridge, optionsFromBody, TASK_PAGE_SIZE, parseTaskQuery } from '$lib/server/claude/tasks';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import { MAX_PROMPT_BYTES } from '$lib/types/claude';

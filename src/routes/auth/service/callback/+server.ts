@@ -9,8 +9,7 @@ import { getConfig } from '$lib/server/env-config';
 import { safeClientAddress } from '$lib/server/http';
 import { serviceForHost } from '$lib/server/proxy';
 import { RESERVED_PREFIX, SERVICE_HOST_HEADER } from '$lib/server/proxy/routes';
-import { redeemCode } from '$lib/server/service-auth/credentials';
-import { safeTarget } from '$lib/server/service-auth/rules';
+import { redeemCode, safeTarget } from '$lib/server/service-auth';
 import { SERVICE_COOKIE } from '$lib/server/auth/session-cookie';
 import type { RequestHandler } from './$types';
 

@@ -1,6 +1,5 @@
 import { error } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
-import { changesView } from '$lib/server/claude/tasks/changes';
+import { bridge, changesView } from '$lib/server/claude/tasks';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ params }) => {

@@ -1,5 +1,5 @@
 import { error } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
+import { bridge } from '$lib/server/claude/tasks';
 import * as attempts from '$lib/server/claude/attempts';
 import * as environments from '$lib/server/environments';
 import { costSummary } from '$lib/server/claude/broker/costs';

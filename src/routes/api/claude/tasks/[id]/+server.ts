@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
+import { bridge } from '$lib/server/claude/tasks';
 import { api, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 

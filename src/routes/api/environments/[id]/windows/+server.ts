@@ -5,7 +5,7 @@ import { json } from '@sveltejs/kit';
 import { audited } from '$lib/server/audit';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import { requireReachable } from '$lib/server/environments/reachable';
-import * as tmux from '$lib/server/terminal/tmux-controller';
+import { tmux } from '$lib/server/terminal';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = (event) =>

@@ -1,6 +1,5 @@
 import { json } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
-import { changesView } from '$lib/server/claude/tasks/changes';
+import { bridge, changesView } from '$lib/server/claude/tasks';
 import { api, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import * as review from '$lib/server/claude/tasks/review';
+import { review } from '$lib/server/claude/tasks';
 import { actorOf, api, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 

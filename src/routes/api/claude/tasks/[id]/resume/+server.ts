@@ -1,6 +1,5 @@
 import { json } from '@sveltejs/kit';
-import * as bridge from '$lib/server/claude/tasks/bridge';
-import { optionsFromBody } from '$lib/server/claude/tasks/options';
+import { bridge, optionsFromBody } from '$lib/server/claude/tasks';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
 import { MAX_PROMPT_BYTES } from '$lib/types/claude';
 import type { RequestHandler } from './$types';
