@@ -37,7 +37,7 @@ export default defineConfig(
 			'@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
 			// Matching control characters is the point of those patterns (terminal escapes, refusing them in input).
 			'no-control-regex': 'off',
-			// Page links come from pageRoutes ($lib/client/routes, its spec refuses literal ones); no kit.paths.base.
+			// Page links come from pageRoutes ($lib/shared/routes, its spec refuses literal ones); no kit.paths.base.
 			'svelte/no-navigation-without-resolve': 'off',
 			// `{' '}` keeps a space at the edge of an {#if} block, where Svelte 5 trims literal whitespace.
 			'svelte/no-useless-mustaches': 'off'

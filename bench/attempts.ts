@@ -17,7 +17,7 @@ import { createEnvironment, signedInApi } from '../tests/helpers/environments';
 import { TEST_TEMPLATE } from '../tests/helpers/templates';
 import { intFlag } from './lib/flags';
 import { formatBytes, median, round } from './lib/stats';
-import type { AttemptSetView } from '../src/lib/types/attempts';
+import type { AttemptSetView } from '../src/lib/shared/types/attempts';
 
 const API_KEY = 'sk-ant-api03-spyrebenchattempts000000';
 const ALL_RUNNING_TARGET_MS = 10_000;

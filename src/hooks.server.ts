@@ -9,7 +9,7 @@ import { getConfig } from '$lib/server/env-config';
 import { judgeError } from '$lib/server/error-funnel';
 import { MUTATING_METHODS, SERVICE_GATEWAY_PATHS, crossSiteAllowed, hostAllowed, hostPolicy, mutationOriginAllowed } from '$lib/server/request-guard';
 import { start } from '$lib/server/runtime';
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '$lib/server/auth/session-cookie';
 
 export const init: ServerInit = async () => {

@@ -15,8 +15,8 @@ import { REPO_ROOT, setupAdmin, startSpyre, type RunningSpyre } from '../helpers
 import { createEnvironment, signedInApi, type Api } from '../helpers/environments';
 import { signInThroughForm } from '../helpers/sign-in';
 import { TEST_TEMPLATE } from '../helpers/templates';
-import type { AttemptSetView } from '../../src/lib/types/attempts';
-import type { TaskChangesView } from '../../src/lib/types/claude';
+import type { AttemptSetView } from '../../src/lib/shared/types/attempts';
+import type { TaskChangesView } from '../../src/lib/shared/types/claude';
 
 const SCREENS = path.join(REPO_ROOT, 'test-results', 'screens');
 const API_KEY = 'sk-ant-api03-spyree2eattempts00000000';

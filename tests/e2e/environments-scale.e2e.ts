@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { pveRequest, startSim, waitTask, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { createCts, insertManaged, type MadeCt } from '../../bench/lib/many-cts';
-import { PAGE_SIZE } from '../../src/lib/client/environment-query';
+import { PAGE_SIZE } from '../../src/lib/shared/environment-query';
 import { signInThroughForm } from '../helpers/sign-in';
 
 const COUNT = Number(process.env.SPYRE_E2E_SCALE_CTS) || 200;

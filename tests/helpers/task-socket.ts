@@ -3,7 +3,7 @@
 // person would read (stored events, then the partial blocks still being written), with arrival times.
 import { performance } from 'node:perf_hooks';
 import { afterEvent, applyPartialFrame, type PartialBlock } from '../../src/lib/shared/task-partial';
-import type { TaskEvent, TaskSocketMessage } from '../../src/lib/types/claude';
+import type { TaskEvent, TaskSocketMessage } from '../../src/lib/shared/types/claude';
 import { openEvents, type EventsClient } from './spyre';
 
 export interface TaskSocketClient {

@@ -17,7 +17,7 @@ import { useEnvironmentHostKeys } from '../helpers/in-process';
 import { startGitServer, type GitServer } from '../helpers/git-server';
 import { waitFor } from '../helpers/wait';
 import { TEST_TEMPLATE } from '../helpers/templates';
-import type { TaskChangesView, TaskView } from '../../src/lib/types/claude';
+import type { TaskChangesView, TaskView } from '../../src/lib/shared/types/claude';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';
 const actor = { userId: null, username: 'tester', ip: '127.0.0.1' };

@@ -14,7 +14,7 @@ import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type Runn
 import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
 import { TEST_TEMPLATE } from '../helpers/templates';
-import type { AttemptSetView } from '../../src/lib/types/attempts';
+import type { AttemptSetView } from '../../src/lib/shared/types/attempts';
 
 const API_KEY = 'sk-ant-api03-spyreattemptskey00000000';
 const SOURCE = 'att-src';

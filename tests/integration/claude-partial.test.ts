@@ -11,7 +11,7 @@ import { startFakeAnthropicFor, type FakeAnthropic } from '../helpers/fake-anthr
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { setupAdmin, startSpyre, type RunningSpyre } from '../helpers/spyre';
 import { assistantTexts, openTaskSocket, type TaskSocketClient } from '../helpers/task-socket';
-import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+import type { TaskEvent, TaskView } from '../../src/lib/shared/types/claude';
 import { isTransient, parseLine } from '../../src/lib/server/claude/tasks/stream-json';
 import { partialLimits } from '../../src/lib/server/claude/tasks/partial';
 import { TEST_TEMPLATE } from '../helpers/templates';

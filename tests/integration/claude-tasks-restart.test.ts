@@ -13,7 +13,7 @@ import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { login, openEvents, setupAdmin, startSpyre, type EventsClient, type RunningSpyre } from '../helpers/spyre';
 import { waitFor } from '../helpers/wait';
 import { createEnvironment } from '../helpers/environments';
-import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+import type { TaskEvent, TaskView } from '../../src/lib/shared/types/claude';
 import { isTransient, parseLine } from '../../src/lib/server/claude/tasks/stream-json';
 import { TEST_TEMPLATE } from '../helpers/templates';
 

@@ -9,7 +9,7 @@ import { claudeVersion, installClaudeInCt } from '../helpers/claude-cli';
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
-import type { TaskEvent, TaskView } from '../../src/lib/types/claude';
+import type { TaskEvent, TaskView } from '../../src/lib/shared/types/claude';
 import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';

@@ -11,7 +11,7 @@ import { installClaudeInCt } from '../helpers/claude-cli';
 import { startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
-import type { DeliveryView } from '../../src/lib/types/notify';
+import type { DeliveryView } from '../../src/lib/shared/types/notify';
 import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-spyretestkey0000000000';

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_COOKIE } from '../../src/lib/server/auth/session-cookie';
 import { command } from '../../src/lib/server/shell';
-import type { PortsView } from '../../src/lib/types/ports';
+import type { PortsView } from '../../src/lib/shared/types/ports';
 import { startCaddy, type RunningCaddy } from '../helpers/caddy';
 import { createEnvironment } from '../helpers/environments';
 import { ssh, startSim, type RunningSim } from '../helpers/sim';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupCommand, cloneCommand, parseSession, prepareCommand, pushCommand, tokenCredentialInput, type GitSession } from '../../src/lib/server/repos/commands';
 import { classify } from '../../src/lib/server/repos/run';
-import { gitRefProblem, gitUrlProblem, normaliseRepoPath } from '../../src/lib/validation/git';
+import { gitRefProblem, gitUrlProblem, normaliseRepoPath } from '../../src/lib/shared/validation/git';
 import { startGitServer, type GitServer } from '../helpers/git-server';
 
 let server: GitServer;

@@ -10,7 +10,7 @@ import type { SshPool } from '../../src/lib/server/ssh';
 import * as tmux from '../../src/lib/server/terminal/tmux-controller';
 import { createOutputPump, terminalStats } from '../../src/lib/server/terminal/output-pump';
 import { handleTerminal, type TerminalDeps } from '../../src/lib/server/terminal/socket';
-import { CLOSE, isRetryableClose } from '../../src/lib/terminal-protocol';
+import { CLOSE, isRetryableClose } from '../../src/lib/shared/terminal-protocol';
 import { killLocalTmuxSessions, startSshd, testPool, type TestSshd } from '../helpers/sshd';
 
 let sshd: TestSshd;

@@ -23,7 +23,7 @@ import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from '../hel
 import { ssh as sshCmd, startSim, type RunningSim } from '../helpers/sim';
 import { makeDataDir, type TestDataDir } from '../helpers/spyre';
 import { useEnvironmentHostKeys } from '../helpers/in-process';
-import type { TaskView } from '../../src/lib/types/claude';
+import type { TaskView } from '../../src/lib/shared/types/claude';
 import { TEST_TEMPLATE } from '../helpers/templates';
 
 const API_KEY = 'sk-ant-api03-brokertestkey00000000000000';

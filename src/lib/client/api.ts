@@ -2,7 +2,7 @@
 // server's message and per-field problems, never as a raw exception text; an aborted request (its
 // `signal` fired) rethrows the AbortError so the error funnel can ignore it.
 
-import { pageRoutes } from './routes';
+import { pageRoutes } from '$lib/shared/routes';
 
 export class ApiError extends Error {
 	readonly status: number;

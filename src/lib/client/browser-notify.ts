@@ -2,7 +2,7 @@
 // browser too), asking for permission, and the rule for when one is shown: only when allowed, and only
 // when the page is hidden or on another route than the notice's (on that page the owner already sees it).
 
-import type { NoticeView } from '$lib/types/notify';
+import type { NoticeView } from '$lib/shared/types/notify';
 
 const KEY = 'spyre.notify.browser';
 

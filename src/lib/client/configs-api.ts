@@ -1,9 +1,9 @@
 // The browser's calls for configs and provisioning, in one typed place (URLs built here, not in pages).
 
 import { call } from './api';
-import { apiRoutes } from './routes';
-import type { ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/types/configs';
-import type { NodeView, RunSummary, RunView } from '$lib/types/environments';
+import { apiRoutes } from '$lib/shared/routes';
+import type { ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/shared/types/configs';
+import type { NodeView, RunSummary, RunView } from '$lib/shared/types/environments';
 import type { SchemaNode } from './yaml-keys';
 
 export type ConfigFrom = { blank: true } | { base: string } | { clone: string };

@@ -3,7 +3,7 @@
 // this class adds the nodes they are charged to and the figures drawn from both.
 
 import type { LiveEvent } from './live-events.svelte';
-import { countByGroup, givenBack, nodeUsage, type EnvLite, type NodeBase, type ProvisionItem } from './dashboard-model';
+import { countByGroup, givenBack, nodeUsage, type EnvLite, type NodeBase, type ProvisionItem } from '$lib/shared/dashboard-model';
 import { dashboardScope, EnvironmentsStore } from './stores/environments.svelte';
 
 export interface DashboardSeed {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { provisionShown, runDuration, runsDespiteError, runTitle, terminalOpen, terminalWakes } from './environment-page';
-import type { EnvironmentView } from '$lib/types/environments';
+import type { EnvironmentView } from '$lib/shared/types/environments';
 
 describe('terminalOpen', () => {
 	it.each([

@@ -2,7 +2,7 @@
 // stays on screen, and how a recorded run is named in the list of runs. Pure (no DOM), so the spec can
 // walk every state.
 
-import type { EnvironmentView, RunKind, RunStatus, RunSummary } from '$lib/types/environments';
+import type { EnvironmentView, RunKind, RunStatus, RunSummary } from '$lib/shared/types/environments';
 
 /**
  * Terminals open whenever the CT runs and has an address, also after a failed provision (status 'error'):

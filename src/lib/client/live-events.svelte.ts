@@ -2,10 +2,10 @@
 // the last sequence number it saw, so no event is missed across a dropped connection.
 
 import { ReconnectingSocket } from './reconnecting-socket';
-import { wsRoutes } from './routes';
-import type { ServerEventMap, ServerEventType, TypedServerEvent } from '$lib/types/events';
+import { wsRoutes } from '$lib/shared/routes';
+import type { ServerEventMap, ServerEventType, TypedServerEvent } from '$lib/shared/types/events';
 
-/** An event from the server: checking `type` narrows `data` (the map is `$lib/types/events`). */
+/** An event from the server: checking `type` narrows `data` (the map is `$lib/shared/types/events`). */
 export type LiveEvent = TypedServerEvent;
 
 type Listener = (event: LiveEvent) => void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigProblem } from '$lib/types/configs';
+import type { ConfigProblem } from '$lib/shared/types/configs';
 import { lineIndexOf, problemPlace, problemRange } from './problem-ranges';
 
 const p = (line: number | null, col: number | null, endLine?: number, endCol?: number): ConfigProblem => ({

@@ -3,7 +3,7 @@
 // are still seen. Pure; clamps anything out of range rather than throwing, since the text may have
 // changed since the check ran.
 
-import type { ConfigProblem } from '$lib/types/configs';
+import type { ConfigProblem } from '$lib/shared/types/configs';
 
 /** The minimal view of a document: its line count and each line's start offset and length. */
 export interface LineIndex {

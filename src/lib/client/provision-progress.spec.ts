@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEventView, RunPhase, RunView } from '$lib/types/environments';
-import type { ServerEventMap } from '$lib/types/events';
+import type { RunEventView, RunPhase, RunView } from '$lib/shared/types/environments';
+import type { ServerEventMap } from '$lib/shared/types/events';
 import { appendBounded, applyLiveLine, progressOf, type RunLike } from './provision-progress';
 
 let seq = 0;

@@ -2,8 +2,8 @@
 // seen in each (done, running, failed), how many are still to come, and the overall percent. Pure, so
 // the same events give the same picture after a reload as they did live.
 
-import type { RunEventView, RunPhase, RunStatus, RunView } from '$lib/types/environments';
-import type { ServerEventMap } from '$lib/types/events';
+import type { RunEventView, RunPhase, RunStatus, RunView } from '$lib/shared/types/environments';
+import type { ServerEventMap } from '$lib/shared/types/events';
 import { lineOf } from './stores/environments-model';
 
 export type StepState = 'done' | 'running' | 'failed' | 'pending' | 'skipped';

@@ -4,7 +4,7 @@
 // and reports its state. Parsing stays with the caller; a reconnect is only as good as the `after` the
 // caller gives it. Binary frames (a terminal's bytes) go to `onBinary` when the caller gives one.
 
-import { backoffDelay, isRetryableClose } from '$lib/live-socket';
+import { backoffDelay, isRetryableClose } from '$lib/shared/live-socket';
 
 export type SocketState = 'connecting' | 'open' | 'retrying' | 'closed';
 

@@ -2,7 +2,7 @@
 // start time) changed nothing and has no conversation, so it offers neither Resume nor Roll back, even
 // when a snapshot was taken just before the start failed. Pure.
 
-import { ACTIVE_STATUSES, type TaskView } from '$lib/types/claude';
+import { ACTIVE_STATUSES, type TaskView } from '$lib/shared/types/claude';
 
 export interface TaskActions {
 	cancel: boolean;

@@ -4,7 +4,7 @@
 import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
 import StatusBadge from './StatusBadge.svelte';
-import type { EnvironmentStatus } from '$lib/types/environments';
+import type { EnvironmentStatus } from '$lib/shared/types/environments';
 
 function badge(status: EnvironmentStatus, stoppedBy: 'idle' | 'schedule' | null): { text: string; stoppedBy: string | null; title: string | null } {
 	const html = render(StatusBadge, { props: { status, stoppedBy } }).body;

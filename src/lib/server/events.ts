@@ -4,7 +4,7 @@
 
 import { getDb, type Db } from './db';
 import { singleton } from './singleton';
-import type { ServerEventMap, ServerEventType } from '$lib/types/events';
+import type { ServerEventMap, ServerEventType } from '$lib/shared/types/events';
 
 export interface ServerEvent<T = unknown> {
 	seq: number;
@@ -20,7 +20,7 @@ const PRUNE_EVERY = 500;
 
 const bus = singleton('events.bus', () => ({ listeners: new Set<Listener>(), sincePrune: 0 }));
 
-/** Store and broadcast one event of a known type (`$lib/types/events`). `data` must be safe to show any signed-in user. */
+/** Store and broadcast one event of a known type (`$lib/shared/types/events`). `data` must be safe to show any signed-in user. */
 export function publish<K extends ServerEventType>(type: K, data: ServerEventMap[K], db: Db = getDb()): ServerEvent<ServerEventMap[K]> {
 	return publishUntyped(type, data, db);
 }

@@ -7,8 +7,8 @@
 // "Local" means the public URL itself is loopback (./setup.sh demo, tests): decided by configuration,
 // never by whether Proxmox is simulated.
 
-import { isIpLiteral } from '$lib/validation/host';
-import { isLoopbackHost } from '$lib/validation/loopback';
+import { isIpLiteral } from '$lib/shared/validation/host';
+import { isLoopbackHost } from '$lib/shared/validation/loopback';
 
 export interface HostPolicy {
 	/** `host[:port]` of server.public_url, lower case. */

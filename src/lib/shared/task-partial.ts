@@ -3,7 +3,7 @@
 // event ends the partial blocks of its message, and partial frames apply by character offset, so a piece
 // the client already has (the snapshot after a reconnect overlaps the next live frame) is never shown twice.
 
-import type { PartialPiece, TaskEvent, TaskPartialFrame } from '$lib/types/claude';
+import type { PartialPiece, TaskEvent, TaskPartialFrame } from '$lib/shared/types/claude';
 
 export interface PartialBlock {
 	messageId: string;

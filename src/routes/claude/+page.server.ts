@@ -1,4 +1,4 @@
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 

@@ -1,8 +1,8 @@
 import * as environments from '$lib/server/environments';
 import { listPage } from '$lib/server/environments/listing';
 import { getConfig } from '$lib/server/env-config';
-import { parseQuery } from '$lib/client/environment-query';
-import { BUSY_STATUSES } from '$lib/types/environments';
+import { parseQuery } from '$lib/shared/environment-query';
+import { BUSY_STATUSES } from '$lib/shared/types/environments';
 import type { PageServerLoad } from './$types';
 
 // One /cluster/resources call per load (nodes come from a shared 30 s cache); templates are fetched by

@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import { deleteSession } from '$lib/server/auth';
 import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import * as audit from '$lib/server/audit';

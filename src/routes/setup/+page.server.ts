@@ -5,7 +5,7 @@ import * as audit from '$lib/server/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
 import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/auth/setup-code';
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import type { Actions, PageServerLoad } from './$types';
 
 // Reachable only while no user exists; afterwards it is gone (404), for pages and posts alike.

@@ -5,8 +5,8 @@
 
 import { browser } from '$app/environment';
 import { liveEvents } from '../live-events.svelte';
-import { claudeAuthRoutes } from '../routes';
-import type { ClaudeAuthState, ClaudeAuthView } from '$lib/types/claude-auth';
+import { claudeAuthRoutes } from '$lib/shared/routes';
+import type { ClaudeAuthState, ClaudeAuthView } from '$lib/shared/types/claude-auth';
 
 class ClaudeAuthStore {
 	/** null until a load, a status request or an event said. */

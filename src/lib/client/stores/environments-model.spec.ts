@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EnvironmentView } from '$lib/types/environments';
-import type { ServerEventMap } from '$lib/types/events';
+import type { EnvironmentView } from '$lib/shared/types/environments';
+import type { ServerEventMap } from '$lib/shared/types/events';
 import { appendLogLine, dropLog, keepLiveMetrics, LOG_LIMIT, removeRow, upsertRow, type LogLine } from './environments-model';
 
 function view(id: string, patch: Partial<EnvironmentView> = {}): EnvironmentView {

@@ -2,8 +2,8 @@
 // every page that shows environments reduces `env.updated` / `env.removed` / `env.log` the same way and
 // the rules are tested without a browser. The rune store (environments.svelte.ts) holds the result.
 
-import type { EnvironmentView, RunEventView } from '$lib/types/environments';
-import type { ServerEventMap } from '$lib/types/events';
+import type { EnvironmentView, RunEventView } from '$lib/shared/types/environments';
+import type { ServerEventMap } from '$lib/shared/types/events';
 
 /** One line of a run's log as the pages draw it; `runId` is known for lines that arrived live. */
 export type LogLine = RunEventView & { runId?: number };

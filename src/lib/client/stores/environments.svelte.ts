@@ -5,8 +5,8 @@
 // dashboard-model.ts). Page-specific reactions (navigate away, reload the rest) go in connect()'s callback.
 
 import { liveEvents, type LiveEvent } from '../live-events.svelte';
-import { applyRunEnd, applyRunLog, liteOf, removeEnvRuns, type EnvLite, type ProvisionItem } from '../dashboard-model';
-import type { EnvironmentView } from '$lib/types/environments';
+import { applyRunEnd, applyRunLog, liteOf, removeEnvRuns, type EnvLite, type ProvisionItem } from '$lib/shared/dashboard-model';
+import type { EnvironmentView } from '$lib/shared/types/environments';
 import { appendLogLine, dropLog, keepLiveMetrics, removeRow, upsertRow, type LogLine, type Placement } from './environments-model';
 
 export type { LogLine, Placement } from './environments-model';

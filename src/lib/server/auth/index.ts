@@ -10,7 +10,7 @@ import { SpyreError } from '../errors';
 import { LoginThrottle } from './login-throttle';
 import { announceSessionsEnded } from './session-bus';
 import { singleton } from '../singleton';
-import { newAccountProblems } from '$lib/validation/account';
+import { newAccountProblems } from '$lib/shared/validation/account';
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** However active, a session ends this long after sign-in: a stolen cookie does not live forever. */
@@ -28,7 +28,7 @@ export interface SessionUser {
 }
 
 // The username and password rules are shared with the setup and account forms.
-export { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from '$lib/validation/account';
+export { PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE } from '$lib/shared/validation/account';
 
 export function hashToken(token: string): string {
 	return crypto.createHash('sha256').update(token).digest('hex');

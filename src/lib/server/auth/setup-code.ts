@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { getConfig } from '../env-config';
 import { FailureLimiter } from './rate-limit';
-import { isLoopbackHost } from '$lib/validation/loopback';
+import { isLoopbackHost } from '$lib/shared/validation/loopback';
 import { singleton } from '../singleton';
 
 const state = singleton('auth.setupCode', () => ({

@@ -2,9 +2,9 @@
 // source and a pin for remote ones, a template from somewhere, a gateway that fits the address, no two
 // files/users/scripts/services/repos with the same identity, no repo cloned inside another.
 
-import type { EnvironmentConfig } from '$lib/types/configs';
-import { inNetwork, parseCidr } from '$lib/validation/ipv4';
-import { parseGitUrl } from '$lib/validation/git';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
+import { inNetwork, parseCidr } from '$lib/shared/validation/ipv4';
+import { parseGitUrl } from '$lib/shared/validation/git';
 
 export interface Finding {
 	path: (string | number)[];

@@ -1,12 +1,12 @@
 // Fills a merged config with defaults (environment.yaml's proxmox section, then Spyre's own) and returns
 // the typed EnvironmentConfig. Pure: the caller passes the defaults, so the resolver never reads files.
 
-import { DEFAULT_PERMISSION_MODE } from '$lib/types/claude';
-import type { EnvironmentConfig, ResolvedService } from '$lib/types/configs';
+import { DEFAULT_PERMISSION_MODE } from '$lib/shared/types/claude';
+import type { EnvironmentConfig, ResolvedService } from '$lib/shared/types/configs';
 import type { SpyreConfig } from '../env-config';
 import type { ConfigLayer } from './schema';
 import { parseMode, registryBase } from './rules';
-import { normaliseRepoPath } from '$lib/validation/git';
+import { normaliseRepoPath } from '$lib/shared/validation/git';
 
 export interface PlatformDefaults {
 	node: string;

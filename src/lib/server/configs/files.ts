@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CONFIG_NAME_RE } from '$lib/validation/config-name';
+import { CONFIG_NAME_RE } from '$lib/shared/validation/config-name';
 import { SpyreError } from '../errors';
 import { formatBytes } from '$lib/shared/format-bytes';
 import { relativePathProblem } from './rules';

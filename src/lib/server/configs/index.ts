@@ -4,7 +4,7 @@
 // repo's configs/ (SPYRE_BUILTIN_CONFIGS overrides, for tests and unusual layouts).
 
 import path from 'node:path';
-import type { BuiltFrom, ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/types/configs';
+import type { BuiltFrom, ConfigProblem, ConfigSummary, ConfigVersionSummary, ConfigVersionView, EnvironmentConfig } from '$lib/shared/types/configs';
 import { record, type AuditActor } from '../audit';
 import { getDb } from '../db';
 import { SpyreError } from '../errors';

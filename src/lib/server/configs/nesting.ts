@@ -5,7 +5,7 @@
 // `key:` counts as a level too); flow levels by their brackets. Pure; never throws.
 
 import { Lexer } from 'yaml';
-import type { ConfigProblem } from '$lib/types/configs';
+import type { ConfigProblem } from '$lib/shared/types/configs';
 
 /** Far beyond any real config (a deep one is ~8 levels), far below what exhausts the stack. */
 export const MAX_NESTING_DEPTH = 64;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CONFIG_BYTES } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES } from '$lib/shared/types/configs';
 import { parseLayer } from './parse';
 import { HEAD } from './spec-helpers';
 

@@ -3,7 +3,7 @@
 // editor calls it on every keystroke. Never throws for bad input.
 
 import { isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { MAX_CONFIG_BYTES, type ConfigProblem } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES, type ConfigProblem } from '$lib/shared/types/configs';
 import { at, friendlyIssue, issuesToProblems } from './problems';
 import { layerSchema, type ConfigLayer } from './schema';
 import { span } from './locate';

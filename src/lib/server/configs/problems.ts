@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import type { Document, LineCounter } from 'yaml';
-import type { ConfigProblem } from '$lib/types/configs';
+import type { ConfigProblem } from '$lib/shared/types/configs';
 import { locate } from './locate';
 import { knownKeysAt } from './schema';
 import { nearest } from './suggest';

@@ -2,7 +2,7 @@
 // missing base and depth named with the whole chain), merge, apply defaults, run the cross-field checks.
 // Pure: bases come from `loadBase` and defaults from the caller, so the store and the editor share it.
 
-import { MAX_EXTENDS_DEPTH, type ConfigProblem, type EnvironmentConfig } from '$lib/types/configs';
+import { MAX_EXTENDS_DEPTH, type ConfigProblem, type EnvironmentConfig } from '$lib/shared/types/configs';
 import { applyDefaults, type PlatformDefaults } from './defaults';
 import { crossChecks } from './checks';
 import { mergeChain } from './merge';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { absolutePathProblem, aptProxyProblem, npmRegistryProblem, RE, relativePathProblem } from './rules';
-import { isProxmoxId } from '$lib/validation/proxmox';
+import { isProxmoxId } from '$lib/shared/validation/proxmox';
 import { check, errors, HEAD } from './spec-helpers';
 
 type Obj = Record<string, unknown>;

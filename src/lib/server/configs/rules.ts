@@ -4,19 +4,19 @@
 // carries no shell metacharacter where none belongs. The provisioner still quotes every one of them.
 
 import { z } from 'zod';
-import { IPV4_CIDR_RE, IPV4_RE } from '$lib/validation/ipv4';
-import { isUrlHost, URL_HOST_SHAPE } from '$lib/validation/host';
-import { DNS_LABEL_RE } from '$lib/validation/environment';
-import { CONFIG_NAME_RE } from '$lib/validation/config-name';
-import { PROXMOX_ID_RULES, proxmoxIdPattern, type ProxmoxIdKind } from '$lib/validation/proxmox';
-import { credentialNameProblem, gitRefProblem, gitUrlProblem, MAX_CLONE_DEPTH, normaliseRepoPath } from '$lib/validation/git';
+import { IPV4_CIDR_RE, IPV4_RE } from '$lib/shared/validation/ipv4';
+import { isUrlHost, URL_HOST_SHAPE } from '$lib/shared/validation/host';
+import { DNS_LABEL_RE } from '$lib/shared/validation/environment';
+import { CONFIG_NAME_RE } from '$lib/shared/validation/config-name';
+import { PROXMOX_ID_RULES, proxmoxIdPattern, type ProxmoxIdKind } from '$lib/shared/validation/proxmox';
+import { credentialNameProblem, gitRefProblem, gitUrlProblem, MAX_CLONE_DEPTH, normaliseRepoPath } from '$lib/shared/validation/git';
 
 /** A control character (C0, DEL) other than tab and newline: nothing legitimate in a config needs one. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const NO_NEWLINE_CONTROL = /[\u0000-\u001f\u007f]/;
 
 export const RE = {
-	/** A config's name (the one rule, $lib/validation/config-name). */
+	/** A config's name (the one rule, $lib/shared/validation/config-name). */
 	slug: CONFIG_NAME_RE,
 	/** Debian/RPM/APK names, optionally `:arch` and `=version`. Starts alphanumeric, so never an option. */
 	packageName: /^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}(:[a-z0-9]+)?(=[A-Za-z0-9.+~:_-]{1,128})?$/,
@@ -26,11 +26,11 @@ export const RE = {
 	envName: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
 	helperVar: /^var_[a-z0-9_]{1,64}$/,
 	sha256: /^[0-9a-fA-F]{64}$/,
-	/** One DNS label without `--`, as Proxmox accepts for a CT hostname (the one rule, $lib/validation/environment). */
+	/** One DNS label without `--`, as Proxmox accepts for a CT hostname (the one rule, $lib/shared/validation/environment). */
 	hostname: DNS_LABEL_RE,
 	/** A service name: the same rule, since it becomes part of a DNS label (`<service>--<hostname>`). */
 	serviceName: DNS_LABEL_RE,
-	/** IPv4 and IPv4/prefix: the shared rule in `$lib/validation/ipv4` (no leading zeros). */
+	/** IPv4 and IPv4/prefix: the shared rule in `$lib/shared/validation/ipv4` (no leading zeros). */
 	ipv4: IPV4_RE,
 	ipv4Cidr: IPV4_CIDR_RE,
 	/** Octal file mode: 3 or 4 octal digits, optional leading 0. */
@@ -169,7 +169,7 @@ const checkedBy = (problem: (s: string) => string | null) =>
 		if (found) ctx.addIssue({ code: 'custom', message: found.replace(/\.$/, '') });
 	});
 
-/** The git rules of `spec.repos`, from `$lib/validation/git` (shared with the credentials form and the runner). */
+/** The git rules of `spec.repos`, from `$lib/shared/validation/git` (shared with the credentials form and the runner). */
 export const gitUrl = checkedBy(gitUrlProblem);
 export const gitRef = checkedBy(gitRefProblem);
 export const repoPath = checkedBy((p) => {

@@ -4,8 +4,8 @@
 // rules that need the merged result live in checks.ts. Also the source of the editor's JSON Schema.
 
 import { z } from 'zod';
-import { SERVICE_PROTOCOLS } from '$lib/types/configs';
-import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/types/claude';
+import { SERVICE_PROTOCOLS } from '$lib/shared/types/configs';
+import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/shared/types/claude';
 import * as r from './rules';
 import { TIME_RE, WEEKDAYS } from '../lifecycle/schedule';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_CONFIG_BYTES } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES } from '$lib/shared/types/configs';
 import { openDatabase, type Db } from '../db';
 import { SpyreError } from '../errors';
 import { DEFAULTS, HEAD } from './spec-helpers';

@@ -5,9 +5,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/types/configs';
-import { CONFIG_NAME_RE } from '$lib/validation/config-name';
-import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/validation/config-name';
+import { MAX_CONFIG_BYTES, type ConfigSummary } from '$lib/shared/types/configs';
+import { CONFIG_NAME_RE } from '$lib/shared/validation/config-name';
+import { configNameProblem, RESERVED_CONFIG_NAMES } from '$lib/shared/validation/config-name';
 import type { AuditActor, AuditOutcome } from '../audit';
 import { SpyreError } from '../errors';
 import type { PlatformDefaults } from './defaults';
@@ -18,7 +18,7 @@ import { ConfigValidationError } from './validation-error';
 import { listDir, readAsset, writeAtomic } from './files';
 import type { VersionLog } from './versions';
 import { unifiedDiff } from '$lib/shared/unified-diff';
-import type { ConfigVersionSummary, ConfigVersionView } from '$lib/types/configs';
+import type { ConfigVersionSummary, ConfigVersionView } from '$lib/shared/types/configs';
 
 export interface StoreOptions {
 	builtInDir: string;

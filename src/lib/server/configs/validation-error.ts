@@ -1,7 +1,7 @@
 // A config that does not validate: a SpyreError('validation') that also carries every problem with its
 // position, so a route can return them to the editor, and `fields` (key path -> message) for forms.
 
-import type { ConfigProblem } from '$lib/types/configs';
+import type { ConfigProblem } from '$lib/shared/types/configs';
 import { SpyreError } from '../errors';
 
 export class ConfigValidationError extends SpyreError {

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import type { Db } from '../db';
 import type { AuditActor } from '../audit';
 import { SpyreError } from '../errors';
-import type { ConfigVersionSource, ConfigVersionSummary, ConfigVersionView } from '$lib/types/configs';
+import type { ConfigVersionSource, ConfigVersionSummary, ConfigVersionView } from '$lib/shared/types/configs';
 
 /** How many versions of one config name are kept (older ones go, unless an environment was built from them). */
 export const KEPT_VERSIONS = 100;

@@ -2,7 +2,7 @@
 // data_dir, trailing slashes dropped, the whole tree frozen.
 
 import path from 'node:path';
-import { formatNetwork, parseCidr } from '$lib/validation/ipv4';
+import { formatNetwork, parseCidr } from '$lib/shared/validation/ipv4';
 import { registryBase } from '../configs/rules';
 import type { ConfigFiles } from './files';
 import type { RawConfig } from './schema';

@@ -3,9 +3,9 @@
 
 import path from 'node:path';
 import { z } from 'zod';
-import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, reservedAddressProblem } from '$lib/validation/ipv4';
-import { DNS_NAME_RE, DNS_NAME_RULE, isDnsName, isIpLiteral } from '$lib/validation/host';
-import { isLoopbackHost } from '$lib/validation/loopback';
+import { inNetwork, intToIpv4, ipv4ToInt, isIpv4, isIpv4Cidr, parseCidr, reservedAddressProblem } from '$lib/shared/validation/ipv4';
+import { DNS_NAME_RE, DNS_NAME_RULE, isDnsName, isIpLiteral } from '$lib/shared/validation/host';
+import { isLoopbackHost } from '$lib/shared/validation/loopback';
 import { aptProxy, bridge, nodeName, npmRegistry, storageId, templateId } from '../configs/rules';
 
 const port = z.number().int().min(1).max(65535);

@@ -23,7 +23,7 @@ export interface SpyreConfig {
 		bridge: string;
 		/**
 		 * `cidr` is the network environments' addresses must lie in, canonical (`10.0.0.0/24`): the DHCP
-		 * network as configured, or the static range's network. See `$lib/validation/ipv4`.
+		 * network as configured, or the static range's network. See `$lib/shared/validation/ipv4`.
 		 */
 		network: { mode: 'dhcp'; cidr: string } | { mode: 'static'; cidr: string; rangeStart: string; rangeEnd: string; prefix: number; gateway: string; nameserver?: string };
 		defaults: { template?: string; cores: number; memoryMb: number; diskGb: number };

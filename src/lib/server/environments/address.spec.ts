@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr } from '$lib/validation/ipv4';
+import { parseCidr } from '$lib/shared/validation/ipv4';
 import { addressRefusal, staticAddressOf } from './address';
 
 describe('staticAddressOf (Proxmox net0, set by Spyre, not by the CT)', () => {

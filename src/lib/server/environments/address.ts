@@ -7,7 +7,7 @@
 // verified addresses. This module never trusts `/interfaces` for anything but a candidate.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { environmentAddressProblem, formatNetwork, parseCidr, type Ipv4Network } from '$lib/validation/ipv4';
+import { environmentAddressProblem, formatNetwork, parseCidr, type Ipv4Network } from '$lib/shared/validation/ipv4';
 import { getDb } from '../db';
 import { getConfig } from '../env-config';
 import { SpyreError, messageOf } from '../errors';

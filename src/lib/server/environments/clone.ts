@@ -10,7 +10,7 @@ import { SpyreError } from '../errors';
 import { getProxmox } from '../proxmox';
 import { startJob } from '../jobs';
 import { singleton } from '../singleton';
-import { hostnameProblem } from '$lib/validation/environment';
+import { hostnameProblem } from '$lib/shared/validation/environment';
 import { allocateVmid, createProgress } from './create';
 import { afterFailedCreate, markFailed } from './failure';
 import { builtFromOf, insertEnvironment, newEnvironmentId, setBuiltFrom, type EnvironmentRow } from './repo';

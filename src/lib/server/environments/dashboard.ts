@@ -6,8 +6,8 @@ import * as audit from '../audit';
 import { getDb, type Db } from '../db';
 import * as jobs from '../jobs';
 import { loadInventory } from './inventory';
-import { liteOf, orderProvisions, RECENT_PROVISIONS, type ActivityItem, type EnvLite, type LastTerminal, type NodeBase, type ProvisionItem } from '$lib/client/dashboard-model';
-import type { GuestView, InventoryView } from '$lib/types/environments';
+import { liteOf, orderProvisions, RECENT_PROVISIONS, type ActivityItem, type EnvLite, type LastTerminal, type NodeBase, type ProvisionItem } from '$lib/shared/dashboard-model';
+import type { GuestView, InventoryView } from '$lib/shared/types/environments';
 
 export type { ActivityItem, LastTerminal };
 

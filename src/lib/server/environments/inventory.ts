@@ -9,8 +9,8 @@ import { singleton } from '../singleton';
 import { allRows } from './rows-cache';
 import type { EnvironmentRow } from './repo';
 import { toView } from './view';
-import type { EnvironmentView, GuestView, InventoryView, NodeView } from '$lib/types/environments';
-import type { ClusterResource } from '$lib/types/proxmox';
+import type { EnvironmentView, GuestView, InventoryView, NodeView } from '$lib/shared/types/environments';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 
 const NODES_TTL_MS = 30_000;
 

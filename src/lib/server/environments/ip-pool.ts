@@ -1,7 +1,7 @@
 // Static address allocation for `proxmox.network.mode: static`: the first address of the configured
-// range that no environment uses or holds in reserve. Pure; the IPv4 rules are `$lib/validation/ipv4`'s.
+// range that no environment uses or holds in reserve. Pure; the IPv4 rules are `$lib/shared/validation/ipv4`'s.
 
-import { intToIpv4, ipv4ToInt, isIpv4 } from '$lib/validation/ipv4';
+import { intToIpv4, ipv4ToInt, isIpv4 } from '$lib/shared/validation/ipv4';
 
 /** The first free address in [start, end], or null when the range is used up. */
 export function nextFreeAddress(start: string, end: string, used: Iterable<string | null>): string | null {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseQuery, queryString } from '$lib/client/environment-query';
-import type { EnvironmentView, GuestView, InventoryView } from '$lib/types/environments';
+import { parseQuery, queryString } from '$lib/shared/environment-query';
+import type { EnvironmentView, GuestView, InventoryView } from '$lib/shared/types/environments';
 import { listPage } from './listing';
 
 function env(i: number, over: Partial<EnvironmentView> = {}): EnvironmentView {

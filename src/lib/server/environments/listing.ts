@@ -2,8 +2,8 @@
 // counted and sliced on the server, so a browser with 1,000 CTs receives and renders tens of rows, not all
 // of them. Pure, so the rules are testable without a cluster.
 
-import { BUSY_STATUSES, type EnvironmentView, type GuestView, type InventoryView } from '$lib/types/environments';
-import { GUESTS_SHOWN, PAGE_SIZE, TABLE_FROM, type EnvironmentQuery, type EnvironmentViewMode, type StatusFilter } from '$lib/client/environment-query';
+import { BUSY_STATUSES, type EnvironmentView, type GuestView, type InventoryView } from '$lib/shared/types/environments';
+import { GUESTS_SHOWN, PAGE_SIZE, TABLE_FROM, type EnvironmentQuery, type EnvironmentViewMode, type StatusFilter } from '$lib/shared/environment-query';
 
 export interface EnvironmentListing {
 	environments: EnvironmentView[];

@@ -2,8 +2,8 @@
 // or node moved outside Spyre, and whether the cluster's guest list changed at all. Pure and allocation-light
 // on purpose: it runs on every poll over every row and every guest, and in a quiet cluster finds nothing.
 
-import { BUSY_STATUSES } from '$lib/types/environments';
-import type { ClusterResource } from '$lib/types/proxmox';
+import { BUSY_STATUSES } from '$lib/shared/types/environments';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 import type { EnvironmentRow } from './repo';
 
 export interface StatusChange {

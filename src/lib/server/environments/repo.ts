@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { getDb, type Db } from '../db';
-import type { EnvironmentStatus } from '$lib/types/environments';
+import type { EnvironmentStatus } from '$lib/shared/types/environments';
 
 export interface EnvironmentRow {
 	id: string;

@@ -14,7 +14,7 @@ import { allRows } from './rows-cache';
 import { containersByVmid, sameGuests, statusChanges } from './live-status';
 import { toView } from './view';
 import { isBusy } from '../jobs';
-import type { ClusterResource } from '$lib/types/proxmox';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 
 export const POLL_INTERVAL_MS = 30_000;
 

@@ -1,13 +1,13 @@
 // Validation of a create request (browser form or API). Pure: the caller passes what it knows about the
 // cluster (node capacity, templates), so the rules are unit-testable. Messages are per field, for inline
-// display. The per-field rules themselves live in $lib/validation/environment, which the create form uses
+// display. The per-field rules themselves live in $lib/shared/validation/environment, which the create form uses
 // too; this module adds what only the server knows (taken hostnames, nodes, templates on the node).
 
 import { SpyreError } from '../errors';
-import type { CreateEnvironmentInput, NodeView } from '$lib/types/environments';
-import { environmentAddressProblem, isIpv4, isIpv4Cidr, parseCidr } from '$lib/validation/ipv4';
-import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/validation/proxmox';
-import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/validation/environment';
+import type { CreateEnvironmentInput, NodeView } from '$lib/shared/types/environments';
+import { environmentAddressProblem, isIpv4, isIpv4Cidr, parseCidr } from '$lib/shared/validation/ipv4';
+import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/shared/validation/proxmox';
+import { capacityProblem, hostnameProblem, LIMITS, sizeProblem, templateProblem, toNumber } from '$lib/shared/validation/environment';
 
 function intField(raw: unknown, name: 'cores' | 'memory' | 'disk', fields: Record<string, string>): number {
 	const problem = sizeProblem(name, raw);

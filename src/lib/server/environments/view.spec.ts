@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterResource } from '$lib/types/proxmox';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 import type { EnvironmentRow } from './repo';
 import { rowView, toView } from './view';
 

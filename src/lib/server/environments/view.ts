@@ -2,8 +2,8 @@
 // live state (sizes, metrics, running/stopped); without it (a live push right after Spyre changed the row)
 // the row's own status stands and the live fields stay empty until the next list load.
 
-import { BUSY_STATUSES, type EnvironmentView } from '$lib/types/environments';
-import type { ClusterResource } from '$lib/types/proxmox';
+import { BUSY_STATUSES, type EnvironmentView } from '$lib/shared/types/environments';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 import type { EnvironmentRow } from './repo';
 
 /**

@@ -5,9 +5,9 @@
 
 import { getDb, type Db } from '../db';
 import * as events from '../events';
-import type { RunEventView, RunKind, RunPhase, RunStatus, RunSummary, RunView } from '$lib/types/environments';
+import type { RunEventView, RunKind, RunPhase, RunStatus, RunSummary, RunView } from '$lib/shared/types/environments';
 // The dashboard's row shape (a type only: nothing of the browser's code comes along).
-import type { ProvisionItem } from '$lib/client/dashboard-model';
+import type { ProvisionItem } from '$lib/shared/dashboard-model';
 
 export interface StepProgress {
 	phase?: RunPhase;

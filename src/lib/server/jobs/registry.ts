@@ -7,7 +7,7 @@ import * as audit from '../audit';
 import type { AuditActor } from '../audit';
 import { SpyreError, messageOf } from '../errors';
 import { singleton } from '../singleton';
-import type { RunKind } from '$lib/types/environments';
+import type { RunKind } from '$lib/shared/types/environments';
 import { createRun, interruptStaleRuns as interruptRuns, type Run } from './record';
 
 /** The reason a cancelled job's signal carries, so work and callers can tell a cancel from a failure. */

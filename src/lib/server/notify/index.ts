@@ -14,7 +14,7 @@ import { describeOutcome, send } from './send';
 import * as store from './store';
 import { describeTarget, validateWebhookUrl } from './url';
 import { testNotice } from './notices';
-import type { NoticeView, NotifySettingsView } from '$lib/types/notify';
+import type { NoticeView, NotifySettingsView } from '$lib/shared/types/notify';
 
 export { announce } from './notices';
 

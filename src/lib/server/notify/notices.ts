@@ -5,9 +5,9 @@
 
 import { publish } from '../events';
 import { messageOf } from '../errors';
-import { pageRoutes } from '$lib/client/routes';
-import type { NoticeKind, NoticeView } from '$lib/types/notify';
-import type { TaskStatus } from '$lib/types/claude';
+import { pageRoutes } from '$lib/shared/routes';
+import type { NoticeKind, NoticeView } from '$lib/shared/types/notify';
+import type { TaskStatus } from '$lib/shared/types/claude';
 
 export interface EndedTask {
 	id: string;

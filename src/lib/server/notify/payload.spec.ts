@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { webhookBody } from './payload';
 import { budgetNotice, reauthNotice, taskEndedNotice, testNotice } from './notices';
-import type { NoticeView } from '$lib/types/notify';
+import type { NoticeView } from '$lib/shared/types/notify';
 
 const ended = (status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted') => taskEndedNotice({ id: 'task-abc', environmentId: 'env-1', hostname: 'dev-box', status, costUsd: 0.0123, numTurns: 3 })!;
 

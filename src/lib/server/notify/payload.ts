@@ -7,7 +7,7 @@
 // machine fields.
 // Only Spyre's own words: never the prompt, never what a task or its CT wrote, never a secret.
 
-import type { NoticeView } from '$lib/types/notify';
+import type { NoticeView } from '$lib/shared/types/notify';
 
 export interface WebhookBody {
 	text: string;

@@ -2,7 +2,7 @@
 // SQL only with bound parameters. The stored URL leaves this module only to the sender.
 
 import { getDb, type Db } from '../db';
-import type { DeliveryStatus, DeliveryView } from '$lib/types/notify';
+import type { DeliveryStatus, DeliveryView } from '$lib/shared/types/notify';
 
 export const KEEP_DELIVERIES = 50;
 

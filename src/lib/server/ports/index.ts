@@ -11,7 +11,7 @@ import { requireReachable } from '../environments/reachable';
 import { serviceShared, serviceUnshared, serviceViews, proxyMode, NO_SERVICE_URL, type ServiceView } from '../proxy';
 import * as ssh from '../ssh';
 import { singleton } from '../singleton';
-import type { ListeningPort, PortView, PortsView } from '$lib/types/ports';
+import type { ListeningPort, PortView, PortsView } from '$lib/shared/types/ports';
 import { PROC_MARK, SS_MARK, parseScan } from './parse';
 
 /** Viewers asking within this long of a scan get that scan (the page asks every 5 s). */

@@ -4,9 +4,9 @@
 // printable ASCII, and the counts are bounded; a line that does not match is dropped, never half-used.
 // This module never decides what is shown or shared (ports/index.ts does).
 
-import type { ListeningPort } from '$lib/types/ports';
-import { isIpv4 } from '$lib/validation/ipv4';
-import { isLoopbackAddress } from '$lib/validation/loopback';
+import type { ListeningPort } from '$lib/shared/types/ports';
+import { isIpv4 } from '$lib/shared/validation/ipv4';
+import { isLoopbackAddress } from '$lib/shared/validation/loopback';
 
 export type { ListeningPort };
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ResolvedScript } from '$lib/types/configs';
+import type { ResolvedScript } from '$lib/shared/types/configs';
 import { fileAttributesCommand, parentDirCommand, runScriptCommand, userCommand } from './commands';
 
 const dir = mkdtempSync(join(tmpdir(), 'spyre-cmds-'));

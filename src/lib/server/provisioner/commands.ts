@@ -3,7 +3,7 @@
 // re-run (a retry repeats a step from its start), so users are created only when missing and groups only
 // when absent.
 
-import type { ResolvedScript, ResolvedUser } from '$lib/types/configs';
+import type { ResolvedScript, ResolvedUser } from '$lib/shared/types/configs';
 import { command, quote } from '../shell';
 
 /** Where the provisioner keeps uploaded scripts inside a container (root only). */

@@ -2,7 +2,7 @@
 // may already exist (a later step failed) or be gone (the create itself failed): an existing CT is started
 // if needed and brought up (address, SSH); a missing one is created again.
 
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
 import * as environments from '../environments';
 import type { CreateParams, CreatePlatform, EnvironmentRow } from '../environments';
 import type { Run } from '../jobs';

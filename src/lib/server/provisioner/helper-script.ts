@@ -4,7 +4,7 @@
 // unpinned remote script is refused by the config schema, and a changed one fails here.
 
 import { createHash } from 'node:crypto';
-import type { ResolvedHelperScript } from '$lib/types/configs';
+import type { ResolvedHelperScript } from '$lib/shared/types/configs';
 import * as configs from '../configs';
 import { SpyreError, messageOf } from '../errors';
 import type { Run } from '../jobs';

@@ -3,7 +3,7 @@
 // A failing step leaves the CT as it is and records which step failed and why; the job's onFailure turns
 // that into the environment's error state, from which "retry from this step" starts a new run here.
 
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
 import * as environments from '../environments';
 import type { CreateParams, EnvironmentRow } from '../environments';
 import { requireReachable } from '../environments/reachable';

@@ -2,7 +2,7 @@
 // edits of unrelated parts of a config (a script's id is its name), so "retry from this step" still finds
 // the step after the user fixed the config. Pure: no I/O.
 
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
 
 export type Phase = 'create' | 'helper' | 'provision';
 

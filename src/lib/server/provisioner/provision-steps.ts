@@ -2,7 +2,7 @@
 // commands print into the run log and throws StepFailedError (with the last lines) when one fails. Files
 // go over SFTP, never through a shell; every other value is quoted by the shell helper.
 
-import type { EnvironmentConfig, ResolvedFile, ResolvedScript } from '$lib/types/configs';
+import type { EnvironmentConfig, ResolvedFile, ResolvedScript } from '$lib/shared/types/configs';
 import * as configs from '../configs';
 import type { Run } from '../jobs';
 import * as repos from '../repos';

@@ -18,7 +18,7 @@ import type {
 	TaskLog,
 	TaskStatus,
 	VmSummary
-} from '$lib/types/proxmox';
+} from '$lib/shared/types/proxmox';
 import type { SpyreConfig } from '../env-config';
 import type { CallOptions, ProxmoxClientOptions, ProxmoxStats, WaitForIpOptions, WaitForTaskOptions } from './options';
 import { clusterResourcesSchema } from './cluster-resources';

@@ -3,7 +3,7 @@
 // the hand check to it, and the before/after measurement times both.
 
 import { z } from 'zod';
-import type { ClusterResource } from '$lib/types/proxmox';
+import type { ClusterResource } from '$lib/shared/types/proxmox';
 import { flag, guestState, metric, optStr, tags, vmid } from './schemas';
 
 export const referenceSchema = z

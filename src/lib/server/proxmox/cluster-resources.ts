@@ -7,7 +7,7 @@
 // (cluster-resources.testkit.ts).
 
 import { z } from 'zod';
-import type { ClusterResource, GuestState } from '$lib/types/proxmox';
+import type { ClusterResource, GuestState } from '$lib/shared/types/proxmox';
 
 type Path = (string | number)[];
 /** Field checkers take the entry index and key rather than a path: the path array is only built for a problem. */

@@ -3,7 +3,7 @@
 // ProxmoxError. Never puts the token secret into a message.
 
 import { SpyreError, type SpyreErrorCode } from '$lib/server/errors';
-import type { TaskLogLine, TaskStatus } from '$lib/types/proxmox';
+import type { TaskLogLine, TaskStatus } from '$lib/shared/types/proxmox';
 import { TlsPinError } from './tls';
 
 export type ProxmoxErrorKind = 'network' | 'tls' | 'auth' | 'forbidden' | 'params' | 'not_found' | 'server' | 'node_offline' | 'task' | 'timeout';

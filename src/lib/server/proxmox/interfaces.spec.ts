@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LxcInterface } from '$lib/types/proxmox';
+import type { LxcInterface } from '$lib/shared/types/proxmox';
 import { interfacesToIp, reportedIpv4s } from './interfaces';
 
 const iface = (name: string, inet?: string, addrs: [string, string][] = []): LxcInterface => ({

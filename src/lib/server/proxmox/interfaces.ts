@@ -1,10 +1,10 @@
 // Reads a container's reported IPv4 addresses from `GET /nodes/{node}/lxc/{vmid}/interfaces`. Pure.
 // On Proxmox these come from INSIDE the CT (its root can report anything), so this module only lists
 // them; which one may be used is decided by the caller's `accept` (environments/address.ts applies the
-// one rule in `$lib/validation/ipv4`), and nothing is trusted before the pinned host key answers there.
+// one rule in `$lib/shared/validation/ipv4`), and nothing is trusted before the pinned host key answers there.
 
-import type { LxcInterface } from '$lib/types/proxmox';
-import { isIpv4 } from '$lib/validation/ipv4';
+import type { LxcInterface } from '$lib/shared/types/proxmox';
+import { isIpv4 } from '$lib/shared/validation/ipv4';
 
 function ipv4sOf(iface: LxcInterface): string[] {
 	const candidates = [iface.inet, ...iface.ipAddresses.filter((a) => a.type === 'inet').map((a) => a.address)];

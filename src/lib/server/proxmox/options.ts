@@ -2,7 +2,7 @@
 // waiters and the client can share them without importing one another.
 
 import type { Dispatcher } from 'undici';
-import type { TaskLogLine } from '$lib/types/proxmox';
+import type { TaskLogLine } from '$lib/shared/types/proxmox';
 import type { ProxmoxTlsOptions } from './tls';
 
 export interface ProxmoxClientOptions {

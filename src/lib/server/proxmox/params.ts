@@ -2,7 +2,7 @@
 // URLSearchParams) and the property strings PVE packs into one parameter (`rootfs`, `net0`, `features`).
 // Pure; never talks to the network.
 
-import type { CreateLxcParams } from '$lib/types/proxmox';
+import type { CreateLxcParams } from '$lib/shared/types/proxmox';
 
 export type ParamValue = string | number | boolean | undefined | null;
 

@@ -3,7 +3,7 @@
 // numbers may arrive as strings, 0/1 flags become booleans.
 
 import { z } from 'zod';
-import type { GuestState, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, NodeStorage, ProxmoxVersion, StorageTemplate, TaskLogLine, TaskStatus, VmSummary } from '$lib/types/proxmox';
+import type { GuestState, LxcConfig, LxcInterface, LxcStatus, LxcSummary, NodeInfo, NodeStorage, ProxmoxVersion, StorageTemplate, TaskLogLine, TaskStatus, VmSummary } from '$lib/shared/types/proxmox';
 import { parseUpid } from './upid';
 
 const numericString = z

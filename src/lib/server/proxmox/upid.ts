@@ -1,7 +1,7 @@
 // Parses Proxmox task ids (UPIDs). Pure; never talks to the network.
 // Format: UPID:{node}:{pid 8 hex}:{pstart 8-9 hex}:{starttime 8 hex}:{type}:{id}:{user}: (trailing colon).
 
-import type { Upid } from '$lib/types/proxmox';
+import type { Upid } from '$lib/shared/types/proxmox';
 
 const UPID_RE = /^UPID:([a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:]+):([^:]*):([^:]+):$/;
 

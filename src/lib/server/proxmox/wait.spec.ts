@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskLogLine } from '$lib/types/proxmox';
+import type { TaskLogLine } from '$lib/shared/types/proxmox';
 import { ProxmoxTaskError } from './errors';
 import { caught, TOKEN_ID, UPID_CREATE, useFakePve } from './client.testkit';
 import { fail, ok } from './fake-pve.testkit';

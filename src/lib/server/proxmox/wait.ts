@@ -1,7 +1,7 @@
 // Waiting on Proxmox: a task until it stops (streaming its log as it grows), a CT until it has an IPv4 address.
 // Both poll with growing intervals under one deadline (underDeadline).
 
-import type { LxcInterface, TaskLog, TaskLogLine, TaskStatus } from '$lib/types/proxmox';
+import type { LxcInterface, TaskLog, TaskLogLine, TaskStatus } from '$lib/shared/types/proxmox';
 import { formatMs, isTaskSuccess, ProxmoxError, ProxmoxTaskError } from './errors';
 import { reportedIpv4s } from './interfaces';
 import type { CallOptions, WaitForIpOptions, WaitForTaskOptions } from './options';

@@ -2,7 +2,7 @@
 // guarded by the ETag of what we read (If-Match), so Caddy either loads the new config completely or keeps
 // the old one, and a concurrent edit by someone else is never overwritten silently.
 
-import { isLoopbackAddress } from '$lib/validation/loopback';
+import { isLoopbackAddress } from '$lib/shared/validation/loopback';
 import { SpyreError } from '../errors';
 import { isOurs } from './routes';
 

@@ -4,7 +4,7 @@
 // next health tick. Health probes run every 30 s and publish `service.health` when a state changes.
 // Services get URLs only under caddy.base_domain, never on Spyre's own host (docs/security.md, "Service origins").
 
-import type { ResolvedService } from '$lib/types/configs';
+import type { ResolvedService } from '$lib/shared/types/configs';
 import { getConfig, type SpyreConfig } from '../env-config';
 import { SpyreError, messageOf } from '../errors';
 import { publish } from '../events';

@@ -2,9 +2,9 @@
 // hosts. Every value that reaches Caddy is checked here (labels, IPv4, ports, domain), so a bad row can
 // never inject a matcher or a placeholder. Never serves anything on Spyre's own host.
 
-import { isIpv4 } from '$lib/validation/ipv4';
-import { isDnsName } from '$lib/validation/host';
-import { DNS_LABEL_RE, SERVICE_LABEL_SEPARATOR } from '$lib/validation/environment';
+import { isIpv4 } from '$lib/shared/validation/ipv4';
+import { isDnsName } from '$lib/shared/validation/host';
+import { DNS_LABEL_RE, SERVICE_LABEL_SEPARATOR } from '$lib/shared/validation/environment';
 import { SpyreError } from '../errors';
 import { SPYRE_COOKIE_NAMES } from '../auth/session-cookie';
 

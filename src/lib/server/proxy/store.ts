@@ -2,7 +2,7 @@
 // environment page (`shared` = 1, migration 011), with its route id, subdomain and last health. Bound
 // parameters only.
 
-import type { ResolvedService } from '$lib/types/configs';
+import type { ResolvedService } from '$lib/shared/types/configs';
 import { getDb, type Db } from '../db';
 import { routeId, serviceLabel, type ProxyMode, type ServiceTarget } from './routes';
 

@@ -14,7 +14,7 @@
 //   3. `cleanupCommand` does the same again from Spyre, whatever happened to step 2.
 
 import { quote } from '../shell';
-import type { CredentialKind } from '$lib/validation/git';
+import type { CredentialKind } from '$lib/shared/validation/git';
 
 /** Where a session's directory lives; `parseSession` refuses anything else (container output is hostile). */
 const SESSION_DIR_RE = /^\/tmp\/spyre-git\.[A-Za-z0-9]{10}$/;

@@ -13,8 +13,8 @@ import { getConfig } from '../env-config';
 import { SpyreError } from '../errors';
 import { record, type AuditActor } from '../audit';
 import { hostKeyFingerprint } from '../ssh/host-keys';
-import { CREDENTIAL_KINDS, credentialNameProblem, type CredentialKind } from '$lib/validation/git';
-import type { RepoCredentialView } from '$lib/types/repos';
+import { CREDENTIAL_KINDS, credentialNameProblem, type CredentialKind } from '$lib/shared/validation/git';
+import type { RepoCredentialView } from '$lib/shared/types/repos';
 
 export interface CredentialSecret {
 	name: string;

@@ -9,7 +9,7 @@ import { SpyreError } from '../errors';
 import * as environments from '../environments';
 import * as jobs from '../jobs';
 import { getConfig } from '../env-config';
-import { credentialFits, isCommitId, parseGitUrl } from '$lib/validation/git';
+import { credentialFits, isCommitId, parseGitUrl } from '$lib/shared/validation/git';
 import { credentialKind } from './credentials';
 import { cloneCommand, pushCommand } from './commands';
 import { checkRepo, checkWorkTree, runGit } from './run';

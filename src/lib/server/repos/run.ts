@@ -8,7 +8,7 @@ import { requireReachable } from '../environments/reachable';
 import { SpyreError, messageOf } from '../errors';
 import * as ssh from '../ssh';
 import { LineSplitter } from '../ssh/line-splitter';
-import { credentialFits, gitRefProblem, gitUrlProblem, normaliseRepoPath, parseGitUrl } from '$lib/validation/git';
+import { credentialFits, gitRefProblem, gitUrlProblem, normaliseRepoPath, parseGitUrl } from '$lib/shared/validation/git';
 import { cleanupCommand, parseSession, prepareCommand, tokenCredentialInput, type GitSession } from './commands';
 import { secretOf, type CredentialSecret } from './credentials';
 import type { RepoSpec } from './types';

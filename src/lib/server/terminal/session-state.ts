@@ -7,7 +7,7 @@
 //      └──────── end ─────────┴───── end ───────┴──▶ ending
 //   any state ──socket closed──▶ closed (detaching what was attached)
 
-import type { ServerControl } from '$lib/terminal-protocol';
+import type { ServerControl } from '$lib/shared/terminal-protocol';
 
 /** Keys held while tmux is not ready, at most (a paste into a slow connect must not grow memory). */
 export const MAX_HELD_INPUT = 64 * 1024;

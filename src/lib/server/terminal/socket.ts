@@ -5,7 +5,7 @@
 // Never lets an exception escape (the process must stay up) and never records keystrokes.
 
 import type { WebSocket, RawData } from 'ws';
-import { CLOSE, encodeControl, parseClientControl, parseConnectParams, type ServerControl } from '$lib/terminal-protocol';
+import { CLOSE, encodeControl, parseClientControl, parseConnectParams, type ServerControl } from '$lib/shared/terminal-protocol';
 import { record } from '../audit';
 import { getDb, type Db } from '../db';
 import { SpyreError, isSpyreError, messageOf } from '../errors';

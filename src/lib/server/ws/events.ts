@@ -5,7 +5,7 @@
 import type { WebSocket } from 'ws';
 import * as events from '../events';
 import type { ServerEvent } from '../events';
-import { CLOSE } from '$lib/live-socket';
+import { CLOSE } from '$lib/shared/live-socket';
 import { parseAfter, replayThenLive } from './replay-live';
 
 export function handleEvents(ws: WebSocket, params: URLSearchParams): void {

@@ -7,8 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE } from '$lib/terminal-protocol';
-import { isLoopbackAddress } from '$lib/validation/loopback';
+import { CLOSE } from '$lib/shared/terminal-protocol';
+import { isLoopbackAddress } from '$lib/shared/validation/loopback';
 import { matchSocketPath, type WsPath } from '$lib/shared/socket-paths';
 import { isSessionActive, validateSession, type SessionUser } from '../auth';
 import { sessionTokenFromHeader } from '../auth/session-cookie';

@@ -3,7 +3,7 @@ import { getConfig } from '$lib/server/env-config';
 import { SpyreError } from '$lib/server/errors';
 import { api, requireUser } from '$lib/server/http';
 import { getProxmox } from '$lib/server/proxmox';
-import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/validation/proxmox';
+import { isProxmoxId, PROXMOX_ID_RULES } from '$lib/shared/validation/proxmox';
 import type { RequestHandler } from './$types';
 
 /** Container templates on a node (?node=, default the configured node) in the template storage. */

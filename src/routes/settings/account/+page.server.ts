@@ -5,7 +5,7 @@ import * as audit from '$lib/server/audit';
 import { getDb } from '$lib/server/db';
 import { isSpyreError } from '$lib/server/errors';
 import { actorOf, formString, readForm, requireUser, safeClientAddress } from '$lib/server/http';
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import type { Actions, PageServerLoad } from './$types';
 
 // The signed-in user's own account: change password, and the sessions that are signed in (with "sign out

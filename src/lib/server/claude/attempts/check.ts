@@ -9,8 +9,8 @@ import { quote } from '../../shell';
 import { messageOf } from '../../errors';
 import { asUser } from '../../provisioner/commands';
 import { createOutputLog } from '../../provisioner/output-log';
-import type { AttemptCheck } from '$lib/types/attempts';
-import type { EnvironmentConfig } from '$lib/types/configs';
+import type { AttemptCheck } from '$lib/shared/types/attempts';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
 
 export const CHECK_LIMITS = { lines: 40, lineChars: 400, defaultTimeoutS: 600 };
 

@@ -1,8 +1,8 @@
 // The hostnames of an attempt set's clones: `<source>-a1` … `<source>-aN`, or the next letter's series
 // (`-b1` …) when one of them is taken (a clone kept from an earlier set keeps its name). Pure; the one
-// hostname rule ($lib/validation/environment) decides what is valid.
+// hostname rule ($lib/shared/validation/environment) decides what is valid.
 
-import { hostnameProblem } from '$lib/validation/environment';
+import { hostnameProblem } from '$lib/shared/validation/environment';
 
 const SERIES = 'abcdefghijklmnopqrstuvwxyz';
 

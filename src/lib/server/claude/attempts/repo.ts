@@ -3,7 +3,7 @@
 
 import crypto from 'node:crypto';
 import { getDb, type Db } from '../../db';
-import type { AttemptSetStatus, AttemptStatus } from '$lib/types/attempts';
+import type { AttemptSetStatus, AttemptStatus } from '$lib/shared/types/attempts';
 
 export interface AttemptSetRow {
 	id: string;

@@ -21,7 +21,7 @@ import * as bridge from '../tasks/bridge';
 import { attach } from '../tasks/attach';
 import { finish as finishChanges, taskChanges } from '../tasks/changes';
 import { getTask, type TaskRow } from '../tasks/repo';
-import type { TaskOptionsInput } from '$lib/types/claude';
+import type { TaskOptionsInput } from '$lib/shared/types/claude';
 import { dropBaseIfUnused, makeBase, rootStorageType, storageCanLink } from './base';
 import { checkSpec, runCheck } from './check';
 import { attemptsOf, getSet, updateAttempt, updateSet, type AttemptRow, type AttemptSetRow } from './repo';

@@ -4,7 +4,7 @@
 import { audited, type AuditActor } from '../../audit';
 import { brokerProblem, startBroker } from '../broker';
 import { injectCredentialEnabled, setInjectCredential } from './inject-setting';
-import type { ClaudeBrokerView } from '$lib/types/claude-auth';
+import type { ClaudeBrokerView } from '$lib/shared/types/claude-auth';
 
 export async function brokerView(): Promise<ClaudeBrokerView> {
 	const problem = brokerProblem();

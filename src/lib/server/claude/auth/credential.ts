@@ -4,7 +4,7 @@
 // passes it to getTaskCredential()'s callers and to upstream's free check.
 
 import fs from 'node:fs';
-import type { ClaudeAuthState, ClaudeAuthView } from '$lib/types/claude-auth';
+import type { ClaudeAuthState, ClaudeAuthView } from '$lib/shared/types/claude-auth';
 import { SpyreError } from '../../errors';
 import { checkCredential, rejectionMessage } from '../broker/upstream';
 import * as authLog from './log';

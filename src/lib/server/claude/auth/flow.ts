@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClaudeLoginFlow } from '$lib/types/claude-auth';
+import type { ClaudeLoginFlow } from '$lib/shared/types/claude-auth';
 import { findAuthorizeUrl, findOutcome, parseAuthorizeUrl, stripAnsi, type AuthorizeUrl } from './parse';
 import { cliEnv, runPty, writeBrowserScript, type PtyRun } from './process';
 

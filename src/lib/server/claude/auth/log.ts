@@ -2,7 +2,7 @@
 // read back as the history on /settings/claude. `detail` is a short sentence for people: callers pass
 // text that was already redacted, and it is redacted again here as a last guard.
 
-import type { ClaudeAuthHistoryEntry, ClaudeAuthMethod, ClaudeAuthState } from '$lib/types/claude-auth';
+import type { ClaudeAuthHistoryEntry, ClaudeAuthMethod, ClaudeAuthState } from '$lib/shared/types/claude-auth';
 import { getDb, type Db } from '../../db';
 import { redact } from './parse';
 import type { AuthLogEvent } from './state';

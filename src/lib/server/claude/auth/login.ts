@@ -4,7 +4,7 @@
 // output, which may hold the issued token, stays in the flow object and is never logged.
 
 import fs from 'node:fs';
-import type { ClaudeAuthView, ClaudeLoginFlow } from '$lib/types/claude-auth';
+import type { ClaudeAuthView, ClaudeLoginFlow } from '$lib/shared/types/claude-auth';
 import { getConfig } from '../../env-config';
 import { SpyreError, messageOf } from '../../errors';
 import { readCliCredentials } from './credential';

@@ -4,7 +4,7 @@
 // The login flow (login.ts) and the stored credential (credential.ts) drive it. Never holds the secret.
 
 import path from 'node:path';
-import type { ClaudeAuthMethod, ClaudeAuthState, ClaudeAuthView } from '$lib/types/claude-auth';
+import type { ClaudeAuthMethod, ClaudeAuthState, ClaudeAuthView } from '$lib/shared/types/claude-auth';
 import { getConfig } from '../../env-config';
 import { messageOf } from '../../errors';
 import { publish } from '../../events';

@@ -3,7 +3,7 @@
 // and `code#state` or a failed `http://localhost:PORT/callback?...` address. Never throws on CLI
 // output (it only returns null); pasted input that is wrong throws a SpyreError a person can act on.
 
-import { isLoopbackHost } from '$lib/validation/loopback';
+import { isLoopbackHost } from '$lib/shared/validation/loopback';
 import { SpyreError } from '../../errors';
 
 // CSI (colours, cursor moves), OSC (titles, hyperlinks) and lone two-byte escapes: what a PTY carries.

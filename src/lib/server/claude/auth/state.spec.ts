@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLAUDE_AUTH_STATES, type ClaudeAuthState } from '$lib/types/claude-auth';
+import { CLAUDE_AUTH_STATES, type ClaudeAuthState } from '$lib/shared/types/claude-auth';
 import { AUTH_LOG_EVENTS, DAY_MS, canTransition, credentialState, defaultEvent, step } from './state';
 import migration from '../../migrations/004-claude-auth.sql?raw';
 

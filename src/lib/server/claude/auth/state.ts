@@ -2,7 +2,7 @@
 // and what a stored credential's expiry means today. machine.ts holds the one live instance; this module
 // never touches a process, a file or the database.
 
-import type { ClaudeAuthState } from '$lib/types/claude-auth';
+import type { ClaudeAuthState } from '$lib/shared/types/claude-auth';
 import { redact } from './parse';
 
 /** A login flow is running (the CLI is alive). */

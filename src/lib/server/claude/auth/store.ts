@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClaudeAuthMethod } from '$lib/types/claude-auth';
+import type { ClaudeAuthMethod } from '$lib/shared/types/claude-auth';
 import { aesGcm, loadKey } from '../../crypto';
 
 export type CredentialKind = 'oauth_token' | 'api_key';

@@ -5,7 +5,7 @@
 import { getDb, type Db } from '../../db';
 import { getConfig } from '../../env-config';
 import { monthSpendUsd, monthStart } from './ledger';
-import type { CostSummary } from '$lib/types/costs';
+import type { CostSummary } from '$lib/shared/types/costs';
 
 const DAY_MS = 86_400_000;
 

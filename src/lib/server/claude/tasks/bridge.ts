@@ -14,7 +14,7 @@ import { SpyreError, isSpyreError, messageOf } from '../../errors';
 import { getEnvironment } from '../../environments/repo';
 import { requireReachable } from '../../environments/reachable';
 import * as ssh from '../../ssh';
-import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/types/claude';
+import { MAX_PROMPT_BYTES, type DispatchReadiness, type TaskOptions, type TaskOptionsInput, type TaskView } from '$lib/shared/types/claude';
 import { taskEnded, attach, attachmentDone, detachAll, markCancelRequested } from './attach';
 import { publishTaskRow } from './publish-row';
 import { credentialProblem, getTaskCredential } from '../auth';

@@ -3,7 +3,7 @@
 // here before it replays from the DB, so nothing published during the replay is lost (see ws/replay-live.ts).
 
 import { singleton } from '../../singleton';
-import type { TaskEvent, TaskPartialFrame, TaskView } from '$lib/types/claude';
+import type { TaskEvent, TaskPartialFrame, TaskView } from '$lib/shared/types/claude';
 
 export type TaskMessage = { kind: 'event'; event: TaskEvent } | { kind: 'task'; task: TaskView } | { kind: 'partial'; message: TaskPartialFrame };
 type Listener = (m: TaskMessage) => void;

@@ -2,7 +2,7 @@
 // only with bound parameters; JSON columns hold lists that git-parse.ts already bounded and cleaned.
 
 import { getDb, type Db } from '../../db';
-import type { TaskChangesView, TaskCommit, TaskFileChange } from '$lib/types/claude';
+import type { TaskChangesView, TaskCommit, TaskFileChange } from '$lib/shared/types/claude';
 import type { CollectedChanges } from './git-changes';
 
 export interface ChangesRow {

@@ -8,7 +8,7 @@
 import { messageOf } from '../../errors';
 import { requireReachable } from '../../environments/reachable';
 import type { SshTarget } from '../../ssh/types';
-import type { TaskChangesView } from '$lib/types/claude';
+import type { TaskChangesView } from '$lib/shared/types/claude';
 import { branchOf, collect, startBranch } from './git-changes';
 import { getChanges, insertChanges, saveFailed, saveRecorded, toChangesView, unrecordedEnded } from './changes-repo';
 import { getTask } from './repo';

@@ -14,7 +14,7 @@ import * as ssh from '../../ssh';
 import { SpyreError } from '../../errors';
 import { command, quote } from '../../shell';
 import type { SshTarget } from '../../ssh/types';
-import type { TaskCommit, TaskFileChange } from '$lib/types/claude';
+import type { TaskCommit, TaskFileChange } from '$lib/shared/types/claude';
 import { boundDiff, changeLimits, isSha, parseCommits, parseNumstat } from './git-parse';
 
 /** `spyre/` and the first 8 characters of the task id after `task-` (ids are [a-z0-9]). */

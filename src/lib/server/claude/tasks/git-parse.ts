@@ -3,7 +3,7 @@
 // bounded, and paths and subjects stay plain data (no control characters; the page shows them as text).
 // Pure functions; the commands that produce this output are in git-changes.ts.
 
-import type { TaskCommit, TaskFileChange } from '$lib/types/claude';
+import type { TaskCommit, TaskFileChange } from '$lib/shared/types/claude';
 
 export const changeLimits = {
 	/** Commits listed per task (base..HEAD, newest first). */

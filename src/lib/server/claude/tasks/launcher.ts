@@ -8,7 +8,7 @@
 
 import { SpyreError } from '../../errors';
 import { command, quote } from '../../shell';
-import type { TaskOptions } from '$lib/types/claude';
+import type { TaskOptions } from '$lib/shared/types/claude';
 import type { TaskCredential } from '../auth';
 
 export const TASK_ROOT = '/var/lib/spyre/claude';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { TaskPartialFrame } from '$lib/types/claude';
+import type { TaskPartialFrame } from '$lib/shared/types/claude';
 import { subscribeTask, type TaskMessage } from './bus';
 import { endPartial, feedPartial, flushPartial, partialSnapshot, partialTimings } from './live-partial';
 

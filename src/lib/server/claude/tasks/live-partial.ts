@@ -6,7 +6,7 @@
 // end offset in the file, so an SSH re-attach does not double the text).
 
 import { singleton } from '../../singleton';
-import type { TaskPartialFrame } from '$lib/types/claude';
+import type { TaskPartialFrame } from '$lib/shared/types/claude';
 import { publishTask } from './bus';
 import { PartialReply } from './partial';
 import type { StreamDelta } from './stream-json';

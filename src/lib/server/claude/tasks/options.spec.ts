@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../../configs';
-import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/types/claude';
+import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES } from '$lib/shared/types/claude';
 import { repoPathProblem, resolveOptions } from './options';
 
 describe('permission mode: one list, one default', () => {

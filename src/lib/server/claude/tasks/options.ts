@@ -4,8 +4,8 @@
 
 import { SpyreError } from '../../errors';
 import { CONFIG_RULES } from '../../configs';
-import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES, type TaskOptions, type TaskOptionsInput, type TaskPermissionMode } from '$lib/types/claude';
-import type { EnvironmentConfig } from '$lib/types/configs';
+import { DEFAULT_PERMISSION_MODE, TASK_PERMISSION_MODES, type TaskOptions, type TaskOptionsInput, type TaskPermissionMode } from '$lib/shared/types/claude';
+import type { EnvironmentConfig } from '$lib/shared/types/configs';
 
 type ConfigClaude = NonNullable<EnvironmentConfig['spec']['claude']>;
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { afterEvent, applyPartialFrame, type PartialBlock } from '$lib/shared/task-partial';
-import type { TaskPartialFrame } from '$lib/types/claude';
+import type { TaskPartialFrame } from '$lib/shared/types/claude';
 import { PartialReply, partialLimits } from './partial';
 import type { StreamDelta } from './stream-json';
 

@@ -3,7 +3,7 @@
 // Pure and bounded: the lines come from the environment, so a flood of deltas costs at most
 // `maxChars` characters and `maxMessages` messages here, whatever it claims.
 
-import type { PartialPiece } from '$lib/types/claude';
+import type { PartialPiece } from '$lib/shared/types/claude';
 import type { StreamDelta } from './stream-json';
 
 export const partialLimits = {

@@ -3,7 +3,7 @@
 // ignored (the form only sends valid ones); an unknown status is refused, so a typo is not an empty list.
 
 import { SpyreError } from '../../errors';
-import { TASK_STATUSES, type TaskStatus } from '$lib/types/claude';
+import { TASK_STATUSES, type TaskStatus } from '$lib/shared/types/claude';
 import type { TaskFilter } from './repo';
 
 export const TASK_PAGE_SIZE = 25;

@@ -4,7 +4,7 @@
 
 import crypto from 'node:crypto';
 import { getDb, type Db } from '../../db';
-import type { TaskEvent, TaskOptions, TaskStatus, TaskUsage, TaskView } from '$lib/types/claude';
+import type { TaskEvent, TaskOptions, TaskStatus, TaskUsage, TaskView } from '$lib/shared/types/claude';
 
 export interface TaskRow {
 	id: string;

@@ -8,7 +8,7 @@ import { SpyreError, isSpyreError } from '../../errors';
 import { requireReachable } from '../../environments/reachable';
 import * as repos from '../../repos';
 import { tmux } from '../../terminal';
-import type { TaskChangesView } from '$lib/types/claude';
+import type { TaskChangesView } from '$lib/shared/types/claude';
 import { changesView } from './changes';
 import { savePushed } from './changes-repo';
 import { getTask } from './repo';

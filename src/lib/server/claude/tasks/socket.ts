@@ -3,11 +3,11 @@
 // After the replay comes one `partial` frame with the reset flag and the partial blocks so far (what the
 // CLI is still writing), then live partial frames: the replay and the snapshot run in one synchronous
 // stretch, so the snapshot matches the last replayed event and the next frames continue it.
-// Messages are TaskSocketMessage (src/lib/types/claude.ts). Clients only listen.
+// Messages are TaskSocketMessage (src/lib/shared/types/claude.ts). Clients only listen.
 
 import type { WebSocket } from 'ws';
-import { CLOSE } from '$lib/terminal-protocol';
-import type { TaskEvent, TaskSocketMessage } from '$lib/types/claude';
+import { CLOSE } from '$lib/shared/terminal-protocol';
+import type { TaskEvent, TaskSocketMessage } from '$lib/shared/types/claude';
 import { parseAfter, replayThenLive } from '../../ws';
 import { subscribeTask } from './bus';
 import { partialSnapshot } from './live-partial';

@@ -3,7 +3,7 @@ import * as attempts from '$lib/server/claude/attempts';
 import { optionsFromBody } from '$lib/server/claude/tasks';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_PROMPT_BYTES } from '$lib/types/claude';
+import { MAX_PROMPT_BYTES } from '$lib/shared/types/claude';
 import type { RequestHandler } from './$types';
 
 /** The newest attempt sets, optionally of one environment (`?environment=ID`). */

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { bridge, optionsFromBody, TASK_PAGE_SIZE, parseTaskQuery } from '$lib/server/claude/tasks';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_PROMPT_BYTES } from '$lib/types/claude';
+import { MAX_PROMPT_BYTES } from '$lib/shared/types/claude';
 import type { RequestHandler } from './$types';
 
 /** Every task, newest first, filtered by the query (claude/task-query.ts). */

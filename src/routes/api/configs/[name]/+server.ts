@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import * as configs from '$lib/server/configs';
 import { SpyreError } from '$lib/server/errors';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_CONFIG_BYTES } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES } from '$lib/shared/types/configs';
 import type { RequestHandler } from './$types';
 
 /** One config's YAML as written (not resolved), and whether it is built-in. */

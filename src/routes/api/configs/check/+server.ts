@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import * as configs from '$lib/server/configs';
 import { SpyreError } from '$lib/server/errors';
 import { api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_CONFIG_BYTES } from '$lib/types/configs';
+import { MAX_CONFIG_BYTES } from '$lib/shared/types/configs';
 import type { RequestHandler } from './$types';
 
 /** Check unsaved YAML as the editor types: every problem with its position, and the merged result. */

@@ -1,5 +1,5 @@
 import { redirect, text } from '@sveltejs/kit';
-import { pageRoutes } from '$lib/client/routes';
+import { pageRoutes } from '$lib/shared/routes';
 import { record } from '$lib/server/audit';
 import { acceptCallback } from '$lib/server/claude/auth';
 import { isSpyreError } from '$lib/server/errors';

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import * as environments from '$lib/server/environments';
 import { SpyreError } from '$lib/server/errors';
 import { api, requireUser } from '$lib/server/http';
-import type { RunKind } from '$lib/types/environments';
+import type { RunKind } from '$lib/shared/types/environments';
 import type { RequestHandler } from './$types';
 
 const KINDS: readonly RunKind[] = ['create', 'provision', 'start', 'stop', 'destroy'];

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { bridge, optionsFromBody } from '$lib/server/claude/tasks';
 import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_PROMPT_BYTES } from '$lib/types/claude';
+import { MAX_PROMPT_BYTES } from '$lib/shared/types/claude';
 import type { RequestHandler } from './$types';
 
 /** A new task continuing this one's conversation: {prompt, options?}. */

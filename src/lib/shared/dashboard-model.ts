@@ -2,7 +2,7 @@
 // snapshot plus the same events give the same picture, and the rules are testable without a browser.
 // The server builds the snapshot (src/lib/server/environments/dashboard.ts); the rune store applies events to it.
 
-import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunPhase, type RunStatus } from '$lib/types/environments';
+import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunPhase, type RunStatus } from '$lib/shared/types/environments';
 
 /** The little of an environment the dashboard needs to count it and charge it to its node. */
 export interface EnvLite {

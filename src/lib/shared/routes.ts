@@ -3,7 +3,7 @@
 // themselves, so a renamed route changes here only. routes.spec.ts walks src/routes/api and fails when an
 // endpoint has no builder. Pure (no browser globals), so the server and tests can import it too.
 
-import type { RunKind } from '$lib/types/environments';
+import type { RunKind } from '$lib/shared/types/environments';
 
 const enc = encodeURIComponent;
 const env = (id: string) => `/api/environments/${enc(id)}`;

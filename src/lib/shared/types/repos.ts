@@ -1,7 +1,7 @@
 // Repository credentials as Settings shows them: never the secret, only what identifies it (a deploy
 // key's public half and fingerprint, a token's user name) and when it was made and last used.
 
-import type { CredentialKind } from '$lib/validation/git';
+import type { CredentialKind } from '$lib/shared/validation/git';
 
 export interface RepoCredentialView {
 	name: string;

@@ -13,8 +13,8 @@ import {
 	type NodeBase,
 	type ProvisionItem
 } from './dashboard-model';
-import type { EnvironmentView } from '$lib/types/environments';
-import { removeRow, upsertRow } from './stores/environments-model';
+import type { EnvironmentView } from '$lib/shared/types/environments';
+import { removeRow, upsertRow } from '$lib/client/stores/environments-model';
 
 const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb, stoppedBy: null });
 

@@ -47,7 +47,7 @@ describe('API route builders', () => {
 	it.each(templates)('%s has a builder', (template) => {
 		const re = templateRegex(template);
 		const match = built.filter(([, path]) => re.test(path)).map(([name]) => name);
-		expect(match, `add a builder for ${template} to src/lib/client/routes.ts`).not.toHaveLength(0);
+		expect(match, `add a builder for ${template} to src/lib/shared/routes.ts`).not.toHaveLength(0);
 	});
 
 	it('builds no path that is not an endpoint', () => {
@@ -135,7 +135,7 @@ describe('page links', () => {
 		return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
 			const path = join(dir, e.name);
 			if (e.isDirectory()) return sourceFiles(path);
-			const source = /\.(svelte|ts)$/.test(e.name) && !e.name.endsWith('.spec.ts') && path !== join(process.cwd(), 'src/lib/client/routes.ts');
+			const source = /\.(svelte|ts)$/.test(e.name) && !e.name.endsWith('.spec.ts') && path !== join(process.cwd(), 'src/lib/shared/routes.ts');
 			return source ? [path] : [];
 		});
 	}
