@@ -10,6 +10,7 @@ import {
 	removeEnvRuns,
 	RECENT_PROVISIONS,
 	type EnvLite,
+	type RunLogData,
 	type NodeBase,
 	type ProvisionItem
 } from './dashboard-model';
@@ -105,7 +106,7 @@ describe('provisions', () => {
 	});
 
 	it('shows a run begun elsewhere, but only for an environment it knows', () => {
-		const d = { id: 'b', runId: 7, runKind: 'provision', ts: 9, kind: 'step', step: 'create', phase: 'create' as const, percent: 5 };
+		const d: RunLogData = { id: 'b', runId: 7, runKind: 'provision', ts: 9, kind: 'step', step: 'create', phase: 'create', percent: 5 };
 		expect(applyRunLog([], d, () => 'box-b')[0]).toMatchObject({ runId: 7, hostname: 'box-b', status: 'running', percent: 5 });
 		expect(applyRunLog([], d, () => null)).toEqual([]);
 	});
