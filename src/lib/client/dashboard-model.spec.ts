@@ -15,37 +15,12 @@ import {
 	type ProvisionItem
 } from './dashboard-model';
 import type { EnvironmentView } from '$lib/types/environments';
+import { environmentView } from '$lib/types/environments.fixture';
 import { removeRow, upsertRow } from './stores/environments-model';
 
 const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb, stoppedBy: null });
 
-function view(id: string, status: EnvironmentView['status']): EnvironmentView {
-	return {
-		id,
-		hostname: id,
-		node: 'pve',
-		vmid: 100,
-		origin: 'created',
-		status,
-		liveStatus: null,
-		ip: null,
-		template: null,
-		cores: 2,
-		memoryMb: 1024,
-		diskGb: 8,
-		cpu: null,
-		memUsed: null,
-		uptime: null,
-		lock: null,
-		error: null,
-		errorStep: null,
-		hostKeyPinned: false,
-		stoppedBy: null,
-		attemptSetId: null,
-		createdAt: 0,
-		updatedAt: 0
-	};
-}
+const view = (id: string, status: EnvironmentView['status']): EnvironmentView => environmentView(id, { status });
 
 const run = (runId: number, status: ProvisionItem['status'], startedAt: number, finishedAt: number | null = null, environmentId = 'a'): ProvisionItem => ({
 	runId,
