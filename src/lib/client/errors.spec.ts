@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
-import { describeError, isAbort } from './errors';
+import { describeError, errorMessage, isAbort } from './errors';
 
 describe('describeError', () => {
 	it('ignores aborted requests', () => {
@@ -19,5 +19,16 @@ describe('describeError', () => {
 	])('%o in %s → %s', (err, context, expected) => {
 		expect(isAbort(err)).toBe(false);
 		expect(describeError(err, context)).toBe(expected);
+	});
+});
+
+describe('errorMessage', () => {
+	it.each([
+		[new ApiError(409, 'conflict', 'api-dev is busy.'), 'api-dev is busy.'],
+		['Plain words', 'Plain words'],
+		[new TypeError('Cannot read properties of undefined'), 'Could not list the nodes.'],
+		[null, 'Could not list the nodes.']
+	])('%o → %s', (err, expected) => {
+		expect(errorMessage(err, 'Could not list the nodes.')).toBe(expected);
 	});
 });

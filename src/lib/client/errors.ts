@@ -17,9 +17,16 @@ export function isAbort(err: unknown): boolean {
  */
 export function describeError(err: unknown, context?: string): string | null {
 	if (isAbort(err)) return null;
-	let message: string;
-	if (err instanceof ApiError) message = err.message;
-	else if (typeof err === 'string' && err.trim()) message = err;
-	else message = 'Something went wrong. Try again.';
+	const message = errorMessage(err);
 	return context ? `${context}: ${message}` : message;
+}
+
+/**
+ * The line for a failed action shown beside it (a form's or a panel's own error): the server's message,
+ * else `fallback`, which says in plain words what did not happen.
+ */
+export function errorMessage(err: unknown, fallback = 'Something went wrong. Try again.'): string {
+	if (err instanceof ApiError) return err.message;
+	if (typeof err === 'string' && err.trim()) return err;
+	return fallback;
 }

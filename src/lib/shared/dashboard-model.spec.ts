@@ -10,41 +10,17 @@ import {
 	removeEnvRuns,
 	RECENT_PROVISIONS,
 	type EnvLite,
+	type RunLogData,
 	type NodeBase,
 	type ProvisionItem
 } from './dashboard-model';
 import type { EnvironmentView } from '$lib/shared/types/environments';
+import { environmentView } from '$lib/shared/types/environments.fixture';
 import { removeRow, upsertRow } from '$lib/client/stores/environments-model';
 
 const env = (id: string, status: EnvLite['status'], node = 'pve', cores = 1, memoryMb = 512, diskGb = 4): EnvLite => ({ id, hostname: id, status, node, cores, memoryMb, diskGb, stoppedBy: null });
 
-function view(id: string, status: EnvironmentView['status']): EnvironmentView {
-	return {
-		id,
-		hostname: id,
-		node: 'pve',
-		vmid: 100,
-		origin: 'created',
-		status,
-		liveStatus: null,
-		ip: null,
-		template: null,
-		cores: 2,
-		memoryMb: 1024,
-		diskGb: 8,
-		cpu: null,
-		memUsed: null,
-		uptime: null,
-		lock: null,
-		error: null,
-		errorStep: null,
-		hostKeyPinned: false,
-		stoppedBy: null,
-		attemptSetId: null,
-		createdAt: 0,
-		updatedAt: 0
-	};
-}
+const view = (id: string, status: EnvironmentView['status']): EnvironmentView => environmentView(id, { status });
 
 const run = (runId: number, status: ProvisionItem['status'], startedAt: number, finishedAt: number | null = null, environmentId = 'a'): ProvisionItem => ({
 	runId,
@@ -105,7 +81,7 @@ describe('provisions', () => {
 	});
 
 	it('shows a run begun elsewhere, but only for an environment it knows', () => {
-		const d = { id: 'b', runId: 7, runKind: 'provision', ts: 9, kind: 'step', step: 'create', phase: 'create' as const, percent: 5 };
+		const d: RunLogData = { id: 'b', runId: 7, runKind: 'provision', ts: 9, kind: 'step', step: 'create', phase: 'create', percent: 5 };
 		expect(applyRunLog([], d, () => 'box-b')[0]).toMatchObject({ runId: 7, hostname: 'box-b', status: 'running', percent: 5 });
 		expect(applyRunLog([], d, () => null)).toEqual([]);
 	});

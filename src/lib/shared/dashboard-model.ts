@@ -2,7 +2,8 @@
 // snapshot plus the same events give the same picture, and the rules are testable without a browser.
 // The server builds the snapshot (src/lib/server/environments/dashboard.ts); the rune store applies events to it.
 
-import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunPhase, type RunStatus } from '$lib/shared/types/environments';
+import { BUSY_STATUSES, type EnvironmentStatus, type EnvironmentView, type RunView } from '$lib/shared/types/environments';
+import type { ServerEventMap } from '$lib/shared/types/events';
 
 /** The little of an environment the dashboard needs to count it and charge it to its node. */
 export interface EnvLite {
@@ -39,18 +40,10 @@ export interface NodeUsage {
 	diskGb: { used: number; max: number };
 }
 
-export interface ProvisionItem {
-	runId: number;
-	environmentId: string;
-	hostname: string;
-	status: RunStatus;
-	phase: RunPhase | null;
-	step: string | null;
-	percent: number | null;
-	error: string | null;
-	configName: string | null;
-	startedAt: number;
-	finishedAt: number | null;
+/** A provision run as the dashboard lists it: the run's own fields, with its id as `runId` and the hostname. */
+export interface ProvisionItem extends Pick<RunView, 'environmentId' | 'status' | 'phase' | 'step' | 'percent' | 'error' | 'configName' | 'startedAt' | 'finishedAt'> {
+	runId: RunView['id'];
+	hostname: EnvironmentView['hostname'];
 }
 
 /** One audit row as the dashboard shows it: no client IP, no free-text detail. */
@@ -152,26 +145,11 @@ export function orderProvisions(items: readonly ProvisionItem[]): ProvisionItem[
 	return [...running, ...done];
 }
 
-/** The `env.log` payload: one run event, with the run it belongs to. */
-export interface RunLogData {
-	id: string;
-	runId: number;
-	runKind: string;
-	ts: number;
-	phase?: RunPhase;
-	step: string | null;
-	percent?: number;
-	kind: string;
-}
+/** The part of the `env.log` payload a provision item needs: one run event, with the run it belongs to. */
+export type RunLogData = Pick<ServerEventMap['env.log'], 'id' | 'runId' | 'runKind' | 'ts' | 'phase' | 'step' | 'percent' | 'kind'>;
 
 /** The `env.run` payload: a run ended. */
-export interface RunEndData {
-	id: string;
-	runId: number;
-	runKind: string;
-	status: RunStatus;
-	error: string | null;
-}
+export type RunEndData = ServerEventMap['env.run'];
 
 /** A provision run moved: update its progress, or start showing it (a run begun anywhere). */
 export function applyRunLog(items: readonly ProvisionItem[], d: RunLogData, hostnameOf: (id: string) => string | null): ProvisionItem[] {

@@ -5,6 +5,7 @@ import * as audit from '$lib/server/audit';
 import { recordAuthFailure } from '$lib/server/auth/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress, safeNext } from '$lib/server/http';
+import { PASSWORD_INPUT_MAX, USERNAME_MAX } from '$lib/shared/validation/account';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
@@ -21,8 +22,8 @@ export const actions: Actions = {
 		} catch (err) {
 			return fail(isSpyreError(err) ? err.status : 400, { username: '', error: isSpyreError(err) ? err.message : 'Bad request.' });
 		}
-		const username = formString(form, 'username', 64).trim();
-		const password = formString(form, 'password', 1024);
+		const username = formString(form, 'username', USERNAME_MAX).trim();
+		const password = formString(form, 'password', PASSWORD_INPUT_MAX);
 		const ip = safeClientAddress(event);
 		if (!username || !password) {
 			return fail(400, { username, error: 'Enter your username and password.' });

@@ -5,6 +5,7 @@ import * as audit from '$lib/server/audit';
 import { isSpyreError } from '$lib/server/errors';
 import { formString, readForm, safeClientAddress } from '$lib/server/http';
 import { checkSetupCode, forgetSetupCode, setupCodeRequired } from '$lib/server/auth/setup-code';
+import { PASSWORD_INPUT_MAX } from '$lib/shared/validation/account';
 import { pageRoutes } from '$lib/shared/routes';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -30,8 +31,8 @@ export const actions: Actions = {
 			return fail(isSpyreError(err) ? err.status : 400, { username: '', errors: {} as Record<string, string>, error: isSpyreError(err) ? err.message : 'Bad request.' });
 		}
 		const username = formString(form, 'username', 200).trim();
-		const password = formString(form, 'password', 1024);
-		const confirm = formString(form, 'confirm', 1024);
+		const password = formString(form, 'password', PASSWORD_INPUT_MAX);
+		const confirm = formString(form, 'confirm', PASSWORD_INPUT_MAX);
 		const errors: Record<string, string> = validateNewAccount(username, password, confirm);
 		const code = checkSetupCode(formString(form, 'code', 100), ip);
 		if (!code.ok) errors.code = code.message;

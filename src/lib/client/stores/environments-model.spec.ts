@@ -1,36 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EnvironmentView } from '$lib/shared/types/environments';
+import { environmentView } from '$lib/shared/types/environments.fixture';
 import type { ServerEventMap } from '$lib/shared/types/events';
 import { appendLogLine, dropLog, keepLiveMetrics, LOG_LIMIT, removeRow, upsertRow, type LogLine } from './environments-model';
 
-function view(id: string, patch: Partial<EnvironmentView> = {}): EnvironmentView {
-	return {
-		id,
-		hostname: id,
-		node: 'pve',
-		vmid: 100,
-		origin: 'created',
-		status: 'running',
-		liveStatus: null,
-		ip: null,
-		template: null,
-		cores: 2,
-		memoryMb: 1024,
-		diskGb: 8,
-		cpu: null,
-		memUsed: null,
-		uptime: null,
-		lock: null,
-		error: null,
-		errorStep: null,
-		hostKeyPinned: false,
-		stoppedBy: null,
-		attemptSetId: null,
-		createdAt: 0,
-		updatedAt: 0,
-		...patch
-	};
-}
+const view = environmentView;
 
 const logEvent = (seq: number, runId: number, message = `line ${seq}`): ServerEventMap['env.log'] => ({
 	id: 'a',

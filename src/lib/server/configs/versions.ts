@@ -18,15 +18,8 @@ export function sha256(text: string): string {
 	return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-interface Row {
-	version: number;
-	sha256: string;
-	size: number;
-	source: ConfigVersionSource;
-	restoredFrom: number | null;
-	savedAt: number;
-	savedBy: string | null;
-}
+/** A row of SUMMARY_COLUMNS: the summary less the name, which the query is keyed by. */
+type Row = Omit<ConfigVersionSummary, 'name'>;
 
 const SUMMARY_COLUMNS = `version, sha256, size, source, restored_from AS restoredFrom, saved_at AS savedAt, saved_by_name AS savedBy`;
 

@@ -124,16 +124,9 @@ export interface LxcInterface {
 	ipAddresses: LxcInterfaceAddress[];
 }
 
-export interface TaskStatus {
+/** A task's state: the fields its UPID encodes, plus what Proxmox reports of it. */
+export interface TaskStatus extends Upid {
 	upid: string;
-	node: string;
-	pid: number;
-	pstart: number;
-	starttime: number;
-	/** e.g. `vzcreate`, `vzstart`, `vzdestroy` */
-	type: string;
-	id: string;
-	user: string;
 	tokenid?: string;
 	status: 'running' | 'stopped';
 	/** `OK`, `WARNINGS: N` (both success) or the error text; set once stopped. */
@@ -183,6 +176,7 @@ export interface Upid {
 	pid: number;
 	pstart: number;
 	starttime: number;
+	/** e.g. `vzcreate`, `vzstart`, `vzdestroy` */
 	type: string;
 	id: string;
 	/** `root@pam`, or `root@pam!tokenid` when started by an API token. */

@@ -8,6 +8,13 @@ export const PASSWORD_MIN = 10;
 /** bcrypt ignores bytes past 72, so a longer password would only seem stronger. */
 export const PASSWORD_MAX = 72;
 
+/**
+ * How much of any password field the forms send and the actions read: the input cap of a field for an
+ * existing password (sign-in, current password), which is only compared; a new one must also pass
+ * PASSWORD_MAX. Loose on purpose, but bounded, so no request makes bcrypt or the checks read megabytes.
+ */
+export const PASSWORD_INPUT_MAX = 1024;
+
 /** What the form shows under the password field before anything is typed. */
 export const PASSWORD_HINT = `At least ${PASSWORD_MIN} characters.`;
 

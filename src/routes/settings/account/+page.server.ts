@@ -5,6 +5,7 @@ import * as audit from '$lib/server/audit';
 import { getDb } from '$lib/server/db';
 import { isSpyreError } from '$lib/server/errors';
 import { actorOf, formString, readForm, requireUser, safeClientAddress } from '$lib/server/http';
+import { PASSWORD_INPUT_MAX } from '$lib/shared/validation/account';
 import { pageRoutes } from '$lib/shared/routes';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -38,9 +39,9 @@ export const actions: Actions = {
 		const read = await readFormOrFail(event.request);
 		if (!read.form) return fail(400, { action: 'password', errors: {} as Record<string, string>, error: read.error, done: false });
 		const input = {
-			current: formString(read.form, 'current', 1024),
-			password: formString(read.form, 'password', 1024),
-			confirm: formString(read.form, 'confirm', 1024)
+			current: formString(read.form, 'current', PASSWORD_INPUT_MAX),
+			password: formString(read.form, 'password', PASSWORD_INPUT_MAX),
+			confirm: formString(read.form, 'confirm', PASSWORD_INPUT_MAX)
 		};
 		const errors = await changePassword(user, input, safeClientAddress(event), event.locals.sessionHash);
 		if (errors) {
