@@ -1,11 +1,11 @@
 // The simulator's CTs are unprivileged and stand on a real template, not on the host: from a CT shell over
-// real SSH no host file is there (a root-only canary in the host's /etc, the folder holding the checkout, the repo, the simulator's
+// real SSH no host file is there (a root-only canary in the host's /etc, the checkout, the simulator's
 // state, Spyre-like data), nor what the host has installed (gcc), host processes cannot be signalled,
 // writes and packages stay in the CT (and persist with it), and the control endpoint wants its secret and
 // never shows the API token secret.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aptGet, buildAptRepo, ctRepoScript, HELLO_OUTPUT, type AptRepo } from '../helpers/apt-repo';
 import { controlFetch, controlGet, ctAddress, makeKey, pveRequest, REPO_ROOT, ssh, startSim, waitTask, type RunningSim, type SimJson } from '../helpers/sim';
@@ -120,7 +120,7 @@ describe('an unprivileged CT', () => {
 				`ls -A ${run.stateDir}; cat ${run.stateDir}/sim.json ${run.stateDir}/state.json`,
 				`ls -A ${dataDir}; cat ${dataDir}/spyre.db`,
 				`ls -A ${canary}; cat ${canary}`,
-				`ls -A ${dirname(REPO_ROOT)} ${REPO_ROOT}; cat ${REPO_ROOT}/package.json`,
+				`ls -A ${REPO_ROOT}; cat ${REPO_ROOT}/package.json`,
 				'cat /etc/ssh/ssh_host_ed25519_key.pub',
 				'true'
 			].join('; ')
@@ -137,7 +137,7 @@ describe('an unprivileged CT', () => {
 		expect(r.stdout).not.toContain(readFileSync('/etc/ssh/ssh_host_ed25519_key.pub', 'utf8').split(' ')[1]);
 		expect(r.stdout).toContain(readFileSync(join(run.stateDir, 'cts/140/ssh_host_ed25519_key.pub'), 'utf8').split(' ')[1]);
 		// Not even the names are there: the paths do not exist in the CT at all.
-		const names = await inCt(140, `for p in ${canary} ${dirname(REPO_ROOT)} ${REPO_ROOT} ${run.stateDir} ${dataDir} /var/cache/spyre-sim; do [ -e "$p" ] && echo "visible: $p"; done; true`);
+		const names = await inCt(140, `for p in ${canary} ${REPO_ROOT} ${run.stateDir} ${dataDir} /var/cache/spyre-sim; do [ -e "$p" ] && echo "visible: $p"; done; true`);
 		expect(names).toMatchObject({ code: 0, stdout: '' });
 	});
 
