@@ -52,6 +52,14 @@ async function waitFor(pred: () => boolean, ms = 8000, what = 'condition'): Prom
 	}
 }
 
+async function waitForAsync(pred: () => Promise<boolean>, what: string, ms = 8000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!(await pred())) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
 const ready = (c: Client) => waitFor(() => c.controls.some((m) => m.type === 'ready'), 8000, 'ready');
 const typeKeys = (c: Client, s: string) => c.ws.send(Buffer.from(s), { binary: true });
 
@@ -190,17 +198,25 @@ describe('terminal WebSocket', () => {
 		const target = { envId: 'env1', host: sshd.host };
 		await tmux.ensureSession(target, { session, pool });
 		const w = await tmux.createWindow(target, 'ending', { session, pool });
+		// The tmux clients of this file's earlier connections detach in the background: wait until they are
+		// gone, so the one client left after connecting is this connection's (killing another's would leave
+		// this socket open, and the test would wait for a close that never comes).
+		const clientPids = async () => {
+			const clients = await pool.exec(target, `tmux -L spyre list-clients -F '#{client_pid} #{session_name}'`);
+			return clients.stdout
+				.split('\n')
+				.map((l) => l.split(' '))
+				.filter(([pid, name]) => /^\d+$/.test(pid ?? '') && name?.startsWith(`${session}-c-`))
+				.map(([pid]) => pid);
+		};
+		await waitForAsync(async () => (await clientPids()).length === 0, 'earlier tmux clients to detach');
 		const a = await connect('env1', `window=${w.index}&cols=80&rows=24`);
 		onTestFinished(() => a.ws.terminate());
 		await ready(a);
+		let ours: string[] = [];
+		await waitForAsync(async () => (ours = await clientPids()).length === 1, "this connection's tmux client");
 		// Kill only this connection's tmux client (by PID, found through tmux): the window lives on.
-		const clients = await pool.exec(target, `tmux -L spyre list-clients -F '#{client_pid} #{session_name}'`);
-		const ours = clients.stdout
-			.split('\n')
-			.map((l) => l.split(' '))
-			.filter(([pid, name]) => /^\d+$/.test(pid ?? '') && name?.startsWith(`${session}-c-`));
-		expect(ours).toHaveLength(1);
-		await pool.exec(target, `kill -KILL ${ours[0][0]}`);
+		await pool.exec(target, `kill -KILL ${ours[0]}`);
 		const first = await a.closed;
 		expect(first.code).toBe(CLOSE.SSH_LOST);
 		expect(isRetryableClose(first.code)).toBe(true);
