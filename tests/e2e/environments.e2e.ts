@@ -31,9 +31,21 @@ function card(page: Page, hostname: string) {
 	return page.getByRole('article', { name: hostname });
 }
 
+function totals(page: Page) {
+	return page.getByTestId('environment-totals');
+}
+
 test('create from the form, reach running with an IP, stop, start, destroy', async ({ page }) => {
 	await signIn(page);
 	await expect(page.getByRole('heading', { name: 'Virtual machines' })).toBeVisible();
+	await expect(totals(page)).toHaveText('0 environments, 0 running');
+	// A second tab on the list sees the create only through live events (an environment it did not hold).
+	const watcher = await page.context().newPage();
+	await watcher.setViewportSize({ width: 390, height: 844 });
+	await watcher.goto(`${spyre.url}/environments`);
+	await expect(totals(watcher)).toHaveText('0 environments, 0 running');
+	await page.screenshot({ path: 'test-results/screens/environments-before-create-1280.png', fullPage: true });
+	await watcher.screenshot({ path: 'test-results/screens/environments-before-create-390.png', fullPage: true });
 	await page.getByRole('button', { name: 'New environment' }).first().click();
 
 	// Inline validation before anything is sent.
@@ -50,15 +62,23 @@ test('create from the form, reach running with an IP, stop, start, destroy', asy
 
 	const box = card(page, 'e2e-box');
 	await expect(box).toBeVisible();
+	// The header counts it at once, here and in the other tab (the load said 0).
+	await expect(totals(page)).toHaveText(/^1 environment, [01] running$/);
+	await expect(totals(watcher)).toHaveText(/^1 environment, [01] running$/);
 	// Live progress: Proxmox's task log lines appear while it is created.
 	await expect(box).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
 	// The address Spyre verified, inside the simulator's bridge network (CTs have their own network).
 	const net = sim.simJson.network!.gateway.split('.').slice(0, 3).join('\\.');
 	await expect(box.getByText(new RegExp(`${net}\\.\\d+`))).toBeVisible();
 	await page.screenshot({ path: 'test-results/screens/environments-running.png', fullPage: true });
+	await expect(totals(page)).toHaveText('1 environment, 1 running');
+	await expect(totals(watcher)).toHaveText('1 environment, 1 running');
+	await watcher.screenshot({ path: 'test-results/screens/environments-after-create-390.png', fullPage: true });
 
 	await box.getByRole('button', { name: 'Stop' }).click();
 	await expect(box).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
+	await expect(totals(page)).toHaveText('1 environment, 0 running');
+	await expect(totals(watcher)).toHaveText('1 environment, 0 running');
 	await box.getByRole('button', { name: 'Start' }).click();
 	await expect(box).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
 
@@ -72,6 +92,9 @@ test('create from the form, reach running with an IP, stop, start, destroy', asy
 	await dialog.getByLabel(/Type e2e-box to confirm/).fill('e2e-box');
 	await dialog.getByRole('button', { name: 'Destroy e2e-box' }).click();
 	await expect(card(page, 'e2e-box')).toHaveCount(0, { timeout: 30_000 });
+	await expect(totals(page)).toHaveText('0 environments, 0 running');
+	await expect(totals(watcher)).toHaveText('0 environments, 0 running');
+	await watcher.close();
 });
 
 test('a failing create shows the Proxmox message and can be removed', async ({ page }) => {

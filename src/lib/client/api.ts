@@ -42,16 +42,3 @@ export async function call<T>(method: string, url: string, body?: unknown, init:
 	}
 	return data as T;
 }
-
-// The one formatter lives in $lib/shared (the server and the benchmarks use it too).
-export { formatBytes } from '$lib/shared/format-bytes';
-
-export function formatUptime(s: number | null | undefined): string {
-	if (!s) return '—';
-	const d = Math.floor(s / 86400);
-	const h = Math.floor((s % 86400) / 3600);
-	const m = Math.floor((s % 3600) / 60);
-	if (d > 0) return `${d}d ${h}h`;
-	if (h > 0) return `${h}h ${m}m`;
-	return `${m}m ${Math.floor(s % 60)}s`;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuText, diskText, memoryText, uptimeText, type EnvironmentFigures } from './environment-facts';
+import { cpuText, diskText, formatUptime, memoryText, uptimeText, type EnvironmentFigures } from './environment-facts';
 
 const running: EnvironmentFigures = { status: 'running', cores: 2, cpu: 0.134, memoryMb: 2048, memUsed: 412 * 2 ** 20, diskGb: 8, uptime: 3 * 3600 + 5 * 60 };
 const stopped: EnvironmentFigures = { ...running, status: 'stopped' };
@@ -19,7 +19,10 @@ describe('environment facts', () => {
 		['disk', diskText(running), '8 GiB'],
 		['disk, unknown', diskText(unknown), '—'],
 		['uptime, running', uptimeText(running), '3h 5m'],
-		['uptime, stopped', uptimeText(stopped), '—']
+		['uptime, stopped', uptimeText(stopped), '—'],
+		['uptime in days', formatUptime(2 * 86400 + 4 * 3600 + 59), '2d 4h'],
+		['uptime under an hour', formatUptime(250), '4m 10s'],
+		['no uptime', formatUptime(0), '—']
 	])('%s', (_what, got, want) => {
 		expect(got).toBe(want);
 	});

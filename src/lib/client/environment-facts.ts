@@ -2,12 +2,23 @@
 // page), so the views agree. Live figures (CPU use, memory in use, uptime) only while Spyre has it as
 // running: Proxmox keeps reporting a stopped or failing CT's last values.
 
-import { formatBytes, formatUptime } from './api';
+import { formatBytes } from '$lib/shared/format-bytes';
 import type { EnvironmentView } from '$lib/shared/types/environments';
 
 export type EnvironmentFigures = Pick<EnvironmentView, 'status' | 'cores' | 'cpu' | 'memoryMb' | 'memUsed' | 'diskGb' | 'uptime'>;
 
 const live = (env: Pick<EnvironmentView, 'status'>) => env.status === 'running';
+
+/** `3d 4h`, `2h 5m` or `4m 10s`: the two largest units of an uptime in seconds; `—` for none. */
+export function formatUptime(s: number | null | undefined): string {
+	if (!s) return '—';
+	const d = Math.floor(s / 86400);
+	const h = Math.floor((s % 86400) / 3600);
+	const m = Math.floor((s % 3600) / 60);
+	if (d > 0) return `${d}d ${h}h`;
+	if (h > 0) return `${h}h ${m}m`;
+	return `${m}m ${Math.floor(s % 60)}s`;
+}
 
 /** `2 cores · 13%` while it runs, else `2 cores`; `unit: false` leaves the word out (a column headed CPU). */
 export function cpuText(env: EnvironmentFigures, { unit = true }: { unit?: boolean } = {}): string {

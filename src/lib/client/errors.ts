@@ -21,6 +21,9 @@ export function describeError(err: unknown, context?: string): string | null {
 	return context ? `${context}: ${message}` : message;
 }
 
+/** The fallback for a request that got no answer from Spyre (network down, server restarting). */
+export const REQUEST_FAILED = 'The request failed; check the connection and try again.';
+
 /**
  * The line for a failed action shown beside it (a form's or a panel's own error): the server's message,
  * else `fallback`, which says in plain words what did not happen.

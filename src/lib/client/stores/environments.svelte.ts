@@ -1,18 +1,20 @@
 // The browser's one store of environments: the rows a page shows, their run logs and the provision runs in
-// progress, seeded from the page's load and changed by /api/events. The dashboard, the environments page
-// and an environment's own page each hold one, with a scope saying what a row is there and where a new
-// environment goes; the events are reduced here only (rules in environments-model.ts and
-// dashboard-model.ts). Page-specific reactions (navigate away, reload the rest) go in connect()'s callback.
+// progress (and, for the paged list, the totals over every environment), seeded from the page's load and
+// changed by /api/events. The dashboard, the environments page and an environment's own page each hold
+// one, with a scope saying what a row is there and where a new environment goes; the events are reduced
+// here only (rules in environments-model.ts, dashboard-model.ts and environment-totals.ts). Page-specific
+// reactions (navigate away, reload the rest) go in connect()'s callback.
 
 import { liveEvents, type LiveEvent } from '../live-events.svelte';
 import { applyRunEnd, applyRunLog, liteOf, removeEnvRuns, type EnvLite, type ProvisionItem } from '$lib/shared/dashboard-model';
-import type { EnvironmentView } from '$lib/shared/types/environments';
+import { retally, type EnvironmentTotals, type KnownBefore } from '$lib/shared/environment-totals';
+import type { EnvironmentStatus, EnvironmentView } from '$lib/shared/types/environments';
 import { appendLogLine, dropLog, keepLiveMetrics, removeRow, upsertRow, type LogLine, type Placement } from './environments-model';
 
 export type { LogLine, Placement } from './environments-model';
 
 /** What one page keeps of an environment, and which pushed environments it takes in. */
-export interface EnvironmentsScope<Row extends { id: string; hostname: string }> {
+export interface EnvironmentsScope<Row extends { id: string; hostname: string; status: EnvironmentStatus }> {
 	toRow(view: EnvironmentView, prev: Row | undefined): Row;
 	/** Where an environment this page does not list yet goes when an event brings it. */
 	placeNew(view: EnvironmentView): Placement;
@@ -22,14 +24,23 @@ export interface EnvironmentsSeed<Row> {
 	rows: Row[];
 	logs?: Record<string, LogLine[]>;
 	provisions?: ProvisionItem[];
+	/** Figures over more environments than `rows` (the list's header): kept true by difference. */
+	totals?: EnvironmentTotals;
 }
 
-export class EnvironmentsStore<Row extends { id: string; hostname: string }> {
+export class EnvironmentsStore<Row extends { id: string; hostname: string; status: EnvironmentStatus }> {
 	// Raw state: every change replaces the array (the reducers are immutable), so no deep proxies over
 	// hundreds of rows.
 	rows = $state.raw<Row[]>([]);
 	logs = $state.raw<Record<string, LogLine[]>>({});
 	provisions = $state.raw<ProvisionItem[]>([]);
+	/** Null when the page counts its rows itself (they are all there is, as on the dashboard). */
+	totals = $state.raw<EnvironmentTotals | null>(null);
+	/**
+	 * Set by apply() when its event changed the totals in a way this page cannot count (an environment it
+	 * does not hold): they stay as they were, and the caller reloads them from the server.
+	 */
+	uncounted = false;
 	readonly #scope: EnvironmentsScope<Row>;
 
 	constructor(scope: EnvironmentsScope<Row>, seed: EnvironmentsSeed<Row>) {
@@ -42,6 +53,7 @@ export class EnvironmentsStore<Row extends { id: string; hostname: string }> {
 		this.rows = seed.rows;
 		this.logs = seed.logs ?? {};
 		this.provisions = seed.provisions ?? [];
+		this.totals = seed.totals ?? null;
 	}
 
 	get(id: string): Row | undefined {
@@ -50,20 +62,25 @@ export class EnvironmentsStore<Row extends { id: string; hostname: string }> {
 
 	/** An environment this page just created (its answer came before the event): shown at the top. */
 	add(view: EnvironmentView, placement: Placement = 'top'): void {
-		this.rows = upsertRow(this.rows, this.#scope.toRow(view, this.get(view.id)), placement);
+		const prev = this.get(view.id);
+		this.#tally(prev?.status ?? 'new', view.status);
+		this.rows = upsertRow(this.rows, this.#scope.toRow(view, prev), placement);
 	}
 
 	/** Apply one live event; returns whether it concerned environments. */
 	apply(event: LiveEvent): boolean {
+		this.uncounted = false;
 		switch (event.type) {
 			case 'env.updated': {
 				const view = event.data.environment;
 				const prev = this.get(view.id);
+				this.#tally(prev?.status ?? 'unknown', view.status);
 				this.rows = upsertRow(this.rows, this.#scope.toRow(view, prev), prev ? 'none' : this.#scope.placeNew(view));
 				return true;
 			}
 			case 'env.removed': {
 				const { id } = event.data;
+				this.#tally(this.get(id)?.status ?? 'unknown', 'removed');
 				this.rows = removeRow(this.rows, id);
 				this.logs = dropLog(this.logs, id);
 				this.provisions = removeEnvRuns(this.provisions, id);
@@ -82,6 +99,13 @@ export class EnvironmentsStore<Row extends { id: string; hostname: string }> {
 			default:
 				return false;
 		}
+	}
+
+	#tally(before: KnownBefore, after: EnvironmentStatus | 'removed'): void {
+		if (!this.totals) return;
+		const next = retally(this.totals, before, after);
+		if (next) this.totals = next;
+		else this.uncounted = true;
 	}
 
 	/** Follow /api/events until the returned function is called; `then` sees every event after the store. */

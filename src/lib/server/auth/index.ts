@@ -10,7 +10,7 @@ import { SpyreError } from '../errors';
 import { LoginThrottle } from './login-throttle';
 import { announceSessionsEnded } from './session-bus';
 import { singleton } from '../singleton';
-import { newAccountProblems } from '$lib/shared/validation/account';
+import { newAccountProblems, PASSWORD_INPUT_MAX } from '$lib/shared/validation/account';
 
 export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** However active, a session ends this long after sign-in: a stolen cookie does not live forever. */
@@ -100,7 +100,7 @@ async function comparePassword(password: string, hash: string): Promise<boolean 
 	const release = await throttle.checks.tryAcquire();
 	if (!release) return null;
 	try {
-		return await bcrypt.compare(Buffer.byteLength(password) <= 1024 ? password : '', hash);
+		return await bcrypt.compare(Buffer.byteLength(password) <= PASSWORD_INPUT_MAX ? password : '', hash);
 	} finally {
 		release();
 	}

@@ -1,35 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery, queryString } from '$lib/shared/environment-query';
 import type { EnvironmentView, GuestView, InventoryView } from '$lib/shared/types/environments';
+import { environmentView } from '$lib/shared/types/environments.fixture';
 import { listPage } from './listing';
 
 function env(i: number, over: Partial<EnvironmentView> = {}): EnvironmentView {
-	return {
-		id: `env-${i}`,
+	return environmentView(`env-${i}`, {
 		hostname: `box-${i}`,
 		node: ['pve', 'pve2'][i % 2],
 		vmid: 100 + i,
-		origin: 'created',
 		status: i % 3 === 0 ? 'running' : 'stopped',
-		liveStatus: null,
 		ip: `127.77.0.${i}`,
-		template: null,
 		cores: 1,
 		memoryMb: 512,
 		diskGb: 4,
-		cpu: null,
-		memUsed: null,
-		uptime: null,
-		lock: null,
-		error: null,
-		errorStep: null,
-		hostKeyPinned: false,
-		stoppedBy: null,
-		attemptSetId: null,
 		createdAt: i,
 		updatedAt: i,
 		...over
-	};
+	});
 }
 
 function guest(vmid: number, over: Partial<GuestView> = {}): GuestView {

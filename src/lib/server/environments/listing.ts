@@ -3,6 +3,7 @@
 // of them. Pure, so the rules are testable without a cluster.
 
 import { BUSY_STATUSES, type EnvironmentView, type GuestView, type InventoryView } from '$lib/shared/types/environments';
+import { countTotals, type EnvironmentTotals } from '$lib/shared/environment-totals';
 import { GUESTS_SHOWN, PAGE_SIZE, TABLE_FROM, type EnvironmentQuery, type EnvironmentViewMode, type StatusFilter } from '$lib/shared/environment-query';
 
 export interface EnvironmentListing {
@@ -13,7 +14,7 @@ export interface EnvironmentListing {
 	pages: number;
 	view: EnvironmentViewMode;
 	/** Over every managed environment, unfiltered: what the page header says. */
-	totals: { all: number; running: number };
+	totals: EnvironmentTotals;
 	unmanaged: GuestView[];
 	unmanagedMatched: number;
 	vms: GuestView[];
@@ -58,7 +59,7 @@ export function listPage(inventory: InventoryView, query: EnvironmentQuery): Env
 		page,
 		pages,
 		view,
-		totals: { all: all.length, running: all.filter((e) => e.status === 'running').length },
+		totals: countTotals(all),
 		unmanaged: unmanaged.slice(0, GUESTS_SHOWN),
 		unmanagedMatched: unmanaged.length,
 		vms: vms.slice(0, GUESTS_SHOWN),

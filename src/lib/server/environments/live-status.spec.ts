@@ -1,32 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterResource } from '$lib/shared/types/proxmox';
 import type { EnvironmentRow } from './repo';
+import { environmentRow } from './row.fixture';
 import { containersByVmid, sameGuests, statusChanges } from './live-status';
 
 function row(id: string, vmid: number | null, status: EnvironmentRow['status'], node = 'pve'): EnvironmentRow {
-	return {
-		id,
-		hostname: id,
-		node,
-		vmid,
-		origin: 'created',
-		status,
-		template: null,
-		cores: 1,
-		memory_mb: 512,
-		disk_gb: 4,
-		ip: null,
-		config_name: null,
-		host_key_fingerprint: null,
-		current_task: null,
-		error: null,
-		error_step: null,
-		stopped_by: null,
-		created_by: null,
-		attempt_set_id: null,
-		created_at: 1,
-		updated_at: 1
-	};
+	return environmentRow(id, { vmid, status, node });
 }
 
 function guest(vmid: number, status: ClusterResource['status'], extra: Partial<ClusterResource> = {}): ClusterResource {

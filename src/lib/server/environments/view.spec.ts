@@ -1,31 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterResource } from '$lib/shared/types/proxmox';
 import type { EnvironmentRow } from './repo';
+import { environmentRow } from './row.fixture';
 import { rowView, toView } from './view';
 
-const row: EnvironmentRow = {
-	id: 'env-a',
+const row: EnvironmentRow = environmentRow('env-a', {
 	hostname: 'a',
-	node: 'pve',
 	vmid: 101,
-	origin: 'created',
-	status: 'stopped',
 	template: 'local:vztmpl/debian.tar.zst',
-	cores: 1,
-	memory_mb: 512,
-	disk_gb: 4,
 	ip: '127.77.0.2',
-	config_name: null,
 	host_key_fingerprint: 'SHA256:x',
-	current_task: null,
-	error: null,
-	error_step: null,
-	stopped_by: null,
-	created_by: null,
-	attempt_set_id: null,
-	created_at: 1,
 	updated_at: 2
-};
+});
 
 const live = {
 	type: 'lxc',

@@ -5,7 +5,7 @@ export * as bridge from './bridge';
 export * as review from './review';
 export { recoverTasks, stopFollowing } from './bridge';
 export { changesView } from './changes';
-export { optionsFromBody } from './options';
+export { readDispatchBody, readTaskBody } from './request';
 export { parseTaskQuery, TASK_PAGE_SIZE, type TaskQuery } from './query';
 export { listTasks } from './repo';
 export { handleTaskSocket } from './socket';

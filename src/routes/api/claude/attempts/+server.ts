@@ -1,9 +1,7 @@
 import { json } from '@sveltejs/kit';
 import * as attempts from '$lib/server/claude/attempts';
-import { optionsFromBody } from '$lib/server/claude/tasks';
-import { SpyreError } from '$lib/server/errors';
-import { actorOf, api, readJsonBody, requireUser } from '$lib/server/http';
-import { MAX_PROMPT_BYTES } from '$lib/shared/types/claude';
+import { readDispatchBody } from '$lib/server/claude/tasks';
+import { actorOf, api, requireUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 
 /** The newest attempt sets, optionally of one environment (`?environment=ID`). */
@@ -18,9 +16,7 @@ export const GET: RequestHandler = (event) =>
 export const POST: RequestHandler = (event) =>
 	api(async () => {
 		requireUser(event);
-		const body = await readJsonBody(event.request, MAX_PROMPT_BYTES * 2 + 16 * 1024);
-		if (typeof body.environmentId !== 'string') throw new SpyreError('bad_request', 'environmentId is required.');
-		const options = typeof body.options === 'object' && body.options !== null ? optionsFromBody(body.options as Record<string, unknown>) : {};
-		const set = await attempts.start({ environmentId: body.environmentId, count: body.count, prompt: body.prompt, options, repo: body.repo }, actorOf(event));
+		const { body, environmentId, options } = await readDispatchBody(event.request);
+		const set = await attempts.start({ environmentId, count: body.count, prompt: body.prompt, options, repo: body.repo }, actorOf(event));
 		return json({ set }, { status: 201 });
 	});
