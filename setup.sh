@@ -62,7 +62,8 @@ npm_install() {
 		# `npm install`, not `npm ci`: npm 11 writes lock files without other platforms' optional packages
 		# (rollup's native builds) and its own `npm ci` then rejects them as out of sync. `npm install`
 		# still installs exactly the versions package-lock.json pins.
-		npm install --no-audit --no-fund --loglevel=error
+		# JOBS: node-gyp compiles a native module's sources in parallel (better-sqlite3 has two large ones).
+		JOBS=max npm install --no-audit --no-fund --loglevel=error
 	fi
 }
 
