@@ -136,11 +136,19 @@ export function prepareCommand(taskId: string): string {
  * Start the launcher in its own session, detached; prints the launcher's PID (= its process group).
  * Only the simple command goes to the background: `cd / && setsid … &` would background the whole list in
  * a subshell that waits for the task while holding the channel's stdout, so the exec would only return
- * when the task ends.
+ * when the task ends. It returns once the launcher has written its PID file (at most 5 s): the first
+ * probe follows right after, and a probe that found no PID file, or a PID that has not yet become the
+ * launcher, would take a task that is starting for one that is gone.
  */
 export function startCommand(taskId: string): string {
 	const p = taskPaths(taskId);
-	return `cd /\nsetsid sh ${quote(p.script)} </dev/null >/dev/null 2>&1 &\necho $!`;
+	return [
+		'cd /',
+		`setsid sh ${quote(p.script)} </dev/null >/dev/null 2>&1 &`,
+		'launcher=$!',
+		`i=0; while [ ! -s ${quote(p.pid)} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
+		'echo $launcher'
+	].join('\n');
 }
 
 /**
